@@ -1,0 +1,108 @@
+"""One plotting style for every figure: colour-blind-safe, readable in print, saved with its data
+and alt text so the brief can show an accessible table beside each chart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+# Okabe & Ito (2008) palette: distinguishable under the common forms of colour blindness.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+SERIES_COLOURS = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+AGENCY_COLOUR = PALETTE["blue"]
+PEER_COLOUR = "#8C8C8C"
+REFERENCE_COLOUR = PALETTE["vermillion"]
+
+FIGURE_WIDTH_IN = 7.0  # fits a US Letter page with 0.75 in margins
+FIGURE_HEIGHT_IN = 3.8
+
+
+def apply_style() -> None:
+    """Set matplotlib defaults; deterministic SVG output (no random ids, no dates)."""
+    plt.rcParams.update(
+        {
+            "figure.figsize": (FIGURE_WIDTH_IN, FIGURE_HEIGHT_IN),
+            "figure.dpi": 110,
+            "savefig.dpi": 150,
+            "font.size": 10.5,
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.labelsize": 10.5,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.color": "#DDDDDD",
+            "grid.linewidth": 0.6,
+            "legend.frameon": False,
+            "legend.fontsize": 9.5,
+            "axes.prop_cycle": matplotlib.cycler(color=SERIES_COLOURS),
+            "svg.hashsalt": "heartbeats",
+            "svg.fonttype": "none",
+        }
+    )
+
+
+@dataclass(frozen=True)
+class FigureRecord:
+    name: str
+    title: str
+    alt_text: str
+    source_line: str
+    notebook: str
+    function: str
+    png: str
+    svg: str
+    data_csv: str
+
+
+def add_source_line(fig: plt.Figure, text: str) -> None:
+    fig.text(0.01, 0.005, f"Source: {text}", fontsize=8, color="#555555", ha="left", va="bottom")
+
+
+def save_figure(
+    fig: plt.Figure,
+    name: str,
+    *,
+    title: str,
+    data: pd.DataFrame,
+    alt_text: str,
+    source_line: str,
+    notebook: str,
+    function: str,
+    out_dir: Path,
+) -> FigureRecord:
+    """Save PNG, SVG, the data behind the chart as CSV, and a JSON record with alt text and origin."""
+    if not alt_text.strip():
+        raise ValueError(f"Figure {name!r} needs alt text")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    add_source_line(fig, source_line)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    png, svg, csv = (out_dir / f"{name}.{ext}" for ext in ("png", "svg", "csv"))
+    fig.savefig(png, metadata={"Software": None})
+    fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    data.to_csv(csv, index=False, lineterminator="\n")
+    record = FigureRecord(name, title, alt_text, source_line, notebook, function, png.name, svg.name, csv.name)
+    (out_dir / f"{name}.json").write_text(json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
+    return record
+
+
+def load_figure_records(folder: Path) -> list[FigureRecord]:
+    return [FigureRecord(**json.loads(p.read_text())) for p in sorted(Path(folder).glob("*.json"))]
