@@ -17,6 +17,9 @@ from .registry import RawFile, load_registry, sha256_of
 
 Progress = Callable[[RawFile, str], None]
 
+# pooch logs every download and extraction at INFO; the CLI reports progress itself.
+pooch.get_logger().setLevel("WARNING")
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -1,0 +1,451 @@
+"""Fatal police use of force: counts and rates per million residents for the agency, St. Louis County
+and Missouri, by race, from two sources; the share involving mental illness; and what the public
+data cannot show about non-fatal force.
+
+Inputs: ``fatal_force`` (one row per incident and source), ``fatal_force_us_summary`` (yearly totals
+for Missouri and the US), ``population`` and ``agencies``.
+
+* Sources are never added together. Mapping Police Violence (MPV) counts every killing by police
+  (shootings, tasers, restraint...) from 2013 to August 2020; the Washington Post's Fatal Force counts
+  fatal shootings by on-duty officers from 2015 to April 2024. Each is used over its full calendar
+  years only (``SOURCE_YEARS``) so a partial year does not pull a rate down.
+* A rate is incidents / person-years x 1,000,000, where person-years sum the ACS population of each
+  year in the window (a year outside the ACS range uses the nearest ACS year). Intervals are exact
+  Poisson (Garwood); Black vs white is an exact conditional rate ratio.
+* Fewer than SMALL_CELL_THRESHOLD incidents is a small cell: the rate is still computed (so the
+  table is complete) but flagged, and sentences say it is too small to read a rate from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..sources.base import SMALL_CELL_THRESHOLD
+from . import NoData
+from .stats import Estimate, binomial_ci, format_number, poisson_rate_ci, rate_ratio
+from .stops import matched_population_year, population_for, years_label
+
+SOURCE_YEARS = {"mpv": (2013, 2019), "wapo": (2015, 2023)}
+"""Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv)."""
+SOURCE_LABELS = {
+    "mpv": "Mapping Police Violence (all police killings)",
+    "wapo": "Washington Post Fatal Force (fatal shootings)",
+}
+WAPO_CODING_CHANGE_YEAR = 2021
+"""From 2021 the Post's mental-illness share falls by about a third; EVIDENCE.md suspects a coding change
+(the v2 schema); the two periods are reported separately, never pooled."""
+PER = 1_000_000
+COUNTY_GEOID = "29189"
+STATE_GEOID = "29"
+RACES = ("black", "white")
+RACE_CODES = {"b": "black", "black": "black", "w": "white", "white": "white"}
+
+RATE_COLUMNS = ["geography", "level", "source", "years", "race", "incidents", "person_years", "rate_per_million",
+                "lower", "upper", "small_cell"]
+
+
+def _race(value: object) -> str | None:
+    if pd.isna(value):
+        return None
+    return RACE_CODES.get(str(value).strip().lower(), str(value).strip().lower())
+
+
+def agency_incidents(fatal_force: pd.DataFrame, agency: str) -> pd.DataFrame:
+    """Incidents in which the agency took part (its slug among the ';'-joined agency_slugs)."""
+    slugs = fatal_force["agency_slugs"].fillna("").astype(str).str.split(";")
+    return fatal_force[slugs.map(lambda items: agency in [s.strip() for s in items])]
+
+
+def county_incidents(fatal_force: pd.DataFrame) -> pd.DataFrame:
+    return fatal_force[fatal_force["in_st_louis_county"].fillna(False).astype(bool)]
+
+
+def person_years(pop: pd.DataFrame, years: range, race: str = "total") -> tuple[float, list[int]]:
+    """Sum of residents over the years, each year taking the nearest ACS year; returns the ACS years used."""
+    used = [matched_population_year(pop.index, y) for y in years]
+    if any(u is None for u in used):
+        return math.nan, []
+    return float(sum(int(pop.loc[u, race]) for u in used)), sorted(set(used))
+
+
+def _rate_row(geography: str, level: str, source: str, years: range, race: str, incidents: int,
+              exposure: float) -> dict:
+    est = poisson_rate_ci(incidents, exposure, per=PER) if exposure and exposure > 0 else None
+    return {"geography": geography, "level": level, "source": source, "years": f"{years.start}-{years.stop - 1}",
+            "race": race, "incidents": incidents, "person_years": exposure,
+            "rate_per_million": est.value if est else math.nan, "lower": est.lower if est else math.nan,
+            "upper": est.upper if est else math.nan, "small_cell": incidents < SMALL_CELL_THRESHOLD}
+
+
+def _count(incidents: pd.DataFrame, source: str, years: range, race: str) -> int:
+    rows = incidents[incidents["source"].eq(source) & incidents["year"].between(years.start, years.stop - 1)]
+    if race != "total":
+        rows = rows[rows["race"].map(_race).eq(race)]
+    return int(len(rows))
+
+
+def _state_count(summary: pd.DataFrame, source: str, years: range, race: str) -> int | None:
+    rows = summary[summary["source"].eq(source) & summary["state"].eq("MO")
+                   & summary["year"].between(years.start, years.stop - 1)]
+    column = {"total": "incidents", "black": "black"}.get(race)
+    if column is None or column not in rows or rows[column].isna().any():
+        return None
+    return int(rows[column].sum())
+
+
+@dataclass
+class Geography:
+    name: str
+    level: str  # "agency", "county" or "state"
+    geoid: str
+
+
+def _agency_geography(agencies: pd.DataFrame, agency: str) -> Geography | NoData:
+    rows = agencies[agencies["agency_slug"].eq(agency)]
+    if rows.empty:
+        return NoData(agency, "agencies", f"{agency} is not in agencies.csv")
+    row = rows.iloc[0]
+    if pd.isna(row.get("geoid")) or str(row["geoid"]).strip() == "":
+        return NoData(agency, "population", f"no census geography is matched to {row['display_name']}")
+    return Geography(str(row["display_name"]), "agency", str(row["geoid"]))
+
+
+def fatal_force_rates(fatal_force: pd.DataFrame, summary: pd.DataFrame, population: pd.DataFrame,
+                      agencies: pd.DataFrame, agency: str,
+                      source_years: dict[str, tuple[int, int]] | None = None) -> pd.DataFrame:
+    """Incidents and rates per million residents per year, by source, geography and race.
+
+    Rows for the agency (when it has a census geography and is a city police department: a county
+    police department's service area is not a census geography), St. Louis County (incidents located
+    in the county, all agencies) and Missouri. Missouri's white count comes from the incident table
+    when it covers the whole state, else it is left out.
+    """
+    source_years = source_years or SOURCE_YEARS
+    geographies: list[tuple[Geography, pd.DataFrame | None]] = []
+    own = _agency_geography(agencies, agency)
+    agency_row = agencies[agencies["agency_slug"].eq(agency)]
+    is_city = not agency_row.empty and str(agency_row.iloc[0].get("geo_type", "")) == "place"
+    if not isinstance(own, NoData) and is_city:
+        geographies.append((own, agency_incidents(fatal_force, agency)))
+    geographies.append((Geography("St. Louis County (all agencies)", "county", COUNTY_GEOID),
+                        county_incidents(fatal_force)))
+    statewide_rows = fatal_force if _covers_state(fatal_force) else None
+    geographies.append((Geography("Missouri", "state", STATE_GEOID), statewide_rows))
+    rows = []
+    for geo, incidents in geographies:
+        pop = population_for(population, geo.geoid)
+        if pop.empty:
+            continue
+        for source, (first, last) in source_years.items():
+            years = range(first, last + 1)
+            for race in ("total", *RACES):
+                exposure, _ = person_years(pop, years, race)
+                if incidents is not None:
+                    count = _count(incidents, source, years, race)
+                else:
+                    count = _state_count(summary, source, years, race)
+                    if count is None:
+                        continue
+                rows.append(_rate_row(geo.name, geo.level, source, years, race, count, exposure))
+    out = pd.DataFrame(rows, columns=RATE_COLUMNS)
+    order = {"agency": 0, "county": 1, "state": 2}
+    race_order = {"total": 0, "black": 1, "white": 2}
+    out = out.assign(_l=out["level"].map(order), _r=out["race"].map(race_order))
+    return out.sort_values(["_l", "source", "_r"], kind="stable").drop(columns=["_l", "_r"]).reset_index(drop=True)
+
+
+def _covers_state(fatal_force: pd.DataFrame) -> bool:
+    """True when the incident table holds Missouri incidents outside St. Louis County too."""
+    return bool((~fatal_force["in_st_louis_county"].fillna(False).astype(bool)).any())
+
+
+def race_rate_ratios(rates: pd.DataFrame) -> pd.DataFrame:
+    """Black vs white rate per resident for every (geography, source) with both rows."""
+    rows = []
+    for (geography, level, source), group in rates.groupby(["geography", "level", "source"], sort=False):
+        by_race = group.set_index("race")
+        if not {"black", "white"} <= set(by_race.index):
+            continue
+        b, w = by_race.loc["black"], by_race.loc["white"]
+        if not (b["person_years"] > 0 and w["person_years"] > 0):
+            continue
+        est = rate_ratio(int(b["incidents"]), float(b["person_years"]), int(w["incidents"]), float(w["person_years"]))
+        rows.append({"geography": geography, "level": level, "source": source, "years": b["years"],
+                     "black_incidents": int(b["incidents"]), "white_incidents": int(w["incidents"]),
+                     "rate_ratio": est.value, "lower": est.lower, "upper": est.upper,
+                     "small_cell": bool(b["incidents"] + w["incidents"] < SMALL_CELL_THRESHOLD
+                                        or min(b["incidents"], w["incidents"]) == 0)})
+    return pd.DataFrame(rows, columns=["geography", "level", "source", "years", "black_incidents",
+                                       "white_incidents", "rate_ratio", "lower", "upper", "small_cell"])
+
+
+def mental_illness_shares(summary: pd.DataFrame, source_years: dict[str, tuple[int, int]] | None = None,
+                          coding_change_year: int = WAPO_CODING_CHANGE_YEAR) -> pd.DataFrame:
+    """Share of incidents flagged as involving mental illness, Missouri vs US, with exact intervals.
+
+    The Post's series is split at ``coding_change_year``; each source uses its full years only.
+    The denominator is incidents whose mental-illness field is known (``mental_illness_known``).
+    """
+    source_years = source_years or SOURCE_YEARS
+    periods = []
+    for source, (first, last) in source_years.items():
+        if source == "wapo" and first < coding_change_year <= last:
+            periods += [(source, first, coding_change_year - 1), (source, coding_change_year, last)]
+        else:
+            periods.append((source, first, last))
+    rows = []
+    for source, first, last in periods:
+        for state in ("MO", "US"):
+            sel = summary[summary["source"].eq(source) & summary["state"].eq(state)
+                          & summary["year"].between(first, last)]
+            if sel.empty or sel[["mental_illness_yes", "mental_illness_known"]].isna().any().any():
+                continue
+            yes, known = int(sel["mental_illness_yes"].sum()), int(sel["mental_illness_known"].sum())
+            est = binomial_ci(yes, known)
+            rows.append({"source": source, "period": f"{first}-{last}", "state": state, "mental_illness_yes": yes,
+                         "mental_illness_known": known, "incidents": int(sel["incidents"].sum()),
+                         "share": est.value, "lower": est.lower, "upper": est.upper,
+                         "small_cell": known < SMALL_CELL_THRESHOLD})
+    return pd.DataFrame(rows, columns=["source", "period", "state", "mental_illness_yes", "mental_illness_known",
+                                       "incidents", "share", "lower", "upper", "small_cell"])
+
+
+def agency_incident_summary(fatal_force: pd.DataFrame, agency: str) -> pd.DataFrame:
+    """Counts only (no names): the agency's incidents by source and year, race and mental-illness flag."""
+    rows = agency_incidents(fatal_force, agency)
+    if rows.empty:
+        return pd.DataFrame(columns=["source", "year", "race", "mental_illness", "armed_status", "incidents"])
+    keys = ["source", "year", "race", "mental_illness", "armed_status"]
+    out = rows[keys].astype(str).groupby(keys, dropna=False).size().rename("incidents").reset_index()
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+# --- notebook report: figures and claims ---------------------------------------------------------------
+
+NOTEBOOK = "05-force"
+SOURCE_LINE = ("Washington Post Fatal Force (CC BY-NC-SA 4.0); Mapping Police Violence; US Census Bureau ACS "
+               "5-year")
+SOURCES = ["fatal_force.csv", "fatal_force_us_summary.csv", "population.csv", "agencies.csv"]
+
+
+@dataclass
+class ForceInputs:
+    fatal_force: pd.DataFrame
+    summary: pd.DataFrame
+    population: pd.DataFrame
+    agencies: pd.DataFrame
+
+
+def load_inputs(folder=None) -> ForceInputs:
+    from ..tables import load_table
+
+    return ForceInputs(*(load_table(name, folder)
+                         for name in ("fatal_force", "fatal_force_us_summary", "population", "agencies")))
+
+
+def _fn(name: str) -> str:
+    return f"{__name__}.{name}"
+
+
+def _display(agencies: pd.DataFrame, agency: str) -> str:
+    rows = agencies.loc[agencies["agency_slug"].eq(agency), "display_name"]
+    return str(rows.iloc[0]) if len(rows) else agency
+
+
+def _save_table(ctx, frame: pd.DataFrame, name: str) -> None:
+    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(ctx.tables_dir / f"{name}.csv", index=False, lineterminator="\n")
+
+
+def _rate_sentence(row: pd.Series, where: str) -> str:
+    label = SOURCE_LABELS[row["source"]]
+    counted = f"{int(row['incidents'])} {'incident' if row['incidents'] == 1 else 'incidents'}"
+    if row["small_cell"]:
+        return (f"{where}: {counted} in {row['years']} ({label}). That is too few to read a rate from; "
+                f"the rate of {format_number(row['rate_per_million'], 1)} per million residents a year has a 95% "
+                f"interval of {format_number(row['lower'], 1)} to {format_number(row['upper'], 1)}.")
+    return (f"{where}: {counted} in {row['years']} ({label}), {format_number(row['rate_per_million'], 1)} per "
+            f"million residents a year (95% CI {format_number(row['lower'], 1)} to "
+            f"{format_number(row['upper'], 1)}).")
+
+
+def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
+    """Rates per million by geography, source and race; records force.* rate claims and saves the table."""
+    rates = fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency)
+    _save_table(ctx, rates, "force_rates")
+    name = _display(data.agencies, agency)
+    totals = rates[rates["race"].eq("total")]
+    own = totals[totals["level"].eq("agency")]
+    involved = agency_incidents(data.fatal_force, agency)
+    for source, (first, last) in SOURCE_YEARS.items():
+        label = f"{first}-{last}"
+        count = _count(involved, source, range(first, last + 1), "total")
+        row = own[own["source"].eq(source)]
+        small = count < SMALL_CELL_THRESHOLD
+        if count == 0:
+            sentence = f"{SOURCE_LABELS[source]} records no deaths involving {name} police in {label}."
+        elif row.empty:
+            sentence = (f"{SOURCE_LABELS[source]} records {count} {'death' if count == 1 else 'deaths'} involving "
+                        f"{name} police in {label}; no rate is given because the agency does not serve a single "
+                        "city's census population.")
+        else:
+            sentence = _rate_sentence(row.iloc[0], f"{name} police")
+        ctx.claims.record(f"force.agency_incidents_{source}", count, "incidents", sentence, n=count, source=SOURCES,
+                          function=_fn("agency_incidents"), notebook=ctx.notebook,
+                          flags=(["small_cell"] if small else []) + (["no_data"] if count == 0 else []))
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        ctx.claims.record(f"force.agency_rate_{source}", float(r["rate_per_million"]),
+                          "per million residents per year", sentence, interval=(float(r["lower"]), float(r["upper"])),
+                          interval_kind="95% CI (exact Garwood)", n=count, source=SOURCES,
+                          function=_fn("fatal_force_rates"), notebook=ctx.notebook,
+                          flags=["small_cell"] if r["small_cell"] else [])
+    for level, where in (("county", "St. Louis County (all agencies)"), ("state", "Missouri")):
+        for source in SOURCE_YEARS:
+            row = totals[totals["level"].eq(level) & totals["source"].eq(source)]
+            if row.empty:
+                continue
+            r = row.iloc[0]
+            ctx.claims.record(f"force.{level}_rate_{source}", float(r["rate_per_million"]),
+                              "per million residents per year", _rate_sentence(r, where),
+                              interval=(float(r["lower"]), float(r["upper"])), interval_kind="95% CI (exact Garwood)",
+                              n=int(r["incidents"]), source=SOURCES, function=_fn("fatal_force_rates"),
+                              notebook=ctx.notebook, flags=["small_cell"] if r["small_cell"] else [])
+    return rates
+
+
+def report_race_ratios(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
+    """Black vs white fatal-force rates per resident; records the county and state ratios."""
+    rates = fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency)
+    ratios = race_rate_ratios(rates)
+    _save_table(ctx, ratios, "force_race_ratios")
+    for _, r in ratios[ratios["level"].isin(["county", "state"])].iterrows():
+        label = SOURCE_LABELS[r["source"]]
+        if r["small_cell"]:
+            sentence = (f"{r['geography']}, {r['years']} ({label}): {r['black_incidents']} Black and "
+                        f"{r['white_incidents']} white people killed; too few to compare rates by race.")
+        else:
+            sentence = (f"{r['geography']}, {r['years']} ({label}): Black residents were killed at "
+                        f"{format_number(r['rate_ratio'], 1)} times the rate of white residents (95% CI "
+                        f"{format_number(r['lower'], 1)} to {format_number(r['upper'], 1)}; "
+                        f"{r['black_incidents']} Black and {r['white_incidents']} white people).")
+        value = float(r["rate_ratio"]) if math.isfinite(r["rate_ratio"]) else None
+        interval = (float(r["lower"]), float(r["upper"])) if math.isfinite(r["upper"]) else None
+        ctx.claims.record(f"force.{r['level']}_black_white_ratio_{r['source']}", value, "rate ratio", sentence,
+                          interval=interval, interval_kind="95% CI (exact conditional)" if interval else None,
+                          n=int(r["black_incidents"] + r["white_incidents"]), source=SOURCES,
+                          function=_fn("race_rate_ratios"), notebook=ctx.notebook,
+                          flags=["small_cell"] if r["small_cell"] else [])
+    return ratios
+
+
+def report_mental_illness(ctx, data: ForceInputs) -> pd.DataFrame:
+    """Mental-illness share, Missouri vs US, by source and period; records force.mi_share_* claims."""
+    shares = mental_illness_shares(data.summary)
+    _save_table(ctx, shares, "force_mental_illness")
+    for _, r in shares.iterrows():
+        period_id = r["period"].replace("-", "_")
+        where = "Missouri" if r["state"] == "MO" else "the US"
+        sentence = (f"In {where}, {format_number(r['share'], 0, True)} of the {int(r['mental_illness_known']):,} "
+                    f"people in {SOURCE_LABELS[r['source']]} for {r['period']} showed signs of mental illness "
+                    f"(95% CI {format_number(r['lower'], 0, True)} to {format_number(r['upper'], 0, True)}).")
+        if r["source"] == "wapo" and int(r["period"][:4]) >= WAPO_CODING_CHANGE_YEAR:
+            sentence += " The Post's coding appears to change from 2021, so this is not comparable with earlier years."
+        ctx.claims.record(f"force.mi_share_{r['state'].lower()}_{r['source']}_{period_id}", float(r["share"]),
+                          "proportion", sentence, interval=(float(r["lower"]), float(r["upper"])),
+                          interval_kind="95% CI (exact Clopper-Pearson)", n=int(r["mental_illness_known"]),
+                          source=["fatal_force_us_summary.csv"], function=_fn("mental_illness_shares"),
+                          notebook=ctx.notebook, flags=["small_cell"] if r["small_cell"] else [])
+    return shares
+
+
+def report_nonfatal(ctx, agency: str, display_name: str | None = None) -> pd.DataFrame:
+    """What the public data cannot show about non-fatal force; records force.nonfatal_data and the
+    reference figures (DOJ 2015 for Ferguson; BJS national survey)."""
+    from .reference import FORCE_REFERENCE_IDS, record_references, reference_table
+
+    name = display_name or agency
+    ctx.claims.record(
+        "force.nonfatal_data", None, "text",
+        f"No public data count non-fatal uses of force by {name} police. Missouri publishes no agency-level "
+        "use-of-force statistics and the FBI's national use-of-force collection does not release agency "
+        "counts; the fatal-force databases cover deaths only, a small and unrepresentative part of all force."
+        + (" The Justice Department's 2015 report (force incidents 2010 to August 2014) holds the last "
+           "published figures for Ferguson." if agency == "ferguson" else ""),
+        source=["Missouri AGO; FBI National Use-of-Force Data Collection; fatal_force.csv"],
+        function=_fn("report_nonfatal"), notebook=ctx.notebook, flags=["no_data"])
+    ids = FORCE_REFERENCE_IDS if agency == "ferguson" else tuple(i for i in FORCE_REFERENCE_IDS if "doj" not in i)
+    record_references(ctx.claims, ids, ctx.notebook)
+    return reference_table(ids)
+
+
+def figure_rates(ctx, data: ForceInputs, agency: str):
+    """Dot-and-interval chart: fatal-force rate per million residents a year, by geography and source."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..style import AGENCY_COLOUR, PALETTE, apply_style, save_figure
+
+    rates = fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency)
+    totals = rates[rates["race"].eq("total")].reset_index(drop=True)
+    apply_style()
+    fig, ax = plt.subplots()
+    colours = {"mpv": AGENCY_COLOUR, "wapo": PALETTE["orange"]}
+    labels = []
+    ypos = np.arange(len(totals))[::-1]
+    for y, (_, r) in zip(ypos, totals.iterrows()):
+        ax.errorbar(r["rate_per_million"], y, xerr=[[r["rate_per_million"] - r["lower"]],
+                                                     [r["upper"] - r["rate_per_million"]]],
+                    fmt="o", color=colours[r["source"]], mfc="white" if r["small_cell"] else colours[r["source"]],
+                    capsize=3)
+        labels.append(f"{r['geography']}\n{r['source'].upper()} {r['years']} (n={int(r['incidents'])})")
+    ax.set_yticks(ypos, labels, fontsize=8)
+    ax.set_xlabel("Deaths per million residents per year (95% CI)")
+    ax.set_xlim(left=0)
+    ax.set_title("Fatal police force per resident, by place and source")
+    parts = [f"{r['geography']} ({r['source'].upper()}, {r['years']}): {int(r['incidents'])} deaths, "
+             f"{r['rate_per_million']:.1f} per million a year" for _, r in totals.iterrows()]
+    alt = ("Dot chart with 95% intervals. " + "; ".join(parts)
+           + ". Hollow dots mark fewer than 10 deaths, too few to read a rate from.")
+    return save_figure(fig, "force_rates", title="Fatal police force per million residents a year", data=totals,
+                       alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook, function=_fn("figure_rates"),
+                       out_dir=ctx.figures_dir)
+
+
+def figure_mental_illness(ctx, data: ForceInputs):
+    """Dot-and-interval chart: share involving mental illness, Missouri vs US, by source and period."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..style import AGENCY_COLOUR, PALETTE, apply_style, save_figure
+
+    shares = mental_illness_shares(data.summary)
+    apply_style()
+    fig, ax = plt.subplots()
+    colours = {"MO": AGENCY_COLOUR, "US": PALETTE["black"]}
+    groups = list(dict.fromkeys(zip(shares["source"], shares["period"])))
+    for i, (source, period) in enumerate(groups):
+        for offset, state in ((-0.12, "MO"), (0.12, "US")):
+            row = shares[shares["source"].eq(source) & shares["period"].eq(period) & shares["state"].eq(state)]
+            if row.empty:
+                continue
+            r = row.iloc[0]
+            ax.errorbar(i + offset, r["share"], yerr=[[r["share"] - r["lower"]], [r["upper"] - r["share"]]],
+                        fmt="o", color=colours[state], capsize=3, label=state if i == 0 else None)
+    ax.set_xticks(np.arange(len(groups)), [f"{s.upper()}\n{p}" for s, p in groups])
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("Share with signs of mental illness")
+    ax.set_title("People killed by police: share with signs of mental illness")
+    ax.legend(["Missouri", "US"], loc="upper right")
+    parts = [f"{r['state']} {r['source'].upper()} {r['period']}: {r['share']:.0%} of {int(r['mental_illness_known']):,}"
+             for _, r in shares.iterrows()]
+    alt = ("Dot chart with 95% intervals of the share of people killed by police who showed signs of mental "
+           "illness. " + "; ".join(parts) + ". The Post's 2021 onward figures follow an apparent coding change.")
+    return save_figure(fig, "force_mental_illness", title="Share of fatal-force incidents involving mental illness",
+                       data=shares, alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
+                       function=_fn("figure_mental_illness"), out_dir=ctx.figures_dir)

@@ -1,0 +1,254 @@
+"""The build: verify raw data, clean, run the analysis notebooks, render the brief, publish atomically.
+
+Each step records a hash of its inputs; a step whose inputs are unchanged is skipped, so a rebuild
+with nothing changed does no work and changing a model assumption reruns only the model and brief.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock
+
+from . import export, fetch, pdf
+from .claims import ClaimsRegistry
+from .hashing import hash_files, hash_json, package_code_hash
+from .manifest import build_manifest, write_manifest
+from .params import BuildParams
+from .paths import NOTEBOOKS_DIR, processed_dir, reports_dir
+from .publish import build_lock, check_writable, failed_dir, new_version_dir, publish, published_dir
+from .registry import registry_hash
+from .runner import run_notebook
+
+CLEAN_NOTEBOOK = "01-clean"
+ANALYSIS_NOTEBOOKS = ("02-staffing", "03-crime", "04-stops", "05-force", "06-calls")
+MODEL_NOTEBOOK = "07-program-model"
+BRIEF_NOTEBOOK = "90-brief"
+NOTEBOOK_TITLES = {
+    "01-clean": "Cleaning the raw data",
+    "02-staffing": "Staffing",
+    "03-crime": "Crime",
+    "04-stops": "Vehicle stops and disparities",
+    "05-force": "Use of force",
+    "06-calls": "Calls for service",
+    "07-program-model": "The Heartbeats program model",
+    "90-brief": "The brief",
+}
+STAMP_FILE = ".build-stamp.json"
+CLEAN_LOCK_TIMEOUT_S = 900
+
+StepListener = Callable[[str, str, float], None]  # (step, status, seconds); status: started/ran/skipped
+
+
+@dataclass
+class BuildResult:
+    agency: str
+    report_dir: Path
+    steps: list[tuple[str, str, float]] = field(default_factory=list)
+    published: bool = False
+
+    @property
+    def brief_html(self) -> Path:
+        return self.report_dir / "brief.html"
+
+    @property
+    def brief_pdf(self) -> Path:
+        return self.report_dir / "brief.pdf"
+
+
+def notebook_path(name: str) -> Path:
+    return NOTEBOOKS_DIR / f"{name}.ipynb"
+
+
+def agency_steps() -> list[str]:
+    """Agency notebooks present in notebooks/, in build order."""
+    names = [*ANALYSIS_NOTEBOOKS, MODEL_NOTEBOOK, BRIEF_NOTEBOOK]
+    return [n for n in names if notebook_path(n).is_file()]
+
+
+class _Steps:
+    """Runs steps, skipping those whose input hash matches the stamp they left last time."""
+
+    def __init__(self, stamp_dir: Path, force: bool, listener: StepListener | None, result: BuildResult):
+        self.stamp_dir = stamp_dir
+        self.force = force
+        self.listener = listener or (lambda *_: None)
+        self.result = result
+
+    def run(self, name: str, inputs: dict, outputs: list[Path], action: Callable[[], None]) -> bool:
+        stamp = self.stamp_dir / f"{name}.json"
+        key = hash_json(inputs)
+        if not self.force and stamp.is_file() and all(p.exists() for p in outputs):
+            if json.loads(stamp.read_text()).get("key") == key:
+                self.result.steps.append((name, "skipped", 0.0))
+                self.listener(name, "skipped", 0.0)
+                return False
+        stamp.unlink(missing_ok=True)
+        self.listener(name, "started", 0.0)
+        started = time.perf_counter()
+        action()
+        seconds = time.perf_counter() - started
+        self.stamp_dir.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"key": key}) + "\n")
+        self.result.steps.append((name, "ran", seconds))
+        self.listener(name, "ran", seconds)
+        return True
+
+
+def processed_tables_hash() -> str:
+    return hash_files(processed_dir().glob("*.csv"))
+
+
+def run_clean(force: bool = False, listener: StepListener | None = None, result: BuildResult | None = None) -> None:
+    """The shared first step: raw files -> validated processed tables (01-clean)."""
+    result = result or BuildResult("(shared)", processed_dir())
+    folder = processed_dir()
+    check_writable(folder)
+    steps = _Steps(folder / ".stamps", force, listener, result)
+    nb = notebook_path(CLEAN_NOTEBOOK)
+    inputs = {"registry": registry_hash(), "code": package_code_hash(), "notebook": hash_files([nb])}
+    executed = folder / ".executed" / f"{CLEAN_NOTEBOOK}.ipynb"
+    # Builds of different agencies share the processed tables: one cleans while the others wait.
+    with FileLock(str(folder / ".clean.lock"), timeout=CLEAN_LOCK_TIMEOUT_S):
+        steps.run(
+            CLEAN_NOTEBOOK, inputs, [executed, folder / "agencies.csv"],
+            lambda: run_notebook(nb, executed, {"processed_dir": str(folder)}, folder / "_failed"),
+        )
+
+
+def build(
+    params: BuildParams,
+    *,
+    force: bool = False,
+    listener: StepListener | None = None,
+    command: str = "heartbeats build",
+    with_pdf: bool = True,
+) -> BuildResult:
+    from .agency_lookup import resolve_agency
+
+    reports = reports_dir()
+    check_writable(reports)
+    fetch.verify()
+    result = BuildResult(params.agency, reports / params.agency)
+    run_clean(force, listener, result)
+    slug = resolve_agency(params.agency)
+    if slug != params.agency:
+        params = params.model_copy(update={"agency": slug})
+    result.agency, result.report_dir = slug, reports / slug
+
+    with build_lock(reports, slug):
+        work = reports / ".work" / slug
+        work.mkdir(parents=True, exist_ok=True)
+        steps = _Steps(work / "stamps", force, listener, result)
+        notebook_params = params.notebook_parameters(work)
+        code_hash, tables_hash = package_code_hash(), processed_tables_hash()
+        manifest = build_manifest(params.model_dump(mode="json"), command)
+        write_manifest(manifest, work / "manifest.json")
+        failed = failed_dir(reports, slug)
+
+        for name in agency_steps():
+            nb = notebook_path(name)
+            earlier_claims = _claims_read_by(name, work / "claims")
+            inputs = {
+                "notebook": hash_files([nb]),
+                "params": {k: v for k, v in notebook_params.items() if k != "build_dir"},
+                "code": code_hash,
+                "tables": tables_hash,
+                "claims": hash_files(earlier_claims) if earlier_claims else "",
+                "manifest": manifest if name == BRIEF_NOTEBOOK else None,
+            }
+            executed = work / "executed" / f"{name}.ipynb"
+            steps.run(name, inputs, [executed],
+                      lambda nb=nb, executed=executed: run_notebook(nb, executed, notebook_params, failed))
+
+        publish_key = hash_json({"steps": _stamp_keys(work / "stamps"), "pdf": with_pdf})
+        current = published_dir(reports, slug)
+        if not force and current and _read_stamp(current) == publish_key:
+            result.steps.append(("publish", "skipped", 0.0))
+            if listener:
+                listener("publish", "skipped", 0.0)
+            return result
+        if listener:
+            listener("publish", "started", 0.0)
+        started = time.perf_counter()
+        version = new_version_dir(reports, slug)
+        try:
+            _assemble(version, work, manifest, params, with_pdf)
+            (version / STAMP_FILE).write_text(json.dumps({"key": publish_key}) + "\n")
+            publish(version, reports, slug)
+        except BaseException:
+            shutil.rmtree(version, ignore_errors=True)
+            raise
+        seconds = time.perf_counter() - started
+        result.steps.append(("publish", "ran", seconds))
+        result.published = True
+        if listener:
+            listener("publish", "ran", seconds)
+    return result
+
+
+def _claims_read_by(name: str, claims_dir: Path) -> list[Path]:
+    """Claim files a notebook reads: the model reads the analyses', the brief reads everyone's."""
+    if name == MODEL_NOTEBOOK:
+        wanted = set(ANALYSIS_NOTEBOOKS)
+    elif name == BRIEF_NOTEBOOK:
+        wanted = {*ANALYSIS_NOTEBOOKS, MODEL_NOTEBOOK}
+    else:
+        return []
+    return sorted(p for p in claims_dir.glob("*.json") if p.stem in wanted)
+
+
+def _stamp_keys(stamp_dir: Path) -> dict[str, str]:
+    return {p.stem: json.loads(p.read_text())["key"] for p in sorted(stamp_dir.glob("*.json"))}
+
+
+def _read_stamp(version: Path) -> str | None:
+    path = version / STAMP_FILE
+    return json.loads(path.read_text()).get("key") if path.is_file() else None
+
+
+def _assemble(version: Path, work: Path, manifest: dict, params: BuildParams, with_pdf: bool) -> None:
+    """Write the complete report into version/ (brief, PDF, claims, manifest, appendix)."""
+    claims = ClaimsRegistry.load_all(work / "claims")
+    claims.save(version / "claims.json")
+    write_manifest(manifest, version / "manifest.json")
+    appendix = version / "appendix"
+    for executed in sorted((work / "executed").glob("*.ipynb")):
+        if executed.stem == BRIEF_NOTEBOOK:
+            continue
+        export.notebook_to_html(
+            executed, appendix / f"{executed.stem}.html",
+            title=f"Technical appendix: {NOTEBOOK_TITLES.get(executed.stem, executed.stem)}", hide_code=False,
+        )
+    _copy_tree_files(work / "figures", appendix / "figures", "*.csv")
+    _copy_tree_files(work / "tables", appendix / "tables", "*.csv")
+    _copy_tree_files(processed_dir(), appendix / "processed", "*.csv")
+    processed_doc = processed_dir() / "datapackage.json"
+    if processed_doc.is_file():
+        shutil.copyfile(processed_doc, appendix / "processed" / processed_doc.name)
+    brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
+    if brief_nb.is_file():
+        html = export.notebook_to_html(
+            brief_nb, version / "brief.html", title=_brief_title(params), hide_code=True
+        )
+        if with_pdf:
+            pdf.html_to_pdf(html, version / "brief.pdf")
+
+
+def _brief_title(params: BuildParams) -> str:
+    from .agency_lookup import display_name
+
+    return f"Project Heartbeats: an evidence brief for {display_name(params.agency)}"
+
+
+def _copy_tree_files(source: Path, target: Path, pattern: str) -> None:
+    files = sorted(source.glob(pattern)) if source.is_dir() else []
+    if files:
+        target.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copyfile(path, target / path.name)

@@ -1,0 +1,247 @@
+"""`heartbeats`: one command line for the whole pipeline."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import HeartbeatsError
+from .paths import MIRROR_ENV_VAR
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Build the Project Heartbeats evidence brief from pinned, checksummed public data.",
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+VERBOSITY = {"level": 1}  # 0 quiet, 1 normal, 2 verbose
+
+
+def _say(message: str, level: int = 1) -> None:
+    if VERBOSITY["level"] >= level:
+        console.print(message)
+
+
+def _fail(error: HeartbeatsError) -> None:
+    console.print(f"[bold red]Error:[/] {error}", soft_wrap=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _guarded(function):
+    """Turn project errors into a one-paragraph message and a non-zero exit code."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except HeartbeatsError as error:
+            _fail(error)
+        except KeyboardInterrupt:
+            console.print("[bold red]Interrupted.[/] The published report, if any, was left as it was.")
+            raise typer.Exit(130) from None
+        except PermissionError as error:
+            console.print(f"[bold red]Error:[/] permission denied: {error.filename}. Check the folder's permissions.")
+            raise typer.Exit(6) from None
+        except OSError as error:
+            console.print(f"[bold red]Error:[/] {error.strerror or error} ({error.filename or ''}).")
+            raise typer.Exit(6) from None
+
+    return wrapper
+
+
+@app.callback()
+def main(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every step, including skipped ones.")] = False,
+) -> None:
+    VERBOSITY["level"] = 0 if quiet else 2 if verbose else 1
+
+
+@app.command()
+@_guarded
+def fetch(
+    mirror: Annotated[
+        Path | None, typer.Option(help=f"Copy from this mirror folder instead of downloading (default: ${MIRROR_ENV_VAR}).")
+    ] = None,
+) -> None:
+    """Fetch every raw file in the data registry into data/raw/ and verify its sha256."""
+    from . import fetch as fetching
+    from .registry import load_registry
+
+    entries = load_registry()
+    source = mirror or fetching.mirror_from_env()
+    _say(f"Fetching {len(entries)} raw files " + (f"from the mirror {source}" if source else "from their upstream URLs"))
+    counts = {"present": 0, "copied": 0, "downloaded": 0}
+
+    def progress(entry, how):
+        counts[how] += 1
+        _say(f"  {how:<10} {entry.path}", level=2 if how == "present" else 1)
+
+    fetching.fetch(entries, mirror=source, progress=progress)
+    out.print(f"Raw data ready: {counts['present']} already present, {counts['copied']} copied, "
+              f"{counts['downloaded']} downloaded; all verified.")
+
+
+@app.command()
+@_guarded
+def verify() -> None:
+    """Check every raw file against the sha256 in the data registry."""
+    from . import fetch as fetching
+    from .registry import load_registry
+
+    fetching.verify()
+    out.print(f"All {len(load_registry())} raw files match the data registry.")
+
+
+@app.command()
+@_guarded
+def clean(force: Annotated[bool, typer.Option(help="Rebuild even if nothing changed.")] = False) -> None:
+    """Clean the raw files into validated tables in data/processed/ (runs notebooks/01-clean)."""
+    from . import fetch as fetching
+    from .build import BuildResult, run_clean
+    from .paths import processed_dir
+
+    fetching.verify()
+    result = BuildResult("(shared)", processed_dir())
+    run_clean(force=force, listener=_listener(), result=result)
+    out.print(f"Processed tables in {processed_dir()}")
+
+
+@app.command("list-agencies")
+@_guarded
+def list_agencies(
+    all_: Annotated[bool, typer.Option("--all", help="List every agency, not only those with FBI data.")] = False,
+) -> None:
+    """List the agencies a brief can be built for."""
+    from .tables import load_table
+
+    agencies = load_table("agencies")
+    if not all_ and "in_ucr" in agencies:
+        agencies = agencies[agencies["in_ucr"].fillna(False).astype(bool)]
+    table = Table("slug", "name", "ORI", "census geography")
+    for row in agencies.itertuples():
+        table.add_row(str(row.agency_slug), str(row.display_name), str(getattr(row, "ori", "") or ""),
+                      str(getattr(row, "census_name", "") or ""))
+    out.print(table)
+    out.print(f"{len(agencies)} agencies" + ("" if all_ else " with FBI data (use --all for every agency)"))
+
+
+def _resolve_params(params_file, agency, ori, sets):
+    from .params import load_params
+
+    base = {}
+    if agency:
+        base["agency"] = agency
+    if ori:
+        base["agency"] = ori
+    params, origin = load_params(params_file, sets, base=base)
+    return params, origin
+
+
+@app.command()
+@_guarded
+def params(
+    params_file: Annotated[Path | None, typer.Option("--params", help="YAML parameters file.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency slug, VSR or UCR name.")] = None,
+    ori: Annotated[str | None, typer.Option(help="Agency ORI (7 or 9 characters).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override: NAME=VALUE (repeatable).")] = None,
+) -> None:
+    """Print the effective parameters and where each came from."""
+    import yaml
+
+    values, origin = _resolve_params(params_file, agency, ori, set_)
+    table = Table("parameter", "value", "from")
+    for name, value in values.model_dump(mode="json").items():
+        table.add_row(name, yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("..."), origin[name])
+    out.print(table)
+
+
+def _listener():
+    started: dict[str, float] = {}
+
+    def listen(step: str, status: str, seconds: float) -> None:
+        if status == "started":
+            started[step] = time.perf_counter()
+            _say(f"  [cyan]running[/]  {step} ...")
+        elif status == "skipped":
+            _say(f"  [dim]skipped[/]  {step} (inputs unchanged)", level=2)
+        else:
+            _say(f"  [green]done[/]     {step} in {seconds:.1f} s")
+
+    return listen
+
+
+@app.command()
+@_guarded
+def build(
+    params_file: Annotated[Path | None, typer.Option("--params", help="YAML parameters file.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency slug, VSR or UCR name (fuzzy-matched).")] = None,
+    ori: Annotated[str | None, typer.Option(help="Agency ORI (7 or 9 characters).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override: NAME=VALUE (repeatable).")] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild every step even if its inputs are unchanged.")] = False,
+    pdf: Annotated[bool, typer.Option(help="Also print the brief to PDF.")] = True,
+) -> None:
+    """Build one agency's brief into reports/<agency>/ (HTML, PDF, claims, manifest, appendix)."""
+    from .build import build as run_build
+
+    values, _ = _resolve_params(params_file, agency, ori, set_)
+    command = "heartbeats " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    started = time.perf_counter()
+    _say(f"Building the brief for {values.agency!r}")
+    result = run_build(values, force=force, listener=_listener(), command=command, with_pdf=pdf)
+    ran = sum(1 for _, status, _ in result.steps if status == "ran")
+    readability = _readability(result.report_dir)
+    outputs = f"{result.brief_html}" + (f" and {result.brief_pdf}" if pdf else "")
+    out.print(
+        f"Built {result.agency} in {time.perf_counter() - started:.1f} s ({ran} step(s) ran, "
+        f"{len(result.steps) - ran} unchanged): {outputs}" + (f"; summary readability {readability}" if readability else "")
+    )
+
+
+def _readability(report_dir: Path) -> str:
+    import json
+
+    path = report_dir / "claims.json"
+    if not path.is_file():
+        return ""
+    for claim in json.loads(path.read_text()):
+        if claim["id"] == "brief.readability_grade":
+            return f"grade {claim['value']}"
+    return ""
+
+
+@app.command()
+@_guarded
+def batch(
+    agencies: Annotated[list[str] | None, typer.Argument(help="Agencies to build (default: every agency with complete data).")] = None,
+    jobs: Annotated[int, typer.Option(help="Parallel builds (default: number of cores).")] = 0,
+    pdf: Annotated[bool, typer.Option(help="Also print each brief to PDF.")] = True,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override for every agency: NAME=VALUE.")] = None,
+) -> None:
+    """Build briefs for many agencies in parallel, with a summary table and reports/index.html."""
+    from .batch import run_batch
+
+    results = run_batch(agencies or None, jobs=jobs or None, with_pdf=pdf, sets=set_ or [], say=_say)
+    table = Table("agency", "status", "seconds", "output / cause")
+    for r in results:
+        table.add_row(r.agency, "[green]ok[/]" if r.ok else "[red]failed[/]", f"{r.seconds:.1f}", r.detail)
+    out.print(table)
+    failed = [r for r in results if not r.ok]
+    out.print(f"{len(results) - len(failed)} of {len(results)} briefs built; index: reports/index.html")
+    if failed:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,128 @@
+"""Staffing pipeline: sworn strength year by year under status-quo hiring, with or without the program.
+
+Each year, for every draw (vectorised over draws):
+
+1. separations: ``Binomial(other officers, attrition_rate)`` and ``Binomial(program officers,
+   sw_officer_attrition_rate)`` (expected values ``n * rate`` without process noise);
+2. vacancies: ``max(authorized_strength - remaining, 0)``;
+3. program recruits (from year ``program_lag_years + 1``):
+   ``Poisson(graduates * interest * screening * academy completion * Ferguson's share)``;
+4. status-quo hires: ``Poisson(status_quo_hires_per_year)``;
+5. hiring is capped at the vacancies: program recruits are hired first (an upper bound for the
+   program), status-quo hires fill what is left.
+
+Years are numbered 0 (today) to ``horizon_years``. The gap is closed in year t when
+``sworn[t] >= authorized_strength``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.random import Generator
+
+STAFFING_PARAMETERS = (
+    "current_sworn", "authorized_strength", "attrition_rate", "status_quo_hires_per_year",
+    "umsl_sw_graduates_per_year", "sw_grad_interest_share", "screening_pass_rate",
+    "academy_completion_rate", "ferguson_capture_share", "sw_officer_attrition_rate", "program_lag_years",
+)
+
+
+@dataclass(frozen=True)
+class StaffingPath:
+    """Arrays of shape (draws, horizon_years + 1) for stocks and (draws, horizon_years) for flows."""
+
+    sworn: np.ndarray
+    sw_officers: np.ndarray
+    authorized: np.ndarray  # (draws,)
+    hires: np.ndarray
+    program_hires: np.ndarray
+    separations: np.ndarray
+
+    @property
+    def horizon_years(self) -> int:
+        return self.sworn.shape[1] - 1
+
+    def gap(self) -> np.ndarray:
+        """Vacancies at the end of each year (0 when at or above strength)."""
+        return np.maximum(self.authorized[:, None] - self.sworn, 0)
+
+    def at_strength(self) -> np.ndarray:
+        """Boolean (draws, years + 1): sworn strength at or above authorised strength."""
+        return self.sworn >= self.authorized[:, None] - 1e-9
+
+    def p_at_strength(self) -> np.ndarray:
+        """Share of draws at full strength at the end of each year (index = year)."""
+        return self.at_strength().mean(axis=0)
+
+    def p_reached_by(self) -> np.ndarray:
+        """Share of draws that have reached full strength in any year up to each year."""
+        return np.logical_or.accumulate(self.at_strength(), axis=1).mean(axis=0)
+
+
+def expected_program_recruits(params: dict[str, np.ndarray]) -> np.ndarray:
+    """Expected sworn recruits a year the program yields for Ferguson, per draw."""
+    return (
+        params["umsl_sw_graduates_per_year"]
+        * params["sw_grad_interest_share"]
+        * params["screening_pass_rate"]
+        * params["academy_completion_rate"]
+        * params["ferguson_capture_share"]
+    )
+
+
+def simulate_staffing(
+    params: dict[str, np.ndarray],
+    horizon_years: int,
+    *,
+    program: bool,
+    rng: Generator | None = None,
+    process_noise: bool = True,
+) -> StaffingPath:
+    """Project sworn strength; ``rng`` is required when ``process_noise`` is on."""
+    if process_noise and rng is None:
+        raise ValueError("process noise needs a random generator")
+    authorized = params["authorized_strength"].astype(float)
+    sworn = params["current_sworn"].astype(float)
+    if process_noise:
+        authorized, sworn = np.round(authorized), np.round(sworn)
+    draws = sworn.shape[0]
+    sw = np.zeros(draws)
+    lag = np.round(params["program_lag_years"]).astype(int)
+    recruit_mean = expected_program_recruits(params) if program else np.zeros(draws)
+    hires_mean = params["status_quo_hires_per_year"]
+
+    sworn_path = np.empty((draws, horizon_years + 1))
+    sw_path = np.empty_like(sworn_path)
+    hires_path = np.empty((draws, horizon_years))
+    program_path = np.empty_like(hires_path)
+    separations_path = np.empty_like(hires_path)
+    sworn_path[:, 0], sw_path[:, 0] = sworn, sw
+
+    for year in range(1, horizon_years + 1):
+        others = sworn - sw
+        if process_noise:
+            leave_others = rng.binomial(others.astype(np.int64), params["attrition_rate"])
+            leave_sw = rng.binomial(sw.astype(np.int64), params["sw_officer_attrition_rate"])
+            recruits = rng.poisson(np.where(year > lag, recruit_mean, 0.0))
+            candidates = rng.poisson(hires_mean)
+        else:
+            leave_others = others * params["attrition_rate"]
+            leave_sw = sw * params["sw_officer_attrition_rate"]
+            recruits = np.where(year > lag, recruit_mean, 0.0)
+            candidates = hires_mean
+        sw = sw - leave_sw
+        sworn = sworn - leave_others - leave_sw
+        vacancies = np.maximum(authorized - sworn, 0)
+        hired_program = np.minimum(recruits, vacancies)
+        hired_other = np.minimum(candidates, vacancies - hired_program)
+        sw = sw + hired_program
+        sworn = sworn + hired_program + hired_other
+
+        sworn_path[:, year], sw_path[:, year] = sworn, sw
+        hires_path[:, year - 1] = hired_program + hired_other
+        program_path[:, year - 1] = hired_program
+        separations_path[:, year - 1] = leave_others + leave_sw
+
+    return StaffingPath(sworn_path, sw_path, authorized, hires_path, program_path, separations_path)

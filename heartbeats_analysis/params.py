@@ -1,0 +1,122 @@
+"""Build parameters: validated (pydantic) before any notebook runs, with every problem listed at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ParameterError
+
+DEFAULT_PEERS = [  # St. Louis County municipal departments with FBI data; the agency itself is dropped
+    "ferguson",
+    "florissant", "hazelwood", "berkeley", "bellefontaine-neighbors", "normandy", "northwoods",
+    "country-club-hills", "pine-lawn", "jennings", "cool-valley", "bel-ridge", "st-ann", "st-john", "overland",
+]
+
+AssumptionOverride = float | dict[str, float]
+
+
+class BuildParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    agency: str = Field("ferguson", min_length=1)
+    peers: list[str] = Field(default_factory=lambda: list(DEFAULT_PEERS))
+    authorised_strength: int | None = Field(None, ge=0, le=100_000)
+    authorised_strength_year: int | None = Field(None, ge=1960, le=2100)
+    authorised_strength_source: str = ""
+    seed: int = Field(20161, ge=0)
+    draws: int = Field(10_000, ge=1, le=1_000_000)
+    horizon_years: int = Field(10, ge=1, le=50)
+    assumptions: dict[str, AssumptionOverride] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _authorised_strength_needs_source(self) -> "BuildParams":
+        if self.authorised_strength is not None and not self.authorised_strength_source.strip():
+            raise ValueError("authorised_strength needs authorised_strength_source (a citation)")
+        return self
+
+    def notebook_parameters(self, build_dir: Path) -> dict[str, Any]:
+        """Everything a notebook may declare; each notebook receives only the names it declares."""
+        return {
+            "agency": self.agency,
+            "peers": [p for p in self.peers if p != self.agency],
+            "build_dir": str(build_dir),
+            "authorised_strength": self.authorised_strength,
+            "authorised_strength_year": self.authorised_strength_year,
+            "authorised_strength_source": self.authorised_strength_source,
+            "seed": self.seed,
+            "draws": self.draws,
+            "horizon_years": self.horizon_years,
+            "overrides": dict(self.assumptions),
+        }
+
+
+def _format_errors(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(parameters)"
+        if item["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown parameter")
+        else:
+            problems.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
+    return problems
+
+
+def parse_set_option(option: str) -> tuple[list[str], Any]:
+    """'draws=500' -> (['draws'], 500); 'assumptions.officer_attrition=0.15' -> nested key."""
+    if "=" not in option:
+        raise ParameterError(f"--set {option!r}: expected NAME=VALUE")
+    name, raw = option.split("=", 1)
+    return name.strip().split("."), yaml.safe_load(raw)
+
+
+def load_params(
+    params_file: Path | None = None,
+    sets: list[str] | None = None,
+    base: dict[str, Any] | None = None,
+) -> tuple[BuildParams, dict[str, str]]:
+    """Merge defaults < base < params file < --set overrides; validate; return params and provenance."""
+    merged: dict[str, Any] = dict(base or {})
+    origin: dict[str, str] = {name: "default" for name in BuildParams.model_fields}
+    origin.update({name: "command line" for name in merged})
+    if params_file is not None:
+        try:
+            loaded = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ParameterError(f"Parameters file {params_file} does not exist.") from None
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"Parameters file {params_file} is not valid YAML: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ParameterError(f"Parameters file {params_file} must hold a mapping of name: value.")
+        merged.update(loaded)
+        origin.update({name: str(params_file) for name in loaded})
+    problems = []
+    for option in sets or []:
+        try:
+            keys, value = parse_set_option(option)
+        except ParameterError as exc:
+            problems.append(str(exc))
+            continue
+        target = merged
+        for key in keys[:-1]:
+            target = target.setdefault(key, {})
+            if not isinstance(target, dict):
+                problems.append(f"--set {option}: {key} is not a mapping")
+                break
+        else:
+            target[keys[-1]] = value
+            origin[keys[0]] = "--set"
+    try:
+        params = BuildParams.model_validate(merged)
+    except ValidationError as exc:
+        problems.extend(_format_errors(exc))
+        params = None
+    if problems:
+        raise ParameterError(
+            f"{len(problems)} problem(s) with the build parameters:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+    return params, origin

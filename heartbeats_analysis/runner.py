@@ -1,0 +1,88 @@
+"""Run one notebook with papermill, keeping the failed copy and naming the failing cell."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from .errors import NotebookFailedError
+from .paths import KERNEL_NAME, PROJECT_ROOT
+
+EXECUTION_TIMEOUT_S = 900
+STARTUP_TIMEOUT_S = 120
+
+
+def declared_parameters(notebook_path: Path) -> set[str]:
+    return set(papermill.inspect_notebook(str(notebook_path)))
+
+
+def kernel_name() -> str:
+    """The project kernel; HEARTBEATS_KERNEL overrides it (tests use the running interpreter's)."""
+    return os.environ.get("HEARTBEATS_KERNEL", KERNEL_NAME)
+
+
+def run_notebook(
+    notebook_path: Path,
+    output_path: Path,
+    parameters: dict[str, Any],
+    failed_dir: Path,
+) -> Path:
+    """Execute notebook_path into output_path with the parameters it declares.
+
+    On failure the partly executed notebook is kept in failed_dir and NotebookFailedError names the
+    notebook, the cell and the exception.
+    """
+    wanted = declared_parameters(notebook_path)
+    passed = {k: v for k, v in parameters.items() if k in wanted}
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(notebook_path),
+            str(output_path),
+            parameters=passed,
+            kernel_name=kernel_name(),
+            cwd=str(PROJECT_ROOT),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=EXECUTION_TIMEOUT_S,
+            start_timeout=STARTUP_TIMEOUT_S,
+        )
+    except PapermillExecutionError as exc:
+        kept = _keep_failed(output_path, failed_dir)
+        raise NotebookFailedError(
+            f"Notebook {notebook_path.name} failed in cell {exc.exec_count} "
+            f"({_cell_summary(kept, exc.cell_index)}): {exc.ename}: {exc.evalue}\n"
+            f"The executed notebook with the traceback is kept at {kept}. "
+            "The previously published report was left untouched."
+        ) from None
+    except Exception as exc:  # kernel death, timeouts, missing kernel
+        kept = _keep_failed(output_path, failed_dir)
+        raise NotebookFailedError(
+            f"Notebook {notebook_path.name} could not be run: {exc.__class__.__name__}: {exc}. "
+            f"Partial output (if any) is kept at {kept}. If the kernel {kernel_name()!r} is missing, "
+            "run `make setup` to register it."
+        ) from None
+    return output_path
+
+
+def _keep_failed(output_path: Path, failed_dir: Path) -> Path:
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    kept = failed_dir / output_path.name
+    if output_path.exists():
+        shutil.copyfile(output_path, kept)
+    return kept
+
+
+def _cell_summary(notebook_path: Path, cell_index: int) -> str:
+    try:
+        cell = nbformat.read(notebook_path, as_version=4).cells[cell_index]
+        first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+        return f"index {cell_index}: {first_line[:80]}"
+    except Exception:
+        return f"index {cell_index}"

