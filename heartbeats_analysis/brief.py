@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import textstat
+from .readability import flesch_kincaid_grade
 from IPython.display import HTML
 
 from .claims import Claim, ClaimsRegistry
@@ -102,15 +102,12 @@ class BriefContext:
     shown_tables: list[tuple[FigureRecord, str]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, build_dir: str | Path, agency: str, display_name: str | None = None) -> "BriefContext":
+    def load(cls, build_dir: str | Path, agency: str) -> "BriefContext":
         notebook = NotebookContext.for_notebook(build_dir, "90-brief", agency)
         claims = ClaimsRegistry.load_all(notebook.claims_dir)
         manifest_path = notebook.build_dir / "manifest.json"
         manifest = read_manifest(manifest_path) if manifest_path.is_file() else {}
-        if display_name is None:
-            from .agency_lookup import display_name as lookup
-
-            display_name = lookup(agency)
+        display_name = manifest.get("agency_display_name", agency)
         return cls(agency, display_name, notebook.build_dir, claims,
                    load_figure_records(notebook.figures_dir), manifest)
 
@@ -201,7 +198,7 @@ def executive_summary_text(ctx: BriefContext) -> str:
 
 def readability(ctx: BriefContext, notebook: NotebookContext | None = None) -> HTML:
     """Flesch-Kincaid grade of the summary, recorded as a claim and printed by the build."""
-    grade = round(textstat.flesch_kincaid_grade(executive_summary_text(ctx)), 1)
+    grade = round(flesch_kincaid_grade(executive_summary_text(ctx)), 1)
     claim = Claim(
         id="brief.readability_grade", value=grade, unit="grade level",
         sentence=f"The summary reads at about US school grade {grade:.1f} (Flesch-Kincaid).",

@@ -129,7 +129,7 @@ def build(
     command: str = "heartbeats build",
     with_pdf: bool = True,
 ) -> BuildResult:
-    from .agency_lookup import resolve_agency
+    from .agency_lookup import display_name, resolve_agency
 
     reports = reports_dir()
     check_writable(reports)
@@ -147,7 +147,7 @@ def build(
         steps = _Steps(work / "stamps", force, listener, result)
         notebook_params = params.notebook_parameters(work)
         code_hash, tables_hash = package_code_hash(), processed_tables_hash()
-        manifest = build_manifest(params.model_dump(mode="json"), command)
+        manifest = build_manifest(params.model_dump(mode="json"), command, display_name(slug))
         write_manifest(manifest, work / "manifest.json")
         failed = failed_dir(reports, slug)
 
@@ -178,7 +178,7 @@ def build(
         started = time.perf_counter()
         version = new_version_dir(reports, slug)
         try:
-            _assemble(version, work, manifest, params, with_pdf)
+            _assemble(version, work, manifest, with_pdf)
             (version / STAMP_FILE).write_text(json.dumps({"key": publish_key}) + "\n")
             publish(version, reports, slug)
         except BaseException:
@@ -212,7 +212,7 @@ def _read_stamp(version: Path) -> str | None:
     return json.loads(path.read_text()).get("key") if path.is_file() else None
 
 
-def _assemble(version: Path, work: Path, manifest: dict, params: BuildParams, with_pdf: bool) -> None:
+def _assemble(version: Path, work: Path, manifest: dict, with_pdf: bool) -> None:
     """Write the complete report into version/ (brief, PDF, claims, manifest, appendix)."""
     claims = ClaimsRegistry.load_all(work / "claims")
     claims.save(version / "claims.json")
@@ -234,16 +234,14 @@ def _assemble(version: Path, work: Path, manifest: dict, params: BuildParams, wi
     brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
     if brief_nb.is_file():
         html = export.notebook_to_html(
-            brief_nb, version / "brief.html", title=_brief_title(params), hide_code=True
+            brief_nb, version / "brief.html", title=_brief_title(manifest), hide_code=True
         )
         if with_pdf:
             pdf.html_to_pdf(html, version / "brief.pdf")
 
 
-def _brief_title(params: BuildParams) -> str:
-    from .agency_lookup import display_name
-
-    return f"Project Heartbeats: an evidence brief for {display_name(params.agency)}"
+def _brief_title(manifest: dict) -> str:
+    return f"Project Heartbeats: an evidence brief for {manifest['agency_display_name']}"
 
 
 def _copy_tree_files(source: Path, target: Path, pattern: str) -> None:

@@ -43,8 +43,9 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def build_manifest(parameters: dict[str, Any], command: str) -> dict[str, Any]:
+def build_manifest(parameters: dict[str, Any], command: str, display_name: str) -> dict[str, Any]:
     return {
+        "agency_display_name": display_name,
         "git_commit": git_commit(),
         "data_registry_sha256": registry_hash(),
         "data_as_of": data_as_of(),

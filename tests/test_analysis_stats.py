@@ -274,6 +274,7 @@ def test_formatters():
     assert st.format_ratio_change(st.Estimate(0.78, 0.70, 0.87)) == "22% lower (95% CI 30% lower to 13% lower)"
     assert st.format_ratio_change(st.Estimate(0.9, 0.7, 1.1)) == "10% lower (95% CI 30% lower to 10% higher)"
     assert st.format_ratio_change(st.Estimate(1.0, 0.9, 1.1)) == "no change (95% CI 10% lower to 10% higher)"
+    assert st.format_ratio_change(st.Estimate(1.003, 0.9, 1.1)) == "0.3% higher (95% CI 10% lower to 10% higher)"
 
 
 def test_combination_of_one_term_equals_the_term():

@@ -148,8 +148,8 @@ def test_older_layout_scientific_notation_na_and_negative_adjustment(tmp_path: P
 def test_every_older_header_variant_gives_the_current_layout_result(tmp_path: Path, stem: str) -> None:
     rows = ["2015,15967,0,7,29,33,92,423,22", "2016,15940,1,2,21,44,106,400,39"]
     write_current(tmp_path / "current", FERGUSON, rows)
-    write_older(tmp_path / "older", stem, rows, agency=ucr_offenses.load_crosswalk().set_index(
-        "ucr_file_stem").at[stem, "ucr_name"], ori=ucr_offenses.load_crosswalk().set_index("ucr_file_stem").at[stem, "ori"])
+    agency = ucr_offenses.load_crosswalk().set_index("ucr_file_stem").loc[stem]
+    write_older(tmp_path / "older", stem, rows, agency=agency["ucr_name"], ori=agency["ori"])
     current, _ = clean(tmp_path / "current")
     older, _ = clean(tmp_path / "older")
     assert list(older.columns) == list(current.columns)
@@ -166,6 +166,22 @@ def test_missing_component_leaves_its_total_missing(tmp_path: Path) -> None:
     assert only["reported"] and pd.isna(only["rape"]) and pd.isna(only["violent"])
     assert only["property"] == 1031
     assert set(log["column"]) == {"rape", "violent"}
+
+
+def test_published_total_that_disagrees_with_its_parts_is_logged(tmp_path: Path) -> None:
+    write_current(tmp_path, FERGUSON, ["2018,20663,2,4,46,77,149,647,150"])
+    path = tmp_path / "ucr" / "offenses" / f"{FERGUSON}.csv"
+    path.write_text(path.read_text().replace(",129,946,", ",130,946,"))
+    table, log = clean(tmp_path)
+    assert table.loc[0, "violent"] == 129
+    assert log[["column", "raw_value"]].values.tolist() == [["violent", "130"]]
+    assert log.loc[0, "reason"].startswith("published actual_index_violent differs from the sum")
+
+
+def test_raw_schema_rejects_a_year_that_is_not_a_year(tmp_path: Path) -> None:
+    write_current(tmp_path, FERGUSON, ["20x8,20663,2,4,46,77,149,647,150"])
+    with pytest.raises(SchemaValidationError, match=r"(?s)Ferguson_Police_Department\.csv.*'year'.*20x8"):
+        ucr_offenses.load_raw(raw_root=tmp_path)
 
 
 def test_exact_duplicate_rows_are_dropped_and_conflicting_ones_fail(tmp_path: Path) -> None:

@@ -29,7 +29,8 @@ from .stats import Estimate, binomial_ci, format_number, poisson_rate_ci, rate_r
 from .stops import matched_population_year, population_for, years_label
 
 SOURCE_YEARS = {"mpv": (2013, 2019), "wapo": (2015, 2023)}
-"""Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv)."""
+"""Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv).
+Used only when the summary table lacks its ``complete_year`` flag (see :func:`full_years`)."""
 SOURCE_LABELS = {
     "mpv": "Mapping Police Violence (all police killings)",
     "wapo": "Washington Post Fatal Force (fatal shootings)",
@@ -45,6 +46,17 @@ RACE_CODES = {"b": "black", "black": "black", "w": "white", "white": "white"}
 
 RATE_COLUMNS = ["geography", "level", "source", "years", "race", "incidents", "person_years", "rate_per_million",
                 "lower", "upper", "small_cell"]
+
+
+def full_years(summary: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Each source's first and last complete calendar year, from the summary's ``complete_year`` flag
+    (falls back to SOURCE_YEARS for a source the summary lacks)."""
+    out = dict(SOURCE_YEARS)
+    if "complete_year" in summary.columns:
+        complete = summary[summary["complete_year"].astype(bool)]
+        for source, years in complete.groupby("source")["year"]:
+            out[str(source)] = (int(years.min()), int(years.max()))
+    return {source: out[source] for source in sorted(out)}
 
 
 def _race(value: object) -> str | None:
@@ -123,7 +135,7 @@ def fatal_force_rates(fatal_force: pd.DataFrame, summary: pd.DataFrame, populati
     in the county, all agencies) and Missouri. Missouri's white count comes from the incident table
     when it covers the whole state, else it is left out.
     """
-    source_years = source_years or SOURCE_YEARS
+    source_years = source_years or full_years(summary)
     geographies: list[tuple[Geography, pd.DataFrame | None]] = []
     own = _agency_geography(agencies, agency)
     agency_row = agencies[agencies["agency_slug"].eq(agency)]
@@ -189,7 +201,7 @@ def mental_illness_shares(summary: pd.DataFrame, source_years: dict[str, tuple[i
     The Post's series is split at ``coding_change_year``; each source uses its full years only.
     The denominator is incidents whose mental-illness field is known (``mental_illness_known``).
     """
-    source_years = source_years or SOURCE_YEARS
+    source_years = source_years or full_years(summary)
     periods = []
     for source, (first, last) in source_years.items():
         if source == "wapo" and first < coding_change_year <= last:
@@ -280,7 +292,7 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     totals = rates[rates["race"].eq("total")]
     own = totals[totals["level"].eq("agency")]
     involved = agency_incidents(data.fatal_force, agency)
-    for source, (first, last) in SOURCE_YEARS.items():
+    for source, (first, last) in full_years(data.summary).items():
         label = f"{first}-{last}"
         count = _count(involved, source, range(first, last + 1), "total")
         row = own[own["source"].eq(source)]
@@ -305,7 +317,7 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
                           function=_fn("fatal_force_rates"), notebook=ctx.notebook,
                           flags=["small_cell"] if r["small_cell"] else [])
     for level, where in (("county", "St. Louis County (all agencies)"), ("state", "Missouri")):
-        for source in SOURCE_YEARS:
+        for source in full_years(data.summary):
             row = totals[totals["level"].eq(level) & totals["source"].eq(source)]
             if row.empty:
                 continue

@@ -422,10 +422,11 @@ def _change_words(ratio: float, digits: int) -> str:
     if not _finite(ratio):
         return "not available"
     change = (ratio - 1) * 100
-    size = f"{abs(change):.{digits}f}%"
-    if round(abs(change), digits) == 0:
+    if change == 0:
         return "no change"
-    return f"{size} {'higher' if change > 0 else 'lower'}"
+    while round(abs(change), digits) == 0 and digits < 2:
+        digits += 1  # '0.3% higher' says more than '0% higher'
+    return f"{abs(change):.{digits}f}% {'higher' if change > 0 else 'lower'}"
 
 
 def format_ratio_change(estimate: Estimate, digits: int = 0) -> str:

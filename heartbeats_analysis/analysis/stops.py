@@ -49,7 +49,7 @@ DISPARITY_COLUMNS = [
 ]
 OUTCOME_COLUMNS = [
     "agency_slug", "period", "years", "race", "stops", "searches", "search_rate", "search_lower", "search_upper",
-    "contraband", "hit_rate", "hit_lower", "hit_upper", "small_cell_searches",
+    "contraband", "hit_rate", "hit_lower", "hit_upper", "small_cell_searches", "inconsistent",
 ]
 
 
@@ -200,20 +200,32 @@ def headline_disparity(table: pd.DataFrame, race: str = "black") -> pd.Series:
 
 def _outcome_row(agency: str, period: str, years: list[int], race: str, stops: int | None, searches: int,
                  contraband: int) -> dict:
-    search = binomial_ci(searches, stops) if stops is not None else None
-    hit = binomial_ci(contraband, searches)
+    inconsistent = contraband > searches or (stops is not None and searches > stops)
+    nan = Estimate(math.nan, math.nan, math.nan)
+    search = binomial_ci(searches, stops) if stops is not None and searches <= stops else None
+    hit = binomial_ci(contraband, searches) if contraband <= searches else nan
     return {
         "agency_slug": agency, "period": period, "years": years_label(years), "race": race,
         "stops": stops if stops is not None else pd.NA, "searches": searches,
         "search_rate": search.value if search else math.nan, "search_lower": search.lower if search else math.nan,
         "search_upper": search.upper if search else math.nan, "contraband": contraband, "hit_rate": hit.value,
         "hit_lower": hit.lower, "hit_upper": hit.upper, "small_cell_searches": searches < SMALL_CELL_THRESHOLD,
+        "inconsistent": inconsistent,
     }
 
 
 def _detail_rows(frame: pd.DataFrame, since: int) -> pd.DataFrame:
     need = ["searches", "contraband"]
     return frame[(frame["year"] >= since)].dropna(subset=need)
+
+
+def consistent(frame: pd.DataFrame) -> pd.Series:
+    """False where a published row cannot be right: more contraband finds than searches, or more
+    searches than stops (a few agencies report these). Such rows are shown but never pooled or tested."""
+    ok = frame["contraband"].le(frame["searches"])
+    if "stops" in frame.columns:
+        ok &= frame["stops"].isna() | frame["searches"].le(frame["stops"])
+    return ok.fillna(False).astype(bool)
 
 
 def search_outcomes(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
@@ -233,9 +245,10 @@ def search_outcomes(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
         stops_n = None if pd.isna(row.get("stops", pd.NA)) else int(row["stops"])
         rows.append(_outcome_row(agency, str(int(year)), [int(year)], race, stops_n, int(row["searches"]),
                                  int(row["contraband"])))
-    years = sorted(frame["year"].astype(int).unique())
+    usable = frame[consistent(frame)]
+    years = sorted(usable["year"].astype(int).unique())
     pooled_label = f"pooled {years_label(years)}"
-    for race, group in frame.groupby("race", sort=True):
+    for race, group in usable.groupby("race", sort=True):
         stops_n = None if group["stops"].isna().any() else int(group["stops"].sum()) if "stops" in group else None
         rows.append(_outcome_row(agency, pooled_label, sorted(group["year"].astype(int)), race, stops_n,
                                  int(group["searches"].sum()), int(group["contraband"].sum())))
@@ -399,6 +412,7 @@ def hit_rate_test(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
     """Are searches of Black drivers less likely than searches of white drivers to find contraband?"""
     frame = stops if "agency_slug" not in stops.columns else stops[stops["agency_slug"].eq(agency)]
     frame = _detail_rows(frame, since)
+    frame = frame[consistent(frame)]
     if frame[frame["race"].isin(["black", "white"])].empty:
         return NoData(agency, "stops", f"no searches by race are published for {agency} since {since}")
     return odds_ratio_test(frame, "contraband", "searches", "contraband found per search",
@@ -409,6 +423,7 @@ def search_rate_test(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR)
     """Are Black drivers more likely than white drivers to be searched once stopped?"""
     frame = stops if "agency_slug" not in stops.columns else stops[stops["agency_slug"].eq(agency)]
     frame = _detail_rows(frame, since).dropna(subset=["stops"])
+    frame = frame[consistent(frame)]
     if frame[frame["race"].isin(["black", "white"])].empty:
         return NoData(agency, "stops", f"no searches by race are published for {agency} since {since}")
     return odds_ratio_test(frame, "searches", "stops", "searched per stop")
@@ -423,14 +438,38 @@ def search_ratio(outcomes: pd.DataFrame) -> Estimate:
     return rate_ratio(int(black["searches"]), float(black["stops"]), int(white["searches"]), float(white["stops"]))
 
 
+def enforcement_shares(stops: pd.DataFrame, agency: str, race: str = "black") -> pd.DataFrame | NoData:
+    """``race``'s share of stops, citations and stop arrests by year, from 2020 (when totals exist),
+    with exact intervals. VSR arrests are arrests that followed a stop, not all arrests."""
+    frame = stops[stops["agency_slug"].eq(agency) & stops["race"].isin(["total", race])]
+    frame = frame[frame["year"] >= DETAIL_YEAR]
+    rows = []
+    for year, group in frame.groupby("year", sort=True):
+        by_race = group.set_index("race")
+        if not {"total", race} <= set(by_race.index):
+            continue
+        for action in ("stops", "citations", "arrests"):
+            k, n = by_race.loc[race, action], by_race.loc["total", action]
+            if pd.isna(k) or pd.isna(n) or int(n) == 0 or int(k) > int(n):
+                continue
+            est = binomial_ci(int(k), int(n))
+            rows.append({"agency_slug": agency, "year": int(year), "action": action, "race": race,
+                         "count": int(k), "total": int(n), "share": est.value, "lower": est.lower,
+                         "upper": est.upper, "small_cell": int(n) < SMALL_CELL_THRESHOLD})
+    if not rows:
+        return NoData(agency, "stops", f"no totals by race are published for {agency} since {DETAIL_YEAR}")
+    return pd.DataFrame(rows)
+
+
 # --- peers -----------------------------------------------------------------------------------------------
 
 
 def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, population: pd.DataFrame,
                     agencies: pd.DataFrame, agency: str, peers: list[str], year: int | None = None) -> pd.DataFrame:
-    """One row per agency (the agency, its peers with data, and Missouri): the Black disparity ratio
-    (three-group definition, comparable across all of them) in ``year`` (default: the agency's latest
-    year with stops, else the latest year any of them has) and the pooled search and hit rates."""
+    """One row per agency (the agency, its peers, and Missouri): the Black disparity ratio (three-group
+    definition, comparable across all of them) in ``year`` (default: the agency's latest year with
+    stops, else the latest year any of them has; an agency without that year shows its latest earlier
+    year, named in ``year``) and the search and hit rates pooled from 2020."""
     slugs = [agency, *[p for p in peers if p != agency]]
     tables = {slug: disparity_table(stops, population, agencies, slug) for slug in slugs}
     tables[STATE_SLUG] = statewide_disparity_table(stops_statewide, population)
@@ -443,11 +482,13 @@ def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, populati
     for slug, table in tables.items():
         role = "agency" if slug == agency else "state" if slug == STATE_SLUG else "peer"
         name = STATE_NAME if slug == STATE_SLUG else _display_name(agencies, slug)
-        row = {"agency_slug": slug, "name": name, "role": role, "year": year}
+        row = {"agency_slug": slug, "name": name, "role": role, "year": pd.NA}
         if not isinstance(table, NoData):
-            hit = table[table["year"].eq(year) & table["race"].eq("black") & table["definition"].eq("three_groups")]
+            black = table[table["race"].eq("black") & table["definition"].eq("three_groups") & table["year"].le(year)]
+            hit = black[black["year"].eq(black["year"].max())]
             if len(hit):
                 h = hit.iloc[0]
+                row["year"] = int(h["year"])
                 row.update(black_stops=int(h["stops"]), black_stop_share=h["stop_share"],
                            black_population_share=h["population_share"], black_disparity=h["disparity_ratio"],
                            lower=h["lower"], upper=h["upper"])
@@ -467,7 +508,7 @@ def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, populati
                "black_disparity", "lower", "upper", "black_searches", "black_search_rate", "black_hit_rate",
                "white_searches", "white_search_rate", "white_hit_rate", "outcome_years"]
     out = pd.DataFrame(rows).reindex(columns=columns)
-    for column in ("black_stops", "black_searches", "white_searches"):
+    for column in ("year", "black_stops", "black_searches", "white_searches"):
         out[column] = out[column].astype("Int64")
     order = {"agency": 0, "peer": 1, "state": 2}
     return out.assign(_o=out["role"].map(order)).sort_values(["_o", "agency_slug"], kind="stable").drop(
@@ -499,6 +540,16 @@ def load_inputs(folder=None) -> StopsInputs:
 
 def _fn(name: str) -> str:
     return f"{__name__}.{name}"
+
+
+def show(ctx, figure):
+    """What a notebook cell displays for a figure function's result: the saved PNG, or the reason
+    there is no figure. (Shared by the stops, force and calls notebooks.)"""
+    from IPython.display import Image, Markdown
+
+    if isinstance(figure, NoData):
+        return Markdown(f"**No figure:** {figure.reason}.")
+    return Image(filename=str(ctx.figures_dir / figure.png))
 
 
 def _name(data: StopsInputs, agency: str) -> str:
@@ -758,7 +809,10 @@ def _or_sentence(test: OddsRatioTest, name: str) -> str:
 
 def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
     """The binomial GLM outcome test for the agency and for Missouri; records stops.hit_rate_or and
-    stops.state_hit_rate_or. Returns both tests as one table."""
+    stops.state_hit_rate_or, plus stops.hit_rate_ratio (ratio of hit rates, beside the DOJ's "26% less
+    likely"). Returns both tests as one table."""
+    from .stats import format_number as fmt
+
     name = _name(data, agency)
     test = hit_rate_test(data.stops, agency)
     state = hit_rate_test(data.stops_statewide, STATE_SLUG, adjust_for_year=True)
@@ -767,6 +821,16 @@ def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | 
         _record_no_data(ctx, [("stops.hit_rate_or", "odds ratio")], test, "hit_rate_test")
     else:
         frames.append(test.as_frame().assign(geography=name))
+        rr = test.risk_ratio
+        rr_sentence = (f"Searches of Black drivers in {name} found contraband at {fmt(rr.value, 2)} times the rate of "
+                       f"searches of white drivers ({years_label(test.years)}; 95% CI {fmt(rr.lower, 2)} to "
+                       f"{fmt(rr.upper, 2)}).")
+        if test.small_cell:
+            rr_sentence += " The white-driver searches are too few to read this ratio."
+        ctx.claims.record("stops.hit_rate_ratio", None if not math.isfinite(rr.value) else rr.value, "ratio",
+                          rr_sentence, interval=rr.interval, interval_kind=rr.interval_kind, n=test.n,
+                          source=["stops.csv"], function=_fn("hit_rate_test"), notebook=ctx.notebook,
+                          flags=["small_cell"] if test.small_cell else [])
         ctx.claims.record("stops.hit_rate_or", None if not math.isfinite(test.glm.value) else test.glm.value,
                           "odds ratio", _or_sentence(test, name), interval=test.glm.interval,
                           interval_kind=test.glm.interval_kind, n=test.n, source=["stops.csv"],
@@ -846,8 +910,9 @@ def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.Da
 
     table = peer_comparison(data.stops, data.stops_statewide, data.population, data.agencies, agency, peers)
     _save_table(ctx, table, "stops_peers")
-    year = int(table["year"].iloc[0])
-    peer_values = table.loc[table["role"].eq("peer"), "black_disparity"].dropna()
+    year = int(table["year"].dropna().max())
+    same_year = table["year"].eq(year).fillna(False).astype(bool)
+    peer_values = table.loc[table["role"].eq("peer") & same_year, "black_disparity"].dropna()
     if len(peer_values):
         ctx.claims.record(
             "stops.peer_black_disparity_median", float(peer_values.median()), "ratio",
@@ -859,6 +924,7 @@ def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.Da
             function=_fn("peer_comparison"), notebook=ctx.notebook)
     state = table[table["role"].eq("state")].iloc[0]
     if pd.notna(state["black_disparity"]):
+        year = int(state["year"])
         ctx.claims.record(
             "stops.state_black_disparity", float(state["black_disparity"]), "ratio",
             f"Across Missouri in {year}, Black drivers were {fmt(state['black_stop_share'], 0, True)} of stops of "
@@ -883,14 +949,55 @@ def report_references(ctx, data: StopsInputs, agency: str) -> pd.DataFrame:
     ours = {
         "doj_black_population_share": "stops.black_population_share_latest",
         "doj_black_stop_share": "stops.black_share_stops_latest",
+        "doj_black_citation_share": "stops.black_share_citations_latest",
+        "doj_black_arrest_share": "stops.black_share_arrests_latest",
         "doj_black_search_ratio": "stops.search_rate_ratio",
+        "doj_black_contraband_less_likely": "stops.hit_rate_ratio",
     }
     rows = []
     for ref_id in STOPS_REFERENCE_IDS:
         ref = get(ref_id)
         claim_id = ours.get(ref_id)
         claim = ctx.claims[claim_id] if claim_id and claim_id in ctx.claims else None
-        rows.append({"measure": ref.label, "DOJ 2015 (published)": ref.value, "DOJ years": ref.years,
-                     "ours (computed)": claim.value if claim else None,
-                     "our years / basis": claim.sentence if claim else "not computed from public data"})
+        value, unit = (claim.value, claim.unit) if claim else (None, None)
+        if ref_id == "doj_black_contraband_less_likely" and isinstance(value, float):
+            # The DOJ states the gap as "x% less likely"; restate our ratio the same way, beside theirs.
+            value, unit = 1 - value, "proportion (1 - ratio of hit rates)"
+        rows.append({"measure": ref.label, "DOJ 2015 (published)": ref.value, "DOJ unit": ref.unit,
+                     "DOJ years": ref.years, "ours (computed)": value, "our unit": unit, "our claim": claim_id,
+                     "our basis": claim.sentence if claim else "not computed from public data"})
     return pd.DataFrame(rows)
+
+
+ENFORCEMENT_CLAIMS = [("stops.black_share_citations_latest", "proportion"),
+                      ("stops.black_share_arrests_latest", "proportion")]
+
+
+def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
+    """Black share of citations and of stop arrests in the latest year (beside the DOJ's 90% and 93%)."""
+    from .stats import format_number as fmt
+
+    shares = enforcement_shares(data.stops, agency)
+    if isinstance(shares, NoData):
+        _record_no_data(ctx, ENFORCEMENT_CLAIMS, shares, "enforcement_shares")
+        return shares
+    _save_table(ctx, shares, "stops_enforcement_shares")
+    name = _name(data, agency)
+    for action, claim_id, words in (("citations", "stops.black_share_citations_latest", "citations issued"),
+                                    ("arrests", "stops.black_share_arrests_latest", "arrests made after stops")):
+        rows = shares[shares["action"].eq(action)]
+        if rows.empty:
+            _record_no_data(ctx, [(claim_id, "proportion")],
+                            NoData(agency, "stops", f"no {action} by race are published for {name}"),
+                            "enforcement_shares")
+            continue
+        r = rows[rows["year"].eq(rows["year"].max())].iloc[0]
+        sentence = (f"In {int(r['year'])}, Black people received {fmt(r['share'], 0, True)} of the {int(r['total']):,} "
+                    f"{words} by {name} police during vehicle stops ({int(r['count']):,}).")
+        if r["small_cell"]:
+            sentence += " That is too few to read a share from."
+        ctx.claims.record(claim_id, float(r["share"]), "proportion", sentence, interval=(float(r["lower"]),
+                          float(r["upper"])), interval_kind="95% CI (exact Clopper-Pearson)", n=int(r["total"]),
+                          source=["stops.csv"], function=_fn("enforcement_shares"), notebook=ctx.notebook,
+                          flags=["small_cell"] if r["small_cell"] else [])
+    return shares

@@ -13,6 +13,10 @@ Each year, for every draw (vectorised over draws):
 
 Years are numbered 0 (today) to ``horizon_years``. The gap is closed in year t when
 ``sworn[t] >= authorized_strength``.
+
+Counts are drawn by inverse CDF from uniforms taken in a fixed order, so two scenarios run with
+generators in the same state see the same chance events (common random numbers): the difference
+between them is the program, not luck.
 """
 
 from __future__ import annotations
@@ -61,6 +65,38 @@ class StaffingPath:
         return np.logical_or.accumulate(self.at_strength(), axis=1).mean(axis=0)
 
 
+def _inverse_count(u: np.ndarray, first_pmf: np.ndarray, next_ratio, cap: np.ndarray) -> np.ndarray:
+    """Smallest k with CDF(k) >= u for a count distribution given by pmf(0) and pmf(k+1)/pmf(k)."""
+    k = np.zeros(u.shape)
+    pmf = first_pmf.astype(float).copy()
+    cdf = pmf.copy()
+    active = (u > cdf) & (k < cap)
+    while active.any():
+        pmf = np.where(active, pmf * next_ratio(k), pmf)
+        k = np.where(active, k + 1, k)
+        cdf = np.where(active, cdf + pmf, cdf)
+        active = active & (u > cdf) & (k < cap)
+    return k
+
+
+def binomial_from_uniform(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) quantile at u, vectorised (n small: officers in a department)."""
+    n = np.asarray(n, dtype=float)
+    p = np.broadcast_to(np.clip(p, 0.0, 1.0), u.shape)
+    certain = p >= 1.0
+    safe_p = np.where(certain, 0.5, p)
+    odds = safe_p / (1.0 - safe_p)
+    draws = _inverse_count(u, (1.0 - safe_p) ** n, lambda k: (n - k) / (k + 1) * odds, cap=n)
+    return np.where(certain, n, draws)
+
+
+def poisson_from_uniform(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Poisson(mean) quantile at u, vectorised (means of a few dozen at most)."""
+    mean = np.broadcast_to(np.asarray(mean, dtype=float), u.shape)
+    cap = np.ceil(mean + 12 * np.sqrt(mean) + 20)
+    return _inverse_count(u, np.exp(-mean), lambda k: mean / (k + 1), cap=cap)
+
+
 def expected_program_recruits(params: dict[str, np.ndarray]) -> np.ndarray:
     """Expected sworn recruits a year the program yields for Ferguson, per draw."""
     return (
@@ -103,10 +139,11 @@ def simulate_staffing(
     for year in range(1, horizon_years + 1):
         others = sworn - sw
         if process_noise:
-            leave_others = rng.binomial(others.astype(np.int64), params["attrition_rate"])
-            leave_sw = rng.binomial(sw.astype(np.int64), params["sw_officer_attrition_rate"])
-            recruits = rng.poisson(np.where(year > lag, recruit_mean, 0.0))
-            candidates = rng.poisson(hires_mean)
+            u_others, u_sw, u_recruits, u_candidates = rng.random((4, draws))
+            leave_others = binomial_from_uniform(u_others, others, params["attrition_rate"])
+            leave_sw = binomial_from_uniform(u_sw, sw, params["sw_officer_attrition_rate"])
+            recruits = poisson_from_uniform(u_recruits, np.where(year > lag, recruit_mean, 0.0))
+            candidates = poisson_from_uniform(u_candidates, hires_mean)
         else:
             leave_others = others * params["attrition_rate"]
             leave_sw = sw * params["sw_officer_attrition_rate"]

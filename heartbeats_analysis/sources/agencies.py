@@ -411,11 +411,18 @@ def resolve_agency(query: str, agencies: pd.DataFrame) -> str:
         suggestions = sorted(slugs)
         message = f"{query!r} names more than one agency: "
     else:
+        # Compare slug forms so that the words every name shares ("Police Dept") do not drive the score.
+        forms: dict[str, set[str]] = defaultdict(set)
+        for key, owners in keys.items():
+            forms[agency_slug(key)] |= owners
+        scored = process.extract(agency_slug(query), list(forms), scorer=fuzz.WRatio, limit=None)
         suggestions = []
-        for key, _score, _ in process.extract(wanted, list(keys), scorer=fuzz.WRatio, limit=30):
-            for slug in sorted(keys[key]):
+        for form, _score, _ in sorted(scored, key=lambda match: (-match[1], match[0])):
+            for slug in sorted(forms[form]):
                 if slug not in suggestions:
                     suggestions.append(slug)
+            if len(suggestions) >= 5:
+                break
         suggestions = suggestions[:5]
         message = f"No agency matches {query!r}. Closest: "
     error = AgencyNotFoundError(message + ", ".join(f"{display[s]} ({s})" for s in suggestions)

@@ -33,17 +33,15 @@ REASON_POPULATION_BLANK = "population blank in the raw file"
 REASON_POPULATION_ZERO = "population 0 in the raw file: no rate"
 
 
-def count_text_column(required: bool = True, **kwargs) -> pa.Column:
-    """A raw column holding counts as published text (validated, parsed later by base.to_int64)."""
-    return pa.Column(str, checks=pa.Check.str_matches(COUNT_TEXT), required=required, **kwargs)
+def count_text_column(**kwargs) -> pa.Column:
+    """A raw column holding counts as published text (validated here, parsed later by base.to_int64)."""
+    return pa.Column(str, checks=pa.Check.str_matches(COUNT_TEXT), **kwargs)
 
 
 def year_text_column() -> pa.Column:
     """The raw year: never blank; may be written in scientific notation ('2e3')."""
-    def parses_to_year(series: pd.Series) -> pd.Series:
-        return series.map(_is_year)
-
-    return pa.Column(str, checks=pa.Check(parses_to_year, element_wise=False, error="a year between 1930 and 2100"))
+    low, high = YEAR_RANGE
+    return pa.Column(str, checks=pa.Check(_is_year, element_wise=True, error=f"a year from {low} to {high}"))
 
 
 def _is_year(text: str) -> bool:
@@ -108,7 +106,8 @@ def _check_identity(frame: pd.DataFrame, agency: pd.Series, display: str) -> Non
     if len(wrong_ori):
         problems.append(f"  - column 'ORI' should be {agency['ori']!r}: {wrong_ori.head(5).to_dict('records')}")
     if len(wrong_name):
-        problems.append(f"  - column 'agency' should be {agency['ucr_name']!r}: {wrong_name.head(5).to_dict('records')}")
+        shown = wrong_name.head(5).to_dict("records")
+        problems.append(f"  - column 'agency' should be {agency['ucr_name']!r}: {shown}")
     if problems:
         raise SchemaValidationError(f"{display} does not belong to {agency['agency_slug']}:\n" + "\n".join(problems))
 

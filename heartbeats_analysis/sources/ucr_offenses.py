@@ -198,7 +198,7 @@ def clean(raw: dict[str, pd.DataFrame], log: MissingnessLog) -> pd.DataFrame:
     tables = [_clean_file(frame, stem, slug_of[stem], log) for stem, frame in raw.items()]
     table = fill_absent_years(pd.concat(tables, ignore_index=True))
     table = mark_reporting_gaps(table, ["violent", "property", *OFFENSES], TABLE_NAME, log)
-    _log_incomplete_totals(table, log)
+    _log_blank_counts(table, log)
     table["population"] = clean_population(table, TABLE_NAME, log)
     table["violent_per_1000"] = per_1000(table["violent"], table["population"])
     table["property_per_1000"] = per_1000(table["property"], table["population"])
@@ -239,7 +239,7 @@ def _log_published_total_differences(frame: pd.DataFrame, out: pd.DataFrame, log
             )
 
 
-def _log_incomplete_totals(table: pd.DataFrame, log: MissingnessLog) -> None:
+def _log_blank_counts(table: pd.DataFrame, log: MissingnessLog) -> None:
     """A reported year with a blank or 'NA' offence count: that count and its total stay missing."""
     for offense in OFFENSES:
         for index in table.index[table["reported"] & table[offense].isna()]:

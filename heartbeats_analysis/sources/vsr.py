@@ -228,10 +228,13 @@ def _flatten_metrics(document: object, file: str) -> pd.DataFrame:
             if not (0 <= agency_idx < len(agencies) and 0 <= year_idx < len(years)):
                 raise fail(f"metric {metric!r} row {row[:2]!r} points outside agencies[] or years[]")
             records.append([agencies[agency_idx], years[year_idx], metric, *row[2:]])
-    frame = pd.DataFrame(records, columns=["agency", "year", "metric", *RACES])
+    frame = pd.DataFrame(records, columns=["agency", "year", "metric", *RACES]).astype({"year": "int64"})
     for race in RACES:
-        frame[race] = pd.to_numeric(frame[race], errors="coerce") if frame[race].dtype == object else frame[race]
-    return frame.astype({"year": "int64", **{race: "float64" for race in RACES}})
+        try:
+            frame[race] = frame[race].astype("float64")
+        except (TypeError, ValueError):
+            pass  # text in a count: left as it is for the schema to report with its column
+    return frame
 
 
 def _read_text_csv(path: Path) -> pd.DataFrame:
