@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from heartbeats_analysis import registry
 from heartbeats_analysis.paths import raw_dir
-from heartbeats_analysis.sources import acs
+from heartbeats_analysis.sources import acs, base
 from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError
 
 BIG = registry.get(acs.PLACES_COUNTIES_KEY).path
@@ -130,12 +130,12 @@ def test_conflicting_duplicate_fails_the_processed_schema(tmp_path):
 @given(st.integers(min_value=0, max_value=10**9))
 def test_count_text_accepts_published_formats(n):
     for text in [str(n), f"{n:,}", f"{n:.6e}" if float(f"{n:.6e}") == n else str(n), f" {n} ", f"{n}.0"]:
-        assert acs.is_count_text(text)
+        assert base.is_count_text(text)
 
 
 @given(st.text(alphabet=st.characters(categories=["Lu", "Ll"]), min_size=1, max_size=6))
 def test_count_text_rejects_words(word):
-    assert not acs.is_count_text(word) or word.strip().upper() in {"NA", "NAN", "NULL", "NONE"}
+    assert not base.is_count_text(word) or word.strip().upper() in {"NA", "NAN", "NULL", "NONE"}
 
 
 @settings(max_examples=30, deadline=None)

@@ -180,8 +180,9 @@ def test_agencies_without_geography_are_missing_and_logged(small):
 
 def test_dropped_column_names_file_and_column(tmp_path):
     (tmp_path / CENSUS_FILE).parent.mkdir(parents=True)
-    (tmp_path / CENSUS_FILE).write_text("agency,agency_type,census_geo_type,needs_manual_review,census_match_uncertain\n"
-                                        "Ferguson Police Dept,municipal_police,place,0,0\n")
+    (tmp_path / CENSUS_FILE).write_text(
+        "agency,agency_type,census_geo_type,needs_manual_review,census_match_uncertain\n"
+        "Ferguson Police Dept,municipal_police,place,0,0\n")
     with pytest.raises(SchemaValidationError) as err:
         agencies.load_raw(tmp_path)
     assert CENSUS_FILE in str(err.value) and "census_match_name" in str(err.value)

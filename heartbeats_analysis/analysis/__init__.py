@@ -29,6 +29,11 @@ class NoData:
     agency: str
     table: str
     reason: str
+    name: str = ""  # display name; empty when the agency is unknown
+
+    @property
+    def label(self) -> str:
+        return self.name or self.agency.replace("-", " ").title()
 
     def __bool__(self) -> bool:  # lets callers write ``if not result:``
         return False
@@ -55,6 +60,9 @@ class Findings:
     def _repr_markdown_(self) -> str:
         return "\n".join(f"- {claim.sentence}" for claim in self.claims)
 
+    def __repr__(self) -> str:
+        return "\n".join(f"{claim.id}: {claim.sentence}" for claim in self.claims)
+
 
 @dataclass(frozen=True)
 class ShownFigure:
@@ -69,6 +77,11 @@ class ShownFigure:
 
     def _repr_markdown_(self) -> str | None:
         return f"*{self.message}*" if self.path is None else None
+
+    def __repr__(self) -> str:
+        if self.record is None:
+            return self.message
+        return f"Figure {self.record.name}: {self.record.title}"
 
 
 def display_name(agencies: pd.DataFrame | None, agency: str) -> str:

@@ -15,7 +15,7 @@ The rate ratios describe an association in one city over a few years, not a caus
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
@@ -260,7 +260,7 @@ def analyse_crime(
 ) -> CrimeAnalysis | NoData:
     series = agency_series(crime, agency)
     if isinstance(series, NoData):
-        return series
+        return replace(series, name=display_name(agencies, agency))
     peers = [p for p in peers if p != agency]
     rates = peer_rates(crime, peers)
     state = state_rates(state_crime)
@@ -331,7 +331,7 @@ def _record(ctx: NotebookContext, claim_id: str, value, unit: str, sentence: str
 
 
 def report_no_data(ctx: NotebookContext, analysis: NoData) -> Findings:
-    name = analysis.agency.replace("-", " ").title()
+    name = analysis.label
     return Findings((_record(
         ctx, "crime.no_data", None, "",
         f"There are no reported-crime numbers for {name}: {analysis.reason}, so this section cannot describe "
@@ -469,7 +469,8 @@ def report_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
     if not any(isinstance(m, RateModel) for m in analysis.models.values()):
         return Findings(tuple(claims))
     claims.append(_record(
-        ctx, "crime.model_years", int(analysis.its_data["year"].nunique()), "years",
+        ctx, "crime.model_years", int(analysis.its_data.dropna(subset=list(OUTCOMES), how="all")["year"].nunique()),
+        "years",
         f"The crime models use {analysis.model_start_year}-{analysis.model_end_year}"
         + (f", including the NIBRS years from {NIBRS_START_YEAR} with a term for the change of counting system."
            if analysis.include_nibrs_years else

@@ -8,7 +8,7 @@ year so that a gap stays a gap in tables and breaks the line in charts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -167,7 +167,7 @@ def analyse_staffing(
 ) -> StaffingAnalysis | NoData:
     series = agency_series(staffing, agency)
     if isinstance(series, NoData):
-        return series
+        return replace(series, name=display_name(agencies, agency))
     peers = [p for p in peers if p != agency]
     peer_rows = staffing[staffing["agency_slug"].isin(peers)]
     peer_series = peer_rows[["agency_slug", "year", "sworn_officers", "officers_per_1000"]].sort_values(
@@ -214,7 +214,7 @@ def _record(ctx: NotebookContext, claim_id: str, value, unit: str, sentence: str
 
 
 def report_no_data(ctx: NotebookContext, analysis: NoData) -> Findings:
-    name = analysis.agency.replace("-", " ").title()
+    name = analysis.label
     claim = _record(
         ctx, "staffing.no_data", None, "",
         f"There are no staffing numbers for {name}: {analysis.reason}, so this section cannot describe its "

@@ -87,10 +87,10 @@ def agency_geography(agencies: pd.DataFrame, agency: str) -> tuple[str, str] | N
     """(geoid, geo_type) of the census geography the agency serves, from agencies.csv."""
     rows = agencies[agencies["agency_slug"].eq(agency)]
     if rows.empty:
-        return NoData(agency, "agencies", f"{agency} is not in agencies.csv")
+        return NoData(agency, "agencies", "the agency is not in agencies.csv")
     row = rows.iloc[0]
     if pd.isna(row.get("geoid")) or str(row.get("geoid")).strip() == "":
-        return NoData(agency, "population", f"no census geography is matched to {row['display_name']}")
+        return NoData(agency, "population", "no census geography is matched to the agency")
     return str(row["geoid"]), str(row["geo_type"])
 
 
@@ -169,13 +169,13 @@ def disparity_table(stops: pd.DataFrame, population: pd.DataFrame, agencies: pd.
     counts = stops[stops["agency_slug"].eq(agency)][["year", "race", "stops"]].dropna(subset=["stops"])
     name = _display_name(agencies, agency)
     if counts.empty:
-        return NoData(agency, "stops", f"the Missouri Vehicle Stops Report has no stops for {name}")
+        return NoData(agency, "stops", "the Missouri Vehicle Stops Report has no stops for this agency")
     pop = population_for(population, geography[0])
     if pop.empty:
-        return NoData(agency, "population", f"no ACS population by race for {name}'s census geography")
+        return NoData(agency, "population", "the ACS has no population by race for the agency's census geography")
     rows = _disparity_rows(counts, pop, agency)
     if not rows:
-        return NoData(agency, "stops", f"no year has stops of White, Black and Hispanic drivers for {name}")
+        return NoData(agency, "stops", "no year has stops of White, Black and Hispanic drivers for this agency")
     return _disparity_frame(rows)
 
 
@@ -238,7 +238,7 @@ def search_outcomes(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
     frame = stops if "agency_slug" not in stops.columns else stops[stops["agency_slug"].eq(agency)]
     frame = _detail_rows(frame[frame["race"].isin(races)], since)
     if frame.empty:
-        return NoData(agency, "stops", f"no searches or contraband by race are published for {agency} since {since}")
+        return NoData(agency, "stops", f"no searches or contraband by race are published for this agency since {since}")
     rows = []
     for (year, race), group in frame.groupby(["year", "race"], sort=True):
         row = group.iloc[0]
@@ -414,7 +414,7 @@ def hit_rate_test(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
     frame = _detail_rows(frame, since)
     frame = frame[consistent(frame)]
     if frame[frame["race"].isin(["black", "white"])].empty:
-        return NoData(agency, "stops", f"no searches by race are published for {agency} since {since}")
+        return NoData(agency, "stops", f"no searches by race are published for this agency since {since}")
     return odds_ratio_test(frame, "contraband", "searches", "contraband found per search",
                            adjust_for_year=adjust_for_year)
 
@@ -425,7 +425,7 @@ def search_rate_test(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR)
     frame = _detail_rows(frame, since).dropna(subset=["stops"])
     frame = frame[consistent(frame)]
     if frame[frame["race"].isin(["black", "white"])].empty:
-        return NoData(agency, "stops", f"no searches by race are published for {agency} since {since}")
+        return NoData(agency, "stops", f"no searches by race are published for this agency since {since}")
     return odds_ratio_test(frame, "searches", "stops", "searched per stop")
 
 
@@ -457,7 +457,7 @@ def enforcement_shares(stops: pd.DataFrame, agency: str, race: str = "black") ->
                          "count": int(k), "total": int(n), "share": est.value, "lower": est.lower,
                          "upper": est.upper, "small_cell": int(n) < SMALL_CELL_THRESHOLD})
     if not rows:
-        return NoData(agency, "stops", f"no totals by race are published for {agency} since {DETAIL_YEAR}")
+        return NoData(agency, "stops", f"no totals by race are published for this agency since {DETAIL_YEAR}")
     return pd.DataFrame(rows)
 
 
@@ -556,9 +556,10 @@ def _name(data: StopsInputs, agency: str) -> str:
     return _display_name(data.agencies, agency)
 
 
-def _record_no_data(ctx, ids: list[tuple[str, str]], reason: NoData, function: str) -> None:
+def _record_no_data(ctx, ids: list[tuple[str, str]], reason: NoData, function: str, name: str) -> None:
     for claim_id, unit in ids:
-        ctx.claims.record(claim_id, None, unit, f"Not available: {reason.reason}.", source=[f"{reason.table}.csv"],
+        ctx.claims.record(claim_id, None, unit, f"Not available for {name}: {reason.reason}.",
+                          source=[f"{reason.table}.csv"],
                           function=_fn(function), notebook=ctx.notebook, flags=["no_data"])
 
 
@@ -578,7 +579,7 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
 
     table = disparity_table(data.stops, data.population, data.agencies, agency)
     if isinstance(table, NoData):
-        _record_no_data(ctx, DISPARITY_CLAIMS, table, "disparity_table")
+        _record_no_data(ctx, DISPARITY_CLAIMS, table, "disparity_table", _name(data, agency))
         return table
     _save_table(ctx, table, "stops_disparity")
     row = headline_disparity(table)
@@ -595,7 +596,8 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
     ctx.claims.record(
         "stops.black_share_stops_latest", float(row["stop_share"]), "proportion",
         f"In {year}, Black drivers were {fmt(row['stop_share'], 0, True)} of the {int(row['stops_denominator']):,} "
-        f"vehicle stops {name} police reported ({int(row['stops']):,} stops; shares of {definition}).",
+        f"vehicle stops {name} police reported ({int(row['stops']):,} stops; shares of {definition}).".replace(
+            "shares of all drivers and all residents", "all drivers"),
         interval=share.interval, interval_kind=share.interval_kind, n=int(row["stops_denominator"]), source=source,
         function=_fn("disparity_table"), notebook=ctx.notebook, flags=flags)
     ctx.claims.record(
@@ -760,7 +762,7 @@ def report_search_outcomes(ctx, data: StopsInputs, agency: str) -> pd.DataFrame 
 
     outcomes = search_outcomes(data.stops, agency)
     if isinstance(outcomes, NoData):
-        _record_no_data(ctx, SEARCH_CLAIMS, outcomes, "search_outcomes")
+        _record_no_data(ctx, SEARCH_CLAIMS, outcomes, "search_outcomes", _name(data, agency))
         return outcomes
     _save_table(ctx, outcomes, "stops_search_outcomes")
     name = _name(data, agency)
@@ -775,8 +777,10 @@ def report_search_outcomes(ctx, data: StopsInputs, agency: str) -> pd.DataFrame 
         sentence = (f"Too few searches ({int(black['searches'])} of Black and {int(white['searches'])} of white "
                     f"drivers in {black['years']}) to compare {name}'s search rates by race.")
     elif ratio.excludes(1.0):
-        sentence = (f"In {black['years']}, {name} police searched stopped Black drivers {fmt(ratio.value, 2)} times "
-                    f"as often as stopped white drivers (95% CI {fmt(ratio.lower, 2)} to {fmt(ratio.upper, 2)}).")
+        more = "more" if ratio.value > 1 else "less"
+        sentence = (f"In {black['years']}, {name} police searched stopped Black drivers {more} often than stopped "
+                    f"white drivers: {fmt(ratio.value, 2)} times the white drivers' search rate (95% CI "
+                    f"{fmt(ratio.lower, 2)} to {fmt(ratio.upper, 2)}).")
     else:
         sentence = (f"In {black['years']}, the search rates of stopped Black and white drivers in {name} were not "
                     f"clearly different: ratio {fmt(ratio.value, 2)} (95% CI {fmt(ratio.lower, 2)} to "
@@ -818,7 +822,7 @@ def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | 
     state = hit_rate_test(data.stops_statewide, STATE_SLUG, adjust_for_year=True)
     frames = []
     if isinstance(test, NoData):
-        _record_no_data(ctx, [("stops.hit_rate_or", "odds ratio")], test, "hit_rate_test")
+        _record_no_data(ctx, [("stops.hit_rate_or", "odds ratio")], test, "hit_rate_test", _name(data, agency))
     else:
         frames.append(test.as_frame().assign(geography=name))
         rr = test.risk_ratio
@@ -831,9 +835,11 @@ def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | 
                           rr_sentence, interval=rr.interval, interval_kind=rr.interval_kind, n=test.n,
                           source=["stops.csv"], function=_fn("hit_rate_test"), notebook=ctx.notebook,
                           flags=["small_cell"] if test.small_cell else [])
+        # With a cell under 5 the GLM's Wald interval is unreliable: the claim carries the exact one.
+        shown = test.exact if test.small_cell else test.glm
         ctx.claims.record("stops.hit_rate_or", None if not math.isfinite(test.glm.value) else test.glm.value,
-                          "odds ratio", _or_sentence(test, name), interval=test.glm.interval,
-                          interval_kind=test.glm.interval_kind, n=test.n, source=["stops.csv"],
+                          "odds ratio", _or_sentence(test, name), interval=shown.interval,
+                          interval_kind=shown.interval_kind, n=test.n, source=["stops.csv"],
                           function=_fn("hit_rate_test"), notebook=ctx.notebook,
                           flags=["small_cell"] if test.small_cell else [])
     if not isinstance(state, NoData):
@@ -979,21 +985,22 @@ def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFra
 
     shares = enforcement_shares(data.stops, agency)
     if isinstance(shares, NoData):
-        _record_no_data(ctx, ENFORCEMENT_CLAIMS, shares, "enforcement_shares")
+        _record_no_data(ctx, ENFORCEMENT_CLAIMS, shares, "enforcement_shares", _name(data, agency))
         return shares
     _save_table(ctx, shares, "stops_enforcement_shares")
     name = _name(data, agency)
-    for action, claim_id, words in (("citations", "stops.black_share_citations_latest", "citations issued"),
-                                    ("arrests", "stops.black_share_arrests_latest", "arrests made after stops")):
+    for action, claim_id, words, verb in (("citations", "stops.black_share_citations_latest", "citations issued",
+                                           "went to"),
+                                          ("arrests", "stops.black_share_arrests_latest", "arrests made", "were of")):
         rows = shares[shares["action"].eq(action)]
         if rows.empty:
             _record_no_data(ctx, [(claim_id, "proportion")],
-                            NoData(agency, "stops", f"no {action} by race are published for {name}"),
-                            "enforcement_shares")
+                            NoData(agency, "stops", f"no {action} by race are published for this agency"),
+                            "enforcement_shares", name)
             continue
         r = rows[rows["year"].eq(rows["year"].max())].iloc[0]
-        sentence = (f"In {int(r['year'])}, Black people received {fmt(r['share'], 0, True)} of the {int(r['total']):,} "
-                    f"{words} by {name} police during vehicle stops ({int(r['count']):,}).")
+        sentence = (f"In {int(r['year'])}, {int(r['count']):,} of the {int(r['total']):,} {words} by {name} police "
+                    f"during vehicle stops ({fmt(r['share'], 0, True)}) {verb} Black people.")
         if r["small_cell"]:
             sentence += " That is too few to read a share from."
         ctx.claims.record(claim_id, float(r["share"]), "proportion", sentence, interval=(float(r["lower"]),

@@ -20,7 +20,7 @@ import pandera.pandas as pa
 
 from .. import registry
 from ..paths import raw_dir
-from .base import MissingnessLog, parse_count, to_int64, validate
+from .base import MissingnessLog, count_text_check, parse_count, to_int64, validate
 
 TABLE_NAME = "population"
 
@@ -31,19 +31,6 @@ STATE_FIPS = "29"
 STATE_NAME = "Missouri"
 RACE_COLUMNS = {"Total": "total", "White": "white", "Black": "black", "Hispanic": "hispanic"}
 GEOID_LENGTH = {"state": 2, "county": 5, "place": 7}
-
-
-def is_count_text(value: object) -> bool:
-    """True for text that parse_count reads as a whole number or a gap ('', '2e3', '1,204')."""
-    try:
-        number = parse_count(value)
-    except (TypeError, ValueError):
-        return False
-    return number != number or number >= 0  # NaN (a gap) is allowed; negatives are not
-
-
-def count_text_check() -> pa.Check:
-    return pa.Check(is_count_text, element_wise=True, error="a whole non-negative number or blank")
 
 
 _COUNT_TEXT = {column: pa.Column(str, count_text_check()) for column in RACE_COLUMNS}

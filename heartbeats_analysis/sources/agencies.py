@@ -32,7 +32,7 @@ from .. import registry
 from ..errors import AgencyNotFoundError
 from ..paths import RESOURCES_DIR, raw_dir
 from . import acs
-from .base import MissingnessLog, agency_slug, validate
+from .base import MissingnessLog, agency_slug, count_text_check, validate
 
 if TYPE_CHECKING:  # vsr imports this module for its slugs; the runtime import is inside load_raw
     from .vsr import VsrRaw
@@ -83,7 +83,7 @@ AGENCY_POPULATION_RAW_SCHEMA = pa.DataFrameSchema(
         "agency_type": pa.Column(str, pa.Check.isin(AGENCY_TYPES)),
         "census_geo_type": pa.Column(str, pa.Check.isin(GEO_TYPES)),
         "census_match_name": pa.Column(str, pa.Check.str_length(min_value=1)),
-        **{column: pa.Column(str, acs.count_text_check())
+        **{column: pa.Column(str, count_text_check())
            for column in ["pop_total", "pop_white", "pop_black", "pop_hispanic"]},
     },
     name="vsr_agency_population_acs2024_raw",

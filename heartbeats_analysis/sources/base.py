@@ -33,16 +33,25 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path, max
         lines = [f"{file} does not match the schema {schema.name or ''}".rstrip() + ":"]
         if cases is not None and len(cases):
             for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+                if str(check).startswith("column_in_dataframe"):
+                    missing = ", ".join(repr(v) for v in group["failure_case"])
+                    lines.append(f"  - missing column(s): {missing}")
+                    continue
                 column = "(table)" if column is None or (isinstance(column, float) and math.isnan(column)) else column
                 examples = group.head(max_rows)
                 shown = ", ".join(
-                    f"row {idx}: {val!r}" if pd.notna(idx) else repr(val)
+                    f"row {idx}: {_plain(val)!r}" if pd.notna(idx) else repr(_plain(val))
                     for idx, val in zip(examples["index"], examples["failure_case"])
                 )
                 lines.append(f"  - column {column!r} failed {check}: {shown}")
         else:
             lines.append(f"  - {exc}")
         raise SchemaValidationError("\n".join(lines)) from None
+
+
+def _plain(value: object) -> object:
+    """numpy scalars print as np.int64(4); people want 4."""
+    return value.item() if hasattr(value, "item") else value
 
 
 @dataclass
@@ -68,7 +77,7 @@ def parse_count(value: object) -> float:
     Returns a float so that NaN can stand for missing; callers convert to nullable Int64.
     Raises ValueError on text that is not a number or on a non-integral value.
     """
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return math.nan
     if isinstance(value, (int,)) and not isinstance(value, bool):
         return float(value)
@@ -85,6 +94,20 @@ def parse_count(value: object) -> float:
     if not math.isfinite(number) or not number.is_integer():
         raise ValueError(f"count {value!r} is not a whole number")
     return number
+
+
+def is_count_text(value: object) -> bool:
+    """True for text that parse_count reads as a whole non-negative number or a gap ('', '2e3', '1,204')."""
+    try:
+        number = parse_count(value)
+    except (TypeError, ValueError):
+        return False
+    return number != number or number >= 0  # NaN (a gap) is allowed; negatives are not
+
+
+def count_text_check() -> pa.Check:
+    """Raw-schema check for a count column read as text."""
+    return pa.Check(is_count_text, element_wise=True, error="a whole non-negative number or blank")
 
 
 def to_int64(series: pd.Series) -> pd.Series:

@@ -51,7 +51,7 @@ agency_slugs
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -282,6 +282,8 @@ class FatalForceRaw:
     wapo: pd.DataFrame
     wapo_agencies: pd.DataFrame
     mpv: pd.DataFrame
+    # The harmonised incidents, built once for clean and us_summary.
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def _read_text_csv(path: Path) -> pd.DataFrame:
@@ -453,19 +455,15 @@ def _text_or_na(value: object) -> object:
     return pd.NA if _blank(value) else str(value).strip()
 
 
-def _wapo_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk, log: MissingnessLog | None) -> pd.DataFrame:
+def _wapo_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk) -> pd.DataFrame:
     agencies = {row.id: (row.name.strip(), _unique([o.strip() for o in row.oricodes.split(";")]))
                 for row in raw.wapo_agencies.itertuples(index=False)}
     rows = []
     for record in raw.wapo.itertuples(index=False):
         incident_id = f"wapo-{record.id}"
-        pairs = []
-        for agency_id in _unique(record.agency_ids.split(";")):
-            if agency_id not in agencies:
-                if log is not None and record.state == STATE:
-                    log.add(TABLE_NAME, incident_id, "agency_names", "agency id not in the agencies file", agency_id)
-                continue
-            pairs.append(agencies[agency_id])
+        ids = _unique(record.agency_ids.split(";"))
+        pairs = [agencies[i] for i in ids if i in agencies]
+        issues = [("agency_names", "agency id not in the agencies file", i) for i in ids if i not in agencies]
         oris = _unique([o for _, os in pairs for o in os])
         rows.append({
             "incident_id": incident_id,
@@ -483,13 +481,12 @@ def _wapo_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk, log: MissingnessL
             "armed_status": wapo_armed(record.armed_with),
             "in_st_louis_county": in_st_louis_county(record.city, record.county, oris, crosswalk.peer_cities),
             "raw_race": record.race, "raw_age": record.age, "raw_mental": record.was_mental_illness_related,
-            "raw_armed": record.armed_with,
+            "raw_armed": record.armed_with, "issues": issues,
         })
     return pd.DataFrame(rows)
 
 
-def _mpv_agencies(names: object, oris: object, incident_id: str, state: str,
-                  log: MissingnessLog | None) -> list[tuple[str, list[str]]]:
+def _mpv_agencies(names: object, oris: object, issues: list) -> list[tuple[str, list[str]]]:
     """(name, ORIs) pairs from MPV's ', '-joined names and ';'-joined ORIs, paired by position when
     the counts agree; otherwise the names carry no ORIs and the ORIs form one unnamed agency."""
     # Split on commas between agencies, not the one in "Kansas City, KS Police Department".
@@ -497,27 +494,24 @@ def _mpv_agencies(names: object, oris: object, incident_id: str, state: str,
                                           if n.strip()]
     tokens = [] if _blank(oris) else [t.strip() for t in str(oris).split(";") if t.strip()]
     valid = [t.upper() for t in tokens if ORI_PATTERN.match(t.upper())]
-    if log is not None and state == STATE:
-        for token in tokens:
-            if not ORI_PATTERN.match(token.upper()):
-                log.add(TABLE_NAME, incident_id, "agency_oris", "not an ORI code in the raw ORI field; dropped", token)
+    issues += [("agency_oris", "not an ORI code in the raw ORI field; dropped", t)
+               for t in tokens if not ORI_PATTERN.match(t.upper())]
     if len(name_list) == len(tokens) and len(valid) == len(tokens):
         return [(name, [ori]) for name, ori in zip(name_list, valid)]
     return [(name, []) for name in name_list] + ([("", valid)] if valid else [])
 
 
-def _mpv_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk, log: MissingnessLog | None) -> pd.DataFrame:
+def _mpv_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk) -> pd.DataFrame:
     rows = []
-    for _, record in raw.mpv.iterrows():
-        incident_id = f"mpv-{int(record[MPV_ID])}"
-        state = str(record["State"]).strip()
-        pairs = _mpv_agencies(record[MPV_AGENCY], record[MPV_ORI], incident_id, state, log)
+    for record in raw.mpv.to_dict("records"):
+        issues: list = []
+        pairs = _mpv_agencies(record[MPV_AGENCY], record[MPV_ORI], issues)
         oris = _unique([o for _, os in pairs for o in os])
         rows.append({
-            "incident_id": incident_id,
+            "incident_id": f"mpv-{int(record[MPV_ID])}",
             "source": "mpv",
             "date": record[MPV_DATE],
-            "state": state,
+            "state": str(record["State"]).strip(),
             "city": _text_or_na(record["City"]),
             "county": _text_or_na(record["County"]),
             "agency_names": ";".join(_unique([n for n, _ in pairs])),
@@ -530,22 +524,24 @@ def _mpv_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk, log: MissingnessLo
             "in_st_louis_county": in_st_louis_county(record["City"], record["County"], oris,
                                                      crosswalk.peer_cities),
             "raw_race": record[MPV_RACE], "raw_age": record[MPV_AGE], "raw_mental": record[MPV_MENTAL],
-            "raw_armed": record[MPV_ARMED],
+            "raw_armed": record[MPV_ARMED], "issues": issues,
         })
     return pd.DataFrame(rows)
 
 
-def incidents(raw: FatalForceRaw, log: MissingnessLog | None = None) -> pd.DataFrame:
-    """Every incident in both sources (all states), harmonised; raw_* columns keep the source values."""
-    crosswalk = _crosswalk()
-    frame = pd.concat([_wapo_incidents(raw, crosswalk, log), _mpv_incidents(raw, crosswalk, log)],
-                      ignore_index=True)
-    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
-    frame["year"] = frame["date"].dt.year.astype("int64")
-    frame["mental_illness"] = frame["mental_illness"].astype("boolean")
-    for column in ("city", "county"):
-        frame[column] = frame[column].astype("str")
-    return frame
+def incidents(raw: FatalForceRaw) -> pd.DataFrame:
+    """Every incident in both sources (all states), harmonised; raw_* columns keep the source values and
+    ``issues`` lists (column, reason, raw value) for agency ids and ORI tokens that could not be used."""
+    if "incidents" not in raw.cache:
+        crosswalk = _crosswalk()
+        frame = pd.concat([_wapo_incidents(raw, crosswalk), _mpv_incidents(raw, crosswalk)], ignore_index=True)
+        frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+        frame["year"] = frame["date"].dt.year.astype("int64")
+        frame["mental_illness"] = frame["mental_illness"].astype("boolean")
+        for column in ("city", "county"):
+            frame[column] = frame[column].astype("str")
+        raw.cache["incidents"] = frame
+    return raw.cache["incidents"].copy()
 
 
 _GAPS = (
@@ -556,6 +552,9 @@ _GAPS = (
 
 
 def _log_gaps(table: pd.DataFrame, log: MissingnessLog) -> None:
+    for row in table.itertuples(index=False):
+        for column, reason, raw_value in row.issues:
+            log.add(TABLE_NAME, row.incident_id, column, reason, raw_value)
     for column, value, raw_column, reason in _GAPS:
         for row in table[table[column].eq(value)].itertuples(index=False):
             log.add(TABLE_NAME, row.incident_id, column, reason, getattr(row, raw_column))
@@ -564,7 +563,7 @@ def _log_gaps(table: pd.DataFrame, log: MissingnessLog) -> None:
 
 
 def clean(raw: FatalForceRaw, log: MissingnessLog) -> pd.DataFrame:
-    everything = incidents(raw, log)
+    everything = incidents(raw)
     missouri = everything[everything["state"].eq(STATE)]
     _log_gaps(missouri, log)
     table = (missouri[list(PROCESSED_SCHEMA.columns)]

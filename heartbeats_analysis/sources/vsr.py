@@ -27,7 +27,7 @@ import pandera.pandas as pa
 
 from .. import registry
 from ..paths import raw_dir
-from .acs import count_text_check
+from .base import count_text_check
 from .agencies import vsr_slug_table
 from .base import SMALL_CELL_THRESHOLD, MissingnessLog, SchemaValidationError, to_int64, validate
 
@@ -301,7 +301,8 @@ def _per_race_rows(raw: VsrRaw, slugs: pd.Series, json_rows: pd.DataFrame, log: 
                 "exact duplicate row in the per-race stops file; dropped", row["Stops"])
     rows = rows[~repeated]
     covered_by_json = rows["year"].isin(json_years)
-    for _, row in rows[covered_by_json & ~rows.set_index(["agency_slug", "year"]).index.isin(json_agency_years)].iterrows():
+    in_json = pd.MultiIndex.from_frame(rows[["agency_slug", "year"]]).isin(json_agency_years)
+    for _, row in rows[covered_by_json & ~in_json].iterrows():
         log.add(TABLE_NAME, f"{row['agency_slug']}|{row['year']}|{row['race']}", "stops",
                 "per-race file has a row the JSON (source of record for this year) lacks; not used", row["Stops"])
     rows = rows[~covered_by_json].copy()

@@ -1,0 +1,439 @@
+"""Notebook 07 (program model): one function per cell, figures with alt text, claims for the brief."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
+import numpy as np
+import pandas as pd
+
+from .. import style
+from ..notebook_io import NotebookContext
+from .assumptions import (
+    REGISTER_VERSION, ModelParameters, load_register, register_fingerprint, validate_model_parameters,
+)
+from .inputs import AnalysisInputs, inputs_from_claims
+from .outcomes import OUTCOME_LABELS, OUTCOMES
+from .scenarios import OUTPUT_LABELS, SCENARIO_LABELS, SCENARIOS, ModelRun, run_model
+from .scorecard import build_scorecard, record_scorecard
+from .sensitivity import TORNADO_OUTPUTS, one_at_a_time, rank_correlations, top_drivers
+from .summary import (
+    Estimate, costs_table, headline_numbers, outcomes_table, salary_levels_table, salary_table,
+    staffing_table, workload_table,
+)
+
+NOTEBOOK = "07-program-model"
+SCENARIO_COLOURS = {
+    "status_quo": style.PEER_COLOUR,
+    "heartbeats": style.AGENCY_COLOUR,
+    "civilian_responder": style.PALETTE["green"],
+}
+MODEL_SOURCE = "Heartbeats program model (seeded Monte Carlo); assumptions register resources/assumptions.csv"
+FUNCTION = "heartbeats_analysis.model.report"
+
+
+# ----------------------------------------------------------------------------------------- set-up
+
+def model_settings(seed: int, draws: int, horizon_years: int, overrides: dict[str, Any]) -> ModelParameters:
+    """Validate the notebook parameters; a ParameterError lists every problem at once."""
+    return validate_model_parameters(seed=seed, draws=draws, horizon_years=horizon_years, overrides=overrides)
+
+
+def analysis_inputs(ctx: NotebookContext) -> AnalysisInputs:
+    """Values recorded by earlier notebooks of this build, with the register as fallback."""
+    return inputs_from_claims(ctx.earlier_claims(), load_register())
+
+
+def run(ctx: NotebookContext, settings: ModelParameters, inputs: AnalysisInputs) -> ModelRun:
+    """Run the model and save the register as used and the inputs' provenance as tables."""
+    result = run_model(settings, inputs=inputs)
+    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
+    result.register.to_csv(ctx.tables_dir / "model_assumptions_used.csv", index=False, lineterminator="\n")
+    result.provenance.to_csv(ctx.tables_dir / "model_input_provenance.csv", index=False, lineterminator="\n")
+    return result
+
+
+def assumptions_table(run: ModelRun) -> pd.DataFrame:
+    """The register as used (display version)."""
+    columns = ["id", "group", "low", "central", "high", "distribution", "unit", "quality", "origin"]
+    return run.register[columns]
+
+
+def _save(ctx: NotebookContext, fig: plt.Figure, name: str, title: str, data: pd.DataFrame, alt_text: str, function: str):
+    return style.save_figure(
+        fig, name, title=title, data=data, alt_text=alt_text, source_line=MODEL_SOURCE,
+        notebook=NOTEBOOK, function=f"{FUNCTION}.{function}", out_dir=ctx.figures_dir,
+    )
+
+
+def _fmt_range(est: Estimate, fmt: str = "{:.0f}") -> str:
+    return f"{fmt.format(est.mean)} ({fmt.format(est.low)} to {fmt.format(est.high)})"
+
+
+# ----------------------------------------------------------------------------------------- figures
+
+def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
+    """Fan chart of sworn strength (status quo vs Heartbeats) and P(at full strength) by year."""
+    style.apply_style()
+    table = staffing_table(run)
+    fig, (fan, prob) = plt.subplots(1, 2, figsize=(style.FIGURE_WIDTH_IN, 4.0), gridspec_kw={"width_ratios": [3, 2]})
+    for scenario in ("status_quo", "heartbeats"):
+        part = table[table["scenario"] == scenario]
+        colour = SCENARIO_COLOURS[scenario]
+        fan.fill_between(part["year"], part["sworn_p05"], part["sworn_p95"], color=colour, alpha=0.15, linewidth=0)
+        fan.fill_between(part["year"], part["sworn_p25"], part["sworn_p75"], color=colour, alpha=0.3, linewidth=0)
+        fan.plot(part["year"], part["sworn_median"], color=colour, linewidth=2, label=SCENARIO_LABELS[scenario])
+        prob.plot(part["year"], part["p_at_full_strength"] * 100, color=colour, linewidth=2, marker="o", markersize=3,
+                  label=SCENARIO_LABELS[scenario])
+    register = run.register.set_index("id")
+    authorised, today = register.loc["authorized_strength"], register.loc["current_sworn"]
+    fan.axhline(authorised["central"], color=style.REFERENCE_COLOUR, linestyle="--", linewidth=1.2)
+    fan.annotate(
+        f"Authorised strength {authorised['central']:.0f} (range {authorised['low']:.0f}-{authorised['high']:.0f})",
+        (0, authorised["central"]), xytext=(2, 4), textcoords="offset points", color=style.REFERENCE_COLOUR, fontsize=9,
+    )
+    fan.set_xlabel("Years from now")
+    fan.set_ylabel("Sworn officers")
+    fan.set_title("Sworn officers (median, 50% and 90% bands)", fontsize=10.5)
+    fan.legend(loc="lower left")
+    prob.set_xlabel("Years from now")
+    for axis in (fan, prob):
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    prob.set_ylabel("% of simulated futures")
+    prob.set_ylim(0, 100)
+    prob.set_title("At full authorised strength", fontsize=10.5)
+    numbers = headline_numbers(run)
+    year, horizon = run.evaluation.headline_year, run.settings.horizon_years
+    sq, hb = table[table["scenario"] == "status_quo"].set_index("year"), table[table["scenario"] == "heartbeats"].set_index("year")
+    alt = (
+        f"Fan chart of projected sworn officers over {horizon} years, starting from about {today['central']:.0f} today "
+        f"(range {today['low']:.0f} to {today['high']:.0f}). "
+        f"Status quo: median {sq.loc[year, 'sworn_median']:.0f} in year {year} (90% range {sq.loc[year, 'sworn_p05']:.0f} to "
+        f"{sq.loc[year, 'sworn_p95']:.0f}) and {sq.loc[horizon, 'sworn_median']:.0f} in year {horizon}. Heartbeats: median "
+        f"{hb.loc[year, 'sworn_median']:.0f} in year {year} ({hb.loc[year, 'sworn_p05']:.0f} to {hb.loc[year, 'sworn_p95']:.0f}) "
+        f"and {hb.loc[horizon, 'sworn_median']:.0f} in year {horizon}, against an authorised strength of "
+        f"{authorised['central']:.0f} (range {authorised['low']:.0f} to {authorised['high']:.0f}). "
+        f"The second panel shows the department at full strength in year {year} in "
+        f"{numbers['p_full_strength_hb_y5']:.0%} of simulated futures with Heartbeats and "
+        f"{numbers['p_full_strength_sq_y5']:.0%} without it."
+    )
+    return _save(ctx, fig, "model_staffing_fan", "Projected sworn strength: status quo vs Heartbeats", table, alt,
+                 "figure_staffing")
+
+
+def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
+    """Entry pay ranges and the officer / social-worker pay ratio against 'nearly doubling'."""
+    style.apply_style()
+    levels = salary_levels_table(run)
+    ratios = salary_table(run)
+    threshold = float(run.params["nearly_double_threshold"][0])
+    fig, (left, right) = plt.subplots(2, 1, figsize=(style.FIGURE_WIDTH_IN, 5.6), gridspec_kw={"height_ratios": [2, 3]})
+    labels = {
+        "sw_entry_salary": "New social worker (MSW)",
+        "academy_recruit_salary": "Academy recruit*",
+        "officer_starting_salary": "Probationary officer*",
+    }
+    colours = [style.PALETTE["orange"], style.PEER_COLOUR, style.AGENCY_COLOUR]
+    for position, (row, colour) in enumerate(zip(levels.itertuples(), colours)):
+        left.plot([row.low / 1000, row.high / 1000], [position, position], color=colour, linewidth=4, alpha=0.5)
+        left.plot(row.central / 1000, position, "o", color=colour, markersize=8)
+    left.set_yticks(range(len(levels)), [labels[k] for k in levels["id"]])
+    left.set_ylim(-0.5, len(levels) - 0.5)
+    left.set_xlabel("Thousand US dollars a year")
+    left.annotate("* St. Louis County and national figures:\nFerguson's own was not found", xy=(0.99, 0.04),
+                  xycoords="axes fraction", ha="right", va="bottom", fontsize=8, color="#555555")
+    left.set_title("Entry pay: range and central value", fontsize=10.5)
+    for key, colour, label in (
+        ("probationary", style.AGENCY_COLOUR, "Probationary officer / social worker"),
+        ("first_year", style.PALETTE["sky"], "First year (half at academy pay) / social worker"),
+    ):
+        right.hist(run.salary[key], bins=60, color=colour, alpha=0.6, label=label, density=True)
+    right.axvline(1.0, color="#555555", linewidth=1)
+    right.axvline(threshold, color=style.REFERENCE_COLOUR, linestyle="--", linewidth=1.4,
+                  label=f"'Nearly doubling' ({threshold:.1f} times)")
+    right.set_xlabel("Officer pay as a multiple of a new social worker's entry pay")
+    right.set_yticks([])
+    right.grid(False, axis="y")
+    right.set_title("Pay ratio across the simulation draws", fontsize=10.5)
+    right.set_ylim(0, right.get_ylim()[1] * 1.45)
+    right.legend(loc="upper right", fontsize=8.5)
+    right.set_xlim(0.6, max(2.1, float(np.quantile(run.salary["probationary"], 0.999)) + 0.1))
+    prob = ratios.set_index("comparison")
+    data = pd.concat([
+        levels.assign(panel="entry pay (USD)").rename(columns={"id": "item"})[["panel", "item", "low", "central", "high", "source"]],
+        ratios.assign(panel="ratio", source="model draws").rename(
+            columns={"comparison": "item", "ratio_low": "low", "ratio_median": "central", "ratio_high": "high"}
+        )[["panel", "item", "low", "central", "high", "source"]],
+    ], ignore_index=True)
+    lv = levels.set_index("id")
+    alt = (
+        f"Two panels. Left: entry pay ranges: a new social worker ${lv.loc['sw_entry_salary', 'central']:,.0f} "
+        f"(${lv.loc['sw_entry_salary', 'low']:,.0f} to ${lv.loc['sw_entry_salary', 'high']:,.0f}), an academy recruit "
+        f"${lv.loc['academy_recruit_salary', 'central']:,.0f} and a probationary officer "
+        f"${lv.loc['officer_starting_salary', 'central']:,.0f} (${lv.loc['officer_starting_salary', 'low']:,.0f} to "
+        f"${lv.loc['officer_starting_salary', 'high']:,.0f}), regional and national comparators because Ferguson's own "
+        f"figure was not found. Right: the officer to social-worker pay ratio is {prob.loc['probationary', 'ratio_median']:.2f} "
+        f"(90% range {prob.loc['probationary', 'ratio_low']:.2f} to {prob.loc['probationary', 'ratio_high']:.2f}) for a "
+        f"probationary officer and {prob.loc['first_year', 'ratio_median']:.2f} over the first year; it reaches the "
+        f"'nearly doubling' line of {threshold:.1f} in {prob.loc['probationary', 'p_nearly_doubling']:.0%} of draws."
+    )
+    return _save(ctx, fig, "model_salary", "Entry pay: officer vs social worker", data, alt, "figure_salary")
+
+
+def figure_outcomes(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
+    """Expected change a year in force, arrests and referrals, with 90% intervals, by scenario."""
+    style.apply_style()
+    table = outcomes_table(run)
+    table = table[table["outcome"].isin(OUTCOMES)].reset_index(drop=True)
+    fig, axes = plt.subplots(1, len(OUTCOMES), figsize=(style.FIGURE_WIDTH_IN, 3.2), sharey=True)
+    scenarios = ["heartbeats", "civilian_responder"]
+    for ax, outcome in zip(axes, OUTCOMES):
+        part = table[table["outcome"] == outcome].set_index("scenario")
+        for position, scenario in enumerate(scenarios):
+            row = part.loc[scenario]
+            ax.plot([row["low"], row["high"]], [position, position], color=SCENARIO_COLOURS[scenario], linewidth=3, alpha=0.6)
+            ax.plot(row["mean"], position, "o", color=SCENARIO_COLOURS[scenario], markersize=7)
+        ax.axvline(0, color="#555555", linewidth=1)
+        ax.set_title(OUTCOME_LABELS[outcome], fontsize=10)
+        ax.set_ylim(-0.6, len(scenarios) - 0.4)
+    axes[0].set_yticks(range(len(scenarios)), [SCENARIO_LABELS[s] for s in scenarios])
+    fig.supxlabel("Change a year against the status quo (mean and 90% interval)", fontsize=10, y=0.08)
+    parts = []
+    for row in table.itertuples():
+        zero = " (interval includes no change)" if row.interval_includes_zero else ""
+        parts.append(f"{row.scenario_label}, {row.outcome_label.lower()}: {row.mean:+.1f} a year "
+                     f"({row.low:+.1f} to {row.high:+.1f}){zero}")
+    alt = ("Point-and-interval chart of expected changes a year against the status quo, averaged over the horizon. "
+           + "; ".join(parts) + ".")
+    return _save(ctx, fig, "model_outcomes", "Expected changes in outcomes a year", table, alt, "figure_outcomes")
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    one_at_a_time: pd.DataFrame
+    rank_correlation: pd.DataFrame
+
+
+def sensitivity(ctx: NotebookContext, run: ModelRun) -> Sensitivity:
+    """One-at-a-time swings and global rank correlations; both saved as tables."""
+    result = Sensitivity(one_at_a_time(run.register, run.settings.horizon_years), rank_correlations(run))
+    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
+    result.one_at_a_time.to_csv(ctx.tables_dir / "model_sensitivity_oat.csv", index=False, lineterminator="\n")
+    result.rank_correlation.to_csv(ctx.tables_dir / "model_sensitivity_rank.csv", index=False, lineterminator="\n")
+    return result
+
+
+def _output_format(output: str):
+    if output.endswith("_cost"):
+        return lambda x: f"${x:,.0f}"
+    if output == "salary_ratio":
+        return lambda x: f"{x:.2f}"
+    return lambda x: f"{x:,.1f}"
+
+
+def _label(parameter: str) -> str:
+    return parameter.replace("_", " ")
+
+
+def figure_tornado(
+    ctx: NotebookContext, run: ModelRun, result: Sensitivity, output: str = "heartbeats_added_officers_y5", top: int = 8,
+) -> style.FigureRecord:
+    """Tornado chart: the output at each parameter's low and high value, everything else central."""
+    style.apply_style()
+    table = result.one_at_a_time
+    part = table[(table["output"] == output) & (table["swing"] > 0)].head(top).iloc[::-1]
+    central = float(table.loc[table["output"] == output, "output_central"].iloc[0])
+    fig, ax = plt.subplots(figsize=(style.FIGURE_WIDTH_IN, 0.42 * len(part) + 1.4))
+    positions = np.arange(len(part))
+    ax.barh(positions, part["output_at_low"] - central, left=central, color=style.PALETTE["sky"], label="Parameter at its low value")
+    ax.barh(positions, part["output_at_high"] - central, left=central, color=style.PALETTE["blue"], label="Parameter at its high value")
+    ax.axvline(central, color="#333333", linewidth=1)
+    ax.set_yticks(positions, [_label(p) for p in part["parameter"]])
+    ax.set_xlabel(OUTPUT_LABELS[output])
+    ax.set_title(f"What moves '{OUTPUT_LABELS[output].lower()}' (others at central values)", fontsize=10.5)
+    ax.grid(False, axis="y")
+    ax.legend(loc="lower right", fontsize=8.5)
+    ordered = part.iloc[::-1]
+    rank = result.rank_correlation
+    global_top = top_drivers(rank, output, 3, measure="abs_spearman")
+    fmt = _output_format(output)
+    alt = (
+        f"Tornado chart for '{OUTPUT_LABELS[output]}', which is {fmt(central)} with every assumption at its central value. "
+        + "; ".join(
+            f"{_label(r.parameter)} moves it from {fmt(r.output_at_low)} (low) to {fmt(r.output_at_high)} (high)"
+            for r in ordered.head(5).itertuples()
+        )
+        + f". Across all draws the strongest rank correlations are with {', '.join(_label(p) for p in global_top)}."
+    )
+    name = "model_tornado" if output == "heartbeats_added_officers_y5" else f"model_tornado_{output}"
+    return _save(ctx, fig, name, f"What moves the result: {OUTPUT_LABELS[output]}", part.iloc[::-1], alt, "figure_tornado")
+
+
+def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
+    """Net cost a year and officer capacity added, for the three scenarios."""
+    style.apply_style()
+    table = costs_table(run)
+    fig, (cost_ax, capacity_ax) = plt.subplots(1, 2, figsize=(style.FIGURE_WIDTH_IN, 3.2), sharey=True)
+    for position, row in enumerate(table.itertuples()):
+        colour = SCENARIO_COLOURS[row.scenario]
+        cost_ax.plot([row.incremental_low / 1e3, row.incremental_high / 1e3], [position, position], color=colour,
+                     linewidth=3, alpha=0.6)
+        cost_ax.plot(row.incremental_mean / 1e3, position, "o", color=colour, markersize=7)
+        capacity_ax.plot([row.officer_capacity_added_low, row.officer_capacity_added_high], [position, position],
+                         color=colour, linewidth=3, alpha=0.6)
+        capacity_ax.plot(row.officer_capacity_added_mean, position, "o", color=colour, markersize=7)
+    cost_ax.set_yticks(range(len(table)), list(table["scenario_label"]))
+    cost_ax.axvline(0, color="#555555", linewidth=1)
+    cost_ax.set_xlabel("Thousand US dollars a year")
+    cost_ax.set_title("Extra net cost a year vs status quo", fontsize=10.5)
+    capacity_ax.axvline(0, color="#555555", linewidth=1)
+    capacity_ax.set_xlabel("Officer equivalents")
+    capacity_ax.set_title("Officer capacity added vs status quo", fontsize=10.5)
+    cost_ax.set_ylim(-0.6, len(table) - 0.4)
+    parts = [
+        f"{r.scenario_label}: ${r.net_cost_mean / 1e6:.2f} million a year (${r.net_cost_low / 1e6:.2f} to "
+        f"${r.net_cost_high / 1e6:.2f} million), {r.incremental_mean / 1e3:+,.0f} thousand against the status quo, "
+        f"adding {r.officer_capacity_added_mean:.1f} officer equivalents ({r.officer_capacity_added_low:.1f} to "
+        f"{r.officer_capacity_added_high:.1f})"
+        for r in table.itertuples()
+    ]
+    alt = "Two point-and-interval panels comparing the scenarios over the horizon. " + "; ".join(parts) + "."
+    return _save(ctx, fig, "model_scenarios", "Scenarios: cost and officer capacity", table, alt, "figure_scenarios")
+
+
+# ----------------------------------------------------------------------------------------- claims
+
+def _record(ctx: NotebookContext, claim_id: str, est: Estimate | float, unit: str, sentence: str, run: ModelRun,
+            source: list[str] | None = None) -> None:
+    kwargs: dict[str, Any] = {
+        "n": run.settings.draws, "notebook": NOTEBOOK, "function": f"{FUNCTION}.record_model_claims",
+        "source": source or [f"resources/assumptions.csv v{REGISTER_VERSION}"],
+    }
+    if isinstance(est, Estimate):
+        kwargs.update(interval=est.interval, interval_kind=est.interval_kind)
+        value = est.mean
+    else:
+        value = est
+    ctx.claims.record(claim_id, value, unit, sentence, **kwargs)
+
+
+def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity) -> pd.DataFrame:
+    """Record the model's headline numbers as claims ``model.*``; return them as a table."""
+    n = headline_numbers(run)
+    year, horizon = run.evaluation.headline_year, run.settings.horizon_years
+    draws = run.settings.draws
+    _record(ctx, "model.salary_ratio", n["salary_ratio"], "ratio",
+            f"A probationary officer's salary is {_fmt_range(n['salary_ratio'], '{:.2f}')} times a new social worker's "
+            f"entry salary, using St. Louis County and national officer pay because Ferguson's was not found.", run)
+    _record(ctx, "model.salary_ratio_first_year", n["salary_ratio_first_year"], "ratio",
+            f"Counting half of the first year at academy pay, the first year's pay is "
+            f"{_fmt_range(n['salary_ratio_first_year'], '{:.2f}')} times a new social worker's.", run)
+    _record(ctx, "model.p_salary_nearly_doubles", n["p_salary_nearly_doubles"], "share of draws",
+            f"The pay rise reaches 'nearly doubling' in {n['p_salary_nearly_doubles']:.0%} of {draws:,} draws.", run)
+    for when, key in ((year, "y5"), (horizon, "final")):
+        for scenario, short in (("status_quo", "sq"), ("heartbeats", "hb")):
+            value = n[f"p_full_strength_{short}_{key}"]
+            claim_id = f"model.p_close_gap_year{when}.{scenario}"
+            if claim_id in ctx.claims:
+                continue
+            _record(ctx, claim_id, value, "share of draws",
+                    f"{SCENARIO_LABELS[scenario]}: the department is at its full authorised strength in year {when} in "
+                    f"{value:.0%} of {draws:,} simulated futures.", run)
+    _record(ctx, f"model.added_officers_year{year}", n["added_officers_y5"], "officers",
+            f"By year {year} Heartbeats adds {_fmt_range(n['added_officers_y5'])} sworn officers over status-quo hiring.", run)
+    _record(ctx, f"model.sw_officers_year{horizon}", n["sw_officers_final"], "officers",
+            f"After {horizon} years, {_fmt_range(n['sw_officers_final'])} of Ferguson's officers would be program "
+            f"recruits with social-work degrees.", run)
+    _record(ctx, "model.program_recruits_per_year", n["program_recruits_per_year"], "officers per year",
+            f"The program would bring Ferguson {_fmt_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a year.", run)
+    _record(ctx, "model.workload_officers_needed", n["workload_officers_needed"], "sworn officers",
+            f"A workload-based estimate (COPS Office method) puts the sworn officers Ferguson's calls need at "
+            f"{_fmt_range(n['workload_officers_needed'])}, against {run.register.set_index('id').loc['authorized_strength', 'central']:.0f} "
+            f"authorised and {run.register.set_index('id').loc['current_sworn', 'central']:.0f} serving.", run)
+    _record(ctx, "model.workload_officers_needed_civilian", n["workload_officers_needed_civilian"], "sworn officers",
+            f"With a civilian responder taking part of the calls, the estimate is "
+            f"{_fmt_range(n['workload_officers_needed_civilian'])} sworn officers.", run)
+    for scenario in SCENARIOS:
+        est = n[f"net_cost_{scenario}"]
+        _record(ctx, f"model.net_cost_per_year.{scenario}", est, "USD per year",
+                f"{SCENARIO_LABELS[scenario]}: net public cost of policing (payroll, hiring, overtime, program, less "
+                f"avoided jail and claims) of ${est.mean:,.0f} a year (${est.low:,.0f} to ${est.high:,.0f}).", run)
+    for scenario in ("heartbeats", "civilian_responder"):
+        est = n[f"incremental_cost_{scenario}"]
+        _record(ctx, f"model.incremental_cost_per_year.{scenario}", est, "USD per year",
+                f"{SCENARIO_LABELS[scenario]} costs ${est.mean:,.0f} a year more than the status quo "
+                f"(${est.low:,.0f} to ${est.high:,.0f}).", run)
+        for outcome in OUTCOMES:
+            est = n[f"{outcome}_change_{scenario}"]
+            _record(ctx, f"model.{outcome}_change.{scenario}", est, "per year",
+                    f"{SCENARIO_LABELS[scenario]}: {OUTCOME_LABELS[outcome].lower()} change by {est.mean:+.1f} a year "
+                    f"({est.low:+.1f} to {est.high:+.1f}) against the status quo.", run)
+    _record(ctx, "model.civilian_officer_equivalents_freed", n["civilian_officer_equivalents_freed"], "officer equivalents",
+            f"A civilian responder frees {_fmt_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer "
+            f"equivalents of call time.", run)
+    for output in TORNADO_OUTPUTS:
+        drivers = top_drivers(result.one_at_a_time, output, 3)
+        global_drivers = top_drivers(result.rank_correlation, output, 3, measure="abs_spearman")
+        ctx.claims.record(
+            f"model.top_sensitivity.{output}", ", ".join(drivers), "parameter ids",
+            f"'{OUTPUT_LABELS[output]}' moves most with {', '.join(_label(d) for d in drivers)} (one at a time); "
+            f"across all draws the strongest rank correlations are with {', '.join(_label(d) for d in global_drivers)}.",
+            n=draws, notebook=NOTEBOOK, function="heartbeats_analysis.model.sensitivity.one_at_a_time",
+            source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
+        )
+    main = top_drivers(result.one_at_a_time, "heartbeats_added_officers_y5", 3)
+    ctx.claims.record(
+        "model.top_sensitivity", ", ".join(main), "parameter ids",
+        f"What Heartbeats does for staffing depends most on {', '.join(_label(d) for d in main)}, none of which has a "
+        f"Ferguson or UMSL source.",
+        n=draws, notebook=NOTEBOOK, function="heartbeats_analysis.model.sensitivity.one_at_a_time",
+        source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
+    )
+    for row in run.provenance.to_dict("records"):
+        ctx.claims.record(
+            f"model.input_source.{row['parameter']}", row["source"] if row["used"] == "analysis" else "register",
+            "source", f"The model's {_label(row['parameter'])} ({row['value']:,.3g}) comes from "
+            f"{'the data analysis (' + row['source'] + ')' if row['used'] == 'analysis' else 'the assumptions register'}.",
+            notebook=NOTEBOOK, function="heartbeats_analysis.model.inputs.inputs_from_claims",
+        )
+    ctx.claims.record(
+        "model.register_version", f"{REGISTER_VERSION} ({register_fingerprint()})", "version",
+        f"Assumptions register version {REGISTER_VERSION}, file hash {register_fingerprint()}, seed "
+        f"{run.settings.seed}, {draws:,} draws, {horizon}-year horizon.",
+        notebook=NOTEBOOK, function="heartbeats_analysis.model.assumptions.register_fingerprint",
+    )
+    recorded = [c for c in ctx.claims if c.id.startswith("model.")]
+    return pd.DataFrame([{"id": c.id, "value": c.value, "unit": c.unit, "interval": c.interval, "sentence": c.sentence}
+                         for c in recorded])
+
+
+def scorecard(ctx: NotebookContext, run: ModelRun) -> pd.DataFrame:
+    """Build the claims scorecard, record one claim per proposal claim, save it as a table."""
+    table = build_scorecard(headline_numbers(run), run.register, ctx.earlier_claims())
+    record_scorecard(ctx.claims, table, notebook=NOTEBOOK)
+    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
+    table.assign(sources=table["sources"].map(" | ".join), register_ids=table["register_ids"].map(", ".join)).to_csv(
+        ctx.tables_dir / "model_scorecard.csv", index=False, lineterminator="\n"
+    )
+    return table[["proposal_claim", "verdict", "numbers"]]
+
+
+def summary_tables(run: ModelRun) -> dict[str, pd.DataFrame]:
+    """All summary tables (for display or export)."""
+    return {
+        "staffing": staffing_table(run), "salary": salary_table(run), "workload": workload_table(run),
+        "outcomes": outcomes_table(run), "costs": costs_table(run),
+    }
+
+
+def save_summary_tables(ctx: NotebookContext, run: ModelRun) -> list[str]:
+    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
+    names = []
+    for name, table in summary_tables(run).items():
+        path = ctx.tables_dir / f"model_{name}.csv"
+        table.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+        names.append(path.name)
+    return names

@@ -1,0 +1,244 @@
+"""The claims scorecard: each claim of the proposal, a verdict, the numbers behind it and the sources.
+
+Verdicts:
+
+* ``supported``: the evidence and the model's interval both point the claimed way;
+* ``partly supported``: some evidence or part of the interval points that way, but the claim as worded
+  goes further than the evidence (e.g. "prevents" where proxies suggest a small reduction);
+* ``not supported``: the evidence or the model's interval contradicts the claim;
+* ``no evidence either way``: no study or data speaks to it.
+
+No study of sworn officers holding a social-work degree exists, so no outcome claim can be better
+than "partly supported". Every number in a sentence is formatted from the model results or the
+register, never typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..claims import ClaimsRegistry
+from .summary import Estimate
+
+SUPPORTED = "supported"
+PARTLY = "partly supported"
+NOT_SUPPORTED = "not supported"
+NO_EVIDENCE = "no evidence either way"
+VERDICTS = (SUPPORTED, PARTLY, NOT_SUPPORTED, NO_EVIDENCE)
+
+Numbers = Mapping[str, "Estimate | float"]
+
+# Analysis claims whose sentence, when the claim exists, is added to a row.
+ANALYSIS_CONTEXT: dict[str, tuple[str, ...]] = {
+    "fills_officer_shortage": ("staffing.latest_sworn",),
+    "reduces_racial_targeting": (
+        "stops.black_disparity_index_latest", "stops.black_search_rate_ratio_latest", "stops.black_share_latest",
+    ),
+    "prevents_excessive_force": ("force.ferguson_fatal_incidents",),
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    sentence: str
+    register_ids: tuple[str, ...]
+
+
+def _range(est: Estimate, fmt: str = "{:.0f}") -> str:
+    return f"{fmt.format(est.mean)} ({fmt.format(est.low)} to {fmt.format(est.high)})"
+
+
+def _signed(est: Estimate, fmt: str = "{:+.1f}") -> str:
+    return f"{fmt.format(est.mean)} a year ({fmt.format(est.low)} to {fmt.format(est.high)})"
+
+
+def _money(est: Estimate) -> str:
+    return f"${est.mean:,.0f} (${est.low:,.0f} to ${est.high:,.0f})"
+
+
+def _value(register: pd.DataFrame, key: str, column: str = "central") -> float:
+    return float(register.loc[register["id"] == key, column].iloc[0])
+
+
+def _officer_shortage(n: Numbers, register: pd.DataFrame) -> Verdict:
+    added, p_hb, p_sq = n["added_officers_y5"], n["p_full_strength_hb_y5"], n["p_full_strength_sq_y5"]
+    year, horizon = int(n["headline_year"]), int(n["horizon_years"])
+    if p_hb >= 0.8:
+        verdict = SUPPORTED
+    elif added.mean >= 1:
+        verdict = PARTLY
+    else:
+        verdict = NOT_SUPPORTED
+    sentence = (
+        f"The program would yield about {_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a year for Ferguson. "
+        f"By year {year} it adds {_range(added)} officers over status-quo hiring; the department is at its full "
+        f"authorised strength in {p_hb:.0%} of simulated futures with the program and {p_sq:.0%} without it "
+        f"(year {horizon}: {n['p_full_strength_hb_final']:.0%} and {n['p_full_strength_sq_final']:.0%}). "
+        f"Vacancies in year {year}: {_range(n['vacancies_hb_y5'])} with the program, {_range(n['vacancies_sq_y5'])} without."
+    )
+    ids = ("current_sworn", "authorized_strength", "attrition_rate", "status_quo_hires_per_year",
+           "umsl_sw_graduates_per_year", "sw_grad_interest_share", "academy_completion_rate")
+    return Verdict(verdict, sentence, ids)
+
+
+def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
+    ratio, first, threshold = n["salary_ratio"], n["salary_ratio_first_year"], _value(register, "nearly_double_threshold")
+    if ratio.high < threshold:
+        verdict = NOT_SUPPORTED
+    elif ratio.low >= threshold:
+        verdict = SUPPORTED
+    else:
+        verdict = PARTLY
+    sentence = (
+        f"A probationary officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry salary; over the first "
+        f"year, half of it at academy pay, {_range(first, '{:.2f}')} times. A rise of {threshold:.1f} times or more "
+        f"('nearly doubling') occurs in {n['p_salary_nearly_doubles']:.0%} of draws. Ferguson's own starting salary was "
+        f"not found: the officer figures are St. Louis County (${_value(register, 'officer_starting_salary'):,.0f}) and "
+        f"national comparators, against a mean MSW starting salary of ${_value(register, 'sw_entry_salary'):,.0f}."
+    )
+    return Verdict(verdict, sentence, ("sw_entry_salary", "officer_starting_salary", "academy_recruit_salary"))
+
+
+def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
+    change = n["force_change_heartbeats"]
+    low, central, high = (_value(register, "force_rr_sw_officer", c) for c in ("low", "central", "high"))
+    verdict = PARTLY if change.mean < 0 else NO_EVIDENCE
+    sentence = (
+        "No evaluation of sworn officers with social-work degrees exists. The proxies disagree: more-educated "
+        f"officers used force less often, one matched co-responder study found "
+        f"{abs(_value(register, 'coresponder_force_ate')) * 100:.0f} percentage points less force, and meta-analyses of CIT training found no "
+        f"significant effect on objective force measures; the model uses a relative risk of {central:.2f} "
+        f"({low:.2f} to {high:.2f}). With the share of calls the program's officers would take, it expects "
+        f"{_signed(change)} use-of-force incidents against the status quo: a possible small reduction, not prevention. "
+        f"A civilian responder: {_signed(n['force_change_civilian_responder'])}."
+    )
+    return Verdict(verdict, sentence, ("force_rr_sw_officer", "base_force_rate", "coresponder_force_ate", "relevant_share_of_calls"))
+
+
+def _services(n: Numbers, register: pd.DataFrame) -> Verdict:
+    referrals, arrests = n["referrals_change_heartbeats"], n["arrests_change_heartbeats"]
+    if referrals.low > 0:
+        verdict = PARTLY
+    else:
+        verdict = NO_EVIDENCE
+    sentence = (
+        f"Referrals to services: {_signed(referrals)}; arrests: {_signed(arrests)}. CIT-trained officers refer more "
+        f"people to services, mainly where services exist, but the meta-analysis of CIT found no significant effect on "
+        f"arrests (p = {_value(register, 'cit_arrest_meta_p'):.3f}), so the model's central arrest effect is none. "
+        f"A civilian responder: referrals {_signed(n['referrals_change_civilian_responder'])}, arrests "
+        f"{_signed(n['arrests_change_civilian_responder'])}. Fewer fines would also cut court revenue."
+    )
+    return Verdict(verdict, sentence, ("referral_rr_sw_officer", "arrest_rr_sw_officer", "base_referral_rate", "civilian_referral_rr"))
+
+
+def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
+    sentence = (
+        f"The DOJ found Black residents were {_value(register, 'doj_black_share_population'):.0%} of Ferguson's "
+        f"population but {_value(register, 'doj_black_share_arrests'):.0%} of arrests (2012-14). No study was found "
+        f"showing that CIT, co-responders or officers with social-work degrees change racial disparities in stops, "
+        f"arrests or jailing. The model's overall arrest change is {_signed(n['arrests_change_heartbeats'])}; it has no "
+        f"basis to say how that would fall by race."
+    )
+    return Verdict(NO_EVIDENCE, sentence, ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer"))
+
+
+def _trust(n: Numbers, register: pd.DataFrame) -> Verdict:
+    sentence = (
+        f"Only {_value(register, 'gallup_black_confidence_2021'):.0%} of Black adults nationally had a great deal or quite "
+        f"a lot of confidence in police (Gallup 2021), and the DOJ found great distrust of the department in Ferguson. "
+        f"No study was found that CIT, co-responders or sworn social workers raise trust; the model does not estimate it."
+    )
+    return Verdict(NO_EVIDENCE, sentence, ("gallup_black_confidence_2021",))
+
+
+def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
+    freed, added = n["heartbeats_officer_equivalents_freed"], n["added_officers_y5"]
+    if added.mean >= 1 or freed.mean >= 1:
+        verdict = PARTLY
+    else:
+        verdict = NOT_SUPPORTED
+    sentence = (
+        f"Heartbeats adds patrol time mainly by adding officers ({_range(added)} more by year {int(n['headline_year'])}), "
+        f"as any successful hiring would. Fewer repeat calls from the way its officers handle calls free "
+        f"{_range(freed, '{:.2f}')} officer equivalents. A civilian responder frees "
+        f"{_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer equivalents by taking calls off police. "
+        f"The call workload needs {_range(n['workload_officers_needed'])} sworn officers."
+    )
+    return Verdict(verdict, sentence, ("repeat_call_reduction", "civilian_diversion_share", "calls_per_resident", "minutes_per_unit_call"))
+
+
+def _crime(n: Numbers, register: pd.DataFrame) -> Verdict:
+    sentence = (
+        f"The only quasi-experimental estimate is for a civilian program: Denver STAR areas saw "
+        f"{abs(_value(register, 'star_low_level_crime_effect')):.0%} fewer reports of the targeted low-level crimes, an "
+        f"estimate others contest, and no change in serious crime. No study of sworn social workers and crime was found; "
+        f"the model does not estimate crime."
+    )
+    return Verdict(NO_EVIDENCE, sentence, ("star_low_level_crime_effect",))
+
+
+@dataclass(frozen=True)
+class ProposalClaim:
+    slug: str
+    text: str
+    judge: Callable[[Numbers, pd.DataFrame], Verdict]
+
+
+PROPOSAL_CLAIMS: tuple[ProposalClaim, ...] = (
+    ProposalClaim("fills_officer_shortage", "Fills the officer shortage the Consent Decree requires", _officer_shortage),
+    ProposalClaim("nearly_doubles_salary", "Nearly doubles social workers' entry salary", _salary),
+    ProposalClaim("prevents_excessive_force", "Prevents excessive force", _force),
+    ProposalClaim("routes_to_services", "Routes people to services instead of fines and jail", _services),
+    ProposalClaim("reduces_racial_targeting", "Reduces the targeting and incarceration of Black residents", _racial),
+    ProposalClaim("builds_trust", "Builds trust", _trust),
+    ProposalClaim("frees_officers", "Frees officers for other work, such as speeding enforcement", _frees_officers),
+    ProposalClaim("reduces_crime_at_root", "Reduces crime at the root", _crime),
+)
+
+
+def _sources(register: pd.DataFrame, ids: tuple[str, ...]) -> list[str]:
+    rows = register.set_index("id")
+    cited = []
+    for key in ids:
+        text = rows.loc[key, "source"]
+        url = rows.loc[key, "url"]
+        entry = f"{text} {url}".strip() if url else text
+        if entry not in cited:
+            cited.append(entry)
+    return cited
+
+
+def build_scorecard(
+    numbers: Numbers,
+    register: pd.DataFrame,
+    analysis_claims: ClaimsRegistry | None = None,
+) -> pd.DataFrame:
+    """One row per proposal claim: verdict, the numbers behind it (a sentence) and its sources."""
+    rows = []
+    for claim in PROPOSAL_CLAIMS:
+        judged = claim.judge(numbers, register)
+        sentence, extra_sources = judged.sentence, []
+        for claim_id in ANALYSIS_CONTEXT.get(claim.slug, ()):
+            if analysis_claims is not None and claim_id in analysis_claims:
+                sentence += f" From the data analysis: {analysis_claims[claim_id].sentence}"
+                extra_sources.append(f"claim {claim_id}")
+        rows.append({
+            "claim_id": f"scorecard.{claim.slug}", "slug": claim.slug, "proposal_claim": claim.text,
+            "verdict": judged.verdict, "numbers": sentence,
+            "sources": _sources(register, judged.register_ids) + extra_sources,
+            "register_ids": list(judged.register_ids),
+        })
+    return pd.DataFrame(rows)
+
+
+def record_scorecard(claims: ClaimsRegistry, scorecard: pd.DataFrame, notebook: str | None = None) -> None:
+    for row in scorecard.to_dict("records"):
+        claims.record(
+            row["claim_id"], row["verdict"], "verdict",
+            f"{row['proposal_claim']}: {row['verdict']}. {row['numbers']}",
+            source=row["sources"], function="heartbeats_analysis.model.scorecard.build_scorecard", notebook=notebook,
+        )
