@@ -22,7 +22,7 @@ $(UV):
 
 $(STAMP): $(UV) uv.lock pyproject.toml
 	$(UV) sync --locked --python $(PYTHON)
-	$(VENV)/bin/python -m ipykernel install --sys-prefix --name heartbeats --display-name "Python (heartbeats)" >/dev/null
+	$(VENV)/bin/python -m heartbeats_analysis.kernel >/dev/null
 	@touch $(STAMP)
 
 setup: $(STAMP) system-deps ## Create .venv from the lock, install the project and its Jupyter kernel, check the PDF browser

@@ -78,10 +78,13 @@ def load_params(
     sets: list[str] | None = None,
     base: dict[str, Any] | None = None,
 ) -> tuple[BuildParams, dict[str, str]]:
-    """Merge defaults < base < params file < --set overrides; validate; return params and provenance."""
-    merged: dict[str, Any] = dict(base or {})
+    """Merge defaults < params file < command-line options (base) < --set; validate all at once.
+
+    Returns the parameters and, for each, where its value came from.
+    """
+    merged: dict[str, Any] = {}
     origin: dict[str, str] = {name: "default" for name in BuildParams.model_fields}
-    origin.update({name: "command line" for name in merged})
+    file_agency = None
     if params_file is not None:
         try:
             loaded = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
@@ -93,6 +96,10 @@ def load_params(
             raise ParameterError(f"Parameters file {params_file} must hold a mapping of name: value.")
         merged.update(loaded)
         origin.update({name: str(params_file) for name in loaded})
+        file_agency = loaded.get("agency")
+    for name, value in (base or {}).items():
+        merged[name] = value
+        origin[name] = "command line"
     problems = []
     for option in sets or []:
         try:
@@ -114,6 +121,14 @@ def load_params(
     except ValidationError as exc:
         problems.extend(_format_errors(exc))
         params = None
+    if (
+        params is not None and file_agency is not None and params.agency != file_agency
+        and origin["authorised_strength"] == str(params_file) and params.authorised_strength is not None
+    ):
+        problems.append(
+            f"authorised_strength in {params_file} is {file_agency}'s, but the agency is {params.agency}: "
+            "use a parameters file for that agency or add --set authorised_strength=null"
+        )
     if problems:
         raise ParameterError(
             f"{len(problems)} problem(s) with the build parameters:\n"

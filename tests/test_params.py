@@ -57,3 +57,13 @@ def test_notebook_parameters_exclude_the_agency_from_its_peers(tmp_path):
     passed = params.notebook_parameters(tmp_path)
     assert "florissant" not in passed["peers"] and "ferguson" in passed["peers"]
     assert passed["build_dir"] == str(tmp_path)
+
+
+def test_command_line_agency_overrides_the_file_but_not_its_authorised_strength():
+    with pytest.raises(ParameterError, match="authorised_strength in .*ferguson.yaml is ferguson's"):
+        load_params(PARAMS_DIR / "ferguson.yaml", base={"agency": "florissant"})
+    params, origin = load_params(
+        PARAMS_DIR / "ferguson.yaml", ["authorised_strength=null"], base={"agency": "florissant"}
+    )
+    assert params.agency == "florissant" and origin["agency"] == "command line"
+    assert params.authorised_strength is None

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heartbeats_analysis.sources import fatal_force as ff
@@ -282,6 +282,7 @@ def test_in_st_louis_county(city, county, oris, expected):
     assert ff.in_st_louis_county(city, county, oris, PEERS) is expected
 
 
+@settings(max_examples=50, deadline=None)
 @given(st.integers(min_value=0, max_value=120))
 def test_age_group_contains_the_age(age):
     group = ff.age_group(age)
@@ -295,11 +296,13 @@ def test_age_group_contains_the_age(age):
         assert low <= age <= high
 
 
+@settings(max_examples=50, deadline=None)
 @given(st.one_of(st.text(max_size=6), st.none(), st.floats(allow_nan=True)))
 def test_age_group_never_fails(value):
     assert ff.age_group(value) in ff.AGE_GROUPS
 
 
+@settings(max_examples=50, deadline=None)
 @given(st.lists(st.sampled_from("WBHANO"), max_size=4))
 def test_wapo_race_is_a_known_category(codes):
     race = ff.wapo_race(";".join(codes))
@@ -307,6 +310,7 @@ def test_wapo_race_is_a_known_category(codes):
     assert (race == "unknown") == (not codes)
 
 
+@settings(max_examples=50, deadline=None)
 @given(st.lists(st.sampled_from(sorted(ff.WAPO_WEAPONS | {"unarmed", "undetermined"})), max_size=3))
 def test_wapo_armed_is_a_known_status(tokens):
     status = ff.wapo_armed(";".join(tokens))
@@ -315,6 +319,7 @@ def test_wapo_armed_is_a_known_status(tokens):
         assert status == "armed"
 
 
+@settings(max_examples=50, deadline=None)
 @given(st.from_regex(r"MO[0-9A-Z]{5}", fullmatch=True))
 def test_normalise_ori_reads_nine_character_forms(ori):
     assert ff.normalise_ori(ori + "00") == ff.normalise_ori(ori) == ori

@@ -31,9 +31,10 @@ from .stops import matched_population_year, population_for, years_label
 SOURCE_YEARS = {"mpv": (2013, 2019), "wapo": (2015, 2023)}
 """Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv).
 Used only when the summary table lacks its ``complete_year`` flag (see :func:`full_years`)."""
+SOURCE_NAMES = {"mpv": "Mapping Police Violence", "wapo": "the Washington Post's Fatal Force"}
 SOURCE_LABELS = {
-    "mpv": "Mapping Police Violence (all police killings)",
-    "wapo": "Washington Post Fatal Force (fatal shootings)",
+    "mpv": "Mapping Police Violence (all killings by police)",
+    "wapo": "the Washington Post's Fatal Force (fatal shootings by on-duty police)",
 }
 WAPO_CODING_CHANGE_YEAR = 2021
 """From 2021 the Post's mental-illness share falls by about a third; EVIDENCE.md suspects a coding change
@@ -188,8 +189,7 @@ def race_rate_ratios(rates: pd.DataFrame) -> pd.DataFrame:
         rows.append({"geography": geography, "level": level, "source": source, "years": b["years"],
                      "black_incidents": int(b["incidents"]), "white_incidents": int(w["incidents"]),
                      "rate_ratio": est.value, "lower": est.lower, "upper": est.upper,
-                     "small_cell": bool(b["incidents"] + w["incidents"] < SMALL_CELL_THRESHOLD
-                                        or min(b["incidents"], w["incidents"]) == 0)})
+                     "small_cell": bool(min(b["incidents"], w["incidents"]) < SMALL_CELL_THRESHOLD)})
     return pd.DataFrame(rows, columns=["geography", "level", "source", "years", "black_incidents",
                                        "white_incidents", "rate_ratio", "lower", "upper", "small_cell"])
 
@@ -273,15 +273,20 @@ def _save_table(ctx, frame: pd.DataFrame, name: str) -> None:
 
 
 def _rate_sentence(row: pd.Series, where: str) -> str:
+    """'<source> records N deaths <where> in <years>: R per million residents a year (95% CI a to b).'"""
     label = SOURCE_LABELS[row["source"]]
-    counted = f"{int(row['incidents'])} {'incident' if row['incidents'] == 1 else 'incidents'}"
+    count = int(row["incidents"])
+    counted = _capitalised(label) + f" records {count} {'death' if count == 1 else 'deaths'} {where} in {row['years']}"
+    rate = format_number(row["rate_per_million"], 1)
+    interval = f"{format_number(row['lower'], 1)} to {format_number(row['upper'], 1)}"
     if row["small_cell"]:
-        return (f"{where}: {counted} in {row['years']} ({label}). That is too few to read a rate from; "
-                f"the rate of {format_number(row['rate_per_million'], 1)} per million residents a year has a 95% "
-                f"interval of {format_number(row['lower'], 1)} to {format_number(row['upper'], 1)}.")
-    return (f"{where}: {counted} in {row['years']} ({label}), {format_number(row['rate_per_million'], 1)} per "
-            f"million residents a year (95% CI {format_number(row['lower'], 1)} to "
-            f"{format_number(row['upper'], 1)}).")
+        return (f"{counted}: too few to read a rate from (the rate, {rate} per million residents a year, has a 95% "
+                f"interval of {interval}).")
+    return f"{counted}: {rate} per million residents a year (95% CI {interval})."
+
+
+def _capitalised(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
@@ -298,13 +303,13 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
         row = own[own["source"].eq(source)]
         small = count < SMALL_CELL_THRESHOLD
         if count == 0:
-            sentence = f"{SOURCE_LABELS[source]} records no deaths involving {name} police in {label}."
+            sentence = f"{_capitalised(SOURCE_LABELS[source])} records no deaths involving {name} police in {label}."
         elif row.empty:
-            sentence = (f"{SOURCE_LABELS[source]} records {count} {'death' if count == 1 else 'deaths'} involving "
+            sentence = (f"{_capitalised(SOURCE_LABELS[source])} records {count} {'death' if count == 1 else 'deaths'} involving "
                         f"{name} police in {label}; no rate is given because the agency does not serve a single "
                         "city's census population.")
         else:
-            sentence = _rate_sentence(row.iloc[0], f"{name} police")
+            sentence = _rate_sentence(row.iloc[0], f"involving {name} police")
         ctx.claims.record(f"force.agency_incidents_{source}", count, "incidents", sentence, n=count, source=SOURCES,
                           function=_fn("agency_incidents"), notebook=ctx.notebook,
                           flags=(["small_cell"] if small else []) + (["no_data"] if count == 0 else []))
@@ -316,7 +321,7 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
                           interval_kind="95% CI (exact Garwood)", n=count, source=SOURCES,
                           function=_fn("fatal_force_rates"), notebook=ctx.notebook,
                           flags=["small_cell"] if r["small_cell"] else [])
-    for level, where in (("county", "St. Louis County (all agencies)"), ("state", "Missouri")):
+    for level, where in (("county", "in St. Louis County (any agency)"), ("state", "in Missouri")):
         for source in full_years(data.summary):
             row = totals[totals["level"].eq(level) & totals["source"].eq(source)]
             if row.empty:
@@ -337,14 +342,17 @@ def report_race_ratios(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     _save_table(ctx, ratios, "force_race_ratios")
     for _, r in ratios[ratios["level"].isin(["county", "state"])].iterrows():
         label = SOURCE_LABELS[r["source"]]
-        if r["small_cell"]:
-            sentence = (f"{r['geography']}, {r['years']} ({label}): {r['black_incidents']} Black and "
-                        f"{r['white_incidents']} white people killed; too few to compare rates by race.")
+        black, white = int(r["black_incidents"]), int(r["white_incidents"])
+        if black == 0 or white == 0 or black + white < SMALL_CELL_THRESHOLD:
+            sentence = (f"In {r['geography']}, {r['years']}, {label} records {black} Black and {white} white "
+                        "people killed by police: too few to compare rates by race.")
         else:
-            sentence = (f"{r['geography']}, {r['years']} ({label}): Black residents were killed at "
+            sentence = (f"In {r['geography']}, {r['years']}, Black residents were killed by police at "
                         f"{format_number(r['rate_ratio'], 1)} times the rate of white residents (95% CI "
-                        f"{format_number(r['lower'], 1)} to {format_number(r['upper'], 1)}; "
-                        f"{r['black_incidents']} Black and {r['white_incidents']} white people).")
+                        f"{format_number(r['lower'], 1)} to {format_number(r['upper'], 1)}; {black} Black and "
+                        f"{white} white people; {label}).")
+            if r["small_cell"]:
+                sentence += " With so few deaths the size of the gap is very uncertain."
         value = float(r["rate_ratio"]) if math.isfinite(r["rate_ratio"]) else None
         interval = (float(r["lower"]), float(r["upper"])) if math.isfinite(r["upper"]) else None
         ctx.claims.record(f"force.{r['level']}_black_white_ratio_{r['source']}", value, "rate ratio", sentence,
@@ -363,8 +371,9 @@ def report_mental_illness(ctx, data: ForceInputs) -> pd.DataFrame:
         period_id = r["period"].replace("-", "_")
         where = "Missouri" if r["state"] == "MO" else "the US"
         sentence = (f"In {where}, {format_number(r['share'], 0, True)} of the {int(r['mental_illness_known']):,} "
-                    f"people in {SOURCE_LABELS[r['source']]} for {r['period']} showed signs of mental illness "
-                    f"(95% CI {format_number(r['lower'], 0, True)} to {format_number(r['upper'], 0, True)}).")
+                    f"people killed by police in {r['period']} whose status is recorded showed signs of mental "
+                    f"illness (95% CI {format_number(r['lower'], 0, True)} to {format_number(r['upper'], 0, True)}; "
+                    f"{SOURCE_NAMES[r['source']]}).")
         if r["source"] == "wapo" and int(r["period"][:4]) >= WAPO_CODING_CHANGE_YEAR:
             sentence += " The Post's coding appears to change from 2021, so this is not comparable with earlier years."
         ctx.claims.record(f"force.mi_share_{r['state'].lower()}_{r['source']}_{period_id}", float(r["share"]),
@@ -375,12 +384,12 @@ def report_mental_illness(ctx, data: ForceInputs) -> pd.DataFrame:
     return shares
 
 
-def report_nonfatal(ctx, agency: str, display_name: str | None = None) -> pd.DataFrame:
+def report_nonfatal(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     """What the public data cannot show about non-fatal force; records force.nonfatal_data and the
-    reference figures (DOJ 2015 for Ferguson; BJS national survey)."""
+    reference figures (DOJ 2015 for Ferguson only; the BJS national survey for every agency)."""
     from .reference import FORCE_REFERENCE_IDS, record_references, reference_table
 
-    name = display_name or agency
+    name = _display(data.agencies, agency)
     ctx.claims.record(
         "force.nonfatal_data", None, "text",
         f"No public data count non-fatal uses of force by {name} police. Missouri publishes no agency-level "

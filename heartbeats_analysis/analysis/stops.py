@@ -518,7 +518,7 @@ def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, populati
 # --- notebook report: figures and claims -------------------------------------------------------------
 
 NOTEBOOK = "04-stops"
-SOURCE_LINE = "Missouri Attorney General, Vehicle Stops Report (via Recovered Factory); US Census Bureau ACS 5-year"
+SOURCE_LINE = "Missouri AGO Vehicle Stops Report (via Recovered Factory); US Census Bureau ACS 5-year"
 DOJ_AGENCY = "ferguson"
 """The 2015 Justice Department figures describe Ferguson only; they are shown for no other agency."""
 
@@ -622,6 +622,14 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
     return table
 
 
+def _gapped(series: pd.DataFrame) -> pd.DataFrame:
+    """One row per calendar year between the first and last; a missing year is NaN, so a plotted line
+    breaks there instead of bridging the gap."""
+    years = series["year"].astype(int)
+    frame = series.set_index(years).drop(columns="year").reindex(range(years.min(), years.max() + 1))
+    return frame.rename_axis("year")
+
+
 def figure_black_share(ctx, data: StopsInputs, agency: str):
     """Line chart: Black share of stops (with 95% CI) and of residents, by year; for Ferguson the DOJ
     2015 published shares are drawn beside as separate reference markers, never joined to our line."""
@@ -638,10 +646,12 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
     apply_style()
     fig, ax = plt.subplots()
     years = series["year"].to_numpy()
-    ax.fill_between(years, series["stop_share_lower"], series["stop_share_upper"], color=AGENCY_COLOUR, alpha=0.2,
-                    linewidth=0)
-    ax.plot(years, series["stop_share"], marker="o", color=AGENCY_COLOUR, label="Black share of stops (95% CI)")
-    ax.plot(years, series["population_share"], marker="s", color=PEER_COLOUR, linestyle="--",
+    # Reindexing on every year leaves NaN in a missing year, so the line breaks instead of bridging it.
+    gapped = _gapped(series)
+    ax.fill_between(gapped.index, gapped["stop_share_lower"].astype(float), gapped["stop_share_upper"].astype(float),
+                    color=AGENCY_COLOUR, alpha=0.2, linewidth=0)
+    ax.plot(gapped.index, gapped["stop_share"], marker="o", color=AGENCY_COLOUR, label="Black share of stops (95% CI)")
+    ax.plot(gapped.index, gapped["population_share"], marker="s", color=PEER_COLOUR, linestyle="--",
             label="Black share of residents (ACS, all ages)")
     plotted = series[["year", "stops", "stops_denominator", "stop_share", "stop_share_lower", "stop_share_upper",
                       "population_share"]].assign(series="ours: AGO Vehicle Stops Report and ACS")
@@ -657,7 +667,7 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("Year")
     ax.set_ylabel("Share (White, Black and Hispanic only)")
-    ax.set_title(f"{name}: Black drivers' share of stops vs Black residents' share")
+    ax.set_title(f"{name}: Black share of stops and of residents")
     ax.legend(loc="lower left")
     first, last = series.iloc[0], series.iloc[-1]
     alt = (f"Line chart of {name}: Black drivers were {first['stop_share']:.0%} of stops in {int(first['year'])} "
@@ -669,7 +679,7 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
               if agency == DOJ_AGENCY else ""))
     return save_figure(fig, "stops_black_share", title=f"{name}: Black share of stops and of residents",
                        data=plotted, alt_text=alt.strip(), source_line=SOURCE_LINE
-                       + ("; DOJ Civil Rights Division 2015 (reference markers)" if agency == DOJ_AGENCY else ""),
+                       + ("; DOJ 2015 (diamonds)" if agency == DOJ_AGENCY else ""),
                        notebook=ctx.notebook, function=_fn("figure_black_share"), out_dir=ctx.figures_dir)
 
 
@@ -691,7 +701,8 @@ def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]
         if isinstance(table, NoData):
             continue
         line = table[table["race"].eq("black") & table["definition"].eq("three_groups")]
-        ax.plot(line["year"], line["disparity_ratio"], color=PEER_COLOUR, linewidth=0.8, alpha=0.7)
+        gapped = _gapped(line)
+        ax.plot(gapped.index, gapped["disparity_ratio"].astype(float), color=PEER_COLOUR, linewidth=0.8, alpha=0.7)
         frames.append(line.assign(series=_name(data, peer), role="peer"))
     state = statewide_disparity_table(data.stops_statewide, data.population)
     state_line = state[state["race"].eq("black") & state["definition"].eq("three_groups")]
@@ -699,8 +710,9 @@ def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]
             label="Missouri (statewide)")
     frames.append(state_line.assign(series=STATE_NAME, role="state"))
     line = own[own["race"].eq("black") & own["definition"].eq("three_groups")]
-    ax.errorbar(line["year"], line["disparity_ratio"],
-                yerr=[line["disparity_ratio"] - line["lower"], line["upper"] - line["disparity_ratio"]],
+    gapped = _gapped(line)
+    ratio = gapped["disparity_ratio"].astype(float)
+    ax.errorbar(gapped.index, ratio, yerr=[ratio - gapped["lower"].astype(float), gapped["upper"].astype(float) - ratio],
                 color=AGENCY_COLOUR, marker="o", capsize=3, linewidth=2, label=f"{_name(data, agency)} (95% CI)")
     frames.append(line.assign(series=_name(data, agency), role="agency"))
     ax.plot([], [], color=PEER_COLOUR, label="Peer agencies")
@@ -886,7 +898,7 @@ def figure_search_outcomes(ctx, data: StopsInputs, agency: str):
     colours = {name: AGENCY_COLOUR, STATE_NAME: PALETTE["black"]}
     labels = [f"{g}\n{r.capitalize()} drivers" for g, r in zip(plotted["geography"], plotted["race"])]
     ypos = np.arange(len(plotted))[::-1]
-    for ax, (rate, title) in zip(axes, (("search", "Searched, per stop"), ("hit", "Contraband found, per search"))):
+    for ax, (rate, title) in zip(axes, (("search", "Searched per stop"), ("hit", "Contraband per search"))):
         for y, (_, r) in zip(ypos, plotted.iterrows()):
             value = r[f"{rate}_rate"]
             if pd.isna(value):
@@ -897,7 +909,7 @@ def figure_search_outcomes(ctx, data: StopsInputs, agency: str):
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.set_xlim(left=0)
     axes[0].set_yticks(ypos, labels)
-    fig.suptitle(f"Searches and contraband by driver race, pooled {own['years'].iloc[-1]}", fontweight="bold",
+    fig.suptitle(f"Searches and contraband by driver race, pooled from {DETAIL_YEAR}", fontweight="bold",
                  x=0.01, ha="left")
     parts = []
     for _, r in plotted.iterrows():

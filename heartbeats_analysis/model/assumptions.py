@@ -1,7 +1,7 @@
 """The assumptions register: one row per model input, with its range, distribution and source.
 
-Overrides (from the notebook's ``overrides`` parameter, from ``params/<agency>.yaml`` or from values
-recorded by earlier analysis notebooks) change a row, never the file:
+Overrides (the notebook's ``overrides`` parameter, filled by the build from ``assumptions:`` in
+``params/<agency>.yaml``, or values recorded by earlier analysis notebooks) change a row, never the file:
 
 * a number fixes the parameter: low = central = high = the number, distribution ``fixed``;
 * a dict with any of ``low``, ``central``, ``high``, ``distribution`` replaces those fields and keeps
@@ -70,11 +70,12 @@ def _row_problems(row: Mapping[str, Any], where: str) -> list[str]:
     problems: list[str] = []
     low, central, high = row["low"], row["central"], row["high"]
     lo_ok, hi_ok = row["min_allowed"], row["max_allowed"]
-    for name in ("low", "central", "high"):
-        value = row[name]
-        if not math.isfinite(value):
-            problems.append(f"{where}: {name} must be a finite number, got {value!r}")
-        elif not lo_ok <= value <= hi_ok:
+    not_finite = [name for name in ("low", "central", "high") if not math.isfinite(row[name])]
+    if not_finite:
+        return [f"{where}: {', '.join(not_finite)} must be finite numbers, got {row[not_finite[0]]!r}"]
+    named = [("value", central)] if low == central == high else [("low", low), ("central", central), ("high", high)]
+    for name, value in named:
+        if not lo_ok <= value <= hi_ok:
             problems.append(
                 f"{where}: {name} = {value:g} is outside the allowed range [{lo_ok:g}, {hi_ok:g}] ({row['unit']})"
             )
@@ -207,8 +208,8 @@ def apply_overrides(register: pd.DataFrame, overrides: Mapping[str, Any] | None,
     return result
 
 
-def overrides_from_params_file(path: Path, key: str = "model_overrides") -> dict[str, Any]:
-    """Read the ``model_overrides`` mapping of a params YAML file (e.g. params/ferguson.yaml); {} if absent."""
+def overrides_from_params_file(path: Path, key: str = "assumptions") -> dict[str, Any]:
+    """Read the ``assumptions`` mapping of a params YAML file (e.g. params/ferguson.yaml); {} if absent."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(data, Mapping):
         raise ParameterError(f"{Path(path).name} must hold a mapping at the top level")

@@ -55,6 +55,12 @@ class AnalysisInputs:
             }
         return result
 
+    def set(self, key: str, value: float, source: str, interval: tuple[float, float] | None = None) -> None:
+        """Use ``value`` for register parameter ``key`` (replacing any earlier choice in the provenance)."""
+        self.values[key] = AnalysisInput(value, interval, source)
+        self.provenance = [row for row in self.provenance if row["parameter"] != key]
+        self.provenance.append({"parameter": key, "used": "analysis", "value": value, "source": source, "note": ""})
+
     def apply(self, register: pd.DataFrame) -> pd.DataFrame:
         return apply_overrides(register, self.overrides(register), origin="analysis")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -12,6 +13,7 @@ import pandas as pd
 
 from .. import style
 from ..notebook_io import NotebookContext
+from ..paths import DOCS_DIR
 from .assumptions import (
     REGISTER_VERSION, ModelParameters, load_register, register_fingerprint, validate_model_parameters,
 )
@@ -21,7 +23,7 @@ from .scenarios import OUTPUT_LABELS, SCENARIO_LABELS, SCENARIOS, ModelRun, run_
 from .scorecard import build_scorecard, record_scorecard
 from .sensitivity import TORNADO_OUTPUTS, one_at_a_time, rank_correlations, top_drivers
 from .summary import (
-    Estimate, costs_table, headline_numbers, outcomes_table, salary_levels_table, salary_table,
+    Estimate, costs_table, fmt, headline_numbers, outcomes_table, salary_levels_table, salary_table,
     staffing_table, workload_table,
 )
 
@@ -42,9 +44,13 @@ def model_settings(seed: int, draws: int, horizon_years: int, overrides: dict[st
     return validate_model_parameters(seed=seed, draws=draws, horizon_years=horizon_years, overrides=overrides)
 
 
-def analysis_inputs(ctx: NotebookContext) -> AnalysisInputs:
-    """Values recorded by earlier notebooks of this build, with the register as fallback."""
-    return inputs_from_claims(ctx.earlier_claims(), load_register())
+def analysis_inputs(ctx: NotebookContext, authorised_strength: float | None = None, source: str = "") -> AnalysisInputs:
+    """Values recorded by earlier notebooks of this build, with the register as fallback; an authorised
+    strength given as a build parameter (with its citation) replaces the register's central value."""
+    inputs = inputs_from_claims(ctx.earlier_claims(), load_register())
+    if authorised_strength is not None:
+        inputs.set("authorized_strength", float(authorised_strength), f"build parameter authorised_strength ({source})")
+    return inputs
 
 
 def run(ctx: NotebookContext, settings: ModelParameters, inputs: AnalysisInputs) -> ModelRun:
@@ -69,8 +75,8 @@ def _save(ctx: NotebookContext, fig: plt.Figure, name: str, title: str, data: pd
     )
 
 
-def _fmt_range(est: Estimate, fmt: str = "{:.0f}") -> str:
-    return f"{fmt.format(est.mean)} ({fmt.format(est.low)} to {fmt.format(est.high)})"
+def _fmt_range(est: Estimate, spec: str = "{:.0f}") -> str:
+    return f"{fmt(est.mean, spec)} ({fmt(est.low, spec)} to {fmt(est.high, spec)})"
 
 
 # ----------------------------------------------------------------------------------------- figures
@@ -204,8 +210,8 @@ def figure_outcomes(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     parts = []
     for row in table.itertuples():
         zero = " (interval includes no change)" if row.interval_includes_zero else ""
-        parts.append(f"{row.scenario_label}, {row.outcome_label.lower()}: {row.mean:+.1f} a year "
-                     f"({row.low:+.1f} to {row.high:+.1f}){zero}")
+        parts.append(f"{row.scenario_label}, {row.outcome_label.lower()}: {fmt(row.mean, '{:+.1f}')} a year "
+                     f"({fmt(row.low, '{:+.1f}')} to {fmt(row.high, '{:+.1f}')}){zero}")
     alt = ("Point-and-interval chart of expected changes a year against the status quo, averaged over the horizon. "
            + "; ".join(parts) + ".")
     return _save(ctx, fig, "model_outcomes", "Expected changes in outcomes a year", table, alt, "figure_outcomes")
@@ -334,14 +340,15 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     _record(ctx, "model.p_salary_nearly_doubles", n["p_salary_nearly_doubles"], "share of draws",
             f"The pay rise reaches 'nearly doubling' in {n['p_salary_nearly_doubles']:.0%} of {draws:,} draws.", run)
     for when, key in ((year, "y5"), (horizon, "final")):
-        for scenario, short in (("status_quo", "sq"), ("heartbeats", "hb")):
-            value = n[f"p_full_strength_{short}_{key}"]
-            claim_id = f"model.p_close_gap_year{when}.{scenario}"
-            if claim_id in ctx.claims:
-                continue
-            _record(ctx, claim_id, value, "share of draws",
-                    f"{SCENARIO_LABELS[scenario]}: the department is at its full authorised strength in year {when} in "
-                    f"{value:.0%} of {draws:,} simulated futures.", run)
+        with_program, without = n[f"p_full_strength_hb_{key}"], n[f"p_full_strength_sq_{key}"]
+        if f"model.p_close_gap_year{when}" in ctx.claims:
+            continue
+        _record(ctx, f"model.p_close_gap_year{when}", with_program, "share of draws",
+                f"With Heartbeats, the department is at its full authorised strength in year {when} in "
+                f"{with_program:.0%} of {draws:,} simulated futures, against {without:.0%} with status-quo hiring.", run)
+        _record(ctx, f"model.p_close_gap_year{when}_status_quo", without, "share of draws",
+                f"With status-quo hiring, the department is at its full authorised strength in year {when} in "
+                f"{without:.0%} of {draws:,} simulated futures.", run)
     _record(ctx, f"model.added_officers_year{year}", n["added_officers_y5"], "officers",
             f"By year {year} Heartbeats adds {_fmt_range(n['added_officers_y5'])} sworn officers over status-quo hiring.", run)
     _record(ctx, f"model.sw_officers_year{horizon}", n["sw_officers_final"], "officers",
@@ -353,24 +360,29 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             f"A workload-based estimate (COPS Office method) puts the sworn officers Ferguson's calls need at "
             f"{_fmt_range(n['workload_officers_needed'])}, against {run.register.set_index('id').loc['authorized_strength', 'central']:.0f} "
             f"authorised and {run.register.set_index('id').loc['current_sworn', 'central']:.0f} serving.", run)
-    _record(ctx, "model.workload_officers_needed_civilian", n["workload_officers_needed_civilian"], "sworn officers",
+    _record(ctx, "model.workload_officers_needed_civilian_responder", n["workload_officers_needed_civilian"], "sworn officers",
             f"With a civilian responder taking part of the calls, the estimate is "
             f"{_fmt_range(n['workload_officers_needed_civilian'])} sworn officers.", run)
     for scenario in SCENARIOS:
-        est = n[f"net_cost_{scenario}"]
-        _record(ctx, f"model.net_cost_per_year.{scenario}", est, "USD per year",
-                f"{SCENARIO_LABELS[scenario]}: net public cost of policing (payroll, hiring, overtime, program, less "
-                f"avoided jail and claims) of ${est.mean:,.0f} a year (${est.low:,.0f} to ${est.high:,.0f}).", run)
+        est, extra = n[f"net_cost_{scenario}"], n[f"incremental_cost_{scenario}"]
+        versus = "" if scenario == "status_quo" else (
+            f", ${extra.mean:,.0f} a year more than the status quo (${extra.low:,.0f} to ${extra.high:,.0f})"
+        )
+        _record(ctx, f"model.net_cost_per_year_{scenario}", est, "USD per year",
+                f"{SCENARIO_LABELS[scenario]}: a net public cost for sworn staffing, hiring, overtime and the program, "
+                f"less avoided jail days and claims, of ${est.mean:,.0f} a year (${est.low:,.0f} to ${est.high:,.0f})"
+                f"{versus}.", run)
     for scenario in ("heartbeats", "civilian_responder"):
         est = n[f"incremental_cost_{scenario}"]
-        _record(ctx, f"model.incremental_cost_per_year.{scenario}", est, "USD per year",
+        _record(ctx, f"model.incremental_cost_per_year_{scenario}", est, "USD per year",
                 f"{SCENARIO_LABELS[scenario]} costs ${est.mean:,.0f} a year more than the status quo "
                 f"(${est.low:,.0f} to ${est.high:,.0f}).", run)
         for outcome in OUTCOMES:
             est = n[f"{outcome}_change_{scenario}"]
-            _record(ctx, f"model.{outcome}_change.{scenario}", est, "per year",
-                    f"{SCENARIO_LABELS[scenario]}: {OUTCOME_LABELS[outcome].lower()} change by {est.mean:+.1f} a year "
-                    f"({est.low:+.1f} to {est.high:+.1f}) against the status quo.", run)
+            _record(ctx, f"model.{outcome}_change_{scenario}", est, "per year",
+                    f"{SCENARIO_LABELS[scenario]}: {OUTCOME_LABELS[outcome].lower()} change by "
+                    f"{fmt(est.mean, '{:+.1f}')} a year ({fmt(est.low, '{:+.1f}')} to {fmt(est.high, '{:+.1f}')}) "
+                    f"against the status quo.", run)
     _record(ctx, "model.civilian_officer_equivalents_freed", n["civilian_officer_equivalents_freed"], "officer equivalents",
             f"A civilian responder frees {_fmt_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer "
             f"equivalents of call time.", run)
@@ -378,7 +390,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         drivers = top_drivers(result.one_at_a_time, output, 3)
         global_drivers = top_drivers(result.rank_correlation, output, 3, measure="abs_spearman")
         ctx.claims.record(
-            f"model.top_sensitivity.{output}", ", ".join(drivers), "parameter ids",
+            f"model.top_sensitivity_{output}", ", ".join(drivers), "parameter ids",
             f"'{OUTPUT_LABELS[output]}' moves most with {', '.join(_label(d) for d in drivers)} (one at a time); "
             f"across all draws the strongest rank correlations are with {', '.join(_label(d) for d in global_drivers)}.",
             n=draws, notebook=NOTEBOOK, function="heartbeats_analysis.model.sensitivity.one_at_a_time",
@@ -394,7 +406,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     )
     for row in run.provenance.to_dict("records"):
         ctx.claims.record(
-            f"model.input_source.{row['parameter']}", row["source"] if row["used"] == "analysis" else "register",
+            f"model.input_source_{row['parameter']}", row["source"] if row["used"] == "analysis" else "register",
             "source", f"The model's {_label(row['parameter'])} ({row['value']:,.3g}) comes from "
             f"{'the data analysis (' + row['source'] + ')' if row['used'] == 'analysis' else 'the assumptions register'}.",
             notebook=NOTEBOOK, function="heartbeats_analysis.model.inputs.inputs_from_claims",
@@ -437,3 +449,45 @@ def save_summary_tables(ctx: NotebookContext, run: ModelRun) -> list[str]:
         table.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
         names.append(path.name)
     return names
+
+
+# ----------------------------------------------------------------------------------------- documentation
+
+DOCS_START, DOCS_END = "<!-- assumptions:start -->", "<!-- assumptions:end -->"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def register_markdown(register: pd.DataFrame) -> str:
+    """The register as a Markdown table (for docs/model.md)."""
+    lines = [
+        "| id | description | low | central | high | distribution | unit | quality | source | note |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in register.to_dict("records"):
+        source = f"{row['source']} <{row['url']}>" if row["url"] else row["source"]
+        lines.append(
+            "| " + " | ".join(_cell(v) for v in (
+                f"`{row['id']}`", row["description"], f"{row['low']:g}", f"{row['central']:g}", f"{row['high']:g}",
+                row["distribution"], row["unit"], row["quality"], source, row["note"],
+            )) + " |"
+        )
+    return "\n".join(lines)
+
+
+def docs_with_register(text: str, register: pd.DataFrame) -> str:
+    """``text`` with the register table placed between the assumptions markers."""
+    start, end = text.index(DOCS_START) + len(DOCS_START), text.index(DOCS_END)
+    return text[:start] + "\n" + register_markdown(register) + "\n" + text[end:]
+
+
+def update_docs(path: Path | None = None) -> Path:
+    path = Path(path or DOCS_DIR / "model.md")
+    path.write_text(docs_with_register(path.read_text(encoding="utf-8"), load_register()), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    update_docs()

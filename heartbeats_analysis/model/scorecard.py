@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..claims import ClaimsRegistry
-from .summary import Estimate
+from .summary import Estimate, fmt
 
 SUPPORTED = "supported"
 PARTLY = "partly supported"
@@ -33,11 +33,9 @@ Numbers = Mapping[str, "Estimate | float"]
 
 # Analysis claims whose sentence, when the claim exists, is added to a row.
 ANALYSIS_CONTEXT: dict[str, tuple[str, ...]] = {
-    "fills_officer_shortage": ("staffing.latest_sworn",),
-    "reduces_racial_targeting": (
-        "stops.black_disparity_index_latest", "stops.black_search_rate_ratio_latest", "stops.black_share_latest",
-    ),
-    "prevents_excessive_force": ("force.ferguson_fatal_incidents",),
+    "fills_officer_shortage": ("staffing.gap_to_authorised",),
+    "reduces_racial_targeting": ("stops.black_disparity_latest", "stops.search_rate_ratio"),
+    "prevents_excessive_force": ("force.agency_incidents_wapo",),
 }
 
 
@@ -48,12 +46,12 @@ class Verdict:
     register_ids: tuple[str, ...]
 
 
-def _range(est: Estimate, fmt: str = "{:.0f}") -> str:
-    return f"{fmt.format(est.mean)} ({fmt.format(est.low)} to {fmt.format(est.high)})"
+def _range(est: Estimate, spec: str = "{:.0f}") -> str:
+    return f"{fmt(est.mean, spec)} ({fmt(est.low, spec)} to {fmt(est.high, spec)})"
 
 
-def _signed(est: Estimate, fmt: str = "{:+.1f}") -> str:
-    return f"{fmt.format(est.mean)} a year ({fmt.format(est.low)} to {fmt.format(est.high)})"
+def _signed(est: Estimate, spec: str = "{:+.1f}") -> str:
+    return f"{fmt(est.mean, spec)} a year ({fmt(est.low, spec)} to {fmt(est.high, spec)})"
 
 
 def _money(est: Estimate) -> str:
@@ -162,7 +160,7 @@ def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
     else:
         verdict = NOT_SUPPORTED
     sentence = (
-        f"Heartbeats adds patrol time mainly by adding officers ({_range(added)} more by year {int(n['headline_year'])}), "
+        f"Heartbeats adds patrol time mainly by adding officers, {_range(added)} more by year {int(n['headline_year'])}, "
         f"as any successful hiring would. Fewer repeat calls from the way its officers handle calls free "
         f"{_range(freed, '{:.2f}')} officer equivalents. A civilian responder frees "
         f"{_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer equivalents by taking calls off police. "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,14 @@ class Estimate:
     @property
     def interval_kind(self) -> str:
         return f"{self.level:.0%} simulation interval ({(1 - self.level) / 2:.0%}-{(1 + self.level) / 2:.0%} percentiles of the draws)"
+
+
+def fmt(value: float, spec: str = "{:.0f}") -> str:
+    """Format a number for a sentence; a value that rounds to zero prints without a sign ("0.0", not "-0.0")."""
+    text = spec.format(value)
+    if re.fullmatch(r"[+-]?\$?0(\.0+)?", text.replace(",", "")):
+        text = text.lstrip("+-")
+    return text
 
 
 def estimate(values: np.ndarray, level: float = 0.90) -> Estimate:

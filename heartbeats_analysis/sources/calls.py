@@ -173,7 +173,8 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
 
 COLUMNS = {
     "city": "Charleston, Dallas, Detroit, New Orleans or Seattle",
-    "source_column": "CAD column the call type comes from; compute shares within one (city, source_column)",
+    "source_column": "CAD column the call type comes from (trimmed: New Orleans's is published as "
+                     "'InitialTypeText '); compute shares within one (city, source_column)",
     "call_type": "Raw call type exactly as published (plain text)",
     "category_raw": "Vera's category as published (inconsistent spelling; blank for some call types)",
     "category": "Vera's category with spelling harmonised; 'Uncategorised' where Vera left it blank",
@@ -420,6 +421,9 @@ def clean(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
         "City": "city", "Column_name": "source_column", "Field 1": "call_type", "Category": "category_raw",
         "Count": "raw_count"})
     table = table[["city", "source_column", "call_type", "category_raw", "raw_count"]].copy()
+    # Labels lose stray spaces (New Orleans's column is published as 'InitialTypeText '); call types do not.
+    for column in ("city", "source_column"):
+        table[column] = table[column].str.strip()
     table["count"] = to_int64(table["raw_count"])
     for row in table[table["count"].isna()].itertuples(index=False):
         log.add(TABLE_NAME, _key(row), "count", "blank in the raw file", row.raw_count)

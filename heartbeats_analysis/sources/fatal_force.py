@@ -21,9 +21,11 @@ mental_illness
     Fatal Force ``was_mental_illness_related`` (True/False, never blank: False includes "not reported").
     MPV "Symptoms of mental illness?": Yes is True; No and "Drug or alcohol use" are False (MPV records
     substance use as an alternative answer, not as mental illness); Unknown (any spelling) is <NA>.
-    The Fatal Force share marked True drops from 22-26 % (2015-2020) to 14-15 % (2021 onwards) with no
-    matching drop in MPV's 2015-2020 coding: treat 2021+ Fatal Force values as a different measure
-    (the field was redefined with the 2022 v2 schema; see ``mental_illness_by_year``).
+    Nationally the Fatal Force share marked True falls gradually from 26.2 % (2015) to 21.7 % (2020),
+    then steps down to 14.6 % in 2021 and stays at 14-15 %: treat 2021+ Fatal Force values as a
+    different measure (the field was redefined with the 2022 v2 schema; ``mental_illness_by_year``
+    shows it). MPV ends in 2020 and cannot confirm or refute the step. Missouri's own numbers (about 25
+    incidents a year) are too small to show it.
 armed_status
     armed: the source records a weapon or an object used as one, including vehicles, replica guns
     (Fatal Force "replica") and Fatal Force "unknown" ("there was a weapon, but we do not know what
@@ -225,7 +227,7 @@ COLUMNS = {
     "race": "white, black, hispanic, asian, native_american, other or unknown (see module docstring)",
     "age_group": "<18, 18-24, 25-34, 35-44, 45-54, 55+ or unknown",
     "mental_illness": "Source's mental-illness flag; blank when MPV says unknown. Fatal Force 2021+ values are "
-                      "coded differently (share drops from ~25% to ~15%)",
+                      "coded differently (US share steps from 21.7% in 2020 to 14.6% in 2021)",
     "armed_status": "armed, unarmed, undetermined (source could not tell) or unknown (blank); MPV's unarmed "
                     "includes toy weapons, Fatal Force's does not",
     "in_st_louis_county": "Incident in St. Louis County (not the City of St. Louis), from the county field when "

@@ -1,0 +1,219 @@
+"""Calls for service: what share of 911 calls fall in categories where social-work training matters?
+
+No call-for-service data are public for Ferguson (or any St. Louis County municipality), so this is a
+proxy: five large US cities harmonised by the Vera Institute and Two Sigma Data Clinic. Each city is
+read from one CAD column (``sources.calls.PRIMARY_SOURCE_COLUMNS``: what the caller reported), and the
+share is computed within that column only. The Heartbeats mapping (which call types count) is a
+judgement: it is reported under the narrow, central and broad mappings from ``sources.calls``.
+
+The summary across cities is the median with the minimum and maximum: five cities are too few, and
+too unlike Ferguson, for a confidence interval of a "typical" city to mean anything. Binomial
+intervals on each city's share are not shown either: with hundreds of thousands of calls per city
+they are narrower than the rounding, while the real uncertainty (which mapping, which city) is
+several percentage points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..sources.calls import GROUPS, MAPPINGS, PRIMARY_SOURCE_COLUMNS, mapping_sensitivity, relevant_share
+from . import NoData
+from .stats import format_number
+
+NOTEBOOK = "06-calls"
+SOURCE_LINE = "Vera Institute of Justice / Two Sigma Data Clinic, harmonised 911 CAD data (5 cities, ~2011-2019)"
+SOURCES = ["calls_for_service.csv", "heartbeats_analysis/resources/call_category_mapping.csv"]
+GROUP_LABELS = {
+    "behavioural_health": "behavioural health",
+    "welfare_assist": "welfare checks and assists",
+    "domestic": "domestic disputes",
+    "homelessness_quality_of_life": "homelessness and quality of life",
+    "substance": "substance use",
+}
+MAPPING_LABELS = {
+    "narrow": "narrow (behavioural health and substance use only)",
+    "central": "central",
+    "broad": "broad (adds borderline categories such as assists, missing persons, disorder)",
+}
+
+
+def primary_calls(calls: pd.DataFrame) -> pd.DataFrame:
+    """Only each city's primary CAD column, so no call is counted twice."""
+    wanted = calls["city"].map(PRIMARY_SOURCE_COLUMNS)
+    return calls[calls["source_column"].eq(wanted)].reset_index(drop=True)
+
+
+def city_group_shares(calls: pd.DataFrame) -> pd.DataFrame:
+    """Each city's share of calls in each Heartbeats group and in all of them ('relevant'), central mapping."""
+    shares = relevant_share(primary_calls(calls))
+    return shares[["city", "source_column", "heartbeats_group", "count", "total", "share"]]
+
+
+def city_mapping_shares(calls: pd.DataFrame) -> pd.DataFrame:
+    """Each city's relevant share under the narrow, central and broad mappings (one row per city and mapping)."""
+    return mapping_sensitivity(primary_calls(calls))
+
+
+@dataclass(frozen=True)
+class AcrossCities:
+    mapping: str
+    median: float
+    low: float
+    high: float
+    low_city: str
+    high_city: str
+    cities: int
+
+
+def across_cities(sensitivity: pd.DataFrame) -> dict[str, AcrossCities]:
+    """Median, minimum and maximum of the city shares under each mapping (cities with a known share)."""
+    out = {}
+    for mapping in MAPPINGS:
+        rows = sensitivity[sensitivity["mapping"].eq(mapping)].dropna(subset=["share"])
+        if rows.empty:
+            continue
+        share = rows["share"].astype(float)
+        out[mapping] = AcrossCities(
+            mapping=mapping, median=float(share.median()), low=float(share.min()), high=float(share.max()),
+            low_city=str(rows.loc[share.idxmin(), "city"]), high_city=str(rows.loc[share.idxmax(), "city"]),
+            cities=int(len(rows)),
+        )
+    return out
+
+
+def summary_table(calls: pd.DataFrame) -> pd.DataFrame:
+    """One row per mapping: median and range across cities (for display)."""
+    rows = [vars(a) for a in across_cities(city_mapping_shares(calls)).values()]
+    return pd.DataFrame(rows, columns=["mapping", "median", "low", "high", "low_city", "high_city", "cities"])
+
+
+# --- notebook report: figures and claims -------------------------------------------------------------
+
+
+def load_inputs(folder=None) -> pd.DataFrame:
+    from ..tables import load_table
+
+    return load_table("calls_for_service", folder)
+
+
+def _fn(name: str) -> str:
+    return f"{__name__}.{name}"
+
+
+def _pct(value: float) -> str:
+    return format_number(value, 1, percent=True)
+
+
+def report_agency_data(ctx, agency: str, agencies: pd.DataFrame | None = None) -> NoData:
+    """States that no call data are public for the agency: what follows is a proxy."""
+    if agencies is None:
+        from ..tables import load_table
+
+        agencies = load_table("agencies")
+    names = agencies.loc[agencies["agency_slug"].eq(agency), "display_name"]
+    name = str(names.iloc[0]) if len(names) else agency
+    reason = (f"No 911 or calls-for-service data are published for {name}; the shares below come from five "
+              "large US cities and are a proxy, not a measurement of local demand")
+    ctx.claims.record("calls.agency_data", None, "text", reason + ".", source=["(none published)"],
+                      function=_fn("report_agency_data"), notebook=ctx.notebook, flags=["no_data"])
+    return NoData(agency, "calls_for_service", reason)
+
+
+def report_shares(ctx, calls: pd.DataFrame) -> pd.DataFrame:
+    """Relevant share by city and mapping; records calls.relevant_share_{narrow,central,broad} (median with
+    min-max range), calls.cities, and the central median of each group."""
+    sensitivity = city_mapping_shares(calls)
+    summary = across_cities(sensitivity)
+    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
+    sensitivity.to_csv(ctx.tables_dir / "calls_mapping_sensitivity.csv", index=False, lineterminator="\n")
+    for mapping, a in summary.items():
+        sentence = (f"Under the {MAPPING_LABELS[mapping]} mapping, a median {_pct(a.median)} of 911 calls in "
+                    f"{a.cities} large US cities were of kinds where social-work training plausibly matters "
+                    f"(from {_pct(a.low)} in {a.low_city} to {_pct(a.high)} in {a.high_city}).")
+        ctx.claims.record(f"calls.relevant_share_{mapping}", a.median, "proportion", sentence,
+                          interval=(a.low, a.high), interval_kind=f"range across {a.cities} cities (min to max)",
+                          n=a.cities, source=SOURCES, function=_fn("across_cities"), notebook=ctx.notebook,
+                          flags=["proxy"])
+    cities = sorted(sensitivity["city"].unique())
+    ctx.claims.record("calls.cities", len(cities), "cities",
+                      f"The call data cover {len(cities)} cities: {', '.join(cities[:-1])} and {cities[-1]} "
+                      "(about 2011 to 2019; years vary by city).",
+                      n=len(cities), source=SOURCES, function=_fn("city_mapping_shares"), notebook=ctx.notebook,
+                      flags=["proxy"])
+    groups = city_group_shares(calls)
+    groups.to_csv(ctx.tables_dir / "calls_group_shares.csv", index=False, lineterminator="\n")
+    for group in GROUPS:
+        share = groups.loc[groups["heartbeats_group"].eq(group), "share"].dropna().astype(float)
+        if share.empty:
+            continue
+        ctx.claims.record(
+            f"calls.group_share_{group}", float(share.median()), "proportion",
+            f"Calls about {GROUP_LABELS[group]} were a median {_pct(share.median())} of 911 calls across the "
+            f"{len(share)} cities (range {_pct(share.min())} to {_pct(share.max())}; central mapping).",
+            interval=(float(share.min()), float(share.max())), interval_kind=f"range across {len(share)} cities",
+            n=len(share), source=SOURCES, function=_fn("city_group_shares"), notebook=ctx.notebook, flags=["proxy"])
+    wide = sensitivity.pivot(index="city", columns="mapping", values="share").reindex(columns=list(MAPPINGS))
+    totals = sensitivity.drop_duplicates("city").set_index("city")["total"]
+    return wide.assign(calls=totals).reset_index()
+
+
+def report_references(ctx) -> pd.DataFrame:
+    """Published estimates from programs elsewhere, recorded as reference claims, shown beside ours."""
+    from .reference import CALLS_REFERENCE_IDS, record_references, reference_table
+
+    record_references(ctx.claims, CALLS_REFERENCE_IDS, ctx.notebook)
+    return reference_table(CALLS_REFERENCE_IDS)
+
+
+def figure_shares(ctx, calls: pd.DataFrame):
+    """Two panels: left, each city's relevant share (central dot, narrow-to-broad bar); right, the published
+    program figures from elsewhere, drawn apart so they are never read as our estimate."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..style import AGENCY_COLOUR, PEER_COLOUR, REFERENCE_COLOUR, apply_style, save_figure
+    from .reference import CALLS_REFERENCE_IDS, get
+
+    sensitivity = city_mapping_shares(calls)
+    wide = sensitivity.pivot(index="city", columns="mapping", values="share").astype(float)
+    wide = wide.reindex(columns=list(MAPPINGS)).sort_values("central")
+    apply_style()
+    fig, (ax, ref_ax) = plt.subplots(1, 2, sharex=True, gridspec_kw={"width_ratios": [1.2, 1]})
+    ypos = np.arange(len(wide))
+    ax.hlines(ypos, wide["narrow"], wide["broad"], color=PEER_COLOUR, linewidth=3)
+    ax.plot(wide["narrow"], ypos, "|", color=PEER_COLOUR, markersize=12)
+    ax.plot(wide["broad"], ypos, "|", color=PEER_COLOUR, markersize=12, label="narrow to broad mapping")
+    ax.plot(wide["central"], ypos, "o", color=AGENCY_COLOUR, label="central mapping")
+    ax.set_yticks(ypos, wide.index)
+    ax.set_title("Five cities' 911 calls (proxy)")
+    ax.legend(loc="lower right", fontsize=8)
+    refs = [get(i) for i in CALLS_REFERENCE_IDS]
+    rpos = np.arange(len(refs))
+    for y, ref in zip(rpos, refs):
+        if ref.range:
+            ref_ax.hlines(y, *ref.range, color=REFERENCE_COLOUR, linewidth=3)
+        if ref.value is not None:
+            ref_ax.plot(ref.value, y, "D", color=REFERENCE_COLOUR, mfc="none")
+    ref_ax.set_yticks(rpos, [r.label.replace(": ", ":\n", 1) for r in refs], fontsize=7.5)
+    ref_ax.yaxis.tick_right()
+    ref_ax.set_title("Published, elsewhere")
+    for a in (ax, ref_ax):
+        a.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        a.set_xlim(left=0)
+    ax.set_xlabel("Share of calls")
+    plotted = sensitivity.assign(series="ours: Vera 911 data, five cities")
+    plotted = pd.concat([plotted, pd.DataFrame([{"city": r.label, "mapping": "published", "share": r.value,
+                                                 "low": r.low, "high": r.high, "series": f"reference: {r.citation}"}
+                                                for r in refs])], ignore_index=True)
+    parts = [f"{city} {row['central']:.1%} (narrow {row['narrow']:.1%}, broad {row['broad']:.1%})"
+             for city, row in wide.iterrows()]
+    ref_parts = [f"{r.label}: " + (f"{r.low:.0%} to {r.high:.0%}" if r.range else f"{r.value:.1%}") for r in refs]
+    alt = ("Two-panel dot chart. Share of 911 calls where social-work training plausibly matters, central mapping "
+           "with the narrow-to-broad range: " + "; ".join(parts) + ". Published figures from programs elsewhere: "
+           + "; ".join(ref_parts) + ".")
+    return save_figure(fig, "calls_relevant_share", title="Share of 911 calls where social-work training matters",
+                       data=plotted, alt_text=alt, source_line=SOURCE_LINE + "; program reports (right)",
+                       notebook=ctx.notebook, function=_fn("figure_shares"), out_dir=ctx.figures_dir)

@@ -1,0 +1,232 @@
+"""The council brief, built end to end from the real data: traceable, accessible, offline, deterministic."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from heartbeats_analysis.brief import format_number
+from heartbeats_analysis.paths import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def build_report(reports: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HEARTBEATS_REPORTS_DIR": str(reports)}
+    return subprocess.run(
+        [sys.executable, "-m", "heartbeats_analysis.cli", "--quiet", "build", "--params",
+         str(PROJECT_ROOT / "params" / "ferguson.yaml"), *extra],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory, raw_data) -> Path:
+    reports = tmp_path_factory.mktemp("reports")
+    result = build_report(reports)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return reports / "ferguson"
+
+
+@pytest.fixture(scope="session")
+def claims(report) -> dict:
+    return {c["id"]: c for c in json.loads((report / "claims.json").read_text())}
+
+
+@pytest.fixture(scope="session")
+def html_text(report) -> str:
+    return (report / "brief.html").read_text(encoding="utf-8")
+
+
+class ClaimSpans(HTMLParser):
+    """Collects the text of claim spans, and the text outside claims and provenance blocks."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str | None, bool]] = []
+        self.values: list[tuple[str, str]] = []
+        self.sentences: list[tuple[str, str]] = []
+        self.free_text: list[str] = []
+        self._buffer: list[str] | None = None
+
+    VOID = {"img", "br", "meta", "hr", "input", "link"}
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        kind = "value" if "claim" in classes else "sentence" if "claim-sentence" in classes else None
+        hidden = "provenance" in classes or tag in {"style", "title", "code", "pre"}
+        self.stack.append((tag, kind and attrs.get("data-claim"), hidden))
+        if kind:
+            self._buffer = []
+            self._kind = kind
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID or not self.stack:
+            return
+        _, claim_id, _ = self.stack.pop()
+        if claim_id is not None and self._buffer is not None:
+            target = self.values if self._kind == "value" else self.sentences
+            target.append((claim_id, "".join(self._buffer)))
+            self._buffer = None
+
+    def handle_data(self, data):
+        if self._buffer is not None:
+            self._buffer.append(data)
+        elif not any(hidden for _, _, hidden in self.stack):
+            self.free_text.append(data)
+
+
+@pytest.fixture(scope="session")
+def spans(html_text) -> ClaimSpans:
+    parser = ClaimSpans()
+    parser.feed(html_text)
+    return parser
+
+
+def test_every_shown_claim_matches_claims_json(spans, claims):
+    assert spans.values and spans.sentences
+    for claim_id, text in spans.values:
+        assert claim_id in claims, claim_id
+        assert text == format_number(claims[claim_id]["value"], claims[claim_id]["unit"]), claim_id
+    for claim_id, text in spans.sentences:
+        assert text == claims[claim_id]["sentence"], claim_id
+
+
+def test_no_number_outside_the_claims_registry(spans):
+    text = " ".join(spans.free_text)
+    text = re.sub(r"\b(19|20)\d{2}\b", " ", text)  # years
+    text = re.sub(r"\b\d{2}-[a-z-]+\b", " ", text)  # notebook names such as 02-staffing
+    stray = re.findall(r"\d[\d,.]*%?", text)
+    assert stray == [], f"numbers in the brief that are not claims: {stray[:20]}"
+
+
+def test_brief_has_every_section_in_order(html_text):
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html_text)
+    expected = ["Summary", "Key numbers", "Claims scorecard", "Staffing", "Crime", "Vehicle stops",
+                "Use of force", "Calls for service", "The program model", "Recommendations", "Limitations",
+                "Methods and sources", "How this report was made"]
+    positions = [next(i for i, h in enumerate(headings) if h.startswith(e)) for e in expected]
+    assert positions == sorted(positions)
+
+
+def test_brief_shows_data_as_of_from_the_registry_and_the_commit(html_text, report):
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert f"Data as of {manifest['data_as_of']}" in html_text
+    assert manifest["git_commit"] in html_text and manifest["data_registry_sha256"] in html_text
+
+
+def test_brief_has_no_code_prompts_stderr_or_parameters(html_text):
+    for marker in ("In&nbsp;[", "input_prompt", "injected-parameters", "Traceback", "build_dir =",
+                   "import heartbeats", "ctx = ", "stderr"):
+        assert marker not in html_text, marker
+
+
+def test_brief_is_offline_and_locked_down(html_text):
+    assert "<script" not in html_text.lower()
+    assert re.search(r'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'', html_text)
+    for attribute in re.findall(r'(?:src|href)="([^"]+)"', html_text):
+        assert attribute.startswith(("data:", "#", "appendix/")), attribute
+    assert "@import" not in html_text and "url(http" not in html_text
+
+
+def test_every_image_is_embedded_with_alt_text(html_text):
+    images = re.findall(r"<img [^>]*>", html_text)
+    assert len(images) >= 5
+    for image in images:
+        assert 'src="data:image/png;base64,' in image
+        alt = re.search(r'alt="([^"]*)"', image)
+        assert alt and alt.group(1).strip()
+
+
+def test_every_chart_has_its_data_table(html_text):
+    figures = html_text.count("<figure>")
+    assert html_text.count("Data behind this chart") == figures
+    assert html_text.count('class="figure-data"') >= 2 * figures  # on screen and in the print appendix
+
+
+def test_readability_is_recorded(claims):
+    grade = claims["brief.readability_grade"]["value"]
+    assert 5 <= grade <= 16
+
+
+def test_appendix_has_every_notebook_with_code_and_the_data(report, html_text):
+    appendix = report / "appendix"
+    for name in re.findall(r'href="appendix/([0-9]{2}-[a-z-]+)\.html"', html_text):
+        assert (appendix / f"{name}.html").is_file(), name
+    staffing = (appendix / "02-staffing.html").read_text()
+    assert "NotebookContext" in staffing  # code is shown to reviewers
+    assert (appendix / "processed" / "staffing.csv").is_file()
+    assert list((appendix / "figures").glob("*.csv"))
+
+
+@pytest.fixture(scope="session")
+def pdf_path(report) -> Path:
+    if not shutil.which("pdfinfo"):
+        pytest.skip("poppler-utils is not installed: run `make system-deps`")
+    return report / "brief.pdf"
+
+
+def test_pdf_is_us_letter_with_page_numbers(pdf_path):
+    info = subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True, check=True).stdout
+    assert "612 x 792 pts (letter)" in info
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], capture_output=True, text=True).stdout
+    assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
+
+
+def test_pdf_text_holds_the_headline_numbers(pdf_path, claims):
+    text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True).stdout
+    text = " ".join(text.split())
+    from heartbeats_analysis.brief import KEY_NUMBER_IDS
+
+    shown = [i for i in KEY_NUMBER_IDS if i in claims]
+    assert len(shown) >= 4
+    for claim_id in shown:
+        claim = claims[claim_id]
+        assert format_number(claim["value"], claim["unit"]) in text, claim_id
+
+
+def test_pdf_pages_render(pdf_path, tmp_path):
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf_path), str(tmp_path / "page")], check=True)
+    assert len(list(tmp_path.glob("page-*.png"))) >= 3
+
+
+def test_brief_in_a_real_browser(report):
+    from playwright.sync_api import sync_playwright
+
+    from heartbeats_analysis.pdf import launch_browser
+
+    page_url = (report / "brief.html").resolve().as_uri()
+    errors, requests = [], []
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_url, wait_until="load")
+        images = page.eval_on_selector_all(
+            "img", "els => els.map(e => ({ok: e.complete && e.naturalWidth > 0, alt: e.getAttribute('alt')}))"
+        )
+        browser.close()
+    assert errors == []
+    assert images and all(i["ok"] and i["alt"].strip() for i in images)
+    assert all(url == page_url or url.startswith("data:") for url in requests), requests
+
+
+def test_two_builds_give_identical_html_and_claims(report, tmp_path):
+    again = build_report(tmp_path, "--force", "--no-pdf")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "ferguson" / "brief.html").read_bytes() == (report / "brief.html").read_bytes()
+    assert (tmp_path / "ferguson" / "claims.json").read_bytes() == (report / "claims.json").read_bytes()
