@@ -103,7 +103,9 @@ def _write_text(path: Path, text: str) -> None:
 
 def _field_type(frame: pd.DataFrame, column: str) -> str:
     dtype = str(frame[column].dtype) if column in frame else "unknown"
-    return {"Int64": "integer", "int64": "integer", "float64": "number", "bool": "boolean",
+    if dtype.startswith("datetime64"):
+        return "datetime"
+    return {"Int64": "integer", "int64": "integer", "float64": "number", "Float64": "number", "bool": "boolean",
             "boolean": "boolean", "str": "string", "object": "string"}.get(dtype, dtype)
 
 

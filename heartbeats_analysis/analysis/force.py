@@ -26,7 +26,7 @@ import pandas as pd
 from ..sources.base import SMALL_CELL_THRESHOLD
 from . import NoData
 from .stats import Estimate, binomial_ci, format_number, poisson_rate_ci, rate_ratio
-from .stops import matched_population_year, population_for, years_label
+from .stops import matched_population_year, police_of, population_for, years_label
 
 SOURCE_YEARS = {"mpv": (2013, 2019), "wapo": (2015, 2023)}
 """Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv).
@@ -303,13 +303,13 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
         row = own[own["source"].eq(source)]
         small = count < SMALL_CELL_THRESHOLD
         if count == 0:
-            sentence = f"{_capitalised(SOURCE_LABELS[source])} records no deaths involving {name} police in {label}."
+            sentence = f"{_capitalised(SOURCE_LABELS[source])} records no deaths involving {police_of(name)} in {label}."
         elif row.empty:
             sentence = (f"{_capitalised(SOURCE_LABELS[source])} records {count} {'death' if count == 1 else 'deaths'} involving "
-                        f"{name} police in {label}; no rate is given because the agency does not serve a single "
+                        f"{police_of(name)} in {label}; no rate is given because the agency does not serve a single "
                         "city's census population.")
         else:
-            sentence = _rate_sentence(row.iloc[0], f"involving {name} police")
+            sentence = _rate_sentence(row.iloc[0], f"involving {police_of(name)}")
         ctx.claims.record(f"force.agency_incidents_{source}", count, "incidents", sentence, n=count, source=SOURCES,
                           function=_fn("agency_incidents"), notebook=ctx.notebook,
                           flags=(["small_cell"] if small else []) + (["no_data"] if count == 0 else []))
@@ -350,7 +350,7 @@ def report_race_ratios(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
             sentence = (f"In {r['geography']}, {r['years']}, Black residents were killed by police at "
                         f"{format_number(r['rate_ratio'], 1)} times the rate of white residents (95% CI "
                         f"{format_number(r['lower'], 1)} to {format_number(r['upper'], 1)}; {black} Black and "
-                        f"{white} white people; {label}).")
+                        f"{white} white people; {SOURCE_NAMES[r['source']]}).")
             if r["small_cell"]:
                 sentence += " With so few deaths the size of the gap is very uncertain."
         value = float(r["rate_ratio"]) if math.isfinite(r["rate_ratio"]) else None
@@ -392,7 +392,7 @@ def report_nonfatal(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     name = _display(data.agencies, agency)
     ctx.claims.record(
         "force.nonfatal_data", None, "text",
-        f"No public data count non-fatal uses of force by {name} police. Missouri publishes no agency-level "
+        f"No public data count non-fatal uses of force by {police_of(name)}. Missouri publishes no agency-level "
         "use-of-force statistics and the FBI's national use-of-force collection does not release agency "
         "counts; the fatal-force databases cover deaths only, a small and unrepresentative part of all force."
         + (" The Justice Department's 2015 report (force incidents 2010 to August 2014) holds the last "

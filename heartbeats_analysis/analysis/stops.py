@@ -75,6 +75,15 @@ def _is_small(count: object) -> bool:
     return pd.isna(count) or int(count) < SMALL_CELL_THRESHOLD
 
 
+def police_of(name: str) -> str:
+    """'Ferguson' -> 'Ferguson police'; 'St. Louis County Police Department' -> 'the St. Louis County
+    Police Department' (display names of departments already say what they are)."""
+    lowered = name.lower()
+    if any(word in lowered for word in ("police", "sheriff", "patrol", "department", "dept")):
+        return f"the {name}"
+    return f"{name} police"
+
+
 def _display_name(agencies: pd.DataFrame, agency: str) -> str:
     rows = agencies.loc[agencies["agency_slug"].eq(agency), "display_name"]
     return str(rows.iloc[0]) if len(rows) else agency
@@ -596,7 +605,7 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
     ctx.claims.record(
         "stops.black_share_stops_latest", float(row["stop_share"]), "proportion",
         f"In {year}, Black drivers were {fmt(row['stop_share'], 0, True)} of the {int(row['stops_denominator']):,} "
-        f"vehicle stops {name} police reported ({int(row['stops']):,} stops; shares of {definition}).".replace(
+        f"vehicle stops {police_of(name)} reported ({int(row['stops']):,} stops; shares of {definition}).".replace(
             "shares of all drivers and all residents", "all drivers"),
         interval=share.interval, interval_kind=share.interval_kind, n=int(row["stops_denominator"]), source=source,
         function=_fn("disparity_table"), notebook=ctx.notebook, flags=flags)
@@ -610,7 +619,7 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
     ratio = Estimate(row["disparity_ratio"], row["lower"], row["upper"],
                      method="exact Clopper-Pearson on the stop share; population share fixed")
     sentence = (
-        f"In {year}, Black drivers were stopped by {name} police {fmt(ratio.value, 2)} times as often as their "
+        f"In {year}, Black drivers were stopped by {police_of(name)} {fmt(ratio.value, 2)} times as often as their "
         f"share of residents would predict (95% CI {fmt(ratio.lower, 2)} to {fmt(ratio.upper, 2)}). Residents "
         "are not the same people as drivers on the town's roads, so this ratio measures a gap, not its cause.")
     if small:
@@ -759,7 +768,7 @@ def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_w
         what = (f"found contraband in {fmt(value, 0, True)} of {int(n):,} searches of {race_words} "
                 f"({int(k):,} finds)")
         small = _is_small(n)
-    sentence = f"In {row['years']} (pooled), {name} police {what}."
+    sentence = f"In {row['years']} (pooled), {police_of(name)} {what}."
     if small:
         sentence += f" That rests on fewer than {SMALL_CELL_THRESHOLD} {'searches' if rate == 'hit' else 'searches'}: too few to read a rate from."
     est = binomial_ci(int(k), int(n))
@@ -790,7 +799,7 @@ def report_search_outcomes(ctx, data: StopsInputs, agency: str) -> pd.DataFrame 
                     f"drivers in {black['years']}) to compare {name}'s search rates by race.")
     elif ratio.excludes(1.0):
         more = "more" if ratio.value > 1 else "less"
-        sentence = (f"In {black['years']}, {name} police searched stopped Black drivers {more} often than stopped "
+        sentence = (f"In {black['years']}, {police_of(name)} searched stopped Black drivers {more} often than stopped "
                     f"white drivers: {fmt(ratio.value, 2)} times the white drivers' search rate (95% CI "
                     f"{fmt(ratio.lower, 2)} to {fmt(ratio.upper, 2)}).")
     else:
@@ -1011,7 +1020,7 @@ def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFra
                             "enforcement_shares", name)
             continue
         r = rows[rows["year"].eq(rows["year"].max())].iloc[0]
-        sentence = (f"In {int(r['year'])}, {int(r['count']):,} of the {int(r['total']):,} {words} by {name} police "
+        sentence = (f"In {int(r['year'])}, {int(r['count']):,} of the {int(r['total']):,} {words} by {police_of(name)} "
                     f"during vehicle stops ({fmt(r['share'], 0, True)}) {verb} Black people.")
         if r["small_cell"]:
             sentence += " That is too few to read a share from."
