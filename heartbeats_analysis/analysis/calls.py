@@ -33,17 +33,24 @@ GROUP_LABELS = {
     "homelessness_quality_of_life": "homelessness and quality of life",
     "substance": "substance use",
 }
+CHART_LABELS = {
+    "cahoots_diversion_share": "CAHOOTS (Eugene): diverted",
+    "cahoots_handled_share": "CAHOOTS (Eugene): handled",
+    "denver_star_eligible_share": "Denver STAR: eligible",
+    "stl_bhr_divertible_share": "St. Louis City: divertible",
+}
 MAPPING_LABELS = {
-    "narrow": "narrow (behavioural health and substance use only)",
-    "central": "central",
-    "broad": "broad (adds borderline categories such as assists, missing persons, disorder)",
+    "narrow": "narrow mapping (behavioural health and substance use only)",
+    "central": "central mapping",
+    "broad": "broad mapping (adding borderline calls such as assists, missing persons and disorder)",
 }
 
 
 def primary_calls(calls: pd.DataFrame) -> pd.DataFrame:
     """Only each city's primary CAD column, so no call is counted twice."""
-    wanted = calls["city"].map(PRIMARY_SOURCE_COLUMNS)
-    return calls[calls["source_column"].eq(wanted)].reset_index(drop=True)
+    wanted = calls["city"].str.strip().map(PRIMARY_SOURCE_COLUMNS)
+    # Compared without surrounding spaces: the raw New Orleans header is 'InitialTypeText ' in some builds.
+    return calls[calls["source_column"].str.strip().eq(wanted)].reset_index(drop=True)
 
 
 def city_group_shares(calls: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +137,7 @@ def report_shares(ctx, calls: pd.DataFrame) -> pd.DataFrame:
     ctx.tables_dir.mkdir(parents=True, exist_ok=True)
     sensitivity.to_csv(ctx.tables_dir / "calls_mapping_sensitivity.csv", index=False, lineterminator="\n")
     for mapping, a in summary.items():
-        sentence = (f"Under the {MAPPING_LABELS[mapping]} mapping, a median {_pct(a.median)} of 911 calls in "
+        sentence = (f"Under the {MAPPING_LABELS[mapping]}, a median {_pct(a.median)} of 911 calls in "
                     f"{a.cities} large US cities were of kinds where social-work training plausibly matters "
                     f"(from {_pct(a.low)} in {a.low_city} to {_pct(a.high)} in {a.high_city}).")
         ctx.claims.record(f"calls.relevant_share_{mapping}", a.median, "proportion", sentence,
@@ -179,31 +186,34 @@ def figure_shares(ctx, calls: pd.DataFrame):
 
     sensitivity = city_mapping_shares(calls)
     wide = sensitivity.pivot(index="city", columns="mapping", values="share").astype(float)
-    wide = wide.reindex(columns=list(MAPPINGS)).sort_values("central")
-    apply_style()
-    fig, (ax, ref_ax) = plt.subplots(1, 2, sharex=True, gridspec_kw={"width_ratios": [1.2, 1]})
-    ypos = np.arange(len(wide))
-    ax.hlines(ypos, wide["narrow"], wide["broad"], color=PEER_COLOUR, linewidth=3)
-    ax.plot(wide["narrow"], ypos, "|", color=PEER_COLOUR, markersize=12)
-    ax.plot(wide["broad"], ypos, "|", color=PEER_COLOUR, markersize=12, label="narrow to broad mapping")
-    ax.plot(wide["central"], ypos, "o", color=AGENCY_COLOUR, label="central mapping")
-    ax.set_yticks(ypos, wide.index)
-    ax.set_title("Five cities' 911 calls (proxy)")
-    ax.legend(loc="lower right", fontsize=8)
+    wide = wide.reindex(columns=list(MAPPINGS)).sort_values("central", ascending=False)
     refs = [get(i) for i in CALLS_REFERENCE_IDS]
-    rpos = np.arange(len(refs))
-    for y, ref in zip(rpos, refs):
+    apply_style()
+    fig, ax = plt.subplots(figsize=(7.0, 4.8))
+    # Cities on top, the published figures below a divider: one axis so the scales match, two blocks so
+    # a reader never takes a program's figure for one of ours.
+    city_y = np.arange(len(wide))[::-1] + len(refs) + 1.5
+    ref_y = np.arange(len(refs))[::-1].astype(float)
+    ax.hlines(city_y, wide["narrow"], wide["broad"], color=PEER_COLOUR, linewidth=3,
+              label="narrow to broad mapping")
+    ax.plot(wide["central"], city_y, "o", color=AGENCY_COLOUR, label="central mapping")
+    for y, ref in zip(ref_y, refs):
         if ref.range:
-            ref_ax.hlines(y, *ref.range, color=REFERENCE_COLOUR, linewidth=3)
+            ax.hlines(y, *ref.range, color=REFERENCE_COLOUR, linewidth=3)
         if ref.value is not None:
-            ref_ax.plot(ref.value, y, "D", color=REFERENCE_COLOUR, mfc="none")
-    ref_ax.set_yticks(rpos, [r.label.replace(": ", ":\n", 1) for r in refs], fontsize=7.5)
-    ref_ax.yaxis.tick_right()
-    ref_ax.set_title("Published, elsewhere")
-    for a in (ax, ref_ax):
-        a.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        a.set_xlim(left=0)
+            ax.plot(ref.value, y, "D", color=REFERENCE_COLOUR, mfc="none")
+    ax.plot([], [], "D", color=REFERENCE_COLOUR, mfc="none", label="published figure or range (elsewhere)")
+    ax.axhline(len(refs) + 0.25, color="#555555", linewidth=0.8)
+    ax.set_yticks([*city_y, *ref_y], [*wide.index, *(CHART_LABELS[r.id] for r in refs)], fontsize=9)
+    ax.text(1.0, len(refs) + 0.4, "five cities' 911 calls (our proxy)", transform=ax.get_yaxis_transform(),
+            ha="right", va="bottom", fontsize=8.5, color="#333333")
+    ax.text(1.0, len(refs) - 0.1 + 0.0, "published by programs elsewhere", transform=ax.get_yaxis_transform(),
+            ha="right", va="top", fontsize=8.5, color=REFERENCE_COLOUR)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlim(left=0)
     ax.set_xlabel("Share of calls")
+    ax.set_title("Share of 911 calls where social-work training plausibly matters")
+    ax.legend(loc="center right", fontsize=8)
     plotted = sensitivity.assign(series="ours: Vera 911 data, five cities")
     plotted = pd.concat([plotted, pd.DataFrame([{"city": r.label, "mapping": "published", "share": r.value,
                                                  "low": r.low, "high": r.high, "series": f"reference: {r.citation}"}

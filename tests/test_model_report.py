@@ -1,0 +1,117 @@
+"""Notebook 07's functions: figures with alt text and data, claims for the brief, tables, documentation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from heartbeats_analysis.claims import ClaimsRegistry
+from heartbeats_analysis.errors import ParameterError
+from heartbeats_analysis.model import load_register, report
+from heartbeats_analysis.notebook_io import NotebookContext
+from heartbeats_analysis.paths import DOCS_DIR
+
+FIGURES = ("model_staffing_fan", "model_salary", "model_outcomes", "model_tornado", "model_scenarios")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    build_dir = tmp_path_factory.mktemp("build")
+    earlier = ClaimsRegistry()
+    earlier.record("staffing.latest_sworn", 30, "sworn officers", "Ferguson had 30 sworn officers in 2021.")
+    earlier.save(build_dir / "claims" / "02-staffing.json")
+    ctx = NotebookContext.for_notebook(build_dir, "07-program-model")
+    settings = report.model_settings(20161, 800, 10, {"attrition_rate": {"central": 0.15}})
+    inputs = report.analysis_inputs(ctx, 42, "St. Louis Post-Dispatch 2023-07-05")
+    run = report.run(ctx, settings, inputs)
+    records = {r.name: r for r in (
+        report.figure_staffing(ctx, run), report.figure_salary(ctx, run), report.figure_outcomes(ctx, run),
+        report.figure_scenarios(ctx, run),
+    )}
+    sensitivity = report.sensitivity(ctx, run)
+    records["model_tornado"] = report.figure_tornado(ctx, run, sensitivity)
+    claims_table = report.record_model_claims(ctx, run, sensitivity)
+    scorecard = report.scorecard(ctx, run)
+    report.save_summary_tables(ctx, run)
+    path = ctx.save_claims()
+    return ctx, run, records, claims_table, scorecard, path
+
+
+def test_every_figure_is_saved_with_data_and_alt_text(built):
+    ctx, _, records, *_ = built
+    for name in FIGURES:
+        for ext in ("png", "svg", "csv", "json"):
+            assert (ctx.figures_dir / f"{name}.{ext}").is_file(), f"{name}.{ext}"
+        meta = json.loads((ctx.figures_dir / f"{name}.json").read_text())
+        assert meta["notebook"] == "07-program-model"
+        assert len(meta["alt_text"]) > 80
+        assert any(ch.isdigit() for ch in meta["alt_text"])
+
+
+def test_alt_text_is_built_from_the_numbers(built):
+    _, run, records, *_ = built
+    staffing = records["model_staffing_fan"].alt_text
+    assert "authorised strength of 42 (range 40 to 47)" in staffing
+    assert "starting from about 30 today" in staffing  # the analysis claim replaced the register's 29
+    salary = records["model_salary"].alt_text
+    assert "$57,616" in salary and "Ferguson's own figure was not found" in salary
+    assert "sw grad interest share" in records["model_tornado"].alt_text
+
+
+def test_model_claims_use_the_ids_the_brief_reads(built):
+    ctx, *_ = built
+    for claim_id in (
+        "model.salary_ratio", "model.p_close_gap_year5", "model.p_close_gap_year5_status_quo",
+        "model.p_close_gap_year10", "model.sw_officers_year10", "model.workload_officers_needed",
+        "model.net_cost_per_year_status_quo", "model.net_cost_per_year_heartbeats",
+        "model.net_cost_per_year_civilian_responder", "model.incremental_cost_per_year_heartbeats",
+        "model.force_change_heartbeats", "model.arrests_change_heartbeats", "model.referrals_change_civilian_responder",
+        "model.top_sensitivity", "model.input_source_current_sworn", "model.register_version",
+    ):
+        assert claim_id in ctx.claims, claim_id
+    ratio = ctx.claims["model.salary_ratio"]
+    assert ratio.interval is not None and ratio.interval[0] < ratio.value < ratio.interval[1]
+    assert ratio.interval_kind.startswith("90% simulation interval")
+    assert ctx.claims["model.input_source_current_sworn"].value == "claim staffing.latest_sworn"
+    assert ctx.claims["model.input_source_authorized_strength"].value.startswith("build parameter")
+
+
+def test_scorecard_claims_are_saved_with_the_model_claims(built):
+    ctx, _, _, _, scorecard, path = built
+    saved = ClaimsRegistry.load(path)
+    verdicts = [c for c in saved if c.id.startswith("scorecard.")]
+    assert len(verdicts) == 8
+    assert saved["scorecard.nearly_doubles_salary"].value == "not supported"
+    assert list(scorecard.columns) == ["proposal_claim", "verdict", "numbers"]
+    assert (ctx.tables_dir / "model_scorecard.csv").is_file()
+
+
+def test_tables_are_written(built):
+    ctx, *_ = built
+    for name in ("assumptions_used", "input_provenance", "sensitivity_oat", "sensitivity_rank", "staffing",
+                 "salary", "workload", "outcomes", "costs", "scorecard"):
+        assert (ctx.tables_dir / f"model_{name}.csv").is_file(), name
+
+
+def test_the_user_override_reaches_the_run(built):
+    _, run, *_ = built
+    row = run.register.set_index("id").loc["attrition_rate"]
+    assert row["central"] == 0.15 and row["origin"] == "override"
+
+
+def test_bad_notebook_parameters_stop_with_every_problem():
+    with pytest.raises(ParameterError) as caught:
+        report.model_settings(20161, 0, 10, {"attrition": 0.2, "sw_grad_interest_share": 2})
+    message = str(caught.value)
+    assert "3 problems" in message
+    assert "draws" in message and "did you mean attrition_rate" in message and "outside the allowed range" in message
+
+
+def test_docs_list_every_assumption_as_in_the_register():
+    text = (DOCS_DIR / "model.md").read_text(encoding="utf-8")
+    assert report.docs_with_register(text, load_register()) == text, (
+        "docs/model.md is out of date: run `python -m heartbeats_analysis.model.report`"
+    )
+    for key in load_register()["id"]:
+        assert f"`{key}`" in text
