@@ -179,7 +179,7 @@ def executive_summary(ctx: BriefContext) -> HTML:
         for c in verdicts
     ) or "<li>The claims scorecard was not produced in this build.</li>"
     take = _sentences(ctx, ["model.p_close_gap_year5", "model.sw_officers_year10", "model.workload_officers_needed"])
-    cost = _sentences(ctx, ["model.net_cost_per_year_heartbeats", "model.net_cost_per_year_co_responder"])
+    cost = _sentences(ctx, ["model.net_cost_per_year_heartbeats", "model.net_cost_per_year_civilian_responder"])
     return _html(
         "<h2>Summary</h2>"
         f"<h3>What the proposal claims</h3><p>{esc(PROPOSAL_CLAIMS_TEXT)}</p>"

@@ -16,7 +16,9 @@ DEFAULT_PEERS = [  # St. Louis County municipal departments with FBI data; the a
     "country-club-hills", "pine-lawn", "jennings", "cool-valley", "bel-ridge", "st-ann", "st-john", "overland",
 ]
 
-AssumptionOverride = float | dict[str, float]
+# A number fixes an assumption; a mapping (low/central/high/distribution) replaces its range.
+# Ids, types and ranges are checked against the assumptions register by the model (see load_params).
+AssumptionOverride = float | dict[str, float | str]
 
 
 class BuildParams(BaseModel):
@@ -63,6 +65,17 @@ def _format_errors(error: ValidationError) -> list[str]:
         else:
             problems.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
     return problems
+
+
+def _model_problems(params: BuildParams) -> list[str]:
+    """Check assumption overrides against the register before any notebook runs."""
+    from .model.assumptions import validate_model_parameters
+
+    try:
+        validate_model_parameters(params.seed, params.draws, params.horizon_years, params.assumptions)
+    except ParameterError as error:
+        return [f"assumptions: {p}" for p in getattr(error, "problems", [str(error)])]
+    return []
 
 
 def parse_set_option(option: str) -> tuple[list[str], Any]:
@@ -121,6 +134,8 @@ def load_params(
     except ValidationError as exc:
         problems.extend(_format_errors(exc))
         params = None
+    if params is not None:
+        problems.extend(_model_problems(params))
     if (
         params is not None and file_agency is not None and params.agency != file_agency
         and origin["authorised_strength"] == str(params_file) and params.authorised_strength is not None

@@ -159,3 +159,13 @@ def test_overrides_are_read_from_the_assumptions_key_of_a_params_file(tmp_path):
 def test_fingerprint_is_stable():
     assert register_fingerprint() == register_fingerprint(REGISTER_PATH)
     assert len(register_fingerprint()) == 12
+
+
+def test_the_ferguson_params_file_holds_valid_assumption_overrides():
+    from heartbeats_analysis.paths import PARAMS_DIR
+
+    path = PARAMS_DIR / "ferguson.yaml"
+    if not path.is_file():
+        pytest.skip("params/ferguson.yaml is not in this tree")
+    overrides = overrides_from_params_file(path)
+    assert validate_model_parameters(overrides=overrides).overrides == overrides

@@ -16,9 +16,9 @@ def test_ferguson_params_file_is_valid():
 def test_set_overrides_file_and_records_origin(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("agency: florissant\ndraws: 500\n")
-    params, origin = load_params(path, ["draws=2000", "assumptions.officer_attrition=0.15"])
+    params, origin = load_params(path, ["draws=2000", "assumptions.attrition_rate=0.15"])
     assert params.draws == 2000 and params.agency == "florissant"
-    assert params.assumptions == {"officer_attrition": 0.15}
+    assert params.assumptions == {"attrition_rate": 0.15}
     assert origin["draws"] == "--set" and origin["agency"] == str(path) and origin["seed"] == "default"
 
 
@@ -67,3 +67,13 @@ def test_command_line_agency_overrides_the_file_but_not_its_authorised_strength(
     )
     assert params.agency == "florissant" and origin["agency"] == "command line"
     assert params.authorised_strength is None
+
+
+def test_assumption_overrides_are_checked_against_the_register_before_any_notebook():
+    with pytest.raises(ParameterError) as caught:
+        load_params(None, ["assumptions.attrition_rate=1.5", "assumptions.no_such_thing=3",
+                           "assumptions.sw_grad_interest_share={low: 0.5, central: 0.1, high: 0.9}"])
+    message = str(caught.value)
+    assert "attrition_rate" in message and "no_such_thing" in message and "sw_grad_interest_share" in message
+    params, _ = load_params(None, ["assumptions.attrition_rate=0.2"])
+    assert params.assumptions == {"attrition_rate": 0.2}

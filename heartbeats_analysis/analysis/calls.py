@@ -24,7 +24,7 @@ from . import NoData
 from .stats import format_number
 
 NOTEBOOK = "06-calls"
-SOURCE_LINE = "Vera Institute of Justice / Two Sigma Data Clinic, harmonised 911 CAD data (5 cities, ~2011-2019)"
+SOURCE_LINE = "Vera Institute of Justice / Two Sigma Data Clinic 911 data (5 cities, ~2011-2019)"
 SOURCES = ["calls_for_service.csv", "heartbeats_analysis/resources/call_category_mapping.csv"]
 GROUP_LABELS = {
     "behavioural_health": "behavioural health",
@@ -207,13 +207,13 @@ def figure_shares(ctx, calls: pd.DataFrame):
     ax.set_yticks([*city_y, *ref_y], [*wide.index, *(CHART_LABELS[r.id] for r in refs)], fontsize=9)
     ax.text(1.0, len(refs) + 0.4, "five cities' 911 calls (our proxy)", transform=ax.get_yaxis_transform(),
             ha="right", va="bottom", fontsize=8.5, color="#333333")
-    ax.text(1.0, len(refs) - 0.1 + 0.0, "published by programs elsewhere", transform=ax.get_yaxis_transform(),
+    ax.text(1.0, len(refs) + 0.1, "published by programs elsewhere", transform=ax.get_yaxis_transform(),
             ha="right", va="top", fontsize=8.5, color=REFERENCE_COLOUR)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlim(left=0)
     ax.set_xlabel("Share of calls")
-    ax.set_title("Share of 911 calls where social-work training plausibly matters")
-    ax.legend(loc="center right", fontsize=8)
+    ax.set_title("911 calls where social-work training may matter")
+    ax.legend(loc="lower right", fontsize=8)
     plotted = sensitivity.assign(series="ours: Vera 911 data, five cities")
     plotted = pd.concat([plotted, pd.DataFrame([{"city": r.label, "mapping": "published", "share": r.value,
                                                  "low": r.low, "high": r.high, "series": f"reference: {r.citation}"}
@@ -224,6 +224,7 @@ def figure_shares(ctx, calls: pd.DataFrame):
     alt = ("Two-panel dot chart. Share of 911 calls where social-work training plausibly matters, central mapping "
            "with the narrow-to-broad range: " + "; ".join(parts) + ". Published figures from programs elsewhere: "
            + "; ".join(ref_parts) + ".")
-    return save_figure(fig, "calls_relevant_share", title="Share of 911 calls where social-work training matters",
-                       data=plotted, alt_text=alt, source_line=SOURCE_LINE + "; program reports (right)",
+    return save_figure(fig, f"{ctx.notebook}-relevant-share",
+                       title="Share of 911 calls where social-work training may matter",
+                       data=plotted, alt_text=alt, source_line=SOURCE_LINE + "; program reports (below the line)",
                        notebook=ctx.notebook, function=_fn("figure_shares"), out_dir=ctx.figures_dir)

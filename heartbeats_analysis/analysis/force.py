@@ -32,6 +32,7 @@ SOURCE_YEARS = {"mpv": (2013, 2019), "wapo": (2015, 2023)}
 """Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv).
 Used only when the summary table lacks its ``complete_year`` flag (see :func:`full_years`)."""
 SOURCE_NAMES = {"mpv": "Mapping Police Violence", "wapo": "the Washington Post's Fatal Force"}
+SOURCE_SHORT = {"mpv": "MPV", "wapo": "Wash. Post"}
 SOURCE_LABELS = {
     "mpv": "Mapping Police Violence (all killings by police)",
     "wapo": "the Washington Post's Fatal Force (fatal shootings by on-duty police)",
@@ -303,9 +304,11 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
         row = own[own["source"].eq(source)]
         small = count < SMALL_CELL_THRESHOLD
         if count == 0:
-            sentence = f"{_capitalised(SOURCE_LABELS[source])} records no deaths involving {police_of(name)} in {label}."
+            sentence = (f"{_capitalised(SOURCE_LABELS[source])} records no deaths involving {police_of(name)} "
+                        f"in {label}.")
         elif row.empty:
-            sentence = (f"{_capitalised(SOURCE_LABELS[source])} records {count} {'death' if count == 1 else 'deaths'} involving "
+            sentence = (f"{_capitalised(SOURCE_LABELS[source])} records {count} "
+                        f"{'death' if count == 1 else 'deaths'} involving "
                         f"{police_of(name)} in {label}; no rate is given because the agency does not serve a single "
                         "city's census population.")
         else:
@@ -423,16 +426,17 @@ def figure_rates(ctx, data: ForceInputs, agency: str):
                                                      [r["upper"] - r["rate_per_million"]]],
                     fmt="o", color=colours[r["source"]], mfc="white" if r["small_cell"] else colours[r["source"]],
                     capsize=3)
-        labels.append(f"{r['geography']}\n{r['source'].upper()} {r['years']} (n={int(r['incidents'])})")
+        labels.append(f"{r['geography']}\n{SOURCE_SHORT[r['source']]} {r['years']} (n={int(r['incidents'])})")
     ax.set_yticks(ypos, labels, fontsize=8)
     ax.set_xlabel("Deaths per million residents per year (95% CI)")
     ax.set_xlim(left=0)
     ax.set_title("Fatal police force per resident, by place and source")
-    parts = [f"{r['geography']} ({r['source'].upper()}, {r['years']}): {int(r['incidents'])} deaths, "
+    parts = [f"{r['geography']} ({SOURCE_SHORT[r['source']]}, {r['years']}): {int(r['incidents'])} deaths, "
              f"{r['rate_per_million']:.1f} per million a year" for _, r in totals.iterrows()]
     alt = ("Dot chart with 95% intervals. " + "; ".join(parts)
            + ". Hollow dots mark fewer than 10 deaths, too few to read a rate from.")
-    return save_figure(fig, "force_rates", title="Fatal police force per million residents a year", data=totals,
+    return save_figure(fig, f"{ctx.notebook}-rates", title="Fatal police force per million residents a year",
+                       data=totals,
                        alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook, function=_fn("figure_rates"),
                        out_dir=ctx.figures_dir)
 
@@ -450,23 +454,29 @@ def figure_mental_illness(ctx, data: ForceInputs):
     colours = {"MO": AGENCY_COLOUR, "US": PALETTE["black"]}
     groups = list(dict.fromkeys(zip(shares["source"], shares["period"])))
     for i, (source, period) in enumerate(groups):
-        for offset, state in ((-0.12, "MO"), (0.12, "US")):
+        for offset, state in ((-0.12, "MO"), (0.12, "US")):  # noqa: B007
             row = shares[shares["source"].eq(source) & shares["period"].eq(period) & shares["state"].eq(state)]
             if row.empty:
                 continue
             r = row.iloc[0]
             ax.errorbar(i + offset, r["share"], yerr=[[r["share"] - r["lower"]], [r["upper"] - r["share"]]],
-                        fmt="o", color=colours[state], capsize=3, label=state if i == 0 else None)
-    ax.set_xticks(np.arange(len(groups)), [f"{s.upper()}\n{p}" for s, p in groups])
+                        fmt="o", color=colours[state], capsize=3,
+                        label=("Missouri" if state == "MO" else "US") if i == 0 else None)
+        if source == "wapo" and int(period[:4]) >= WAPO_CODING_CHANGE_YEAR:
+            ax.axvline(i - 0.5, color="#555555", linestyle="--", linewidth=0.8)
+            ax.text(i - 0.45, 0.01, "Post coding\nchange", fontsize=8, color="#555555", va="bottom")
+    ax.set_xticks(np.arange(len(groups)), [f"{SOURCE_SHORT[s]}\n{p}" for s, p in groups])
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_ylim(bottom=0)
     ax.set_ylabel("Share with signs of mental illness")
     ax.set_title("People killed by police: share with signs of mental illness")
-    ax.legend(["Missouri", "US"], loc="upper right")
-    parts = [f"{r['state']} {r['source'].upper()} {r['period']}: {r['share']:.0%} of {int(r['mental_illness_known']):,}"
+    ax.legend(loc="lower left")
+    parts = [f"{r['state']} {SOURCE_SHORT[r['source']]} {r['period']}: {r['share']:.0%} of "
+             f"{int(r['mental_illness_known']):,}"
              for _, r in shares.iterrows()]
     alt = ("Dot chart with 95% intervals of the share of people killed by police who showed signs of mental "
            "illness. " + "; ".join(parts) + ". The Post's 2021 onward figures follow an apparent coding change.")
-    return save_figure(fig, "force_mental_illness", title="Share of fatal-force incidents involving mental illness",
+    return save_figure(fig, f"{ctx.notebook}-mental-illness",
+                       title="Share of fatal-force incidents involving mental illness",
                        data=shares, alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
                        function=_fn("figure_mental_illness"), out_dir=ctx.figures_dir)

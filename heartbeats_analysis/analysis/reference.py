@@ -27,6 +27,9 @@ DOJ_2015_SUMMARY_URL = (
     "17-disturbing-statistics-from-the-federal-report-on-ferguson-police/"
 )
 DOJ_2015_CHARTS_URL = "http://s3.documentcloud.org/documents/1681203/pattern-and-practice-charts.txt"
+NLC_EUGENE_URL = (
+    "https://www.nlc.org/resource/reimagining-public-safety-impact-updates/eugene-or-community-response-model/"
+)
 DOJ_2015_STARTRIBUNE_URL = "https://www.startribune.com/key-findings-in-justice-dept-report-on-ferguson/294941851/"
 
 
@@ -105,7 +108,7 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             id="cahoots_diversion_share", label="CAHOOTS (Eugene): calls police would otherwise have handled",
             unit="proportion", value=None, low=0.03, high=0.08, years="2017-2021",
             citation="Chicago Tribune letter 2020-08-16; National League of Cities, Eugene community response model",
-            url="https://www.nlc.org/resource/reimagining-public-safety-impact-updates/eugene-or-community-response-model/",
+            url=NLC_EUGENE_URL,
             quality="B/C (program and news figures)",
             sentence="In Eugene, Oregon, the CAHOOTS crisis teams diverted an estimated 3% to 8% of calls that police "
                      "would otherwise have handled.",
@@ -115,7 +118,7 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             unit="proportion", value=None, low=0.15, high=0.17, years="2017-2021",
             citation="Chicago Tribune letter 2020-08-16 (17%, 2017); National League of Cities (16,479 of 109,855 "
                      "public-initiated calls, 15.0%, 2021)",
-            url="https://www.nlc.org/resource/reimagining-public-safety-impact-updates/eugene-or-community-response-model/",
+            url=NLC_EUGENE_URL,
             quality="B/C (program and news figures)",
             sentence="CAHOOTS handled 15% to 17% of Eugene police call volume, but most of those calls would not "
                      "otherwise have needed an officer.",

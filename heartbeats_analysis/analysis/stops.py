@@ -22,12 +22,14 @@ Definitions (also in docs/decisions_stops_force_calls.md):
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy.stats import contingency, fisher_exact
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ..sources.base import SMALL_CELL_THRESHOLD
 from . import NoData
@@ -375,7 +377,12 @@ def binomial_glm_odds_ratio(data: pd.DataFrame, successes: str, trials: str, gro
         dummies = pd.get_dummies(used[by].astype(str), prefix=by, drop_first=True, dtype=float)
         exog = pd.concat([exog, dummies.reset_index(drop=True)], axis=1)
     endog = np.column_stack([succ, tri - succ])
-    result = sm.GLM(endog, exog, family=sm.families.Binomial()).fit()
+    with warnings.catch_warnings():
+        # A two-group model is saturated (it reproduces the data exactly), which statsmodels reports as
+        # "perfect prediction"; true separation was ruled out above (each group has both outcomes).
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = sm.GLM(endog, exog, family=sm.families.Binomial()).fit()
     coefficient = float(result.params["group"])
     low, high = result.conf_int(alpha=1 - confidence).loc["group"]
     return (Estimate(math.exp(coefficient), math.exp(low), math.exp(high), confidence, method, n),
@@ -659,7 +666,8 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
     gapped = _gapped(series)
     ax.fill_between(gapped.index, gapped["stop_share_lower"].astype(float), gapped["stop_share_upper"].astype(float),
                     color=AGENCY_COLOUR, alpha=0.2, linewidth=0)
-    ax.plot(gapped.index, gapped["stop_share"], marker="o", color=AGENCY_COLOUR, label="Black share of stops (95% CI)")
+    ax.plot(gapped.index, gapped["stop_share"], marker="o", color=AGENCY_COLOUR,
+            label="Black share of stops (95% CI)")
     ax.plot(gapped.index, gapped["population_share"], marker="s", color=PEER_COLOUR, linestyle="--",
             label="Black share of residents (ACS, all ages)")
     plotted = series[["year", "stops", "stops_denominator", "stop_share", "stop_share_lower", "stop_share_upper",
@@ -679,17 +687,17 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
     ax.set_title(f"{name}: Black share of stops and of residents")
     ax.legend(loc="lower left")
     first, last = series.iloc[0], series.iloc[-1]
+    missing = sorted(set(range(int(years.min()), int(years.max()) + 1)) - set(years.tolist()))
     alt = (f"Line chart of {name}: Black drivers were {first['stop_share']:.0%} of stops in {int(first['year'])} "
            f"and {last['stop_share']:.0%} in {int(last['year'])}, while Black residents were "
            f"{first['population_share']:.0%} and {last['population_share']:.0%} of the population. "
-           + (f"Missing years: {', '.join(str(y) for y in sorted(set(range(int(years.min()), int(years.max()) + 1)) - set(years.tolist())))}. "
-              if len(years) < years.max() - years.min() + 1 else "")
-           + ("Separate markers show the Justice Department's 2015 figures: 85% of stops and 67% of residents."
-              if agency == DOJ_AGENCY else ""))
-    return save_figure(fig, "stops_black_share", title=f"{name}: Black share of stops and of residents",
-                       data=plotted, alt_text=alt.strip(), source_line=SOURCE_LINE
-                       + ("; DOJ 2015 (diamonds)" if agency == DOJ_AGENCY else ""),
-                       notebook=ctx.notebook, function=_fn("figure_black_share"), out_dir=ctx.figures_dir)
+           + (f"No report for {years_label(missing)} (a gap in the lines). " if missing else "")
+           + ("Separate diamond markers show the Justice Department's 2015 figures: 85% of stops and 67% of "
+              "residents." if agency == DOJ_AGENCY else ""))
+    source_line = SOURCE_LINE + ("; DOJ 2015 (diamonds)" if agency == DOJ_AGENCY else "")
+    return save_figure(fig, f"{ctx.notebook}-black-share", title=f"{name}: Black share of stops and of residents",
+                       data=plotted, alt_text=alt.strip(), source_line=source_line, notebook=ctx.notebook,
+                       function=_fn("figure_black_share"), out_dir=ctx.figures_dir)
 
 
 def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]):
@@ -721,7 +729,8 @@ def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]
     line = own[own["race"].eq("black") & own["definition"].eq("three_groups")]
     gapped = _gapped(line)
     ratio = gapped["disparity_ratio"].astype(float)
-    ax.errorbar(gapped.index, ratio, yerr=[ratio - gapped["lower"].astype(float), gapped["upper"].astype(float) - ratio],
+    errors = [ratio - gapped["lower"].astype(float), gapped["upper"].astype(float) - ratio]
+    ax.errorbar(gapped.index, ratio, yerr=errors,
                 color=AGENCY_COLOUR, marker="o", capsize=3, linewidth=2, label=f"{_name(data, agency)} (95% CI)")
     frames.append(line.assign(series=_name(data, agency), role="agency"))
     ax.plot([], [], color=PEER_COLOUR, label="Peer agencies")
@@ -744,7 +753,8 @@ def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]
            + (f"{len(peer_last)} peer agencies that year ranged from {peer_last.min():.2f} to {peer_last.max():.2f}. "
               if len(peer_last) else "")
            + "A ratio of 1 means stops in proportion to residents.")
-    return save_figure(fig, "stops_disparity_peers", title="Black drivers' disparity ratio: agency, peers, state",
+    return save_figure(fig, f"{ctx.notebook}-disparity-peers",
+                       title="Black drivers' disparity ratio: agency, peers, state",
                        data=plotted, alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
                        function=_fn("figure_disparity_peers"), out_dir=ctx.figures_dir)
 
@@ -758,19 +768,15 @@ def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_w
     from .stats import format_number as fmt
 
     if rate == "search":
-        k, n, value, low, high = row["searches"], row["stops"], row["search_rate"], row["search_lower"], \
-            row["search_upper"]
+        k, n, value = row["searches"], row["stops"], row["search_rate"]
         what = f"searched {fmt(value, 1, True)} of the {int(n):,} {race_words} they stopped ({int(k):,} searches)"
-        small = _is_small(k)
     else:
-        k, n, value, low, high = row["contraband"], row["searches"], row["hit_rate"], row["hit_lower"], \
-            row["hit_upper"]
-        what = (f"found contraband in {fmt(value, 0, True)} of {int(n):,} searches of {race_words} "
-                f"({int(k):,} finds)")
-        small = _is_small(n)
+        k, n, value = row["contraband"], row["searches"], row["hit_rate"]
+        what = f"found contraband in {fmt(value, 0, True)} of {int(n):,} searches of {race_words} ({int(k):,} finds)"
+    small = _is_small(row["searches"])
     sentence = f"In {row['years']} (pooled), {police_of(name)} {what}."
     if small:
-        sentence += f" That rests on fewer than {SMALL_CELL_THRESHOLD} {'searches' if rate == 'hit' else 'searches'}: too few to read a rate from."
+        sentence += f" That rests on fewer than {SMALL_CELL_THRESHOLD} searches: too few to read a rate from."
     est = binomial_ci(int(k), int(n))
     ctx.claims.record(claim_id, None if pd.isna(value) else float(value), "proportion", sentence,
                       interval=est.interval, interval_kind=est.interval_kind, n=int(n), source=["stops.csv"],
@@ -926,7 +932,7 @@ def figure_search_outcomes(ctx, data: StopsInputs, agency: str):
                      + ("n/a" if pd.isna(r["search_rate"]) else f"{r['search_rate']:.1%}")
                      + f", contraband found in {r['hit_rate']:.0%} of {int(r['searches']):,} searches")
     alt = "Dot chart with 95% intervals. " + "; ".join(parts) + ". Hollow dots mark fewer than 10 searches."
-    return save_figure(fig, "stops_search_outcomes", title="Search and contraband hit rates by race",
+    return save_figure(fig, f"{ctx.notebook}-search-outcomes", title="Search and contraband hit rates by race",
                        data=plotted, alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
                        function=_fn("figure_search_outcomes"), out_dir=ctx.figures_dir)
 

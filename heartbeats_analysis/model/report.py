@@ -23,7 +23,7 @@ from .scenarios import OUTPUT_LABELS, SCENARIO_LABELS, SCENARIOS, ModelRun, run_
 from .scorecard import build_scorecard, record_scorecard
 from .sensitivity import TORNADO_OUTPUTS, one_at_a_time, rank_correlations, top_drivers
 from .summary import (
-    Estimate, costs_table, fmt, headline_numbers, outcomes_table, salary_levels_table, salary_table,
+    Estimate, costs_table, fmt, headline_numbers, money, outcomes_table, salary_levels_table, salary_table,
     staffing_table, workload_table,
 )
 
@@ -234,7 +234,7 @@ def sensitivity(ctx: NotebookContext, run: ModelRun) -> Sensitivity:
 
 def _output_format(output: str):
     if output.endswith("_cost"):
-        return lambda x: f"${x:,.0f}"
+        return money
     if output == "salary_ratio":
         return lambda x: f"{x:.2f}"
     return lambda x: f"{x:,.1f}"
@@ -299,13 +299,16 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     capacity_ax.set_xlabel("Officer equivalents")
     capacity_ax.set_title("Officer capacity added vs status quo", fontsize=10.5)
     cost_ax.set_ylim(-0.6, len(table) - 0.4)
-    parts = [
-        f"{r.scenario_label}: ${r.net_cost_mean / 1e6:.2f} million a year (${r.net_cost_low / 1e6:.2f} to "
-        f"${r.net_cost_high / 1e6:.2f} million), {r.incremental_mean / 1e3:+,.0f} thousand against the status quo, "
-        f"adding {r.officer_capacity_added_mean:.1f} officer equivalents ({r.officer_capacity_added_low:.1f} to "
-        f"{r.officer_capacity_added_high:.1f})"
-        for r in table.itertuples()
-    ]
+    parts = []
+    for r in table.itertuples():
+        text = f"{r.scenario_label}: {money(r.net_cost_mean)} a year ({money(r.net_cost_low)} to {money(r.net_cost_high)})"
+        if r.scenario != "status_quo":
+            text += (
+                f", {money(r.incremental_mean)} more than the status quo ({money(r.incremental_low)} to "
+                f"{money(r.incremental_high)}), adding {r.officer_capacity_added_mean:.1f} officer equivalents "
+                f"({r.officer_capacity_added_low:.1f} to {r.officer_capacity_added_high:.1f})"
+            )
+        parts.append(text)
     alt = "Two point-and-interval panels comparing the scenarios over the horizon. " + "; ".join(parts) + "."
     return _save(ctx, fig, "model_scenarios", "Scenarios: cost and officer capacity", table, alt, "figure_scenarios")
 
@@ -366,17 +369,17 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     for scenario in SCENARIOS:
         est, extra = n[f"net_cost_{scenario}"], n[f"incremental_cost_{scenario}"]
         versus = "" if scenario == "status_quo" else (
-            f", ${extra.mean:,.0f} a year more than the status quo (${extra.low:,.0f} to ${extra.high:,.0f})"
+            f", {money(extra.mean)} a year more than the status quo ({money(extra.low)} to {money(extra.high)})"
         )
         _record(ctx, f"model.net_cost_per_year_{scenario}", est, "USD per year",
                 f"{SCENARIO_LABELS[scenario]}: a net public cost for sworn staffing, hiring, overtime and the program, "
-                f"less avoided jail days and claims, of ${est.mean:,.0f} a year (${est.low:,.0f} to ${est.high:,.0f})"
+                f"less avoided jail days and claims, of {money(est.mean)} a year ({money(est.low)} to {money(est.high)})"
                 f"{versus}.", run)
     for scenario in ("heartbeats", "civilian_responder"):
         est = n[f"incremental_cost_{scenario}"]
         _record(ctx, f"model.incremental_cost_per_year_{scenario}", est, "USD per year",
-                f"{SCENARIO_LABELS[scenario]} costs ${est.mean:,.0f} a year more than the status quo "
-                f"(${est.low:,.0f} to ${est.high:,.0f}).", run)
+                f"{SCENARIO_LABELS[scenario]} costs {money(est.mean)} a year more than the status quo "
+                f"({money(est.low)} to {money(est.high)}).", run)
         for outcome in OUTCOMES:
             est = n[f"{outcome}_change_{scenario}"]
             _record(ctx, f"model.{outcome}_change_{scenario}", est, "per year",
@@ -397,10 +400,18 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
         )
     main = top_drivers(result.one_at_a_time, "heartbeats_added_officers_y5", 3)
+    quality = run.register.set_index("id")["quality"]
+    unsourced = [d for d in main if quality[d] == "assumption"]
+    if main and len(unsourced) == len(main):
+        caveat = ", none of which has a published source"
+    elif unsourced:
+        caveat = f"; {', '.join(_label(d) for d in unsourced)} ha{'s' if len(unsourced) == 1 else 've'} no published source"
+    else:
+        caveat = ""
     ctx.claims.record(
         "model.top_sensitivity", ", ".join(main), "parameter ids",
-        f"What Heartbeats does for staffing depends most on {', '.join(_label(d) for d in main)}, none of which has a "
-        f"Ferguson or UMSL source.",
+        f"What Heartbeats does for staffing depends most on {', '.join(_label(d) for d in main) or 'nothing varied'}"
+        f"{caveat}.",
         n=draws, notebook=NOTEBOOK, function="heartbeats_analysis.model.sensitivity.one_at_a_time",
         source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
     )

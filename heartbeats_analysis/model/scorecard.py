@@ -54,10 +54,6 @@ def _signed(est: Estimate, spec: str = "{:+.1f}") -> str:
     return f"{fmt(est.mean, spec)} a year ({fmt(est.low, spec)} to {fmt(est.high, spec)})"
 
 
-def _money(est: Estimate) -> str:
-    return f"${est.mean:,.0f} (${est.low:,.0f} to ${est.high:,.0f})"
-
-
 def _value(register: pd.DataFrame, key: str, column: str = "central") -> float:
     return float(register.loc[register["id"] == key, column].iloc[0])
 

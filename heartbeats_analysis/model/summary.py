@@ -41,6 +41,18 @@ def fmt(value: float, spec: str = "{:.0f}") -> str:
     return text
 
 
+def money(value: float) -> str:
+    """US dollars to three significant figures, as a council member would say them ("$3.60 million", "$372,000")."""
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    if value >= 1e6:
+        return f"{sign}${value / 1e6:.2f} million"
+    if value == 0:
+        return "$0"
+    digits = max(0, 3 - len(str(int(value))))
+    rounded = round(value, -(len(str(int(value))) - 3)) if digits == 0 else round(value, digits)
+    return f"{sign}${rounded:,.0f}" if digits == 0 else f"{sign}${rounded:,.{digits}f}"
+
+
 def estimate(values: np.ndarray, level: float = 0.90) -> Estimate:
     tail = (1 - level) / 2
     low, median, high = np.quantile(values, [tail, 0.5, 1 - tail])
