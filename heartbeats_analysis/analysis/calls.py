@@ -15,11 +15,12 @@ several percentage points.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from ..sources.calls import GROUPS, MAPPINGS, PRIMARY_SOURCE_COLUMNS, mapping_sensitivity, relevant_share
+from ..sources.calls import GROUPS, MAPPINGS, PRIMARY_SOURCE_COLUMNS, Rule, mapping_sensitivity, relevant_share
 from . import NoData
 from .stats import format_number
 
@@ -59,9 +60,10 @@ def city_group_shares(calls: pd.DataFrame) -> pd.DataFrame:
     return shares[["city", "source_column", "heartbeats_group", "count", "total", "share"]]
 
 
-def city_mapping_shares(calls: pd.DataFrame) -> pd.DataFrame:
-    """Each city's relevant share under the narrow, central and broad mappings (one row per city and mapping)."""
-    return mapping_sensitivity(primary_calls(calls))
+def city_mapping_shares(calls: pd.DataFrame, rules: Sequence[Rule] | None = None) -> pd.DataFrame:
+    """Each city's relevant share under the narrow, central and broad mappings (one row per city and mapping).
+    ``rules`` replaces the project's mapping (tests use it)."""
+    return mapping_sensitivity(primary_calls(calls), rules)
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,9 @@ def across_cities(sensitivity: pd.DataFrame) -> dict[str, AcrossCities]:
     return out
 
 
-def summary_table(calls: pd.DataFrame) -> pd.DataFrame:
+def summary_table(calls: pd.DataFrame, rules: Sequence[Rule] | None = None) -> pd.DataFrame:
     """One row per mapping: median and range across cities (for display)."""
-    rows = [vars(a) for a in across_cities(city_mapping_shares(calls)).values()]
+    rows = [vars(a) for a in across_cities(city_mapping_shares(calls, rules)).values()]
     return pd.DataFrame(rows, columns=["mapping", "median", "low", "high", "low_city", "high_city", "cities"])
 
 
@@ -129,10 +131,10 @@ def report_agency_data(ctx, agency: str, agencies: pd.DataFrame | None = None) -
     return NoData(agency, "calls_for_service", reason)
 
 
-def report_shares(ctx, calls: pd.DataFrame) -> pd.DataFrame:
+def report_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None) -> pd.DataFrame:
     """Relevant share by city and mapping; records calls.relevant_share_{narrow,central,broad} (median with
     min-max range), calls.cities, and the central median of each group."""
-    sensitivity = city_mapping_shares(calls)
+    sensitivity = city_mapping_shares(calls, rules)
     summary = across_cities(sensitivity)
     ctx.tables_dir.mkdir(parents=True, exist_ok=True)
     sensitivity.to_csv(ctx.tables_dir / "calls_mapping_sensitivity.csv", index=False, lineterminator="\n")
@@ -175,7 +177,7 @@ def report_references(ctx) -> pd.DataFrame:
     return reference_table(CALLS_REFERENCE_IDS)
 
 
-def figure_shares(ctx, calls: pd.DataFrame):
+def figure_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None):
     """Two panels: left, each city's relevant share (central dot, narrow-to-broad bar); right, the published
     program figures from elsewhere, drawn apart so they are never read as our estimate."""
     import matplotlib.pyplot as plt
@@ -184,7 +186,7 @@ def figure_shares(ctx, calls: pd.DataFrame):
     from ..style import AGENCY_COLOUR, PEER_COLOUR, REFERENCE_COLOUR, apply_style, save_figure
     from .reference import CALLS_REFERENCE_IDS, get
 
-    sensitivity = city_mapping_shares(calls)
+    sensitivity = city_mapping_shares(calls, rules)
     wide = sensitivity.pivot(index="city", columns="mapping", values="share").astype(float)
     wide = wide.reindex(columns=list(MAPPINGS)).sort_values("central", ascending=False)
     refs = [get(i) for i in CALLS_REFERENCE_IDS]

@@ -44,6 +44,7 @@ class Verdict:
     verdict: str
     sentence: str
     register_ids: tuple[str, ...]
+    headline: str = ""  # one plain sentence for the brief's summary
 
 
 def _range(est: Estimate, spec: str = "{:.0f}") -> str:
@@ -76,7 +77,11 @@ def _officer_shortage(n: Numbers, register: pd.DataFrame) -> Verdict:
     )
     ids = ("current_sworn", "authorized_strength", "attrition_rate", "status_quo_hires_per_year",
            "umsl_sw_graduates_per_year", "sw_grad_interest_share", "academy_completion_rate")
-    return Verdict(verdict, sentence, ids)
+    headline = (
+        f"It would add about {fmt(added.mean, '{:.0f}')} officers by year {year}; the department reaches full strength "
+        f"in {p_hb:.0%} of simulated futures with it, against {p_sq:.0%} without it."
+    )
+    return Verdict(verdict, sentence, ids, headline)
 
 
 def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -94,7 +99,11 @@ def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"not found: the officer figures are St. Louis County (${_value(register, 'officer_starting_salary'):,.0f}) and "
         f"national comparators, against a mean MSW starting salary of ${_value(register, 'sw_entry_salary'):,.0f}."
     )
-    return Verdict(verdict, sentence, ("sw_entry_salary", "officer_starting_salary", "academy_recruit_salary"))
+    headline = (
+        f"A new officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry pay; a rise of "
+        f"{threshold:.1f} times or more occurs in {n['p_salary_nearly_doubles']:.0%} of simulated draws."
+    )
+    return Verdict(verdict, sentence, ("sw_entry_salary", "officer_starting_salary", "academy_recruit_salary"), headline)
 
 
 def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -110,7 +119,11 @@ def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"{_signed(change)} use-of-force incidents against the status quo: a possible small reduction, not prevention. "
         f"A civilian responder: {_signed(n['force_change_civilian_responder'])}."
     )
-    return Verdict(verdict, sentence, ("force_rr_sw_officer", "base_force_rate", "coresponder_force_ate", "relevant_share_of_calls"))
+    headline = (
+        f"No study of sworn social workers exists; borrowed estimates suggest {_signed(change)} use-of-force "
+        "incidents, a possible small reduction rather than prevention."
+    )
+    return Verdict(verdict, sentence, ("force_rr_sw_officer", "base_force_rate", "coresponder_force_ate", "relevant_share_of_calls"), headline)
 
 
 def _services(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -126,7 +139,8 @@ def _services(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"A civilian responder: referrals {_signed(n['referrals_change_civilian_responder'])}, arrests "
         f"{_signed(n['arrests_change_civilian_responder'])}. Fewer fines would also cut court revenue."
     )
-    return Verdict(verdict, sentence, ("referral_rr_sw_officer", "arrest_rr_sw_officer", "base_referral_rate", "civilian_referral_rr"))
+    headline = f"Referrals to services change by {_signed(referrals)}; the research finds no clear effect on arrests."
+    return Verdict(verdict, sentence, ("referral_rr_sw_officer", "arrest_rr_sw_officer", "base_referral_rate", "civilian_referral_rr"), headline)
 
 
 def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -137,7 +151,8 @@ def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"arrests or jailing. The model's overall arrest change is {_signed(n['arrests_change_heartbeats'])}; it has no "
         f"basis to say how that would fall by race."
     )
-    return Verdict(NO_EVIDENCE, sentence, ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer"))
+    headline = "No study shows that officers with social-work training change racial disparities in stops, arrests or jail."
+    return Verdict(NO_EVIDENCE, sentence, ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer"), headline)
 
 
 def _trust(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -146,7 +161,8 @@ def _trust(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"a lot of confidence in police (Gallup 2021), and the DOJ found great distrust of the department in Ferguson. "
         f"No study was found that CIT, co-responders or sworn social workers raise trust; the model does not estimate it."
     )
-    return Verdict(NO_EVIDENCE, sentence, ("gallup_black_confidence_2021",))
+    headline = "No study shows that crisis training, co-responders or sworn social workers raise trust in police."
+    return Verdict(NO_EVIDENCE, sentence, ("gallup_black_confidence_2021",), headline)
 
 
 def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -162,7 +178,11 @@ def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"{_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer equivalents by taking calls off police. "
         f"The call workload needs {_range(n['workload_officers_needed'])} sworn officers."
     )
-    return Verdict(verdict, sentence, ("repeat_call_reduction", "civilian_diversion_share", "calls_per_resident", "minutes_per_unit_call"))
+    headline = (
+        "Extra patrol time would come mainly from hiring more officers; a civilian responder would free "
+        f"{_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer equivalents."
+    )
+    return Verdict(verdict, sentence, ("repeat_call_reduction", "civilian_diversion_share", "calls_per_resident", "minutes_per_unit_call"), headline)
 
 
 def _crime(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -172,7 +192,8 @@ def _crime(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"estimate others contest, and no change in serious crime. No study of sworn social workers and crime was found; "
         f"the model does not estimate crime."
     )
-    return Verdict(NO_EVIDENCE, sentence, ("star_low_level_crime_effect",))
+    headline = "No study links sworn social workers to crime; the one estimate for a civilian program is contested."
+    return Verdict(NO_EVIDENCE, sentence, ("star_low_level_crime_effect",), headline)
 
 
 @dataclass(frozen=True)
@@ -222,7 +243,7 @@ def build_scorecard(
                 extra_sources.append(f"claim {claim_id}")
         rows.append({
             "claim_id": f"scorecard.{claim.slug}", "slug": claim.slug, "proposal_claim": claim.text,
-            "verdict": judged.verdict, "numbers": sentence,
+            "verdict": judged.verdict, "numbers": sentence, "headline": judged.headline,
             "sources": _sources(register, judged.register_ids) + extra_sources,
             "register_ids": list(judged.register_ids),
         })
@@ -234,5 +255,10 @@ def record_scorecard(claims: ClaimsRegistry, scorecard: pd.DataFrame, notebook: 
         claims.record(
             row["claim_id"], row["verdict"], "verdict",
             f"{row['proposal_claim']}: {row['verdict']}. {row['numbers']}",
+            source=row["sources"], function="heartbeats_analysis.model.scorecard.build_scorecard", notebook=notebook,
+        )
+        claims.record(
+            f"scorecard_summary.{row['slug']}", row["verdict"], "verdict",
+            f"{row['proposal_claim']}: {row['verdict']}. {row['headline']}",
             source=row["sources"], function="heartbeats_analysis.model.scorecard.build_scorecard", notebook=notebook,
         )
