@@ -55,6 +55,34 @@ SECTION_INTROS = {
     "what outcomes the research literature supports, each as a range rather than a single number.",
 }
 
+# The findings each section leads with; the rest sit under "More findings" (and in the appendix).
+SECTION_HEADLINES = {
+    "staffing": ["latest_sworn", "peak_sworn", "officers_per_1000_latest", "trend_annual_change",
+                 "gap_to_authorised", "missing_years"],
+    "crime": ["latest_year", "violent_rate_latest", "property_rate_latest", "violent_rr_vs_missouri",
+              "property_rr_vs_missouri", "violent_rr_post2014", "violent_rr_2016_on_vs_trend",
+              "peer_violent_rr_post2014"],
+    "stops": ["black_share_stops_latest", "black_disparity_latest", "peer_black_disparity_median",
+              "state_black_disparity", "black_share_citations_latest", "black_share_arrests_latest",
+              "search_rate_ratio", "hit_rate_ratio"],
+    "force": ["agency_incidents_wapo", "agency_incidents_mpv", "county_rate_wapo", "state_rate_wapo",
+              "state_black_white_ratio_wapo", "mi_share_mo_wapo_2015_2020", "mi_share_us_wapo_2015_2020",
+              "mi_share_us_wapo_2021_2023", "nonfatal_data"],
+    "calls": ["agency_data", "relevant_share_central", "relevant_share_narrow", "relevant_share_broad"],
+    "model": ["salary_ratio", "program_recruits_per_year", "added_officers_year5", "p_close_gap_year5",
+              "p_close_gap_year10", "sw_officers_year10", "workload_officers_needed",
+              "net_cost_per_year_status_quo", "incremental_cost_per_year_heartbeats",
+              "incremental_cost_per_year_civilian_responder", "force_change_heartbeats",
+              "force_change_civilian_responder", "referrals_change_heartbeats", "top_sensitivity"],
+}
+SECTION_REFERENCES = {
+    "stops": ["doj_black_population_share", "doj_black_stop_share", "doj_black_citation_share",
+              "doj_black_arrest_share", "doj_black_search_ratio", "doj_black_contraband_less_likely"],
+    "force": ["doj_black_force_share", "bjs_nonfatal_force_share"],
+    "calls": ["denver_star_eligible_share", "cahoots_diversion_share", "cahoots_handled_share",
+              "stl_bhr_divertible_share"],
+}
+
 PROPOSAL_CLAIMS_TEXT = (
     "Project Heartbeats proposes to recruit graduates of the University of Missouri-St. Louis School of "
     "Social Work into the police academy, so that trained social workers serve as sworn public safety "
@@ -104,7 +132,10 @@ class BriefContext:
     @classmethod
     def load(cls, build_dir: str | Path, agency: str) -> "BriefContext":
         notebook = NotebookContext.for_notebook(build_dir, "90-brief", agency)
-        claims = ClaimsRegistry.load_all(notebook.claims_dir)
+        claims = ClaimsRegistry()
+        for path in sorted(notebook.claims_dir.glob("*.json")):
+            if path.stem != "90-brief":  # the brief's own claims from an earlier run
+                claims.merge(ClaimsRegistry.load(path))
         manifest_path = notebook.build_dir / "manifest.json"
         manifest = read_manifest(manifest_path) if manifest_path.is_file() else {}
         display_name = manifest.get("agency_display_name", agency)
@@ -131,11 +162,11 @@ def format_number(value: float | int | str | None, unit: str = "") -> str:
     unit = unit.lower()
     if unit in {"percent", "%"}:
         return f"{value:.1f}%" if abs(value) < 10 else f"{value:.0f}%"
-    if unit in {"share", "proportion", "probability"}:
+    if unit.startswith(("share", "proportion", "probability")):
         return f"{100 * value:.0f}%"
     if unit in {"usd", "dollars", "$"} or unit.startswith("usd"):
-        return f"${value:,.0f}"
-    if isinstance(value, int) or float(value).is_integer():
+        return f"${value / 1e6:.2f} million" if abs(value) >= 1e6 else f"${value:,.0f}"
+    if isinstance(value, int) or float(value).is_integer() or "officers" in unit:
         return f"{value:,.0f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
@@ -173,13 +204,12 @@ def title_block(ctx: BriefContext) -> HTML:
 
 
 def executive_summary(ctx: BriefContext) -> HTML:
-    verdicts = _scorecard_claims(ctx)
     items = "".join(
-        f"<li><strong>{esc(_claim_title(c))}:</strong> {claim_value_html(c)}. {claim_sentence_html(c)}</li>"
-        for c in verdicts
+        f'<li class="{esc(_verdict_css(c))}">{claim_sentence_html(c)}</li>' for c in ctx.with_prefix("scorecard_summary")
     ) or "<li>The claims scorecard was not produced in this build.</li>"
     take = _sentences(ctx, ["model.p_close_gap_year5", "model.sw_officers_year10", "model.workload_officers_needed"])
-    cost = _sentences(ctx, ["model.net_cost_per_year_heartbeats", "model.net_cost_per_year_civilian_responder"])
+    cost = _sentences(ctx, ["model.incremental_cost_per_year_heartbeats",
+                            "model.incremental_cost_per_year_civilian_responder"])
     return _html(
         "<h2>Summary</h2>"
         f"<h3>What the proposal claims</h3><p>{esc(PROPOSAL_CLAIMS_TEXT)}</p>"
@@ -192,7 +222,7 @@ def executive_summary(ctx: BriefContext) -> HTML:
 def executive_summary_text(ctx: BriefContext) -> str:
     """Plain text of the summary, for the readability score."""
     parts = [PROPOSAL_CLAIMS_TEXT]
-    parts += [c.sentence for c in _scorecard_claims(ctx)]
+    parts += [c.sentence for c in ctx.with_prefix("scorecard_summary")]
     return " ".join(parts)
 
 
@@ -216,9 +246,9 @@ KEY_NUMBER_IDS = [
     "model.salary_ratio",
     "model.p_close_gap_year5",
     "calls.relevant_share_central",
-    "stops.black_disparity_latest",
+    "stops.black_share_stops_latest",
     "model.workload_officers_needed",
-    "model.net_cost_per_year_heartbeats",
+    "model.incremental_cost_per_year_heartbeats",
 ]
 
 
@@ -235,37 +265,58 @@ def key_numbers(ctx: BriefContext) -> HTML:
 
 
 def scorecard(ctx: BriefContext) -> HTML:
+    sources: list[str] = []
     rows = []
     for claim in _scorecard_claims(ctx):
-        verdict = str(claim.value)
-        css = "verdict-" + verdict.lower().replace(" ", "-")
-        sources = "; ".join(claim.source)
+        numbers = []
+        for source in claim.source:
+            if source not in sources:
+                sources.append(source)
+            numbers.append(sources.index(source) + 1)
+        refs = ", ".join(f"[{n}]" for n in numbers)
         rows.append(
             f"<tr><td>{esc(_claim_title(claim))}</td>"
-            f'<td class="verdict {esc(css)}">{claim_value_html(claim)}</td>'
-            f"<td>{claim_sentence_html(claim)}</td>"
-            f'<td class="provenance">{esc(sources)}</td></tr>'
+            f'<td class="verdict {esc(_verdict_css(claim))}">{claim_value_html(claim)}</td>'
+            f'<td>{claim_sentence_html(claim)} <span class="provenance refs">Sources: {esc(refs)}</span></td></tr>'
         )
     if not rows:
         return _html("<h2>Claims scorecard</h2><p>The scorecard was not produced in this build.</p>")
+    listing = "".join(f"<li>{esc(source)}</li>" for source in sources)
     return _html(
         "<h2>Claims scorecard</h2><p>Each claim made for the proposal, the verdict the evidence supports "
         "(supported, partly supported, not supported, or no evidence either way), and the numbers behind it.</p>"
-        "<table><thead><tr><th>Claim</th><th>Verdict</th><th>What the evidence shows</th><th>Sources</th>"
+        '<table class="scorecard"><thead><tr><th>Claim</th><th>Verdict</th><th>What the evidence shows</th>'
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<details class="provenance sources" open><summary>Sources for the scorecard</summary><ol>{listing}</ol></details>'
     )
 
 
 def section(ctx: BriefContext, topic: str) -> HTML:
+    """Headline findings, published reference figures (kept apart), the charts, and the other findings."""
     title, notebook = next((t, nb) for key, t, nb in SECTIONS if key == topic)
-    claims = [c for c in ctx.with_prefix(topic) if not c.id.startswith("scorecard.")]
+    claims = [c for c in ctx.with_prefix(topic) if not c.id.startswith("scorecard")]
+    wanted = [f"{topic}.{name}" for name in SECTION_HEADLINES.get(topic, [])]
+    headline = [ctx.get(i) for i in wanted if ctx.get(i) is not None] or claims
+    others = [c for c in claims if c not in headline]
     parts = [f'<h2 id="{esc(topic)}">{esc(title)}</h2>', f"<p>{esc(SECTION_INTROS[topic])}</p>"]
-    if claims:
-        parts.append("<ul>" + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in claims) + "</ul>")
+    if headline:
+        parts.append("<ul>" + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in headline) + "</ul>")
     else:
         parts.append('<p class="note">This part of the analysis did not run for this agency.</p>')
+    references = [ctx.get(f"reference.{name}") for name in SECTION_REFERENCES.get(topic, [])]
+    references = [c for c in references if c is not None]
+    if references:
+        parts.append(
+            '<div class="note"><strong>Published figures for comparison</strong> (cited, not computed here):<ul>'
+            + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in references) + "</ul></div>"
+        )
     for record in (r for r in ctx.figures if r.notebook == notebook):
         parts.append(figure_html(ctx, record))
+    if others:
+        parts.append(
+            '<details class="screen-only"><summary>More findings from this analysis</summary><ul>'
+            + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in others) + "</ul></details>"
+        )
     return _html("".join(parts))
 
 
@@ -311,8 +362,8 @@ def limitations(ctx: BriefContext) -> HTML:
 
 def methods_and_sources(ctx: BriefContext) -> HTML:
     rows = "".join(
-        f"<tr><td>{esc(e.path)}</td><td>{esc(e.publisher)}</td><td>{esc(e.license)}</td>"
-        f"<td>{esc(_years(e))}</td><td><code>{esc(e.sha256)}</code></td></tr>"
+        f"<tr><td>{esc(e.path)}<br><code class=\"hash\">sha256 {esc(e.sha256)}</code></td><td>{esc(e.publisher)}</td>"
+        f"<td>{esc(e.license)}</td><td>{esc(_years(e))}</td></tr>"
         for e in load_registry()
     )
     literature = _literature_rows(ctx)
@@ -322,8 +373,8 @@ def methods_and_sources(ctx: BriefContext) -> HTML:
         "checked against the checksum below before anything is built. Processed tables, figure data and the "
         "executed notebooks with their code are in the technical appendix (the <code>appendix/</code> folder "
         "beside this brief).</p>"
-        "<h3>Datasets</h3><table><thead><tr><th>File</th><th>Publisher</th><th>Licence</th><th>Covers to</th>"
-        f"<th>sha256</th></tr></thead><tbody>{rows}</tbody></table>"
+        '<h3>Datasets</h3><table class="sources-table"><thead><tr><th>File and checksum</th><th>Publisher</th>'
+        f"<th>Licence</th><th>Covers to</th></tr></thead><tbody>{rows}</tbody></table>"
         f"<h3>Research literature and published figures</h3>{literature}</div>"
     )
 
@@ -362,6 +413,10 @@ def _scorecard_claims(ctx: BriefContext) -> list[Claim]:
     return ctx.with_prefix("scorecard")
 
 
+def _verdict_css(claim: Claim) -> str:
+    return "verdict-" + str(claim.value).lower().replace(" ", "-")
+
+
 def _claim_title(claim: Claim) -> str:
     return claim.id.split(".", 1)[1].replace("_", " ").capitalize()
 
@@ -391,6 +446,6 @@ def _literature_rows(ctx: BriefContext) -> str:
         for r in rows
     )
     return (
-        "<table><thead><tr><th>Assumption</th><th>Central (low to high)</th><th>Source</th><th>Quality</th>"
-        f"</tr></thead><tbody>{body}</tbody></table>"
+        '<table class="sources-table literature"><thead><tr><th>Assumption</th><th>Central (low to high)</th>'
+        f"<th>Source</th><th>Quality</th></tr></thead><tbody>{body}</tbody></table>"
     )

@@ -81,7 +81,8 @@ def summary_table() -> pd.DataFrame:
 
 @pytest.fixture
 def data() -> F.ForceInputs:
-    return F.ForceInputs(fatal_force_table(), summary_table(), population_table(), agencies_table())
+    return F.ForceInputs(fatal_force_table(), summary_table(), population_table(), agencies_table(),
+                         linked=frozenset({"town", "county-pd", "quiet"}))
 
 
 @pytest.fixture
@@ -208,6 +209,19 @@ def test_report_for_an_agency_with_no_incidents(ctx, data):
         assert claim.value == 0 and "no_data" in claim.flags
 
 
+def test_agency_the_incident_table_does_not_link(ctx, data):
+    """Deaths are linked to crosswalk agencies only: for any other agency a zero would be false."""
+    data.linked = frozenset({"county-pd"})
+    rates = F.fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, "town",
+                                linked=data.linked)
+    assert "agency" not in set(rates["level"])
+    F.report_rates(ctx, data, "town")
+    claim = ctx.claims["force.agency_incidents_mpv"]
+    assert claim.value is None and claim.flags == ["no_data"] and "not one of them" in claim.sentence
+    assert "force.agency_rate_mpv" not in ctx.claims
+    assert ctx.claims["force.county_rate_mpv"].value == pytest.approx(3 / 700_000 * 1e6)
+
+
 def test_figures(ctx, data):
     for figure in (F.figure_rates(ctx, data, "town"), F.figure_mental_illness(ctx, data)):
         assert (ctx.figures_dir / figure.png).is_file()
@@ -252,3 +266,15 @@ def test_notebook_for_florissant(tmp_path, monkeypatch):
     claims = _run_notebook(tmp_path, monkeypatch, "florissant")
     assert "Florissant" in claims["force.agency_incidents_wapo"]["sentence"]
     assert "reference.doj_black_force_share" not in claims
+
+
+@pytest.mark.slow
+def test_notebook_for_an_agency_outside_the_crosswalk(tmp_path, monkeypatch):
+    from heartbeats_analysis.tables import load_table
+
+    agencies = load_table("agencies")
+    other = agencies.loc[~agencies["in_ucr"].astype(bool), "agency_slug"].sort_values().iloc[0]
+    claims = _run_notebook(tmp_path, monkeypatch, other)
+    assert claims["force.agency_incidents_mpv"]["value"] is None
+    assert claims["force.agency_incidents_mpv"]["flags"] == ["no_data"]
+    assert claims["force.state_rate_mpv"]["value"] > 0

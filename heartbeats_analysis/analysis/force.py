@@ -19,6 +19,7 @@ for Missouri and the US), ``population`` and ``agencies``.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
@@ -129,20 +130,23 @@ def _agency_geography(agencies: pd.DataFrame, agency: str) -> Geography | NoData
 
 def fatal_force_rates(fatal_force: pd.DataFrame, summary: pd.DataFrame, population: pd.DataFrame,
                       agencies: pd.DataFrame, agency: str,
-                      source_years: dict[str, tuple[int, int]] | None = None) -> pd.DataFrame:
+                      source_years: dict[str, tuple[int, int]] | None = None,
+                      linked: Collection[str] | None = None) -> pd.DataFrame:
     """Incidents and rates per million residents per year, by source, geography and race.
 
     Rows for the agency (when it has a census geography and is a city police department: a county
     police department's service area is not a census geography), St. Louis County (incidents located
     in the county, all agencies) and Missouri. Missouri's white count comes from the incident table
-    when it covers the whole state, else it is left out.
+    when it covers the whole state, else it is left out. ``linked`` names the agencies whose incidents
+    the incident table links by slug (None: all); for any other agency a zero would be false, so it
+    gets no row.
     """
     source_years = source_years or full_years(summary)
     geographies: list[tuple[Geography, pd.DataFrame | None]] = []
     own = _agency_geography(agencies, agency)
     agency_row = agencies[agencies["agency_slug"].eq(agency)]
     is_city = not agency_row.empty and str(agency_row.iloc[0].get("geo_type", "")) == "place"
-    if not isinstance(own, NoData) and is_city:
+    if not isinstance(own, NoData) and is_city and (linked is None or agency in linked):
         geographies.append((own, agency_incidents(fatal_force, agency)))
     geographies.append((Geography("St. Louis County (all agencies)", "county", COUNTY_GEOID),
                         county_incidents(fatal_force)))
@@ -250,13 +254,21 @@ class ForceInputs:
     summary: pd.DataFrame
     population: pd.DataFrame
     agencies: pd.DataFrame
+    linked: frozenset[str] | None = None
+    """Agencies the incident table links deaths to (sources.fatal_force matches the UCR crosswalk only)."""
 
 
 def load_inputs(folder=None) -> ForceInputs:
+    from ..sources.ucr_common import agency_slugs
     from ..tables import load_table
 
-    return ForceInputs(*(load_table(name, folder)
-                         for name in ("fatal_force", "fatal_force_us_summary", "population", "agencies")))
+    tables = (load_table(name, folder) for name in ("fatal_force", "fatal_force_us_summary", "population", "agencies"))
+    return ForceInputs(*tables, linked=frozenset(agency_slugs()))
+
+
+def _rates(data: ForceInputs, agency: str) -> pd.DataFrame:
+    return fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency,
+                             linked=data.linked)
 
 
 def _fn(name: str) -> str:
@@ -292,7 +304,7 @@ def _capitalised(sentence: str) -> str:
 
 def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     """Rates per million by geography, source and race; records force.* rate claims and saves the table."""
-    rates = fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency)
+    rates = _rates(data, agency)
     _save_table(ctx, rates, "force_rates")
     name = _display(data.agencies, agency)
     totals = rates[rates["race"].eq("total")]
@@ -300,6 +312,14 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     involved = agency_incidents(data.fatal_force, agency)
     for source, (first, last) in full_years(data.summary).items():
         label = f"{first}-{last}"
+        if data.linked is not None and agency not in data.linked:
+            ctx.claims.record(
+                f"force.agency_incidents_{source}", None, "incidents",
+                f"Deaths are linked to a department only for the {len(data.linked)} St. Louis County agencies in "
+                f"the project's crosswalk; {name} is not one of them, so its own count is not given (see the county "
+                "and state figures).", source=SOURCES, function=_fn("agency_incidents"), notebook=ctx.notebook,
+                flags=["no_data"])
+            continue
         count = _count(involved, source, range(first, last + 1), "total")
         row = own[own["source"].eq(source)]
         small = count < SMALL_CELL_THRESHOLD
@@ -340,7 +360,7 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
 
 def report_race_ratios(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     """Black vs white fatal-force rates per resident; records the county and state ratios."""
-    rates = fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency)
+    rates = _rates(data, agency)
     ratios = race_rate_ratios(rates)
     _save_table(ctx, ratios, "force_race_ratios")
     for _, r in ratios[ratios["level"].isin(["county", "state"])].iterrows():
@@ -414,7 +434,7 @@ def figure_rates(ctx, data: ForceInputs, agency: str):
 
     from ..style import AGENCY_COLOUR, PALETTE, apply_style, save_figure
 
-    rates = fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency)
+    rates = _rates(data, agency)
     totals = rates[rates["race"].eq("total")].reset_index(drop=True)
     apply_style()
     fig, ax = plt.subplots()

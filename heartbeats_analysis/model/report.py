@@ -418,7 +418,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     for row in run.provenance.to_dict("records"):
         ctx.claims.record(
             f"model.input_source_{row['parameter']}", row["source"] if row["used"] == "analysis" else "register",
-            "source", f"The model's {_label(row['parameter'])} ({row['value']:,.3g}) comes from "
+            "source", f"The model's {_label(row['parameter'])} ({_plain_number(row['value'])}) comes from "
             f"{'the data analysis (' + row['source'] + ')' if row['used'] == 'analysis' else 'the assumptions register'}.",
             notebook=NOTEBOOK, function="heartbeats_analysis.model.inputs.inputs_from_claims",
         )
@@ -502,3 +502,8 @@ def update_docs(path: Path | None = None) -> Path:
 
 if __name__ == "__main__":
     update_docs()
+
+
+def _plain_number(value: float) -> str:
+    """18527 -> '18,527'; 0.0423 -> '0.0423' (never scientific notation in a sentence)."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
