@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from .tables import load_table
+import csv
+
+from .paths import processed_dir
+from .errors import TableMissingError
+
+
+def _rows() -> list[dict[str, str]]:
+    path = processed_dir() / "agencies.csv"
+    if not path.is_file():
+        raise TableMissingError(f"{path} does not exist. Run `heartbeats clean` (or `make report`) first.")
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
 def resolve_agency(query: str) -> str:
+    """An exact slug is looked up directly (no pandas import: keeps a no-op rebuild fast);
+    anything else goes through the fuzzy resolver with suggestions."""
+    if any(row["agency_slug"] == query for row in _rows()):
+        return query
     from .sources.agencies import resolve_agency as resolve
+    from .tables import load_table
 
     return resolve(query, load_table("agencies"))
 
 
 def display_name(slug: str) -> str:
-    agencies = load_table("agencies")
-    match = agencies.loc[agencies["agency_slug"] == slug, "display_name"]
-    return str(match.iloc[0]) if len(match) else slug
+    return next((row["display_name"] for row in _rows() if row["agency_slug"] == slug), slug)

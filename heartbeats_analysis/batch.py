@@ -44,7 +44,9 @@ def _build_one(agency: str, with_pdf: bool, sets: list[str]) -> BatchResult:
     for option in sets:
         command += ["--set", option]
     started = time.perf_counter()
-    finished = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, env=os.environ.copy())
+    # Agencies already build in parallel: each build runs its notebooks one at a time.
+    env = {**os.environ, "HEARTBEATS_JOBS": "1"}
+    finished = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
     if finished.returncode == 0:
         return BatchResult(agency, True, seconds, str(reports_dir() / agency / "brief.html"))

@@ -6,16 +6,19 @@ with nothing changed does no work and changing a model assumption reruns only th
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from filelock import FileLock
 
-from . import export, fetch, pdf
+from . import fetch
 from .claims import ClaimsRegistry
 from .hashing import hash_files, hash_json, package_code_hash
 from .manifest import build_manifest, write_manifest
@@ -23,7 +26,6 @@ from .params import BuildParams
 from .paths import NOTEBOOKS_DIR, processed_dir, reports_dir
 from .publish import build_lock, check_writable, failed_dir, new_version_dir, publish, published_dir
 from .registry import registry_hash
-from .runner import run_notebook
 
 CLEAN_NOTEBOOK = "01-clean"
 ANALYSIS_NOTEBOOKS = ("02-staffing", "03-crime", "04-stops", "05-force", "06-calls")
@@ -104,6 +106,13 @@ def processed_tables_hash() -> str:
     return hash_files(processed_dir().glob("*.csv"))
 
 
+def run_notebook(*args, **kwargs):
+    # papermill and nbconvert take seconds to import: only a build that runs a step pays for them.
+    from .runner import run_notebook as run
+
+    return run(*args, **kwargs)
+
+
 def run_clean(force: bool = False, listener: StepListener | None = None, result: BuildResult | None = None) -> None:
     """The shared first step: raw files -> validated processed tables (01-clean)."""
     result = result or BuildResult("(shared)", processed_dir())
@@ -151,20 +160,26 @@ def build(
         write_manifest(manifest, work / "manifest.json")
         failed = failed_dir(reports, slug)
 
-        for name in agency_steps():
+        def run_step(name: str) -> None:
             nb = notebook_path(name)
-            earlier_claims = _claims_read_by(name, work / "claims")
+            declared = declared_parameters(nb)
             inputs = {
                 "notebook": hash_files([nb]),
-                "params": {k: v for k, v in notebook_params.items() if k != "build_dir"},
+                # Only the parameters a notebook declares: a model assumption reruns only the model.
+                "params": {k: v for k, v in notebook_params.items() if k in declared and k != "build_dir"},
                 "code": code_hash,
                 "tables": tables_hash,
-                "claims": hash_files(earlier_claims) if earlier_claims else "",
+                "claims": hash_files(_claims_read_by(name, work / "claims")),
                 "manifest": manifest if name == BRIEF_NOTEBOOK else None,
             }
             executed = work / "executed" / f"{name}.ipynb"
-            steps.run(name, inputs, [executed],
-                      lambda nb=nb, executed=executed: run_notebook(nb, executed, notebook_params, failed))
+            steps.run(name, inputs, [executed], lambda: run_notebook(nb, executed, notebook_params, failed))
+
+        present = agency_steps()
+        # The analysis notebooks are independent of each other: run them side by side.
+        _run_parallel([n for n in present if n in ANALYSIS_NOTEBOOKS], run_step)
+        for name in (n for n in present if n not in ANALYSIS_NOTEBOOKS):
+            run_step(name)
 
         publish_key = hash_json({"steps": _stamp_keys(work / "stamps"), "pdf": with_pdf})
         current = published_dir(reports, slug)
@@ -192,6 +207,38 @@ def build(
     return result
 
 
+def declared_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the notebook's cell tagged 'parameters' (read without importing papermill)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                    if isinstance(t, ast.Name)}
+    return set()
+
+
+def parallel_jobs() -> int:
+    """Notebooks run at once: HEARTBEATS_JOBS, else one per core (batch builds set it to 1)."""
+    configured = os.environ.get("HEARTBEATS_JOBS")
+    return max(1, int(configured)) if configured else max(1, os.cpu_count() or 1)
+
+
+def _run_parallel(names: list[str], run_step: Callable[[str], None]) -> None:
+    """Run steps in threads (each notebook runs in its own kernel process); re-raise the first failure
+    after the others finish, so no kernel is left running."""
+    jobs = min(parallel_jobs(), len(names)) or 1
+    if jobs == 1:
+        for name in names:
+            run_step(name)
+        return
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_step, name) for name in names]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]
+
+
 def _claims_read_by(name: str, claims_dir: Path) -> list[Path]:
     """Claim files a notebook reads: the model reads the analyses', the brief reads everyone's."""
     if name == MODEL_NOTEBOOK:
@@ -201,6 +248,7 @@ def _claims_read_by(name: str, claims_dir: Path) -> list[Path]:
     else:
         return []
     return sorted(p for p in claims_dir.glob("*.json") if p.stem in wanted)
+
 
 
 def _stamp_keys(stamp_dir: Path) -> dict[str, str]:
@@ -214,6 +262,8 @@ def _read_stamp(version: Path) -> str | None:
 
 def _assemble(version: Path, work: Path, manifest: dict, with_pdf: bool) -> None:
     """Write the complete report into version/ (brief, PDF, claims, manifest, appendix)."""
+    from . import export, pdf
+
     claims = ClaimsRegistry.load_all(work / "claims")
     claims.save(version / "claims.json")
     write_manifest(manifest, version / "manifest.json")

@@ -35,3 +35,7 @@ class OutputNotWritableError(HeartbeatsError):
 
 class BuildLockedError(HeartbeatsError):
     exit_code = 7
+
+
+class TableMissingError(HeartbeatsError):
+    exit_code = 3

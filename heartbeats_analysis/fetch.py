@@ -9,16 +9,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pooch
-
 from .errors import DataVerificationError, FetchError
 from .paths import MIRROR_ENV_VAR
 from .registry import RawFile, load_registry, sha256_of
 
 Progress = Callable[[RawFile, str], None]
-
-# pooch logs every download and extraction at INFO; the CLI reports progress itself.
-pooch.get_logger().setLevel("WARNING")
 
 
 @dataclass(frozen=True)
@@ -113,6 +108,10 @@ def _copy_from_mirror(entry: RawFile, mirror: Path, target: Path) -> None:
 
 
 def _download(entry: RawFile, target: Path) -> None:
+    import pooch  # only needed when downloading; keeps verify and no-op builds fast
+
+    # pooch logs every download and extraction at INFO; the CLI reports progress itself.
+    pooch.get_logger().setLevel("WARNING")
     try:
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             if entry.in_archive:

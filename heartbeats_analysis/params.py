@@ -69,6 +69,8 @@ def _format_errors(error: ValidationError) -> list[str]:
 
 def _model_problems(params: BuildParams) -> list[str]:
     """Check assumption overrides against the register before any notebook runs."""
+    if not params.assumptions:
+        return []  # seed, draws and horizon are already checked by BuildParams
     from .model.assumptions import validate_model_parameters
 
     try:

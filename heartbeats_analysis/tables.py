@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import HeartbeatsError
+from .errors import TableMissingError
 from .paths import processed_dir
 
 _PANDAS_TYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean", "string": "str"}
-
-
-class TableMissingError(HeartbeatsError):
-    exit_code = 3
 
 
 @lru_cache(maxsize=4)
