@@ -166,19 +166,42 @@ def params(
     out.print(table)
 
 
-def _listener():
-    started: dict[str, float] = {}
+def _listener(total: int | None = None):
+    """Print each step with its timing and a count of steps finished; on a terminal, also a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    finished = {"n": 0}
+    bar = None
+    if total and console.is_terminal and VERBOSITY["level"] >= 1:
+        bar = Progress(TextColumn("  build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       console=console, transient=True)
+        task = bar.add_task("steps", total=total)
+        bar.start()
+
+    def count() -> str:
+        return f"[{finished['n']}/{total}] " if total else ""
 
     def listen(step: str, status: str, seconds: float) -> None:
         if status == "started":
-            started[step] = time.perf_counter()
             _say(f"  [cyan]running[/]  {step} ...")
-        elif status == "skipped":
-            _say(f"  [dim]skipped[/]  {step} (inputs unchanged)", level=2)
+            return
+        finished["n"] += 1
+        if status == "skipped":
+            _say(f"  {count()}[dim]skipped[/] {step} (inputs unchanged)", level=2)
         else:
-            _say(f"  [green]done[/]     {step} in {seconds:.1f} s")
+            _say(f"  {count()}[green]done[/]    {step} in {seconds:.1f} s")
+        if bar is not None:
+            bar.advance(task)
+            if total and finished["n"] >= total:
+                bar.stop()
 
     return listen
+
+
+def _step_count() -> int:
+    from .build import agency_steps
+
+    return 2 + len(agency_steps())  # clean, the agency's notebooks, publish
 
 
 @app.command()
@@ -198,7 +221,7 @@ def build(
     command = _canonical_command(params_file, agency, ori, set_)
     started = time.perf_counter()
     _say(f"Building the brief for {values.agency!r}")
-    result = run_build(values, force=force, listener=_listener(), command=command, with_pdf=pdf)
+    result = run_build(values, force=force, listener=_listener(_step_count()), command=command, with_pdf=pdf)
     ran = sum(1 for _, status, _ in result.steps if status == "ran")
     readability = _readability(result.report_dir)
     outputs = f"{result.brief_html}" + (f" and {result.brief_pdf}" if pdf else "")

@@ -1,0 +1,109 @@
+"""Benchmarks of the build on this machine; prints the figures and writes benchmarks/RESULTS.md.
+
+A script, not a timed test: timings depend on the machine and on whatever else it is doing.
+
+    .venv/bin/python benchmarks/run.py [--agencies 8] [--skip-naive]
+
+Measures, each in fresh temporary folders (raw data is read from data/raw, already fetched):
+  cold build      `heartbeats build --force` with no processed tables and no earlier report
+  no-op rebuild   the same command again: every step is skipped
+  assumption      one model assumption changed (`--set assumptions.attrition_rate=...`)
+  batch           `heartbeats batch` of N agencies: briefs per minute
+  naive baseline  `jupyter nbconvert --execute` on each notebook in turn, then the HTML export
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+BATCH_AGENCIES = ["ferguson", "florissant", "hazelwood", "berkeley", "bellefontaine-neighbors", "normandy",
+                  "northwoods", "overland", "st-ann", "st-john", "country-club-hills", "bel-ridge"]
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{result.stderr[-2000:]}")
+    return seconds
+
+
+def heartbeats(*args: str) -> list[str]:
+    return [str(VENV_BIN / "heartbeats"), "--quiet", *args]
+
+
+def fresh_env(folder: Path) -> dict[str, str]:
+    (folder / "processed").mkdir(parents=True, exist_ok=True)
+    (folder / "reports").mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "HEARTBEATS_PROCESSED_DIR": str(folder / "processed"),
+            "HEARTBEATS_REPORTS_DIR": str(folder / "reports")}
+
+
+def naive_build(env: dict[str, str], out: Path) -> float:
+    """What a person would do without the pipeline: execute each notebook in turn, then export."""
+    jupyter = str(VENV_BIN / "jupyter")
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    started = time.perf_counter()
+    for notebook in notebooks:
+        subprocess.run([jupyter, "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=heartbeats",
+                        "--ExecutePreprocessor.timeout=900", "--output-dir", str(out), str(notebook)],
+                       cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([jupyter, "nbconvert", "--to", "html", "--no-input", "--output-dir", str(out),
+                    str(out / "90-brief.ipynb")], cwd=ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--agencies", type=int, default=8, help="agencies in the batch benchmark")
+    parser.add_argument("--skip-naive", action="store_true", help="skip the naive nbconvert baseline")
+    options = parser.parse_args()
+    rows: list[tuple[str, str, str]] = []
+
+    with tempfile.TemporaryDirectory(prefix="heartbeats-bench-") as tmp:
+        env = fresh_env(Path(tmp) / "single")
+        build = heartbeats("build", "--params", "params/ferguson.yaml")
+        cold = timed([*build, "--force"], env)
+        rows.append(("cold build, Ferguson (clean + 7 notebooks + brief + PDF)", f"{cold:.1f} s", "under 30 s"))
+        noop = timed(build, env)
+        rows.append(("no-op rebuild", f"{noop:.2f} s", "under 2 s"))
+        changed = timed([*build, "--set", "assumptions.attrition_rate=0.2"], env)
+        rows.append(("rebuild after one assumption change (model + brief only)", f"{changed:.1f} s", ""))
+
+        batch_env = fresh_env(Path(tmp) / "batch")
+        agencies = BATCH_AGENCIES[: options.agencies]
+        timed(heartbeats("clean"), batch_env)  # the shared cleaning step is not part of the throughput
+        batch = timed(heartbeats("batch", *agencies), batch_env)
+        rows.append((f"batch of {len(agencies)} agencies (HTML + PDF)", f"{batch:.1f} s",
+                     "8 agencies under 2 minutes"))
+        rows.append(("batch throughput", f"{len(agencies) / batch * 60:.1f} briefs per minute", ""))
+
+        if not options.skip_naive:
+            naive_env = fresh_env(Path(tmp) / "naive")
+            naive = naive_build(naive_env, Path(tmp) / "naive" / "out")
+            rows.append(("naive baseline (nbconvert --execute each notebook, then export; no PDF)",
+                         f"{naive:.1f} s", ""))
+            rows.append(("naive / cold build", f"{naive / cold:.2f}x", ""))
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    lines = ["# Benchmark results", "", f"Measured by `benchmarks/run.py` on {machine}.",
+             "Timings vary with the machine and its load; rerun with `make bench`.", "",
+             "| measure | result | target |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
