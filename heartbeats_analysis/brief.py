@@ -165,7 +165,10 @@ def format_number(value: float | int | str | None, unit: str = "") -> str:
     if unit.startswith(("share", "proportion", "probability")):
         return f"{100 * value:.0f}%"
     if unit in {"usd", "dollars", "$"} or unit.startswith("usd"):
-        return f"${value / 1e6:.2f} million" if abs(value) >= 1e6 else f"${value:,.0f}"
+        if abs(value) >= 1e6:
+            return f"${value / 1e6:.2f} million"
+        # Model costs are estimates: three significant figures, as the sentences give them.
+        return f"${round(value, -3):,.0f}" if abs(value) >= 1e4 else f"${value:,.0f}"
     if isinstance(value, int) or float(value).is_integer() or "officers" in unit:
         return f"{value:,.0f}"
     if abs(value) >= 100:
@@ -205,7 +208,7 @@ def title_block(ctx: BriefContext) -> HTML:
 
 def executive_summary(ctx: BriefContext) -> HTML:
     items = "".join(
-        f'<li class="{esc(_verdict_css(c))}">{claim_sentence_html(c)}</li>' for c in ctx.with_prefix("scorecard_summary")
+        f"<li>{claim_sentence_html(c)}</li>" for c in _in_proposal_order(ctx, "scorecard_summary")
     ) or "<li>The claims scorecard was not produced in this build.</li>"
     take = _sentences(ctx, ["model.p_close_gap_year5", "model.sw_officers_year10", "model.workload_officers_needed"])
     cost = _sentences(ctx, ["model.incremental_cost_per_year_heartbeats",
@@ -222,7 +225,7 @@ def executive_summary(ctx: BriefContext) -> HTML:
 def executive_summary_text(ctx: BriefContext) -> str:
     """Plain text of the summary, for the readability score."""
     parts = [PROPOSAL_CLAIMS_TEXT]
-    parts += [c.sentence for c in ctx.with_prefix("scorecard_summary")]
+    parts += [c.sentence for c in _in_proposal_order(ctx, "scorecard_summary")]
     return " ".join(parts)
 
 
@@ -410,7 +413,15 @@ def chart_data_appendix(ctx: BriefContext) -> HTML:
 
 
 def _scorecard_claims(ctx: BriefContext) -> list[Claim]:
-    return ctx.with_prefix("scorecard")
+    return _in_proposal_order(ctx, "scorecard")
+
+
+def _in_proposal_order(ctx: BriefContext, prefix: str) -> list[Claim]:
+    """The proposal's claims in the order its backers make them (the model's scorecard order)."""
+    from .model.scorecard import PROPOSAL_CLAIMS
+
+    order = {f"{prefix}.{claim.slug}": i for i, claim in enumerate(PROPOSAL_CLAIMS)}
+    return sorted(ctx.with_prefix(prefix), key=lambda c: (order.get(c.id, len(order)), c.id))
 
 
 def _verdict_css(claim: Claim) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,21 @@ def isolated_dirs(tmp_path, monkeypatch):
 def copy_raw_tree(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("MANIFEST.csv", "README.md"))
     return target
+
+
+def build_report(reports: Path, *extra: str, params: str = "params/ferguson.yaml") -> subprocess.CompletedProcess:
+    """Run `heartbeats build` as a user would, writing into the given reports folder."""
+    env = {**os.environ, "HEARTBEATS_REPORTS_DIR": str(reports)}
+    command = [sys.executable, "-m", "heartbeats_analysis.cli", "build"]
+    if params:
+        command += ["--params", str(PROJECT_ROOT / params)]
+    return subprocess.run([*command, *extra], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def built_reports(tmp_path_factory, raw_data) -> Path:
+    """The Ferguson brief built once per test session into a temporary reports folder (read-only use)."""
+    reports = tmp_path_factory.mktemp("reports")
+    result = build_report(reports)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return reports

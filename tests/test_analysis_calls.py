@@ -3,10 +3,8 @@ the published figures beside them, and the notebook, on a tiny table with hand-w
 
 from __future__ import annotations
 
-import json
 import re
 
-import nbformat
 import pandas as pd
 import pytest
 
@@ -15,6 +13,7 @@ from heartbeats_analysis.analysis import calls as C
 from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import PROJECT_ROOT
 from heartbeats_analysis.sources.calls import Rule
+from helpers import processed_folder, read_clean_notebook, run_notebook
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "06-calls.ipynb"
 
@@ -131,25 +130,13 @@ def test_figure(ctx, calls):
 
 
 def test_notebook_is_stored_clean():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.cells[1].metadata.get("tags") == ["parameters"]
-    assert all(not c.outputs and c.execution_count is None for c in nb.cells if c.cell_type == "code")
-    assert nb.cells[-1].source == "ctx.save_claims()"
+    nb = read_clean_notebook(NOTEBOOK)
     assert "Limitations" in nb.cells[-2].source
 
 
 def _run_notebook(tmp_path, monkeypatch, agency):
-    from heartbeats_analysis.paths import processed_dir
-
-    papermill = pytest.importorskip("papermill")
-    folder = processed_dir()
-    if not all((folder / f"{name}.csv").is_file() for name in ("calls_for_service", "agencies")):
-        pytest.skip(f"processed tables calls_for_service and agencies not in {folder}: run `heartbeats clean`")
-    monkeypatch.setenv("HEARTBEATS_PROCESSED_DIR", str(folder))
-    papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "executed.ipynb"),
-                               parameters=dict(agency=agency, build_dir=str(tmp_path)), kernel_name="python3",
-                               progress_bar=False, execution_timeout=300, start_timeout=120, cwd=str(PROJECT_ROOT))
-    return {c["id"]: c for c in json.loads((tmp_path / "claims" / "06-calls.json").read_text())}
+    folder = processed_folder(("calls_for_service", "agencies"))
+    return run_notebook(NOTEBOOK, tmp_path, monkeypatch, folder, agency=agency)
 
 
 @pytest.mark.slow

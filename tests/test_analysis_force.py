@@ -3,9 +3,6 @@ share split at the Post's 2021 coding change, and the notebook, on tiny tables w
 
 from __future__ import annotations
 
-import json
-
-import nbformat
 import pandas as pd
 import pytest
 from scipy import stats as sps
@@ -13,6 +10,7 @@ from scipy import stats as sps
 from heartbeats_analysis.analysis import force as F
 from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import PROJECT_ROOT
+from helpers import first_agency_outside_ucr, processed_folder, read_clean_notebook, run_notebook
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "05-force.ipynb"
 YEARS = range(2013, 2025)
@@ -108,7 +106,7 @@ def test_agency_incidents_match_whole_slugs(data):
 
 
 def test_person_years_use_the_nearest_acs_year(data):
-    from heartbeats_analysis.analysis.stops import population_for
+    from heartbeats_analysis.analysis.population import population_for
 
     pop = population_for(data.population, "2900001")
     exposure, used = F.person_years(pop, range(2013, 2020))
@@ -229,26 +227,13 @@ def test_figures(ctx, data):
 
 
 def test_notebook_is_stored_clean():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.cells[1].metadata.get("tags") == ["parameters"]
-    assert all(not c.outputs and c.execution_count is None for c in nb.cells if c.cell_type == "code")
-    assert nb.cells[-1].source == "ctx.save_claims()"
+    nb = read_clean_notebook(NOTEBOOK)
     assert "Limitations" in nb.cells[-2].source
 
 
 def _run_notebook(tmp_path, monkeypatch, agency):
-    from heartbeats_analysis.paths import processed_dir
-
-    papermill = pytest.importorskip("papermill")
-    folder = processed_dir()
-    needed = ("fatal_force", "fatal_force_us_summary", "population", "agencies")
-    if not all((folder / f"{name}.csv").is_file() for name in needed):
-        pytest.skip(f"processed tables {needed} not in {folder}: run `heartbeats clean` first")
-    monkeypatch.setenv("HEARTBEATS_PROCESSED_DIR", str(folder))
-    papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "executed.ipynb"),
-                               parameters=dict(agency=agency, build_dir=str(tmp_path)), kernel_name="python3",
-                               progress_bar=False, execution_timeout=300, start_timeout=120, cwd=str(PROJECT_ROOT))
-    return {c["id"]: c for c in json.loads((tmp_path / "claims" / "05-force.json").read_text())}
+    folder = processed_folder(("fatal_force", "fatal_force_us_summary", "population", "agencies"))
+    return run_notebook(NOTEBOOK, tmp_path, monkeypatch, folder, agency=agency)
 
 
 @pytest.mark.slow
@@ -273,7 +258,7 @@ def test_notebook_for_an_agency_outside_the_crosswalk(tmp_path, monkeypatch):
     from heartbeats_analysis.tables import load_table
 
     agencies = load_table("agencies")
-    other = agencies.loc[~agencies["in_ucr"].astype(bool), "agency_slug"].sort_values().iloc[0]
+    other = first_agency_outside_ucr(agencies)
     claims = _run_notebook(tmp_path, monkeypatch, other)
     assert claims["force.agency_incidents_mpv"]["value"] is None
     assert claims["force.agency_incidents_mpv"]["flags"] == ["no_data"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import math
 
-import nbformat
 import pandas as pd
 import pytest
 
 from heartbeats_analysis.analysis import NoData, staffing
 from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import NOTEBOOKS_DIR
+from helpers import build_processed_tables, first_agency_outside_ucr, read_clean_notebook, run_notebook
 
 SOURCE = "St. Louis Post-Dispatch, 2023-07-05"
 
@@ -220,39 +220,19 @@ NOTEBOOK = NOTEBOOKS_DIR / "02-staffing.ipynb"
 
 
 def test_notebook_is_stored_clean_with_a_parameters_cell():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = read_clean_notebook(NOTEBOOK)
     assert nb.metadata["kernelspec"]["name"] == "heartbeats"
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert nb.cells[1].metadata.get("tags") == ["parameters"]
-    assert nb.cells[-1].source == "ctx.save_claims()"
     assert "Limitations" in nb.cells[-2].source
 
 
 @pytest.fixture(scope="module")
 def processed_tables(tmp_path_factory, raw_data):
     """The processed tables the notebook reads, built from the raw files by the source modules."""
-    from heartbeats_analysis import clean
-    from heartbeats_analysis.sources.base import MissingnessLog
-
-    modules = [pytest.importorskip(f"heartbeats_analysis.sources.{name}",
-                                   reason=f"source module {name} not written yet")
-               for name in ("ucr_police", "agencies")]
-    folder = tmp_path_factory.mktemp("processed")
-    outputs = [clean.TableOutput(m.TABLE_NAME, m.clean(m.load_raw(), MissingnessLog()), m.PROCESSED_SCHEMA,
-                                 m.COLUMNS, m.__name__.rsplit(".", 1)[1]) for m in modules]
-    clean.write_tables(outputs, folder)
-    return folder
+    return build_processed_tables(tmp_path_factory.mktemp("processed"), ("ucr_police", "agencies"))
 
 
 def _run_notebook(processed, build_dir, monkeypatch, **parameters):
-    papermill = pytest.importorskip("papermill")
-    monkeypatch.setenv("HEARTBEATS_PROCESSED_DIR", str(processed))
-    papermill.execute_notebook(
-        str(NOTEBOOK), str(build_dir / "executed.ipynb"), parameters=dict(build_dir=str(build_dir), **parameters),
-        kernel_name="python3", progress_bar=False, execution_timeout=300, start_timeout=120,
-    )
-    return {c["id"]: c for c in json.loads((build_dir / "claims" / "02-staffing.json").read_text())}
+    return run_notebook(NOTEBOOK, build_dir, monkeypatch, processed, **parameters)
 
 
 @pytest.mark.slow
@@ -282,7 +262,7 @@ def test_notebook_for_florissant_without_an_authorised_strength(processed_tables
 @pytest.mark.slow
 def test_notebook_for_an_agency_without_ucr_data(processed_tables, tmp_path, monkeypatch):
     agencies = pd.read_csv(processed_tables / "agencies.csv")
-    vsr_only = agencies.loc[~agencies["in_ucr"].astype(bool), "agency_slug"].sort_values().iloc[0]
+    vsr_only = first_agency_outside_ucr(agencies)
     claims = _run_notebook(processed_tables, tmp_path, monkeypatch, agency=vsr_only)
     assert list(claims) == ["staffing.no_data"]
     assert claims["staffing.no_data"]["value"] is None

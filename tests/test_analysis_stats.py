@@ -171,6 +171,64 @@ def test_disparity_ratio_rejects_bad_population(group, total):
         st.disparity_ratio(5, 10, group, total)
 
 
+# --- two proportions: odds ratios and the ratio of proportions -----------------------------
+
+
+def test_odds_ratio_test_by_hand():
+    counts = pd.DataFrame({"year": [2020, 2020], "race": ["black", "white"], "contraband": [20, 30],
+                           "searches": [100, 100]})
+    test = st.odds_ratio_test(counts, "contraband", "searches", "contraband found per search")
+    # (20 * 70) / (80 * 30); a two-group GLM is saturated, so its odds ratio is the sample odds ratio
+    assert test.glm.value == pytest.approx(1400 / 2400)
+    se = math.sqrt(1 / 20 + 1 / 80 + 1 / 30 + 1 / 70)
+    z = sps.norm.ppf(0.975)
+    assert (test.glm.lower, test.glm.upper) == pytest.approx(
+        (math.exp(math.log(1400 / 2400) - z * se), math.exp(math.log(1400 / 2400) + z * se)), rel=1e-6)
+    assert test.glm_p_value == pytest.approx(2 * sps.norm.sf(abs(math.log(1400 / 2400)) / se), rel=1e-4)
+    assert test.fisher_p_value == pytest.approx(sps.fisher_exact([[20, 80], [30, 70]]).pvalue)
+    assert test.risk_ratio.value == pytest.approx(0.2 / 0.3)
+    assert test.n == 200 and not test.small_cell
+    assert test.group_rate == pytest.approx(0.2) and test.reference_rate == pytest.approx(0.3)
+
+
+def test_odds_ratio_small_cell_flag_and_separation():
+    counts = pd.DataFrame({"year": [2020, 2020], "race": ["black", "white"], "contraband": [58, 3],
+                           "searches": [104, 3]})
+    test = st.odds_ratio_test(counts, "contraband", "searches", "x")
+    assert test.small_cell
+    # every white search found contraband: the GLM cannot estimate an odds ratio, the exact method can
+    assert math.isnan(test.glm.value)
+    assert test.exact.lower == 0 or test.exact.lower < 1
+
+
+def test_year_adjusted_glm_matches_statsmodels():
+    import statsmodels.formula.api as smf
+    import statsmodels.api as sm
+
+    counts = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "race": ["black", "white", "black", "white"],
+                           "contraband": [30, 120, 30, 100], "searches": [150, 400, 150, 400]})
+    test = st.odds_ratio_test(counts, "contraband", "searches", "x", adjust_for_year=True)
+    long = counts.assign(failures=counts["searches"] - counts["contraband"], black=(counts["race"] == "black") * 1.0)
+    fit = smf.glm("contraband + failures ~ black + C(year)", long, family=sm.families.Binomial()).fit()
+    assert test.glm.value == pytest.approx(math.exp(fit.params["black"]), rel=1e-8)
+    assert test.adjusted_for_year
+
+
+def test_risk_ratio_katz_interval_by_hand():
+    est = st.risk_ratio(20, 100, 30, 100)
+    se = math.sqrt(1 / 20 - 1 / 100 + 1 / 30 - 1 / 100)
+    z = sps.norm.ppf(0.975)
+    assert est.value == pytest.approx(0.2 / 0.3)
+    assert (est.lower, est.upper) == pytest.approx((0.2 / 0.3 * math.exp(-z * se), 0.2 / 0.3 * math.exp(z * se)))
+    assert est.n == 200 and est.method == "Katz log"
+
+
+def test_risk_ratio_without_successes_has_no_interval():
+    est = st.risk_ratio(5, 10, 0, 10)
+    assert est.value == math.inf and math.isnan(est.lower) and math.isnan(est.upper)
+    assert math.isnan(st.risk_ratio(1, 0, 1, 10).value)
+
+
 # --- count regression --------------------------------------------------------------------------
 
 
@@ -262,6 +320,22 @@ def test_glm_errors_are_explicit():
 
 
 # --- formatting --------------------------------------------------------------------------------
+
+
+def test_years_label_shows_gaps():
+    assert st.years_label([2020, 2022, 2023, 2024]) == "2020, 2022-2024"
+    assert st.years_label([2014]) == "2014"
+    assert st.years_label([]) == ""
+
+
+@given(st_.sets(st_.integers(2000, 2030), min_size=1))
+def test_years_label_names_every_year_once(years):
+    label = st.years_label(sorted(years))
+    named = set()
+    for part in label.split(", "):
+        first, _, last = part.partition("-")
+        named.update(range(int(first), int(last or first) + 1))
+    assert named == years
 
 
 def test_formatters():

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st_
 from scipy import stats as sps
 
 from heartbeats_analysis.analysis import NoData, reference
 from heartbeats_analysis.analysis import stops as S
 from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import PROJECT_ROOT
+from helpers import processed_folder, read_clean_notebook, run_notebook
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "04-stops.ipynb"
 
@@ -102,37 +99,6 @@ def data() -> S.StopsInputs:
 @pytest.fixture
 def ctx(tmp_path) -> NotebookContext:
     return NotebookContext.for_notebook(tmp_path, "04-stops")
-
-
-# --- helpers --------------------------------------------------------------------------------------
-
-
-def test_years_label_shows_gaps():
-    assert S.years_label([2020, 2022, 2023, 2024]) == "2020, 2022-2024"
-    assert S.years_label([2014]) == "2014"
-    assert S.years_label([]) == ""
-
-
-@given(st_.sets(st_.integers(2000, 2030), min_size=1))
-def test_years_label_names_every_year_once(years):
-    label = S.years_label(sorted(years))
-    named = set()
-    for part in label.split(", "):
-        first, _, last = part.partition("-")
-        named.update(range(int(first), int(last or first) + 1))
-    assert named == years
-
-
-def test_matched_population_year_prefers_same_then_nearest_earlier():
-    assert S.matched_population_year([2014, 2015, 2024], 2015) == 2015
-    assert S.matched_population_year([2014, 2024], 2013) == 2014
-    assert S.matched_population_year([2014, 2016], 2015) == 2014  # tie: the earlier year
-    assert S.matched_population_year([], 2015) is None
-
-
-def test_police_of():
-    assert S.police_of("Ferguson") == "Ferguson police"
-    assert S.police_of("St. Louis County Police Department") == "the St. Louis County Police Department"
 
 
 # --- disparity ------------------------------------------------------------------------------------
@@ -236,46 +202,6 @@ def test_inconsistent_rows_are_shown_but_not_pooled(data):
 def test_search_outcomes_no_data_before_2020(data):
     stops = data.stops[data.stops["year"] < 2020]
     assert isinstance(S.search_outcomes(stops, "town"), NoData)
-
-
-def test_odds_ratio_test_by_hand():
-    counts = pd.DataFrame({"year": [2020, 2020], "race": ["black", "white"], "contraband": [20, 30],
-                           "searches": [100, 100]})
-    test = S.odds_ratio_test(counts, "contraband", "searches", "contraband found per search")
-    # (20 * 70) / (80 * 30); a two-group GLM is saturated, so its odds ratio is the sample odds ratio
-    assert test.glm.value == pytest.approx(1400 / 2400)
-    se = math.sqrt(1 / 20 + 1 / 80 + 1 / 30 + 1 / 70)
-    z = sps.norm.ppf(0.975)
-    assert (test.glm.lower, test.glm.upper) == pytest.approx(
-        (math.exp(math.log(1400 / 2400) - z * se), math.exp(math.log(1400 / 2400) + z * se)), rel=1e-6)
-    assert test.glm_p_value == pytest.approx(2 * sps.norm.sf(abs(math.log(1400 / 2400)) / se), rel=1e-4)
-    assert test.fisher_p_value == pytest.approx(sps.fisher_exact([[20, 80], [30, 70]]).pvalue)
-    assert test.risk_ratio.value == pytest.approx(0.2 / 0.3)
-    assert test.n == 200 and not test.small_cell
-    assert test.group_rate == pytest.approx(0.2) and test.reference_rate == pytest.approx(0.3)
-
-
-def test_odds_ratio_small_cell_flag_and_separation():
-    counts = pd.DataFrame({"year": [2020, 2020], "race": ["black", "white"], "contraband": [58, 3],
-                           "searches": [104, 3]})
-    test = S.odds_ratio_test(counts, "contraband", "searches", "x")
-    assert test.small_cell
-    # every white search found contraband: the GLM cannot estimate an odds ratio, the exact method can
-    assert math.isnan(test.glm.value)
-    assert test.exact.lower == 0 or test.exact.lower < 1
-
-
-def test_year_adjusted_glm_matches_statsmodels():
-    import statsmodels.formula.api as smf
-    import statsmodels.api as sm
-
-    counts = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "race": ["black", "white", "black", "white"],
-                           "contraband": [30, 120, 30, 100], "searches": [150, 400, 150, 400]})
-    test = S.odds_ratio_test(counts, "contraband", "searches", "x", adjust_for_year=True)
-    long = counts.assign(failures=counts["searches"] - counts["contraband"], black=(counts["race"] == "black") * 1.0)
-    fit = smf.glm("contraband + failures ~ black + C(year)", long, family=sm.families.Binomial()).fit()
-    assert test.glm.value == pytest.approx(math.exp(fit.params["black"]), rel=1e-8)
-    assert test.adjusted_for_year
 
 
 def test_hit_rate_test_on_fixture(data):
@@ -399,33 +325,15 @@ def test_reference_constants_are_cited():
 
 
 def test_notebook_is_stored_clean():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = read_clean_notebook(NOTEBOOK)
     assert nb.metadata["kernelspec"]["name"] == "heartbeats"
-    assert nb.cells[1].metadata.get("tags") == ["parameters"]
     assert "agency" in nb.cells[1].source and "peers" in nb.cells[1].source and "build_dir" in nb.cells[1].source
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert nb.cells[-1].source == "ctx.save_claims()"
     assert "Limitations" in nb.cells[-2].source
 
 
-def processed_folder() -> Path:
-    from heartbeats_analysis.paths import processed_dir
-
-    folder = processed_dir()
-    needed = ("stops", "stops_statewide", "population", "agencies")
-    if not all((folder / f"{name}.csv").is_file() for name in needed):
-        pytest.skip(f"processed tables {needed} not in {folder}: run `heartbeats clean` first")
-    return folder
-
-
 def _run_notebook(tmp_path, monkeypatch, agency):
-    papermill = pytest.importorskip("papermill")
-    monkeypatch.setenv("HEARTBEATS_PROCESSED_DIR", str(processed_folder()))
-    papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "executed.ipynb"),
-                               parameters=dict(agency=agency, build_dir=str(tmp_path)), kernel_name="python3",
-                               progress_bar=False, execution_timeout=300, start_timeout=120, cwd=str(PROJECT_ROOT))
-    return {c["id"]: c for c in json.loads((tmp_path / "claims" / "04-stops.json").read_text())}
+    folder = processed_folder(("stops", "stops_statewide", "population", "agencies"))
+    return run_notebook(NOTEBOOK, tmp_path, monkeypatch, folder, agency=agency)
 
 
 @pytest.mark.slow

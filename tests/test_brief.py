@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import build_report
 
 from heartbeats_analysis.brief import format_number
-from heartbeats_analysis.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
 
-def build_report(reports: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HEARTBEATS_REPORTS_DIR": str(reports)}
-    return subprocess.run(
-        [sys.executable, "-m", "heartbeats_analysis.cli", "--quiet", "build", "--params",
-         str(PROJECT_ROOT / "params" / "ferguson.yaml"), *extra],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-    )
-
-
 @pytest.fixture(scope="session")
-def report(tmp_path_factory, raw_data) -> Path:
-    reports = tmp_path_factory.mktemp("reports")
-    result = build_report(reports)
-    assert result.returncode == 0, result.stderr + result.stdout
-    return reports / "ferguson"
+def report(built_reports) -> Path:
+    return built_reports / "ferguson"
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def test_environment_yml_lists_every_dependency():
 
 
 def test_raw_and_processed_data_are_ignored_by_git():
-    for path in ("data/raw/x.csv", "data/processed/x.csv", "reports/ferguson/brief.html", ".venv/x"):
+    for path in ("data/raw/x.csv", "data/processed/x.csv", "reports/example-agency/brief.html", ".venv/x"):
         result = subprocess.run(["git", "check-ignore", "-q", path], cwd=PROJECT_ROOT)
         assert result.returncode == 0, f"{path} is not git-ignored"
 

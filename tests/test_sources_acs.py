@@ -14,6 +14,7 @@ from heartbeats_analysis import registry
 from heartbeats_analysis.paths import raw_dir
 from heartbeats_analysis.sources import acs, base
 from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError
+from helpers import clean_source
 
 BIG = registry.get(acs.PLACES_COUNTIES_KEY).path
 STATE = registry.get(acs.STATEWIDE_KEY).path
@@ -45,9 +46,7 @@ def write_fixture(root: Path, big: str = HEADER + BIG_ROWS, state: str = STATE_R
 
 @pytest.fixture
 def cleaned(tmp_path):
-    log = MissingnessLog()
-    table = acs.clean(acs.load_raw(write_fixture(tmp_path)), log)
-    return table, log.to_frame()
+    return clean_source(acs, write_fixture(tmp_path))
 
 
 def value(table: pd.DataFrame, geoid: str, year: int, race: str):
@@ -160,8 +159,7 @@ needs_raw = pytest.mark.skipif(not (raw_dir() / BIG).exists() or not (raw_dir() 
 
 @pytest.fixture(scope="module")
 def real():
-    log = MissingnessLog()
-    return acs.clean(acs.load_raw(), log), log.to_frame()
+    return clean_source(acs)
 
 
 @needs_raw

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from heartbeats_analysis.paths import raw_dir
 from heartbeats_analysis.sources import fbi_state
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError, validate
+from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError
+from helpers import assert_processed_schema_names_column, clean_source, write_lines
 
 HEADER = (
     '"year","state_abbr","state_name","population","violent_crime","homicide","rape_legacy","rape_revised",'
@@ -33,14 +34,11 @@ ROWS = [
 
 
 def write(root: Path, rows: list[str] = ROWS) -> None:
-    folder = root / "fbi"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "estimated_crimes_1979_2019.csv").write_text("\n".join([HEADER, *rows]) + "\n")
+    write_lines(root / "fbi" / "estimated_crimes_1979_2019.csv", [HEADER, *rows])
 
 
 def clean(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    log = MissingnessLog()
-    return fbi_state.clean(fbi_state.load_raw(raw_root=root), log), log.to_frame()
+    return clean_source(fbi_state, root)
 
 
 def test_keeps_missouri_and_the_us_total(tmp_path: Path) -> None:
@@ -107,13 +105,8 @@ def test_raw_schema_names_file_column_and_text(tmp_path: Path) -> None:
 def test_processed_schema_fails_on_dropped_column_and_text(tmp_path: Path) -> None:
     write(tmp_path)
     table, _ = clean(tmp_path)
-    with pytest.raises(SchemaValidationError, match=r"state_crime\.csv.*\n.*'burglary'"):
-        validate(table.drop(columns="burglary"), fbi_state.PROCESSED_SCHEMA, "state_crime.csv")
-    broken = table.astype({"population": object})
-    broken.loc[0, "population"] = "six million"
-    with pytest.raises(SchemaValidationError) as error:
-        validate(broken, fbi_state.PROCESSED_SCHEMA, "state_crime.csv")
-    assert "state_crime.csv" in str(error.value) and "'population'" in str(error.value)
+    assert_processed_schema_names_column(table, fbi_state.PROCESSED_SCHEMA, "state_crime.csv",
+                                         dropped="burglary", text_column="population", text="six million")
 
 
 @settings(max_examples=25, deadline=None)  # each example runs the full schema validation

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from heartbeats_analysis.paths import raw_dir
 from heartbeats_analysis.sources import ucr_offenses
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError, parse_count, validate
-from heartbeats_analysis.sources.ucr_common import COUNT_TEXT
+from heartbeats_analysis.sources.base import SchemaValidationError, parse_count, validate
+from heartbeats_analysis.sources.ucr_common import COUNT_TEXT, load_crosswalk
+from helpers import assert_processed_schema_names_column, clean_source, write_lines
 
 FERGUSON = "Missouri_Ferguson_Police_Department"
 OVERLAND = "Missouri_Overland_Police_Department"
@@ -55,9 +56,7 @@ def write_current(root: Path, stem: str, rows: list[str], agency: str = "Ferguso
             f"{agency},{year},Missouri,{population},{ori},0,{m},0,{r},{rob},{agg},0,{burg},{lar},{mvt},"
             f"{violent},{prop},0"
         )
-    folder = root / "ucr" / "offenses"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{stem}.csv").write_text("\n".join(lines) + "\n")
+    write_lines(root / "ucr" / "offenses" / f"{stem}.csv", lines)
 
 
 def write_older(root: Path, stem: str, rows: list[str], agency: str, ori: str) -> None:
@@ -74,15 +73,11 @@ def write_older(root: Path, stem: str, rows: list[str], agency: str, ori: str) -
         for count in counts:
             cells += [count, "0", "NA", "0"]
         lines.append(",".join(cells + ["NA"]))
-    folder = root / "ucr" / "offenses"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{stem}.csv").write_text("\n".join(lines) + "\n")
+    write_lines(root / "ucr" / "offenses" / f"{stem}.csv", lines)
 
 
 def clean(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    log = MissingnessLog()
-    table = ucr_offenses.clean(ucr_offenses.load_raw(raw_root=root), log)
-    return table, log.to_frame()
+    return clean_source(ucr_offenses, root)
 
 
 def row(table: pd.DataFrame, slug: str, year: int) -> pd.Series:
@@ -148,7 +143,7 @@ def test_older_layout_scientific_notation_na_and_negative_adjustment(tmp_path: P
 def test_every_older_header_variant_gives_the_current_layout_result(tmp_path: Path, stem: str) -> None:
     rows = ["2015,15967,0,7,29,33,92,423,22", "2016,15940,1,2,21,44,106,400,39"]
     write_current(tmp_path / "current", FERGUSON, rows)
-    agency = ucr_offenses.load_crosswalk().set_index("ucr_file_stem").loc[stem]
+    agency = load_crosswalk().set_index("ucr_file_stem").loc[stem]
     write_older(tmp_path / "older", stem, rows, agency=agency["ucr_name"], ori=agency["ori"])
     current, _ = clean(tmp_path / "current")
     older, _ = clean(tmp_path / "older")
@@ -242,13 +237,8 @@ def test_raw_schema_names_file_column_and_text_in_a_count(tmp_path: Path) -> Non
 def test_processed_schema_fails_on_dropped_column_and_text(tmp_path: Path) -> None:
     write_current(tmp_path, FERGUSON, ["2018,20663,2,4,46,77,149,647,150"])
     table, _ = clean(tmp_path)
-    with pytest.raises(SchemaValidationError, match=r"crime\.csv.*\n.*'larceny'"):
-        validate(table.drop(columns="larceny"), ucr_offenses.PROCESSED_SCHEMA, "crime.csv")
-    broken = table.astype({"burglary": object})
-    broken.loc[0, "burglary"] = "many"
-    with pytest.raises(SchemaValidationError) as error:
-        validate(broken, ucr_offenses.PROCESSED_SCHEMA, "crime.csv")
-    assert "crime.csv" in str(error.value) and "'burglary'" in str(error.value)
+    assert_processed_schema_names_column(table, ucr_offenses.PROCESSED_SCHEMA, "crime.csv",
+                                         dropped="larceny", text_column="burglary", text="many")
 
 
 def test_processed_schema_rejects_a_total_that_is_not_the_sum(tmp_path: Path) -> None:
@@ -283,8 +273,7 @@ needs_raw = pytest.mark.skipif(not REAL.is_dir(), reason="data/raw/ucr/offenses 
 
 @pytest.fixture(scope="module")
 def real() -> tuple[pd.DataFrame, pd.DataFrame]:
-    log = MissingnessLog()
-    return ucr_offenses.clean(ucr_offenses.load_raw(), log), log.to_frame()
+    return clean_source(ucr_offenses)
 
 
 def raw_rows(stem: str) -> dict[int, dict[str, str]]:

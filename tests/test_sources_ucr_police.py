@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from heartbeats_analysis.paths import raw_dir
 from heartbeats_analysis.sources import ucr_police
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError, validate
+from heartbeats_analysis.sources.base import SchemaValidationError
+from helpers import assert_processed_schema_names_column, clean_source, write_lines
 from heartbeats_analysis.sources.ucr_common import per_1000
 
 FERGUSON = "Missouri_Ferguson_Police_Department"
@@ -38,15 +39,11 @@ def write(root: Path, rows: list[str], stem: str = FERGUSON, agency: str = "Ferg
             f"{agency},{year},Missouri,{population},{ori},{civilians},0,{civilians},0,{officers},{officers},"
             f"{civilians},{officers},{total},0,NA"
         )
-    folder = root / "ucr" / "police"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{stem}.csv").write_text("\n".join(lines) + "\n")
+    write_lines(root / "ucr" / "police" / f"{stem}.csv", lines)
 
 
 def clean(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    log = MissingnessLog()
-    table = ucr_police.clean(ucr_police.load_raw(raw_root=root), log)
-    return table, log.to_frame()
+    return clean_source(ucr_police, root)
 
 
 def by_year(table: pd.DataFrame, slug: str = "ferguson") -> pd.DataFrame:
@@ -149,13 +146,8 @@ def test_raw_schema_names_file_column_and_text(tmp_path: Path) -> None:
 def test_processed_schema_fails_on_dropped_column_and_text(tmp_path: Path) -> None:
     write(tmp_path, ["2018,20663,40,8"])
     table, _ = clean(tmp_path)
-    with pytest.raises(SchemaValidationError, match=r"staffing\.csv.*\n.*'civilians'"):
-        validate(table.drop(columns="civilians"), ucr_police.PROCESSED_SCHEMA, "staffing.csv")
-    broken = table.astype({"sworn_officers": object})
-    broken.loc[0, "sworn_officers"] = "forty"
-    with pytest.raises(SchemaValidationError) as error:
-        validate(broken, ucr_police.PROCESSED_SCHEMA, "staffing.csv")
-    assert "staffing.csv" in str(error.value) and "'sworn_officers'" in str(error.value)
+    assert_processed_schema_names_column(table, ucr_police.PROCESSED_SCHEMA, "staffing.csv",
+                                         dropped="civilians", text_column="sworn_officers", text="forty")
 
 
 # ---- helpers (property tests) -----------------------------------------------------------------
@@ -182,8 +174,7 @@ needs_raw = pytest.mark.skipif(not REAL.is_dir(), reason="data/raw/ucr/police mi
 
 @pytest.fixture(scope="module")
 def real() -> tuple[pd.DataFrame, pd.DataFrame]:
-    log = MissingnessLog()
-    return ucr_police.clean(ucr_police.load_raw(), log), log.to_frame()
+    return clean_source(ucr_police)
 
 
 @needs_raw

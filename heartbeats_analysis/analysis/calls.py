@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..sources.calls import GROUPS, MAPPINGS, PRIMARY_SOURCE_COLUMNS, Rule, mapping_sensitivity, relevant_share
-from . import NoData
+from . import NoData, listed_name, save_table
 from .stats import format_number
 
 NOTEBOOK = "06-calls"
@@ -122,8 +122,7 @@ def report_agency_data(ctx, agency: str, agencies: pd.DataFrame | None = None) -
         from ..tables import load_table
 
         agencies = load_table("agencies")
-    names = agencies.loc[agencies["agency_slug"].eq(agency), "display_name"]
-    name = str(names.iloc[0]) if len(names) else agency
+    name = listed_name(agencies, agency)
     reason = (f"No 911 or calls-for-service data are published for {name}; the shares below come from five "
               "large US cities and are a proxy, not a measurement of local demand")
     ctx.claims.record("calls.agency_data", None, "text", reason + ".", source=["(none published)"],
@@ -136,8 +135,7 @@ def report_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
     min-max range), calls.cities, and the central median of each group."""
     sensitivity = city_mapping_shares(calls, rules)
     summary = across_cities(sensitivity)
-    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
-    sensitivity.to_csv(ctx.tables_dir / "calls_mapping_sensitivity.csv", index=False, lineterminator="\n")
+    save_table(ctx, sensitivity, "calls_mapping_sensitivity")
     for mapping, a in summary.items():
         sentence = (f"Under the {MAPPING_LABELS[mapping]}, a median {_pct(a.median)} of 911 calls in "
                     f"{a.cities} large US cities were of kinds where social-work training plausibly matters "
@@ -153,7 +151,7 @@ def report_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
                       n=len(cities), source=SOURCES, function=_fn("city_mapping_shares"), notebook=ctx.notebook,
                       flags=["proxy"])
     groups = city_group_shares(calls)
-    groups.to_csv(ctx.tables_dir / "calls_group_shares.csv", index=False, lineterminator="\n")
+    save_table(ctx, groups, "calls_group_shares")
     for group in GROUPS:
         share = groups.loc[groups["heartbeats_group"].eq(group), "share"].dropna().astype(float)
         if share.empty:

@@ -16,17 +16,17 @@ The rate ratios describe an association in one city over a few years, not a caus
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
-import numpy as np
 import pandas as pd
 
 from ..claims import Claim
 from ..notebook_io import NotebookContext
 from ..sources.base import SMALL_CELL_THRESHOLD
 from ..style import AGENCY_COLOUR, PEER_COLOUR, REFERENCE_COLOUR, apply_style, save_figure
-from . import Findings, NoData, ShownFigure, display_name
+from . import Findings, NoData, ShownFigure, display_name, every_year, plot_values, record_claim
 from .stats import (
     Estimate,
     RateModel,
@@ -108,8 +108,7 @@ def agency_series(crime: pd.DataFrame, agency: str) -> pd.DataFrame | NoData:
     rows = crime[crime["agency_slug"] == agency]
     if rows.empty or rows[list(OUTCOMES)].notna().any(axis=1).sum() == 0:
         return NoData(agency, TABLE, "the FBI crime data hold no reports for this agency")
-    years = pd.Index(range(int(rows["year"].min()), int(crime["year"].max()) + 1), name="year")
-    series = rows.drop(columns="agency_slug").set_index("year").sort_index().reindex(years).reset_index()
+    series = every_year(rows, int(crime["year"].max()))
     series["nibrs_era"] = series["year"] >= NIBRS_START_YEAR
     return series
 
@@ -323,11 +322,7 @@ def model_table(analysis: CrimeAnalysis | NoData) -> pd.DataFrame:
 # --- reporting: claims ------------------------------------------------------------------------
 
 
-def _record(ctx: NotebookContext, claim_id: str, value, unit: str, sentence: str, function: str, **kw) -> Claim:
-    return ctx.claims.record(
-        claim_id, value, unit, sentence, source=kw.pop("source", SOURCE), function=f"{MODULE}.{function}",
-        notebook=ctx.notebook, **kw,
-    )
+_record = partial(record_claim, module=MODULE, source=SOURCE)
 
 
 def report_no_data(ctx: NotebookContext, analysis: NoData) -> Findings:
@@ -518,14 +513,6 @@ def report_peer_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -
 # --- reporting: figures -----------------------------------------------------------------------
 
 
-def _float(series: pd.Series) -> np.ndarray:
-    return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
-
-
-def _no_figure(message: str) -> ShownFigure:
-    return ShownFigure(None, None, message)
-
-
 def _mark_events(ax: plt.Axes, last_year: int) -> None:
     ax.axvline(2014.6, color=PEER_COLOUR, linestyle=":", linewidth=1)
     ax.axvline(2016.2, color=PEER_COLOUR, linestyle="--", linewidth=0.8)
@@ -536,7 +523,7 @@ def _mark_events(ax: plt.Axes, last_year: int) -> None:
 def figure_rates(ctx: NotebookContext, analysis: CrimeAnalysis | NoData, start_year: int = CHART_START_YEAR) -> ShownFigure:
     """Violent and property rates per 1,000: agency, peer median with interquartile band, Missouri."""
     if isinstance(analysis, NoData):
-        return _no_figure(f"No chart: {analysis.reason}.")
+        return ShownFigure.no_chart(analysis.reason)
     apply_style()
     fig, axes = plt.subplots(2, 1, figsize=(7.0, 6.4), sharex=True)
     own = analysis.series[analysis.series["year"] >= start_year]
@@ -547,21 +534,21 @@ def figure_rates(ctx: NotebookContext, analysis: CrimeAnalysis | NoData, start_y
     for ax, (outcome, label) in zip(axes, OUTCOMES.items()):
         _mark_events(ax, last_year)
         if f"{outcome}_median" in peers:
-            ax.fill_between(peers["year"], _float(peers[f"{outcome}_q25"]), _float(peers[f"{outcome}_q75"]),
+            ax.fill_between(peers["year"], plot_values(peers[f"{outcome}_q25"]), plot_values(peers[f"{outcome}_q75"]),
                             color=PEER_COLOUR, alpha=0.25, linewidth=0, label="Peers, middle half")
-            ax.plot(peers["year"], _float(peers[f"{outcome}_median"]), color="black", linestyle="--", linewidth=1.2,
-                    label="Peer median")
+            ax.plot(peers["year"], plot_values(peers[f"{outcome}_median"]), color="black", linestyle="--",
+                    linewidth=1.2, label="Peer median")
             frames.append(pd.DataFrame({"outcome": outcome, "series": "peer median", "year": peers["year"],
-                                        "per_1000": _float(peers[f"{outcome}_median"])}))
+                                        "per_1000": plot_values(peers[f"{outcome}_median"])}))
         if len(state):
-            ax.plot(state["year"], _float(state[f"{outcome}_per_1000"]), color=REFERENCE_COLOUR, linewidth=1.4,
+            ax.plot(state["year"], plot_values(state[f"{outcome}_per_1000"]), color=REFERENCE_COLOUR, linewidth=1.4,
                     label="Missouri (FBI estimate, to 2019)")
             frames.append(pd.DataFrame({"outcome": outcome, "series": "Missouri", "year": state["year"],
-                                        "per_1000": _float(state[f"{outcome}_per_1000"])}))
-        ax.plot(own["year"], _float(own[f"{outcome}_per_1000"]), color=AGENCY_COLOUR, linewidth=2.2, marker="o",
+                                        "per_1000": plot_values(state[f"{outcome}_per_1000"])}))
+        ax.plot(own["year"], plot_values(own[f"{outcome}_per_1000"]), color=AGENCY_COLOUR, linewidth=2.2, marker="o",
                 markersize=3.5, label=analysis.name)
         frames.append(pd.DataFrame({"outcome": outcome, "series": analysis.name, "year": own["year"],
-                                    "per_1000": _float(own[f"{outcome}_per_1000"])}))
+                                    "per_1000": plot_values(own[f"{outcome}_per_1000"])}))
         ax.set_ylim(bottom=0)
         ax.set_ylabel(f"{label.capitalize()}\nper 1,000 residents")
     axes[0].set_title(f"{analysis.name}: reported crime per 1,000 residents")
@@ -583,16 +570,16 @@ def figure_rates(ctx: NotebookContext, analysis: CrimeAnalysis | NoData, start_y
         data=pd.concat(frames, ignore_index=True), alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
         function=f"{MODULE}.figure_rates", out_dir=ctx.figures_dir,
     )
-    return ShownFigure(record, ctx.figures_dir / record.png)
+    return ShownFigure.saved(ctx, record)
 
 
 def figure_its(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> ShownFigure:
     """Observed rates, the model's fit, and the pre-2015 trend carried forward (dashed)."""
     if isinstance(analysis, NoData):
-        return _no_figure(f"No chart: {analysis.reason}.")
+        return ShownFigure.no_chart(analysis.reason)
     fitted = {o: m for o, m in analysis.models.items() if isinstance(m, RateModel)}
     if not fitted:
-        return _no_figure("No chart: no crime model could be fitted for this agency.")
+        return ShownFigure.no_chart("no crime model could be fitted for this agency")
     apply_style()
     fig, axes = plt.subplots(len(fitted), 1, figsize=(7.0, 3.3 * len(fitted)), sharex=True, squeeze=False)
     data = analysis.its_data
@@ -625,4 +612,4 @@ def figure_its(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> ShownF
         data=pd.concat(frames, ignore_index=True).round(4), alt_text=alt, source_line=SOURCE_LINE,
         notebook=ctx.notebook, function=f"{MODULE}.figure_its", out_dir=ctx.figures_dir,
     )
-    return ShownFigure(record, ctx.figures_dir / record.png)
+    return ShownFigure.saved(ctx, record)

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..sources.base import SMALL_CELL_THRESHOLD
-from . import NoData
-from .stats import Estimate, binomial_ci, format_number, poisson_rate_ci, rate_ratio
-from .stops import matched_population_year, police_of, population_for, years_label
+from . import NoData, listed_name, police_of, save_table
+from .population import matched_population_year, population_for
+from .stats import binomial_ci, format_number, poisson_rate_ci, rate_ratio
 
 SOURCE_YEARS = {"mpv": (2013, 2019), "wapo": (2015, 2023)}
 """Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv).
@@ -275,16 +275,6 @@ def _fn(name: str) -> str:
     return f"{__name__}.{name}"
 
 
-def _display(agencies: pd.DataFrame, agency: str) -> str:
-    rows = agencies.loc[agencies["agency_slug"].eq(agency), "display_name"]
-    return str(rows.iloc[0]) if len(rows) else agency
-
-
-def _save_table(ctx, frame: pd.DataFrame, name: str) -> None:
-    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(ctx.tables_dir / f"{name}.csv", index=False, lineterminator="\n")
-
-
 def _rate_sentence(row: pd.Series, where: str) -> str:
     """'<source> records N deaths <where> in <years>: R per million residents a year (95% CI a to b).'"""
     label = SOURCE_LABELS[row["source"]]
@@ -305,8 +295,8 @@ def _capitalised(sentence: str) -> str:
 def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     """Rates per million by geography, source and race; records force.* rate claims and saves the table."""
     rates = _rates(data, agency)
-    _save_table(ctx, rates, "force_rates")
-    name = _display(data.agencies, agency)
+    save_table(ctx, rates, "force_rates")
+    name = listed_name(data.agencies, agency)
     totals = rates[rates["race"].eq("total")]
     own = totals[totals["level"].eq("agency")]
     involved = agency_incidents(data.fatal_force, agency)
@@ -362,7 +352,7 @@ def report_race_ratios(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     """Black vs white fatal-force rates per resident; records the county and state ratios."""
     rates = _rates(data, agency)
     ratios = race_rate_ratios(rates)
-    _save_table(ctx, ratios, "force_race_ratios")
+    save_table(ctx, ratios, "force_race_ratios")
     for _, r in ratios[ratios["level"].isin(["county", "state"])].iterrows():
         label = SOURCE_LABELS[r["source"]]
         black, white = int(r["black_incidents"]), int(r["white_incidents"])
@@ -389,7 +379,7 @@ def report_race_ratios(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
 def report_mental_illness(ctx, data: ForceInputs) -> pd.DataFrame:
     """Mental-illness share, Missouri vs US, by source and period; records force.mi_share_* claims."""
     shares = mental_illness_shares(data.summary)
-    _save_table(ctx, shares, "force_mental_illness")
+    save_table(ctx, shares, "force_mental_illness")
     for _, r in shares.iterrows():
         period_id = r["period"].replace("-", "_")
         where = "Missouri" if r["state"] == "MO" else "the US"
@@ -412,7 +402,7 @@ def report_nonfatal(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     reference figures (DOJ 2015 for Ferguson only; the BJS national survey for every agency)."""
     from .reference import FORCE_REFERENCE_IDS, record_references, reference_table
 
-    name = _display(data.agencies, agency)
+    name = listed_name(data.agencies, agency)
     ctx.claims.record(
         "force.nonfatal_data", None, "text",
         f"No public data count non-fatal uses of force by {police_of(name)}. Missouri publishes no agency-level "

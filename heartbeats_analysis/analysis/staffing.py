@@ -9,15 +9,15 @@ year so that a gap stays a gap in tables and breaks the line in charts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..claims import Claim
 from ..notebook_io import NotebookContext
 from ..style import AGENCY_COLOUR, PEER_COLOUR, REFERENCE_COLOUR, apply_style, save_figure
-from . import Findings, NoData, ShownFigure, display_name
+from . import Findings, NoData, ShownFigure, display_name, every_year, plot_values, record_claim
 from .stats import RateModel, fit_rate_glm, format_number, format_ratio_change
 
 TABLE = "staffing"
@@ -85,8 +85,7 @@ def agency_series(staffing: pd.DataFrame, agency: str) -> pd.DataFrame | NoData:
     rows = staffing[staffing["agency_slug"] == agency]
     if rows.empty or rows["sworn_officers"].notna().sum() == 0:
         return NoData(agency, TABLE, "the FBI police employee data hold no staffing reports for this agency")
-    years = pd.Index(range(int(rows["year"].min()), int(staffing["year"].max()) + 1), name="year")
-    series = rows.drop(columns="agency_slug").set_index("year").sort_index().reindex(years).reset_index()
+    series = every_year(rows, int(staffing["year"].max()))
     return series
 
 
@@ -206,11 +205,7 @@ def staffing_table(analysis: StaffingAnalysis | NoData) -> pd.DataFrame:
 # --- reporting: claims and figures ----------------------------------------------------------
 
 
-def _record(ctx: NotebookContext, claim_id: str, value, unit: str, sentence: str, function: str, **kw) -> Claim:
-    return ctx.claims.record(
-        claim_id, value, unit, sentence, source=kw.pop("source", SOURCE), function=f"{MODULE}.{function}",
-        notebook=ctx.notebook, **kw,
-    )
+_record = partial(record_claim, module=MODULE, source=SOURCE)
 
 
 def report_no_data(ctx: NotebookContext, analysis: NoData) -> Findings:
@@ -384,14 +379,6 @@ def report_gap(
     return Findings((claim, share))
 
 
-def _float(series: pd.Series) -> np.ndarray:
-    return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
-
-
-def _no_figure(analysis: NoData) -> ShownFigure:
-    return ShownFigure(None, None, f"No chart: {analysis.reason}.")
-
-
 def figure_sworn(
     ctx: NotebookContext,
     analysis: StaffingAnalysis | NoData,
@@ -400,11 +387,11 @@ def figure_sworn(
 ) -> ShownFigure:
     """Line chart of sworn officers; missing years break the line; the authorised strength as a point."""
     if isinstance(analysis, NoData):
-        return _no_figure(analysis)
+        return ShownFigure.no_chart(analysis.reason)
     apply_style()
     data = analysis.series[analysis.series["year"] >= analysis.chart_start_year]
     fig, ax = plt.subplots()
-    ax.plot(data["year"], _float(data["sworn_officers"]), marker="o", markersize=3.5, color=AGENCY_COLOUR,
+    ax.plot(data["year"], plot_values(data["sworn_officers"]), marker="o", markersize=3.5, color=AGENCY_COLOUR,
             label=f"{analysis.name}: sworn officers (FBI)")
     plotted = pd.DataFrame({"series": f"{analysis.name} sworn officers", "year": data["year"],
                             "value": data["sworn_officers"].astype("Float64")})
@@ -436,17 +423,18 @@ def figure_sworn(
         alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook, function=f"{MODULE}.figure_sworn",
         out_dir=ctx.figures_dir,
     )
-    return ShownFigure(record, ctx.figures_dir / record.png)
+    return ShownFigure.saved(ctx, record)
 
 
 def _axis_top(*series: pd.Series) -> float:
     """Room for the agency and the median; a small peer with a tiny population would squash the chart."""
-    highest = max(float(np.nanmax(_float(s))) if len(s) and np.isfinite(_float(s)).any() else 0.0 for s in series)
+    highest = max(float(np.nanmax(plot_values(s))) if len(s) and np.isfinite(plot_values(s)).any() else 0.0
+                  for s in series)
     return max(5.0, float(np.ceil(highest * 2.5)))
 
 
 def _off_scale(peer_series: pd.DataFrame, top: float, agencies: pd.DataFrame | None) -> str:
-    above = peer_series[_float(peer_series["officers_per_1000"]) > top]
+    above = peer_series[plot_values(peer_series["officers_per_1000"]) > top]
     parts = []
     for peer, rows in above.groupby("agency_slug", sort=True):
         years = rows["year"].astype(int)
@@ -458,7 +446,7 @@ def _off_scale(peer_series: pd.DataFrame, top: float, agencies: pd.DataFrame | N
 def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, agencies: pd.DataFrame | None = None) -> ShownFigure:
     """Officers per 1,000 residents: the agency, each peer (thin grey) and the peer median (dashed)."""
     if isinstance(analysis, NoData):
-        return _no_figure(analysis)
+        return ShownFigure.no_chart(analysis.reason)
     apply_style()
     start = analysis.chart_start_year
     fig, ax = plt.subplots()
@@ -466,7 +454,7 @@ def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, a
     for index, (peer, rows) in enumerate(analysis.peer_series.groupby("agency_slug", sort=True)):
         rows = rows[rows["year"] >= start].set_index("year").reindex(
             range(start, int(analysis.series["year"].max()) + 1)).reset_index()
-        ax.plot(rows["year"], _float(rows["officers_per_1000"]), color=PEER_COLOUR, linewidth=0.7, alpha=0.6,
+        ax.plot(rows["year"], plot_values(rows["officers_per_1000"]), color=PEER_COLOUR, linewidth=0.7, alpha=0.6,
                 label="Peer departments" if index == 0 else None)
         frames.append(pd.DataFrame({"series": display_name(agencies, peer), "year": rows["year"],
                                     "value": rows["officers_per_1000"].astype("Float64")}))
@@ -474,7 +462,7 @@ def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, a
     ax.plot(medians["year"], medians["peer_median_per_1000"], color="black", linestyle="--", linewidth=1.4,
             label="Peer median")
     own = analysis.series[analysis.series["year"] >= start]
-    ax.plot(own["year"], _float(own["officers_per_1000"]), color=AGENCY_COLOUR, linewidth=2.2, marker="o",
+    ax.plot(own["year"], plot_values(own["officers_per_1000"]), color=AGENCY_COLOUR, linewidth=2.2, marker="o",
             markersize=3.5, label=analysis.name)
     frames += [
         pd.DataFrame({"series": "peer median", "year": medians["year"],
@@ -506,7 +494,7 @@ def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, a
         data=pd.concat(frames, ignore_index=True), alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
         function=f"{MODULE}.figure_per_1000", out_dir=ctx.figures_dir,
     )
-    return ShownFigure(record, ctx.figures_dir / record.png)
+    return ShownFigure.saved(ctx, record)
 
 
 def trend_table(analysis: StaffingAnalysis | NoData) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """Statistics shared by every analysis: exact intervals for proportions, rates and rate ratios,
-a disparity ratio, a count-regression helper, and formatters for sentences.
+a disparity ratio, odds ratios and ratios of two proportions, a count-regression helper, and
+formatters for sentences.
 
 Every estimate comes back as an :class:`Estimate` (value, lower, upper, confidence, method, n) so a
 claim can be recorded straight from it: ``interval=est.interval, interval_kind=est.interval_kind``.
@@ -12,6 +13,10 @@ Methods (also in docs/decisions.md, "Shared statistics"):
   that fall in the first group, transformed to the ratio scale);
 * disparity ratio (a group's share of stops over its share of the population): the population share
   is treated as fixed and the exact interval of the stop share is divided by it;
+* two proportions (:func:`odds_ratio_test`): the binomial-GLM odds ratio with a Wald interval, the
+  conditional maximum-likelihood odds ratio with its exact interval and Fisher's test (the sample
+  odds ratio with the Woolf interval above EXACT_LIMIT trials), and the ratio of the proportions with
+  the Katz log interval (:func:`risk_ratio`);
 * :func:`fit_rate_glm`: Poisson GLM with a log-exposure offset; if the Pearson chi-square over the
   residual degrees of freedom exceeds 1.5, the model is refitted as a negative binomial (NB2, alpha by
   maximum likelihood). Both fits are kept; rate ratios are exp(coefficient) with Wald intervals.
@@ -29,7 +34,10 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats as sps
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
+from scipy.stats import contingency, fisher_exact
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning
+
+from ..sources.base import SMALL_CELL_THRESHOLD
 
 CONFIDENCE = 0.95
 OVERDISPERSION_THRESHOLD = 1.5
@@ -44,11 +52,18 @@ __all__ = [
     "poisson_rate_ci",
     "rate_ratio",
     "disparity_ratio",
+    "EXACT_LIMIT",
+    "MIN_CELL_FOR_WALD",
+    "OddsRatioTest",
+    "risk_ratio",
+    "binomial_glm_odds_ratio",
+    "odds_ratio_test",
     "fit_rate_glm",
     "format_number",
     "format_interval",
     "format_estimate",
     "format_ratio_change",
+    "years_label",
 ]
 
 
@@ -190,6 +205,160 @@ def disparity_ratio(
         confidence,
         method,
         share.n,
+    )
+
+
+# --- two proportions: odds ratios and the ratio of proportions --------------------------------
+
+EXACT_LIMIT = 20_000
+"""Above this many trials the exact conditional odds-ratio interval is replaced by the Woolf interval."""
+MIN_CELL_FOR_WALD = 5
+"""A 2x2 table with any cell below this is flagged: read the exact interval, not the Wald one."""
+
+
+@dataclass(frozen=True)
+class OddsRatioTest:
+    """Odds of an outcome (e.g. contraband found per search) for ``group`` vs ``reference``.
+
+    ``glm`` is the binomial-GLM odds ratio with a Wald interval; ``exact`` the conditional maximum
+    likelihood odds ratio with its exact interval (Fisher). ``risk_ratio`` is the ratio of the two
+    proportions with a Katz log interval. ``small_cell`` is True when any of the four cells of the
+    pooled 2x2 table is below MIN_CELL_FOR_WALD or either group has fewer than
+    SMALL_CELL_THRESHOLD trials.
+    """
+
+    outcome: str
+    group: str
+    reference: str
+    years: tuple[int, ...]
+    group_successes: int
+    group_trials: int
+    reference_successes: int
+    reference_trials: int
+    glm: Estimate
+    glm_p_value: float
+    exact: Estimate
+    fisher_p_value: float
+    risk_ratio: Estimate
+    adjusted_for_year: bool
+    small_cell: bool
+
+    @property
+    def n(self) -> int:
+        return self.group_trials + self.reference_trials
+
+    @property
+    def group_rate(self) -> float:
+        return self.group_successes / self.group_trials if self.group_trials else math.nan
+
+    @property
+    def reference_rate(self) -> float:
+        return self.reference_successes / self.reference_trials if self.reference_trials else math.nan
+
+    def as_frame(self) -> pd.DataFrame:
+        rows = []
+        for label, est, p in ((f"odds ratio ({self.glm.method})", self.glm, self.glm_p_value),
+                              (f"odds ratio ({self.exact.method})", self.exact, self.fisher_p_value),
+                              (f"ratio of proportions ({self.risk_ratio.method})", self.risk_ratio, math.nan)):
+            rows.append({"outcome": self.outcome, "comparison": f"{self.group} vs {self.reference}",
+                         "years": years_label(self.years), "measure": label, "value": est.value,
+                         "lower": est.lower, "upper": est.upper, "p_value": p, "n": self.n,
+                         f"{self.group}_successes": self.group_successes, f"{self.group}_trials": self.group_trials,
+                         f"{self.reference}_successes": self.reference_successes,
+                         f"{self.reference}_trials": self.reference_trials, "small_cell": self.small_cell})
+        return pd.DataFrame(rows)
+
+
+def risk_ratio(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
+               confidence: float = CONFIDENCE) -> Estimate:
+    """(a / n_a) / (b / n_b) with the Katz log interval; NaN limits when a success count is zero."""
+    if min(trials_a, trials_b) == 0:
+        return Estimate(math.nan, math.nan, math.nan, confidence, "Katz log", trials_a + trials_b)
+    pa, pb = successes_a / trials_a, successes_b / trials_b
+    if successes_a == 0 or successes_b == 0:
+        value = math.inf if pb == 0 and pa > 0 else (pa / pb if pb else math.nan)
+        return Estimate(value, math.nan, math.nan, confidence, "Katz log", trials_a + trials_b)
+    z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
+    se = math.sqrt(1 / successes_a - 1 / trials_a + 1 / successes_b - 1 / trials_b)
+    ratio = pa / pb
+    return Estimate(ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), confidence, "Katz log",
+                    trials_a + trials_b)
+
+
+def binomial_glm_odds_ratio(data: pd.DataFrame, successes: str, trials: str, group_column: str, group: str,
+                            reference: str, by: str | None = None,
+                            confidence: float = CONFIDENCE) -> tuple[Estimate, float]:
+    """Odds ratio of ``group`` vs ``reference`` from a binomial GLM (logit link) on aggregated rows.
+
+    ``data`` has one row per (group, stratum) with successes and trials; ``by`` adds stratum fixed
+    effects (e.g. year). Returns the Wald-interval Estimate and its p-value; NaN when the model
+    cannot be estimated (a group with no trials, or every trial a success or a failure).
+    """
+    used = data[data[group_column].isin([group, reference])].copy()
+    used = used[used[trials] > 0]
+    n = int(used[trials].sum())
+    method = "binomial GLM, Wald" + (f", adjusted for {by}" if by else "")
+    nan = (Estimate(math.nan, math.nan, math.nan, confidence, method, n), math.nan)
+    if set(used[group_column]) != {group, reference}:
+        return nan
+    succ = used[successes].to_numpy(dtype=float)
+    tri = used[trials].to_numpy(dtype=float)
+    for g in (group, reference):
+        mask = used[group_column].eq(g).to_numpy()
+        if succ[mask].sum() in (0, tri[mask].sum()):
+            return nan
+    exog = pd.DataFrame({"const": 1.0, "group": used[group_column].eq(group).astype(float).to_numpy()})
+    if by:
+        dummies = pd.get_dummies(used[by].astype(str), prefix=by, drop_first=True, dtype=float)
+        exog = pd.concat([exog, dummies.reset_index(drop=True)], axis=1)
+    endog = np.column_stack([succ, tri - succ])
+    with warnings.catch_warnings():
+        # A two-group model is saturated (it reproduces the data exactly), which statsmodels reports as
+        # "perfect prediction"; true separation was ruled out above (each group has both outcomes).
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = sm.GLM(endog, exog, family=sm.families.Binomial()).fit()
+    coefficient = float(result.params["group"])
+    low, high = result.conf_int(alpha=1 - confidence).loc["group"]
+    return (Estimate(math.exp(coefficient), math.exp(low), math.exp(high), confidence, method, n),
+            float(result.pvalues["group"]))
+
+
+def odds_ratio_test(counts: pd.DataFrame, successes: str, trials: str, outcome: str, group: str = "black",
+                    reference: str = "white", adjust_for_year: bool = False,
+                    confidence: float = CONFIDENCE) -> OddsRatioTest:
+    """Compare ``successes / trials`` between two races over the years in ``counts``.
+
+    ``counts`` has columns year, race, ``successes`` and ``trials`` (e.g. contraband and searches).
+    """
+    rows = counts[counts["race"].isin([group, reference])].dropna(subset=[successes, trials])
+    totals = rows.groupby("race")[[successes, trials]].sum()
+    get = lambda race, col: int(totals.loc[race, col]) if race in totals.index else 0  # noqa: E731
+    a, n_a, b, n_b = get(group, successes), get(group, trials), get(reference, successes), get(reference, trials)
+    glm, p = binomial_glm_odds_ratio(rows, successes, trials, "race", group, reference,
+                                     by="year" if adjust_for_year else None, confidence=confidence)
+    if min(n_a, n_b) > 0:
+        table = np.array([[a, n_a - a], [b, n_b - b]])
+        # The exact interval is what small tables need; on a statewide table (hundreds of thousands of
+        # searches) it takes seconds and equals the sample odds ratio's log (Woolf) interval to 4 digits.
+        kind = "conditional" if n_a + n_b <= EXACT_LIMIT else "sample"
+        result = contingency.odds_ratio(table, kind=kind)
+        ci = result.confidence_interval(confidence_level=confidence)
+        exact = Estimate(float(result.statistic), float(ci.low), float(ci.high), confidence,
+                         "conditional MLE, exact" if kind == "conditional" else "sample odds ratio, Woolf log",
+                         n_a + n_b)
+        fisher_p = float(fisher_exact(table).pvalue)
+        cells = table.ravel()
+    else:
+        exact = Estimate(math.nan, math.nan, math.nan, confidence, "conditional MLE, exact", 0)
+        fisher_p, cells = math.nan, np.array([0])
+    small = bool(cells.min() < MIN_CELL_FOR_WALD or min(n_a, n_b) < SMALL_CELL_THRESHOLD)
+    return OddsRatioTest(
+        outcome=outcome, group=group, reference=reference,
+        years=tuple(sorted(int(y) for y in rows["year"].unique())),
+        group_successes=a, group_trials=n_a, reference_successes=b, reference_trials=n_b,
+        glm=glm, glm_p_value=p, exact=exact, fisher_p_value=fisher_p,
+        risk_ratio=risk_ratio(a, n_a, b, n_b, confidence), adjusted_for_year=adjust_for_year, small_cell=small,
     )
 
 
@@ -416,6 +585,21 @@ def format_estimate(estimate: Estimate, digits: int = 1, percent: bool = False) 
     """'1.2 (95% CI 1.1 to 1.4)'."""
     interval = format_interval(estimate.lower, estimate.upper, digits, percent, estimate.confidence)
     return f"{format_number(estimate.value, digits, percent)} ({interval})"
+
+
+def years_label(years: list[int] | tuple[int, ...] | np.ndarray) -> str:
+    """[2020, 2022, 2023, 2024] -> '2020, 2022-2024' (a missing year stays visible)."""
+    years = sorted({int(y) for y in years})
+    if not years:
+        return ""
+    runs, start, prev = [], years[0], years[0]
+    for year in years[1:]:
+        if year != prev + 1:
+            runs.append((start, prev))
+            start = year
+        prev = year
+    runs.append((start, prev))
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def _change_words(ratio: float, digits: int) -> str:

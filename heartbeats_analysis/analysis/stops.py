@@ -22,27 +22,27 @@ Definitions (also in docs/decisions_stops_force_calls.md):
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy.stats import contingency, fisher_exact
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ..sources.base import SMALL_CELL_THRESHOLD
-from . import NoData
-from .stats import CONFIDENCE, Estimate, binomial_ci, disparity_ratio, rate_ratio
+from . import NoData, listed_name, police_of, save_table
+from .population import POPULATION_RACES, matched_population_year, population_for
+from .stats import (
+    CONFIDENCE,
+    Estimate,
+    OddsRatioTest,
+    binomial_ci,
+    disparity_ratio,
+    odds_ratio_test,
+    rate_ratio,
+    years_label,
+)
 
-POPULATION_RACES = ("white", "black", "hispanic")
-"""The races the ACS population table and the pre-2020 stop files have in common."""
 DETAIL_YEAR = 2020
 """First year of the redesigned report, with searches, contraband and totals by race."""
-EXACT_LIMIT = 20_000
-"""Above this many trials the exact conditional odds-ratio interval is replaced by the Woolf interval."""
-MIN_CELL_FOR_WALD = 5
-"""A 2x2 table with any cell below this is flagged: read the exact interval, not the Wald one."""
 STATE_SLUG = "missouri"
 STATE_NAME = "Missouri (statewide)"
 
@@ -60,37 +60,8 @@ OUTCOME_COLUMNS = [
 # --- small helpers --------------------------------------------------------------------------------
 
 
-def years_label(years: list[int] | tuple[int, ...] | np.ndarray) -> str:
-    """[2020, 2022, 2023, 2024] -> '2020, 2022-2024' (a missing year stays visible)."""
-    years = sorted({int(y) for y in years})
-    if not years:
-        return ""
-    runs, start, prev = [], years[0], years[0]
-    for year in years[1:]:
-        if year != prev + 1:
-            runs.append((start, prev))
-            start = year
-        prev = year
-    runs.append((start, prev))
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
-
-
 def _is_small(count: object) -> bool:
     return pd.isna(count) or int(count) < SMALL_CELL_THRESHOLD
-
-
-def police_of(name: str) -> str:
-    """'Ferguson' -> 'Ferguson police'; 'St. Louis County Police Department' -> 'the St. Louis County
-    Police Department' (display names of departments already say what they are)."""
-    lowered = name.lower()
-    if any(word in lowered for word in ("police", "sheriff", "patrol", "department", "dept")):
-        return f"the {name}"
-    return f"{name} police"
-
-
-def _display_name(agencies: pd.DataFrame, agency: str) -> str:
-    rows = agencies.loc[agencies["agency_slug"].eq(agency), "display_name"]
-    return str(rows.iloc[0]) if len(rows) else agency
 
 
 # --- population -------------------------------------------------------------------------------------
@@ -105,22 +76,6 @@ def agency_geography(agencies: pd.DataFrame, agency: str) -> tuple[str, str] | N
     if pd.isna(row.get("geoid")) or str(row.get("geoid")).strip() == "":
         return NoData(agency, "population", "no census geography is matched to the agency")
     return str(row["geoid"]), str(row["geo_type"])
-
-
-def population_for(population: pd.DataFrame, geoid: str) -> pd.DataFrame:
-    """Residents by year and race for one geography: columns year, total, white, black, hispanic."""
-    rows = population[population["geoid"].astype(str).eq(geoid)]
-    wide = rows.pivot_table(index="year", columns="race", values="population", aggfunc="first")
-    wide = wide.reindex(columns=["total", *POPULATION_RACES])
-    return wide.dropna(how="any").astype("int64").sort_index()
-
-
-def matched_population_year(available: list[int] | pd.Index, year: int) -> int | None:
-    """The ACS end-year used for a stop year: the same year, else the nearest one (earlier on a tie)."""
-    years = sorted(int(y) for y in available)
-    if not years:
-        return None
-    return min(years, key=lambda y: (abs(y - year), y > year))
 
 
 # --- disparity ----------------------------------------------------------------------------------------
@@ -180,7 +135,7 @@ def disparity_table(stops: pd.DataFrame, population: pd.DataFrame, agencies: pd.
     if isinstance(geography, NoData):
         return geography
     counts = stops[stops["agency_slug"].eq(agency)][["year", "race", "stops"]].dropna(subset=["stops"])
-    name = _display_name(agencies, agency)
+    name = listed_name(agencies, agency)
     if counts.empty:
         return NoData(agency, "stops", "the Missouri Vehicle Stops Report has no stops for this agency")
     pop = population_for(population, geography[0])
@@ -281,154 +236,6 @@ def pooled(outcomes: pd.DataFrame, race: str) -> pd.Series:
 # --- outcome test -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OddsRatioTest:
-    """Odds of an outcome (e.g. contraband found per search) for ``group`` vs ``reference``.
-
-    ``glm`` is the binomial-GLM odds ratio with a Wald interval; ``exact`` the conditional maximum
-    likelihood odds ratio with its exact interval (Fisher). ``risk_ratio`` is the ratio of the two
-    proportions with a Katz log interval. ``small_cell`` is True when any of the four cells of the
-    pooled 2x2 table is below MIN_CELL_FOR_WALD or either group has fewer than
-    SMALL_CELL_THRESHOLD trials.
-    """
-
-    outcome: str
-    group: str
-    reference: str
-    years: tuple[int, ...]
-    group_successes: int
-    group_trials: int
-    reference_successes: int
-    reference_trials: int
-    glm: Estimate
-    glm_p_value: float
-    exact: Estimate
-    fisher_p_value: float
-    risk_ratio: Estimate
-    adjusted_for_year: bool
-    small_cell: bool
-
-    @property
-    def n(self) -> int:
-        return self.group_trials + self.reference_trials
-
-    @property
-    def group_rate(self) -> float:
-        return self.group_successes / self.group_trials if self.group_trials else math.nan
-
-    @property
-    def reference_rate(self) -> float:
-        return self.reference_successes / self.reference_trials if self.reference_trials else math.nan
-
-    def as_frame(self) -> pd.DataFrame:
-        rows = []
-        for label, est, p in ((f"odds ratio ({self.glm.method})", self.glm, self.glm_p_value),
-                              (f"odds ratio ({self.exact.method})", self.exact, self.fisher_p_value),
-                              (f"ratio of proportions ({self.risk_ratio.method})", self.risk_ratio, math.nan)):
-            rows.append({"outcome": self.outcome, "comparison": f"{self.group} vs {self.reference}",
-                         "years": years_label(self.years), "measure": label, "value": est.value,
-                         "lower": est.lower, "upper": est.upper, "p_value": p, "n": self.n,
-                         f"{self.group}_successes": self.group_successes, f"{self.group}_trials": self.group_trials,
-                         f"{self.reference}_successes": self.reference_successes,
-                         f"{self.reference}_trials": self.reference_trials, "small_cell": self.small_cell})
-        return pd.DataFrame(rows)
-
-
-def risk_ratio(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
-               confidence: float = CONFIDENCE) -> Estimate:
-    """(a / n_a) / (b / n_b) with the Katz log interval; NaN limits when a success count is zero."""
-    if min(trials_a, trials_b) == 0:
-        return Estimate(math.nan, math.nan, math.nan, confidence, "Katz log", trials_a + trials_b)
-    pa, pb = successes_a / trials_a, successes_b / trials_b
-    if successes_a == 0 or successes_b == 0:
-        value = math.inf if pb == 0 and pa > 0 else (pa / pb if pb else math.nan)
-        return Estimate(value, math.nan, math.nan, confidence, "Katz log", trials_a + trials_b)
-    from scipy.stats import norm
-
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
-    se = math.sqrt(1 / successes_a - 1 / trials_a + 1 / successes_b - 1 / trials_b)
-    ratio = pa / pb
-    return Estimate(ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), confidence, "Katz log",
-                    trials_a + trials_b)
-
-
-def binomial_glm_odds_ratio(data: pd.DataFrame, successes: str, trials: str, group_column: str, group: str,
-                            reference: str, by: str | None = None,
-                            confidence: float = CONFIDENCE) -> tuple[Estimate, float]:
-    """Odds ratio of ``group`` vs ``reference`` from a binomial GLM (logit link) on aggregated rows.
-
-    ``data`` has one row per (group, stratum) with successes and trials; ``by`` adds stratum fixed
-    effects (e.g. year). Returns the Wald-interval Estimate and its p-value; NaN when the model
-    cannot be estimated (a group with no trials, or every trial a success or a failure).
-    """
-    used = data[data[group_column].isin([group, reference])].copy()
-    used = used[used[trials] > 0]
-    n = int(used[trials].sum())
-    method = "binomial GLM, Wald" + (f", adjusted for {by}" if by else "")
-    nan = (Estimate(math.nan, math.nan, math.nan, confidence, method, n), math.nan)
-    if set(used[group_column]) != {group, reference}:
-        return nan
-    succ = used[successes].to_numpy(dtype=float)
-    tri = used[trials].to_numpy(dtype=float)
-    for g in (group, reference):
-        mask = used[group_column].eq(g).to_numpy()
-        if succ[mask].sum() in (0, tri[mask].sum()):
-            return nan
-    exog = pd.DataFrame({"const": 1.0, "group": used[group_column].eq(group).astype(float).to_numpy()})
-    if by:
-        dummies = pd.get_dummies(used[by].astype(str), prefix=by, drop_first=True, dtype=float)
-        exog = pd.concat([exog, dummies.reset_index(drop=True)], axis=1)
-    endog = np.column_stack([succ, tri - succ])
-    with warnings.catch_warnings():
-        # A two-group model is saturated (it reproduces the data exactly), which statsmodels reports as
-        # "perfect prediction"; true separation was ruled out above (each group has both outcomes).
-        warnings.simplefilter("ignore", PerfectSeparationWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = sm.GLM(endog, exog, family=sm.families.Binomial()).fit()
-    coefficient = float(result.params["group"])
-    low, high = result.conf_int(alpha=1 - confidence).loc["group"]
-    return (Estimate(math.exp(coefficient), math.exp(low), math.exp(high), confidence, method, n),
-            float(result.pvalues["group"]))
-
-
-def odds_ratio_test(counts: pd.DataFrame, successes: str, trials: str, outcome: str, group: str = "black",
-                    reference: str = "white", adjust_for_year: bool = False,
-                    confidence: float = CONFIDENCE) -> OddsRatioTest:
-    """Compare ``successes / trials`` between two races over the years in ``counts``.
-
-    ``counts`` has columns year, race, ``successes`` and ``trials`` (e.g. contraband and searches).
-    """
-    rows = counts[counts["race"].isin([group, reference])].dropna(subset=[successes, trials])
-    totals = rows.groupby("race")[[successes, trials]].sum()
-    get = lambda race, col: int(totals.loc[race, col]) if race in totals.index else 0  # noqa: E731
-    a, n_a, b, n_b = get(group, successes), get(group, trials), get(reference, successes), get(reference, trials)
-    glm, p = binomial_glm_odds_ratio(rows, successes, trials, "race", group, reference,
-                                     by="year" if adjust_for_year else None, confidence=confidence)
-    if min(n_a, n_b) > 0:
-        table = np.array([[a, n_a - a], [b, n_b - b]])
-        # The exact interval is what small tables need; on a statewide table (hundreds of thousands of
-        # searches) it takes seconds and equals the sample odds ratio's log (Woolf) interval to 4 digits.
-        kind = "conditional" if n_a + n_b <= EXACT_LIMIT else "sample"
-        result = contingency.odds_ratio(table, kind=kind)
-        ci = result.confidence_interval(confidence_level=confidence)
-        exact = Estimate(float(result.statistic), float(ci.low), float(ci.high), confidence,
-                         "conditional MLE, exact" if kind == "conditional" else "sample odds ratio, Woolf log",
-                         n_a + n_b)
-        fisher_p = float(fisher_exact(table).pvalue)
-        cells = table.ravel()
-    else:
-        exact = Estimate(math.nan, math.nan, math.nan, confidence, "conditional MLE, exact", 0)
-        fisher_p, cells = math.nan, np.array([0])
-    small = bool(cells.min() < MIN_CELL_FOR_WALD or min(n_a, n_b) < SMALL_CELL_THRESHOLD)
-    return OddsRatioTest(
-        outcome=outcome, group=group, reference=reference,
-        years=tuple(sorted(int(y) for y in rows["year"].unique())),
-        group_successes=a, group_trials=n_a, reference_successes=b, reference_trials=n_b,
-        glm=glm, glm_p_value=p, exact=exact, fisher_p_value=fisher_p,
-        risk_ratio=risk_ratio(a, n_a, b, n_b, confidence), adjusted_for_year=adjust_for_year, small_cell=small,
-    )
-
-
 def hit_rate_test(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
                   adjust_for_year: bool = False) -> OddsRatioTest | NoData:
     """Are searches of Black drivers less likely than searches of white drivers to find contraband?"""
@@ -503,7 +310,7 @@ def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, populati
     rows = []
     for slug, table in tables.items():
         role = "agency" if slug == agency else "state" if slug == STATE_SLUG else "peer"
-        name = STATE_NAME if slug == STATE_SLUG else _display_name(agencies, slug)
+        name = STATE_NAME if slug == STATE_SLUG else listed_name(agencies, slug)
         row = {"agency_slug": slug, "name": name, "role": role, "year": pd.NA}
         if not isinstance(table, NoData):
             black = table[table["race"].eq("black") & table["definition"].eq("three_groups") & table["year"].le(year)]
@@ -564,18 +371,8 @@ def _fn(name: str) -> str:
     return f"{__name__}.{name}"
 
 
-def show(ctx, figure):
-    """What a notebook cell displays for a figure function's result: the saved PNG, or the reason
-    there is no figure. (Shared by the stops, force and calls notebooks.)"""
-    from IPython.display import Image, Markdown
-
-    if isinstance(figure, NoData):
-        return Markdown(f"**No figure:** {figure.reason}.")
-    return Image(filename=str(ctx.figures_dir / figure.png))
-
-
 def _name(data: StopsInputs, agency: str) -> str:
-    return _display_name(data.agencies, agency)
+    return listed_name(data.agencies, agency)
 
 
 def _record_no_data(ctx, ids: list[tuple[str, str]], reason: NoData, function: str, name: str) -> None:
@@ -583,11 +380,6 @@ def _record_no_data(ctx, ids: list[tuple[str, str]], reason: NoData, function: s
         ctx.claims.record(claim_id, None, unit, f"Not available for {name}: {reason.reason}.",
                           source=[f"{reason.table}.csv"],
                           function=_fn(function), notebook=ctx.notebook, flags=["no_data"])
-
-
-def _save_table(ctx, frame: pd.DataFrame, name: str) -> None:
-    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(ctx.tables_dir / f"{name}.csv", index=False, lineterminator="\n")
 
 
 DISPARITY_CLAIMS = [("stops.latest_year", "year"), ("stops.black_disparity_latest", "ratio"),
@@ -603,7 +395,7 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
     if isinstance(table, NoData):
         _record_no_data(ctx, DISPARITY_CLAIMS, table, "disparity_table", _name(data, agency))
         return table
-    _save_table(ctx, table, "stops_disparity")
+    save_table(ctx, table, "stops_disparity")
     row = headline_disparity(table)
     name, year = _name(data, agency), int(row["year"])
     definition = ("all drivers and all residents" if row["definition"] == "all_races"
@@ -797,7 +589,7 @@ def report_search_outcomes(ctx, data: StopsInputs, agency: str) -> pd.DataFrame 
     if isinstance(outcomes, NoData):
         _record_no_data(ctx, SEARCH_CLAIMS, outcomes, "search_outcomes", _name(data, agency))
         return outcomes
-    _save_table(ctx, outcomes, "stops_search_outcomes")
+    save_table(ctx, outcomes, "stops_search_outcomes")
     name = _name(data, agency)
     black, white = pooled(outcomes, "black"), pooled(outcomes, "white")
     _rate_claim(ctx, "stops.black_search_rate", black, "search", name, "Black drivers")
@@ -884,7 +676,7 @@ def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | 
     if not frames:
         return test
     table = pd.concat(frames, ignore_index=True)
-    _save_table(ctx, table, "stops_hit_rate_test")
+    save_table(ctx, table, "stops_hit_rate_test")
     return table
 
 
@@ -948,7 +740,7 @@ def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.Da
     from .stats import format_number as fmt
 
     table = peer_comparison(data.stops, data.stops_statewide, data.population, data.agencies, agency, peers)
-    _save_table(ctx, table, "stops_peers")
+    save_table(ctx, table, "stops_peers")
     year = int(table["year"].dropna().max())
     same_year = table["year"].eq(year).fillna(False).astype(bool)
     peer_values = table.loc[table["role"].eq("peer") & same_year, "black_disparity"].dropna()
@@ -1020,7 +812,7 @@ def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFra
     if isinstance(shares, NoData):
         _record_no_data(ctx, ENFORCEMENT_CLAIMS, shares, "enforcement_shares", _name(data, agency))
         return shares
-    _save_table(ctx, shares, "stops_enforcement_shares")
+    save_table(ctx, shares, "stops_enforcement_shares")
     name = _name(data, agency)
     for action, claim_id, words, verb in (("citations", "stops.black_share_citations_latest", "citations issued",
                                            "went to"),

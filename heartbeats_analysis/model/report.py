@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import style
+from ..analysis import save_table
 from ..notebook_io import NotebookContext
 from ..paths import DOCS_DIR
 from .assumptions import (
@@ -56,9 +57,8 @@ def analysis_inputs(ctx: NotebookContext, authorised_strength: float | None = No
 def run(ctx: NotebookContext, settings: ModelParameters, inputs: AnalysisInputs) -> ModelRun:
     """Run the model and save the register as used and the inputs' provenance as tables."""
     result = run_model(settings, inputs=inputs)
-    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
-    result.register.to_csv(ctx.tables_dir / "model_assumptions_used.csv", index=False, lineterminator="\n")
-    result.provenance.to_csv(ctx.tables_dir / "model_input_provenance.csv", index=False, lineterminator="\n")
+    save_table(ctx, result.register, "model_assumptions_used")
+    save_table(ctx, result.provenance, "model_input_provenance")
     return result
 
 
@@ -226,9 +226,8 @@ class Sensitivity:
 def sensitivity(ctx: NotebookContext, run: ModelRun) -> Sensitivity:
     """One-at-a-time swings and global rank correlations; both saved as tables."""
     result = Sensitivity(one_at_a_time(run.register, run.settings.horizon_years), rank_correlations(run))
-    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
-    result.one_at_a_time.to_csv(ctx.tables_dir / "model_sensitivity_oat.csv", index=False, lineterminator="\n")
-    result.rank_correlation.to_csv(ctx.tables_dir / "model_sensitivity_rank.csv", index=False, lineterminator="\n")
+    save_table(ctx, result.one_at_a_time, "model_sensitivity_oat")
+    save_table(ctx, result.rank_correlation, "model_sensitivity_rank")
     return result
 
 
@@ -437,10 +436,8 @@ def scorecard(ctx: NotebookContext, run: ModelRun) -> pd.DataFrame:
     """Build the claims scorecard, record one claim per proposal claim, save it as a table."""
     table = build_scorecard(headline_numbers(run), run.register, ctx.earlier_claims())
     record_scorecard(ctx.claims, table, notebook=NOTEBOOK)
-    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
-    table.assign(sources=table["sources"].map(" | ".join), register_ids=table["register_ids"].map(", ".join)).to_csv(
-        ctx.tables_dir / "model_scorecard.csv", index=False, lineterminator="\n"
-    )
+    save_table(ctx, table.assign(sources=table["sources"].map(" | ".join),
+                                 register_ids=table["register_ids"].map(", ".join)), "model_scorecard")
     return table[["proposal_claim", "verdict", "numbers"]]
 
 
@@ -453,13 +450,8 @@ def summary_tables(run: ModelRun) -> dict[str, pd.DataFrame]:
 
 
 def save_summary_tables(ctx: NotebookContext, run: ModelRun) -> list[str]:
-    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
-    names = []
-    for name, table in summary_tables(run).items():
-        path = ctx.tables_dir / f"model_{name}.csv"
-        table.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
-        names.append(path.name)
-    return names
+    return [save_table(ctx, table, f"model_{name}", float_format="%.6g").name
+            for name, table in summary_tables(run).items()]
 
 
 # ----------------------------------------------------------------------------------------- documentation

@@ -19,8 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .. import registry
-from ..paths import raw_dir
-from .base import MissingnessLog, count_text_check, parse_count, to_int64, validate
+from .base import MissingnessLog, count_text_check, finish_table, parse_count, raw_root_dir, read_raw_csv, to_int64
 
 TABLE_NAME = "population"
 
@@ -101,18 +100,11 @@ class AcsRaw:
     statewide: pd.DataFrame
 
 
-def _read_text_csv(path: Path) -> pd.DataFrame:
-    # Everything as text: FIPS codes keep their leading zeros and counts are parsed by parse_count.
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def load_raw(raw_root: Path | None = None) -> AcsRaw:
-    root = raw_dir() if raw_root is None else Path(raw_root)
-    big = registry.get(PLACES_COUNTIES_KEY).path
-    state = registry.get(STATEWIDE_KEY).path
+    root = raw_root_dir(raw_root)
     return AcsRaw(
-        places_counties=validate(_read_text_csv(root / big), RAW_SCHEMA, big),
-        statewide=validate(_read_text_csv(root / state), STATEWIDE_RAW_SCHEMA, state),
+        places_counties=read_raw_csv(root, registry.get(PLACES_COUNTIES_KEY).path, RAW_SCHEMA),
+        statewide=read_raw_csv(root, registry.get(STATEWIDE_KEY).path, STATEWIDE_RAW_SCHEMA),
     )
 
 
@@ -166,5 +158,4 @@ def clean(raw: AcsRaw, log: MissingnessLog) -> pd.DataFrame:
         log.add(TABLE_NAME, f"{row['geoid']}|{row['year']}|{row['race']}", "population",
                 "blank in the raw file", row["raw_population"])
 
-    table = table[list(PROCESSED_SCHEMA.columns)].sort_values(key, kind="stable").reset_index(drop=True)
-    return validate(table, PROCESSED_SCHEMA, f"{TABLE_NAME}.csv")
+    return finish_table(table, PROCESSED_SCHEMA, key)

@@ -30,9 +30,9 @@ from rapidfuzz import fuzz, process
 
 from .. import registry
 from ..errors import AgencyNotFoundError
-from ..paths import RESOURCES_DIR, raw_dir
+from ..paths import RESOURCES_DIR
 from . import acs
-from .base import MissingnessLog, agency_slug, count_text_check, validate
+from .base import MissingnessLog, agency_slug, count_text_check, raw_root_dir, read_raw_csv, read_text_csv, validate
 
 if TYPE_CHECKING:  # vsr imports this module for its slugs; the runtime import is inside load_raw
     from .vsr import VsrRaw
@@ -141,8 +141,7 @@ COLUMNS = {
 
 def ucr_crosswalk(path: Path = UCR_CROSSWALK_CSV) -> pd.DataFrame:
     """The explicit crosswalk of the 16 UCR agencies (blank cells are empty strings)."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return validate(frame, UCR_SCHEMA, path.name)
+    return validate(read_text_csv(path), UCR_SCHEMA, path.name)
 
 
 def assign_slugs(observed: pd.DataFrame, overrides: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -227,20 +226,13 @@ class AgenciesRaw:
     acs: acs.AcsRaw
 
 
-def _read_text_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def load_raw(raw_root: Path | None = None) -> AgenciesRaw:
     from . import vsr  # here, not at the top: vsr imports this module for vsr_slug_table
 
-    root = raw_dir() if raw_root is None else Path(raw_root)
-    census_file = registry.get(CENSUS_CROSSWALK_KEY).path
-    population_file = registry.get(AGENCY_POPULATION_KEY).path
+    root = raw_root_dir(raw_root)
     return AgenciesRaw(
-        census_crosswalk=validate(_read_text_csv(root / census_file), RAW_SCHEMA, census_file),
-        agency_population=validate(_read_text_csv(root / population_file), AGENCY_POPULATION_RAW_SCHEMA,
-                                   population_file),
+        census_crosswalk=read_raw_csv(root, registry.get(CENSUS_CROSSWALK_KEY).path, RAW_SCHEMA),
+        agency_population=read_raw_csv(root, registry.get(AGENCY_POPULATION_KEY).path, AGENCY_POPULATION_RAW_SCHEMA),
         ucr=ucr_crosswalk(),
         vsr=vsr.load_raw(root),
         acs=acs.load_raw(root),

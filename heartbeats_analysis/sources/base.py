@@ -1,5 +1,5 @@
-"""Shared pieces of the per-source contract: schema validation with readable errors, the
-missingness log, number parsing and agency slugs."""
+"""Shared pieces of the per-source contract: reading raw files as text, schema validation with
+readable errors, finishing a processed table, the missingness log, number parsing and agency slugs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from ..errors import HeartbeatsError
+from ..paths import raw_dir
 
 SMALL_CELL_THRESHOLD = 10
 """Counts below this are kept but flagged: rates and shares are not read from them."""
@@ -47,6 +48,32 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path, max
         else:
             lines.append(f"  - {exc}")
         raise SchemaValidationError("\n".join(lines)) from None
+
+
+def raw_root_dir(raw_root: Path | None) -> Path:
+    """The folder ``load_raw`` reads: ``raw_root`` when given, else paths.raw_dir()."""
+    return raw_dir() if raw_root is None else Path(raw_root)
+
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """A raw CSV as published: every column text and blank cells '' (FIPS codes keep their leading
+    zeros; counts are parsed later by parse_count)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def read_raw_csv(root: Path, file: str, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """``root / file`` read as text and validated against its raw schema (errors name ``file``)."""
+    return validate(read_text_csv(Path(root) / file), schema, file)
+
+
+def finish_table(
+    table: pd.DataFrame, schema: pa.DataFrameSchema, sort_by: list[str], key=None
+) -> pd.DataFrame:
+    """A processed table as it is written: rows in a stable sort by ``sort_by`` (``key`` as in
+    DataFrame.sort_values), the schema's columns in its order, a fresh index, validated against
+    ``schema`` as '<schema name>.csv' (each processed schema is named after its table)."""
+    table = table.sort_values(sort_by, key=key, kind="stable")[list(schema.columns)].reset_index(drop=True)
+    return validate(table, schema, f"{schema.name}.csv")
 
 
 def _plain(value: object) -> object:

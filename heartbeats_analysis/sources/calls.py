@@ -57,9 +57,17 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .. import registry
-from ..paths import RESOURCES_DIR, raw_dir
+from ..paths import RESOURCES_DIR
 from .acs import count_text_check
-from .base import SMALL_CELL_THRESHOLD, MissingnessLog, SchemaValidationError, to_int64, validate
+from .base import (
+    SMALL_CELL_THRESHOLD,
+    MissingnessLog,
+    SchemaValidationError,
+    finish_table,
+    raw_root_dir,
+    to_int64,
+    validate,
+)
 
 TABLE_NAME = "calls_for_service"
 INITIATION_TABLE_NAME = "calls_initiation"
@@ -270,7 +278,7 @@ def _initiation_frame(path: Path, file: str) -> pd.DataFrame:
 
 
 def load_raw(raw_root: Path | None = None) -> CallsRaw:
-    root = raw_dir() if raw_root is None else Path(raw_root)
+    root = raw_root_dir(raw_root)
     call_types_file = registry.get(CALL_TYPES_KEY).path
     initiation_file = registry.get(INITIATION_KEY).path
     text = ("City", "Column_name", "Field 1", "Field1", "Category", "Self initiated")
@@ -434,9 +442,7 @@ def clean(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
     table["small_cell"] = table["count"].lt(SMALL_CELL_THRESHOLD).fillna(False).astype(bool)
     table["heartbeats_group"] = assign_groups(table, "central")
     table["heartbeats_relevant"] = table["heartbeats_group"].ne(NONE)
-    table = (table[list(PROCESSED_SCHEMA.columns)]
-             .sort_values(["city", "source_column", "call_type"], kind="stable").reset_index(drop=True))
-    return validate(table, PROCESSED_SCHEMA, file)
+    return finish_table(table, PROCESSED_SCHEMA, ["city", "source_column", "call_type"])
 
 # ---------------------------------------------------------------------------------------------
 # Shares
@@ -530,10 +536,8 @@ def calls_initiation(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
     table["count"] = table["count"].astype("Int64")
     table["small_cell"] = table["count"].lt(SMALL_CELL_THRESHOLD).fillna(False).astype(bool)
     order = {label: i for i, label in enumerate(INITIATED_BY)}
-    table = table.sort_values(["city", "year", "initiated_by"],
-                              key=lambda s: s.map(order) if s.name == "initiated_by" else s, kind="stable")
-    table = table[list(INITIATION_SCHEMA.columns)].reset_index(drop=True)
-    return validate(table, INITIATION_SCHEMA, f"{INITIATION_TABLE_NAME}.csv")
+    return finish_table(table, INITIATION_SCHEMA, ["city", "year", "initiated_by"],
+                        key=lambda s: s.map(order) if s.name == "initiated_by" else s)
 
 
 def initiation_reconciliation(raw: CallsRaw) -> pd.DataFrame:

@@ -61,8 +61,15 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .. import registry
-from ..paths import raw_dir
-from .base import SMALL_CELL_THRESHOLD, MissingnessLog, agency_slug, validate
+from .base import (
+    SMALL_CELL_THRESHOLD,
+    MissingnessLog,
+    agency_slug,
+    finish_table,
+    raw_root_dir,
+    read_raw_csv,
+    validate,
+)
 from .ucr_common import load_crosswalk
 
 TABLE_NAME = "fatal_force"
@@ -287,10 +294,6 @@ class FatalForceRaw:
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-def _read_text_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def _read_mpv(path: Path) -> pd.DataFrame:
     # The calamine engine (Rust) reads this 3.5 MB workbook ten times faster than openpyxl.
     frame = pd.read_excel(path, sheet_name=MPV_SHEET, engine="calamine", dtype=object)
@@ -301,13 +304,11 @@ def _read_mpv(path: Path) -> pd.DataFrame:
 
 
 def load_raw(raw_root: Path | None = None) -> FatalForceRaw:
-    root = raw_dir() if raw_root is None else Path(raw_root)
-    wapo_file = registry.get(WAPO_KEY).path
-    agencies_file = registry.get(WAPO_AGENCIES_KEY).path
+    root = raw_root_dir(raw_root)
     mpv_file = registry.get(MPV_KEY).path
     return FatalForceRaw(
-        wapo=validate(_read_text_csv(root / wapo_file), WAPO_RAW_SCHEMA, wapo_file),
-        wapo_agencies=validate(_read_text_csv(root / agencies_file), WAPO_AGENCIES_RAW_SCHEMA, agencies_file),
+        wapo=read_raw_csv(root, registry.get(WAPO_KEY).path, WAPO_RAW_SCHEMA),
+        wapo_agencies=read_raw_csv(root, registry.get(WAPO_AGENCIES_KEY).path, WAPO_AGENCIES_RAW_SCHEMA),
         mpv=validate(_read_mpv(root / mpv_file), MPV_RAW_SCHEMA, mpv_file),
     )
 
@@ -562,9 +563,7 @@ def clean(raw: FatalForceRaw, log: MissingnessLog) -> pd.DataFrame:
     everything = incidents(raw)
     missouri = everything[everything["state"].eq(STATE)]
     _log_gaps(missouri, log)
-    table = (missouri[list(PROCESSED_SCHEMA.columns)]
-             .sort_values(["date", "incident_id"], kind="stable").reset_index(drop=True))
-    return validate(table, PROCESSED_SCHEMA, f"{TABLE_NAME}.csv")
+    return finish_table(missouri, PROCESSED_SCHEMA, ["date", "incident_id"])
 
 
 def _complete_year(frame: pd.DataFrame) -> pd.Series:
@@ -592,9 +591,7 @@ def us_summary(raw: FatalForceRaw, log: MissingnessLog) -> pd.DataFrame:
         table[column] = table[column].astype("Int64")
     table["complete_year"] = table["complete_year"].astype(bool)
     table["small_cell"] = (table["incidents"] < SMALL_CELL_THRESHOLD).astype(bool)
-    table = (table[list(US_SUMMARY_SCHEMA.columns)]
-             .sort_values(["source", "state", "year"], kind="stable").reset_index(drop=True))
-    return validate(table, US_SUMMARY_SCHEMA, f"{US_SUMMARY_TABLE_NAME}.csv")
+    return finish_table(table, US_SUMMARY_SCHEMA, ["source", "state", "year"])
 
 
 def mental_illness_by_year(summary: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..paths import raw_dir
-from .base import MissingnessLog, to_int64, validate
+from .base import MissingnessLog, finish_table, read_raw_csv, to_int64
 from .ucr_common import YEAR_RANGE, count_text_column, per_1000, year_text_column
 
 TABLE_NAME = "state_crime"
@@ -114,9 +114,7 @@ COLUMNS = {
 
 def load_raw(raw_root: Path | None = None) -> pd.DataFrame:
     """The whole estimates file, every state, as published (text)."""
-    path = Path(raw_root or raw_dir()) / RAW_FILE
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return validate(frame, RAW_SCHEMA, RAW_FILE.as_posix())
+    return read_raw_csv(Path(raw_root or raw_dir()), RAW_FILE.as_posix(), RAW_SCHEMA)
 
 
 def clean(raw: pd.DataFrame, log: MissingnessLog) -> pd.DataFrame:
@@ -138,9 +136,7 @@ def clean(raw: pd.DataFrame, log: MissingnessLog) -> pd.DataFrame:
     _log_definition_gaps(table, log)
     table["violent_per_1000"] = per_1000(table["violent"], table["population"])
     table["property_per_1000"] = per_1000(table["property"], table["population"])
-    table = table.sort_values(["state_abbr", "year"], kind="stable").reset_index(drop=True)
-    table = table[list(PROCESSED_SCHEMA.columns)]
-    return validate(table, PROCESSED_SCHEMA, f"{TABLE_NAME}.csv")
+    return finish_table(table, PROCESSED_SCHEMA, ["state_abbr", "year"])
 
 
 def _log_definition_gaps(table: pd.DataFrame, log: MissingnessLog) -> None:

@@ -15,8 +15,7 @@ import pandera.pandas as pa
 import rdata
 
 from .. import registry
-from ..paths import raw_dir
-from .base import MissingnessLog, agency_slug, validate
+from .base import MissingnessLog, agency_slug, raw_root_dir, validate
 
 TABLE_NAME = "disparity_index_2017"
 RAW_KEY = "movsr_data2017"
@@ -67,7 +66,7 @@ _CONSTRUCTORS = {**rdata.conversion.DEFAULT_CLASS_MAP,
 
 
 def load_raw(raw_root: Path | None = None) -> pd.DataFrame:
-    root = raw_dir() if raw_root is None else Path(raw_root)
+    root = raw_root_dir(raw_root)
     file = registry.get(RAW_KEY).path
     frame = rdata.read_rda(root / file, constructor_dict=_CONSTRUCTORS)[R_OBJECT]
     frame = frame.astype({"agency": "str", "cat": "str"}).reset_index(drop=True)

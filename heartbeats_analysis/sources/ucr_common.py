@@ -17,7 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..paths import RESOURCES_DIR, raw_dir
-from .base import MissingnessLog, SchemaValidationError, agency_slug, parse_count, to_int64, validate
+from .base import MissingnessLog, SchemaValidationError, agency_slug, parse_count, read_text_csv, to_int64, validate
 
 CROSSWALK_CSV = RESOURCES_DIR / "ucr_agency_crosswalk.csv"
 
@@ -44,6 +44,18 @@ def year_text_column() -> pa.Column:
     return pa.Column(str, checks=pa.Check(_is_year, element_wise=True, error=f"a year from {low} to {high}"))
 
 
+def identity_columns() -> dict[str, pa.Column]:
+    """The raw columns that say whose file it is and which year and population a row is for; both
+    UCR sources (and both offenses layouts) start with them."""
+    return {
+        "agency": pa.Column(str),
+        "year": year_text_column(),
+        "state": pa.Column(str),
+        "population": count_text_column(),
+        "ORI": pa.Column(str),
+    }
+
+
 def _is_year(text: str) -> bool:
     try:
         value = parse_count(text)
@@ -55,7 +67,7 @@ def _is_year(text: str) -> bool:
 @lru_cache(maxsize=1)
 def load_crosswalk() -> pd.DataFrame:
     """The 16 UCR agencies: agency_slug, ucr_name, ucr_file_stem, ori and the other crosswalk columns."""
-    frame = pd.read_csv(CROSSWALK_CSV, dtype=str, keep_default_na=False)
+    frame = read_text_csv(CROSSWALK_CSV)
     if frame["agency_slug"].duplicated().any() or frame["ucr_file_stem"].duplicated().any():
         raise SchemaValidationError(f"{CROSSWALK_CSV.name} repeats an agency_slug or a ucr_file_stem")
     return frame
@@ -86,7 +98,7 @@ def read_agency_files(
             raise SchemaValidationError(
                 f"{display} is not in {CROSSWALK_CSV.name} (column ucr_file_stem); known stems: {known}"
             )
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = read_text_csv(path)
         frame = validate(frame, schema_for(list(frame.columns), display), display)
         _check_identity(frame, crosswalk.loc[path.stem], display)
         frames[path.stem] = frame
@@ -110,6 +122,35 @@ def _check_identity(frame: pd.DataFrame, agency: pd.Series, display: str) -> Non
         problems.append(f"  - column 'agency' should be {agency['ucr_name']!r}: {shown}")
     if problems:
         raise SchemaValidationError(f"{display} does not belong to {agency['agency_slug']}:\n" + "\n".join(problems))
+
+
+def clean_agency_files(
+    raw: dict[str, pd.DataFrame],
+    clean_file: Callable[[pd.DataFrame, str, str, MissingnessLog], pd.DataFrame],
+    log: MissingnessLog,
+) -> pd.DataFrame:
+    """``clean_file(frame, stem, agency_slug, log)`` for every raw file, stacked, with a row added for
+    each year missing between an agency's first and last (see fill_absent_years)."""
+    slug_of = load_crosswalk().set_index("ucr_file_stem")["agency_slug"]
+    tables = [clean_file(frame, stem, slug_of[stem], log) for stem, frame in raw.items()]
+    return fill_absent_years(pd.concat(tables, ignore_index=True))
+
+
+def one_row_per_year(
+    frame: pd.DataFrame, subfolder: str, stem: str, table: str, slug: str, log: MissingnessLog
+) -> pd.DataFrame:
+    """One raw file with its years parsed and exact repeats of a year dropped (see drop_duplicate_years)."""
+    frame = frame.assign(year=parse_years(frame))
+    return drop_duplicate_years(frame, f"ucr/{subfolder}/{stem}.csv", table, slug, log)
+
+
+def agency_year_counts(frame: pd.DataFrame, slug: str, columns: dict[str, str]) -> pd.DataFrame:
+    """agency_slug, year and population, then the counts of ``columns`` ({raw: processed}, see parse_counts)."""
+    out = pd.DataFrame(
+        {"agency_slug": slug, "year": frame["year"].astype("int64"), "population": to_int64(frame["population"])},
+        index=frame.index,
+    )
+    return pd.concat([out, parse_counts(frame, columns)], axis=1)
 
 
 def parse_years(frame: pd.DataFrame) -> pd.Series:

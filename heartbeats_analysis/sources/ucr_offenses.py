@@ -28,22 +28,20 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import SMALL_CELL_THRESHOLD, MissingnessLog, SchemaValidationError, to_int64, validate
+from .base import SMALL_CELL_THRESHOLD, MissingnessLog, SchemaValidationError, finish_table, to_int64
 from .ucr_common import (
     YEAR_RANGE,
     agency_slugs,
+    agency_year_counts,
+    clean_agency_files,
     clean_population,
     count_text_column,
-    drop_duplicate_years,
-    fill_absent_years,
-    load_crosswalk,
+    identity_columns,
     mark_reporting_gaps,
-    parse_counts,
-    parse_years,
+    one_row_per_year,
     per_1000,
     read_agency_files,
     row_key,
-    year_text_column,
 )
 
 TABLE_NAME = "crime"
@@ -81,19 +79,9 @@ OLDER_LAYOUT_COUNTS = {
 }
 
 
-def _identity_columns() -> dict[str, pa.Column]:
-    return {
-        "agency": pa.Column(str),
-        "year": year_text_column(),
-        "state": pa.Column(str),
-        "population": count_text_column(),
-        "ORI": pa.Column(str),
-    }
-
-
 RAW_SCHEMA = pa.DataFrameSchema(
     {
-        **_identity_columns(),
+        **identity_columns(),
         **{column: count_text_column() for column in [*CURRENT_LAYOUT_COUNTS, *CURRENT_LAYOUT_TOTALS]},
         r"^(actual|unfounded|officers)_.+$": count_text_column(regex=True),
     },
@@ -103,7 +91,7 @@ RAW_SCHEMA = pa.DataFrameSchema(
 
 RAW_SCHEMA_OLDER_LAYOUT = pa.DataFrameSchema(
     {
-        **_identity_columns(),
+        **identity_columns(),
         **{column: count_text_column() for column in OLDER_LAYOUT_COUNTS},
         # Clearances appear as clr_* or tot_clr_*, in either order with clr_18_*: all are counts.
         r"^(act|clr|clr_18|tot_clr|unfound|officers)_.+$": count_text_column(regex=True),
@@ -194,9 +182,7 @@ def load_raw(raw_root: Path | None = None) -> dict[str, pd.DataFrame]:
 
 def clean(raw: dict[str, pd.DataFrame], log: MissingnessLog) -> pd.DataFrame:
     """One row per (agency_slug, year), both layouts giving the same columns; see the module docstring."""
-    slug_of = load_crosswalk().set_index("ucr_file_stem")["agency_slug"]
-    tables = [_clean_file(frame, stem, slug_of[stem], log) for stem, frame in raw.items()]
-    table = fill_absent_years(pd.concat(tables, ignore_index=True))
+    table = clean_agency_files(raw, _clean_file, log)
     table = mark_reporting_gaps(table, ["violent", "property", *OFFENSES], TABLE_NAME, log)
     _log_blank_counts(table, log)
     table["population"] = clean_population(table, TABLE_NAME, log)
@@ -204,22 +190,13 @@ def clean(raw: dict[str, pd.DataFrame], log: MissingnessLog) -> pd.DataFrame:
     table["property_per_1000"] = per_1000(table["property"], table["population"])
     table["nibrs_era"] = table["year"] >= NIBRS_FIRST_YEAR
     table["small_cell_violent"] = table["violent"].lt(SMALL_CELL_THRESHOLD).fillna(False).astype(bool)
-    table = table.sort_values(["agency_slug", "year"], kind="stable").reset_index(drop=True)
-    table = table[list(PROCESSED_SCHEMA.columns)]
-    return validate(table, PROCESSED_SCHEMA, f"{TABLE_NAME}.csv")
+    return finish_table(table, PROCESSED_SCHEMA, ["agency_slug", "year"])
 
 
 def _clean_file(frame: pd.DataFrame, stem: str, slug: str, log: MissingnessLog) -> pd.DataFrame:
-    display = f"ucr/{RAW_SUBFOLDER}/{stem}.csv"
-    frame = frame.assign(year=parse_years(frame))
-    frame = drop_duplicate_years(frame, display, TABLE_NAME, slug, log)
+    frame = one_row_per_year(frame, RAW_SUBFOLDER, stem, TABLE_NAME, slug, log)
     current = "actual_murder" in frame.columns
-    counts = parse_counts(frame, CURRENT_LAYOUT_COUNTS if current else OLDER_LAYOUT_COUNTS)
-    out = pd.DataFrame(
-        {"agency_slug": slug, "year": frame["year"].astype("int64"), "population": to_int64(frame["population"])},
-        index=frame.index,
-    )
-    out = pd.concat([out, counts], axis=1)
+    out = agency_year_counts(frame, slug, CURRENT_LAYOUT_COUNTS if current else OLDER_LAYOUT_COUNTS)
     out["violent"] = out[VIOLENT_PARTS].sum(axis=1, skipna=False)
     out["property"] = out[PROPERTY_PARTS].sum(axis=1, skipna=False)
     if current:

@@ -18,22 +18,20 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import MissingnessLog, to_int64, validate
+from .base import MissingnessLog, finish_table
 from .ucr_common import (
     YEAR_RANGE,
     agency_slugs,
+    agency_year_counts,
+    clean_agency_files,
     clean_population,
     count_text_column,
-    drop_duplicate_years,
-    fill_absent_years,
-    load_crosswalk,
+    identity_columns,
     mark_reporting_gaps,
-    parse_counts,
-    parse_years,
+    one_row_per_year,
     per_1000,
     read_agency_files,
     row_key,
-    year_text_column,
 )
 
 TABLE_NAME = "staffing"
@@ -51,11 +49,7 @@ SEX_BREAKDOWN = [
 
 RAW_SCHEMA = pa.DataFrameSchema(
     {
-        "agency": pa.Column(str),
-        "year": year_text_column(),
-        "state": pa.Column(str),
-        "population": count_text_column(),
-        "ORI": pa.Column(str),
+        **identity_columns(),
         **{column: count_text_column() for column in [*SEX_BREAKDOWN, *EMPLOYEE_COUNTS]},
         # Every other column (officers killed, assaults on officers by circumstance) is a count too.
         r"^(?!(?:agency|year|state|population|ORI)$).+$": count_text_column(regex=True),
@@ -110,28 +104,17 @@ def load_raw(raw_root: Path | None = None) -> dict[str, pd.DataFrame]:
 
 def clean(raw: dict[str, pd.DataFrame], log: MissingnessLog) -> pd.DataFrame:
     """One row per (agency_slug, year) with sworn officers, civilians and officers per 1,000 residents."""
-    slug_of = load_crosswalk().set_index("ucr_file_stem")["agency_slug"]
-    tables = [_clean_file(frame, stem, slug_of[stem], log) for stem, frame in raw.items()]
-    table = fill_absent_years(pd.concat(tables, ignore_index=True))
+    table = clean_agency_files(raw, _clean_file, log)
     table = mark_reporting_gaps(table, list(EMPLOYEE_COUNTS.values()), TABLE_NAME, log, also_counts=SEX_BREAKDOWN)
     table = _drop_inconsistent_totals(table, log)
     table["population"] = clean_population(table, TABLE_NAME, log)
     table["officers_per_1000"] = per_1000(table["sworn_officers"], table["population"])
-    table = table.sort_values(["agency_slug", "year"], kind="stable").reset_index(drop=True)
-    table = table[list(PROCESSED_SCHEMA.columns)]
-    return validate(table, PROCESSED_SCHEMA, f"{TABLE_NAME}.csv")
+    return finish_table(table, PROCESSED_SCHEMA, ["agency_slug", "year"])
 
 
 def _clean_file(frame: pd.DataFrame, stem: str, slug: str, log: MissingnessLog) -> pd.DataFrame:
-    display = f"ucr/{RAW_SUBFOLDER}/{stem}.csv"
-    frame = frame.assign(year=parse_years(frame))
-    frame = drop_duplicate_years(frame, display, TABLE_NAME, slug, log)
-    out = pd.DataFrame(
-        {"agency_slug": slug, "year": frame["year"].astype("int64"), "population": to_int64(frame["population"])},
-        index=frame.index,
-    )
-    counts = parse_counts(frame, {**EMPLOYEE_COUNTS, **{column: column for column in SEX_BREAKDOWN}})
-    return pd.concat([out, counts], axis=1)
+    frame = one_row_per_year(frame, RAW_SUBFOLDER, stem, TABLE_NAME, slug, log)
+    return agency_year_counts(frame, slug, {**EMPLOYEE_COUNTS, **{column: column for column in SEX_BREAKDOWN}})
 
 
 def _drop_inconsistent_totals(table: pd.DataFrame, log: MissingnessLog) -> pd.DataFrame:

@@ -26,10 +26,18 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .. import registry
-from ..paths import raw_dir
-from .base import count_text_check
 from .agencies import vsr_slug_table
-from .base import SMALL_CELL_THRESHOLD, MissingnessLog, SchemaValidationError, to_int64, validate
+from .base import (
+    SMALL_CELL_THRESHOLD,
+    MissingnessLog,
+    SchemaValidationError,
+    count_text_check,
+    finish_table,
+    raw_root_dir,
+    read_raw_csv,
+    to_int64,
+    validate,
+)
 
 TABLE_NAME = "stops"
 STATEWIDE_TABLE_NAME = "stops_statewide"
@@ -237,12 +245,8 @@ def _flatten_metrics(document: object, file: str) -> pd.DataFrame:
     return frame
 
 
-def _read_text_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def load_raw(raw_root: Path | None = None) -> VsrRaw:
-    root = raw_dir() if raw_root is None else Path(raw_root)
+    root = raw_root_dir(raw_root)
     metrics_file = registry.get(METRICS_KEY).path
     with open(root / metrics_file, encoding="utf-8") as fh:
         document = json.load(fh)
@@ -250,17 +254,14 @@ def load_raw(raw_root: Path | None = None) -> VsrRaw:
 
     per_race = []
     for race, key in PER_RACE_KEYS.items():
-        file = registry.get(key).path
-        per_race.append(validate(_read_text_csv(root / file), PER_RACE_RAW_SCHEMA, file).assign(file_race=race))
+        per_race.append(read_raw_csv(root, registry.get(key).path, PER_RACE_RAW_SCHEMA).assign(file_race=race))
 
-    by_race_file = registry.get(STATEWIDE_BY_RACE_KEY).path
-    hit_rates_file = registry.get(STATEWIDE_HIT_RATES_KEY).path
     return VsrRaw(
         metrics=metrics,
         stops_by_race=pd.concat(per_race, ignore_index=True),
-        statewide_by_race=validate(_read_text_csv(root / by_race_file), STATEWIDE_BY_RACE_RAW_SCHEMA, by_race_file),
-        statewide_hit_rates=validate(_read_text_csv(root / hit_rates_file), STATEWIDE_HIT_RATES_RAW_SCHEMA,
-                                     hit_rates_file),
+        statewide_by_race=read_raw_csv(root, registry.get(STATEWIDE_BY_RACE_KEY).path, STATEWIDE_BY_RACE_RAW_SCHEMA),
+        statewide_hit_rates=read_raw_csv(root, registry.get(STATEWIDE_HIT_RATES_KEY).path,
+                                         STATEWIDE_HIT_RATES_RAW_SCHEMA),
     )
 
 
@@ -333,10 +334,8 @@ def clean(raw: VsrRaw, log: MissingnessLog) -> pd.DataFrame:
     _log_interior_gaps(table, log)
 
     race_order = {race: i for i, race in enumerate(RACES.values())}
-    table = table.assign(_race_order=table["race"].map(race_order)).sort_values(
-        ["agency_slug", "year", "_race_order"], kind="stable")
-    table = table[list(PROCESSED_SCHEMA.columns)].reset_index(drop=True)
-    return validate(table, PROCESSED_SCHEMA, f"{TABLE_NAME}.csv")
+    return finish_table(table.assign(_race_order=table["race"].map(race_order)), PROCESSED_SCHEMA,
+                        ["agency_slug", "year", "_race_order"])
 
 
 def per_race_agreement(raw: VsrRaw) -> pd.DataFrame:
@@ -385,10 +384,8 @@ def clean_statewide(raw: VsrRaw, log: MissingnessLog) -> pd.DataFrame:
             log.add(STATEWIDE_TABLE_NAME, f"{row['year']}|{row['race']}", column,
                     "blank in, or absent from, the statewide file")
     race_order = {"white": 0, "black": 1, "hispanic": 2}
-    table = table.sort_values(["year", "race"], key=lambda s: s.map(race_order) if s.name == "race" else s,
-                              kind="stable")
-    table = table[list(STATEWIDE_SCHEMA.columns)].reset_index(drop=True)
-    return validate(table, STATEWIDE_SCHEMA, f"{STATEWIDE_TABLE_NAME}.csv")
+    return finish_table(table, STATEWIDE_SCHEMA, ["year", "race"],
+                        key=lambda s: s.map(race_order) if s.name == "race" else s)
 
 
 EXTRA_TABLES = {STATEWIDE_TABLE_NAME: (STATEWIDE_SCHEMA, STATEWIDE_COLUMNS, clean_statewide)}

@@ -1,0 +1,104 @@
+"""The CLI's build, incremental rebuilds, batch mode and listings, driven as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import build_report
+
+from heartbeats_analysis.paths import PROJECT_ROOT
+
+
+def cli(*args, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "heartbeats_analysis.cli", *args], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+def ran_steps(output: str) -> list[str]:
+    return re.findall(r"done\s+(\S+) in", output)
+
+
+@pytest.fixture
+def reports_copy(built_reports, tmp_path):
+    """A private copy of the built reports (links kept), so a test may rebuild it."""
+    target = tmp_path / "reports"
+    shutil.copytree(built_reports, target, symlinks=True)
+    return target
+
+
+@pytest.mark.slow
+def test_noop_rebuild_skips_every_step(reports_copy):
+    before = (reports_copy / "ferguson" / "brief.html").read_bytes()
+    result = build_report(reports_copy)
+    assert result.returncode == 0, result.stderr
+    assert ran_steps(result.stderr) == []
+    assert "(0 step(s) ran, 9 unchanged)" in " ".join(result.stdout.split())
+    assert (reports_copy / "ferguson" / "brief.html").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_changing_an_assumption_reruns_only_the_model_and_brief(reports_copy):
+    result = build_report(reports_copy, "--set", "assumptions.attrition_rate=0.2", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    assert ran_steps(result.stderr) == ["07-program-model", "90-brief", "publish"]
+    manifest = json.loads((reports_copy / "ferguson" / "manifest.json").read_text())
+    assert manifest["parameters"]["assumptions"] == {"attrition_rate": 0.2}
+    assert "--set assumptions.attrition_rate=0.2" in manifest["build_command"]
+
+
+@pytest.mark.slow
+def test_force_reruns_everything(reports_copy):
+    result = build_report(reports_copy, "--force", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    assert len(ran_steps(result.stderr)) == 9
+
+
+def test_unknown_agency_suggests_the_closest(raw_data):
+    result = cli("build", "--agency", "Furguson", "--no-pdf")
+    assert result.returncode == 2
+    assert "ferguson" in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_agency_by_ori_and_by_name_resolve_to_the_slug(raw_data):
+    from heartbeats_analysis.agency_lookup import resolve_agency
+
+    assert resolve_agency("MO09528") == "ferguson"
+    assert resolve_agency("MO0952800") == "ferguson"
+    assert resolve_agency("Ferguson Police Dept") == "ferguson"
+    assert resolve_agency("Ferguson Police Department") == "ferguson"
+
+
+def test_list_agencies(raw_data):
+    result = cli("list-agencies")
+    assert result.returncode == 0, result.stderr
+    assert "ferguson" in result.stdout and "MO09528" in result.stdout
+    assert re.search(r"16 agencies with FBI data", result.stdout)
+    everything = cli("list-agencies", "--all")
+    assert int(re.search(r"(\d+) agencies", everything.stdout).group(1)) > 600
+
+
+def test_params_shows_values_and_where_they_came_from():
+    result = cli("params", "--params", "params/ferguson.yaml", "--set", "draws=500")
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[1]: line for line in result.stdout.splitlines() if line.count("│") >= 3}
+    assert "--set" in lines["draws"] and "500" in lines["draws"]
+    assert "ferguson.yaml" in lines["authorised_strength"] and "42" in lines["authorised_strength"]
+    assert "default" in lines["seed"] or "ferguson.yaml" in lines["seed"]
+
+
+@pytest.mark.slow
+def test_batch_builds_what_it_can_and_reports_each_failure(tmp_path, raw_data):
+    env = {"HEARTBEATS_REPORTS_DIR": str(tmp_path)}
+    result = cli("batch", "florissant", "no-such-agency", "--no-pdf", env=env)
+    assert result.returncode == 1  # one agency failed
+    assert (tmp_path / "florissant" / "brief.html").is_file()
+    index = (tmp_path / "index.html").read_text()
+    assert 'href="florissant/brief.html"' in index and "no-such-agency" in index and "failed" in index
+    summary = " ".join(result.stdout.split())
+    assert "1 of 2 briefs built" in summary and "florissant" in summary and "no-such-agency" in summary
