@@ -65,16 +65,22 @@ def verify(entries: Iterable[RawFile] | None = None) -> None:
     )
 
 
+FROM_ENVIRONMENT = "from-environment"
+
+
 def fetch(
     entries: Iterable[RawFile] | None = None,
-    mirror: Path | None = None,
+    mirror: Path | None | str = FROM_ENVIRONMENT,
     progress: Progress | None = None,
 ) -> list[RawFile]:
     """Bring every registered file into data/raw/, skipping files already present and intact.
 
+    mirror: a folder laid out like ../shared/data to copy from; None to download from the upstream
+    URLs; by default, the folder named by HEARTBEATS_DATA_MIRROR (downloading if it is unset).
     Returns the entries that were copied or downloaded. Every file is verified after it lands.
     """
-    mirror = mirror if mirror is not None else mirror_from_env()
+    if mirror == FROM_ENVIRONMENT:
+        mirror = mirror_from_env()
     fetched = []
     for entry in entries if entries is not None else load_registry():
         target = entry.local_path

@@ -57,7 +57,7 @@ def run_notebook(
         kept = _keep_failed(output_path, failed_dir)
         raise NotebookFailedError(
             f"Notebook {notebook_path.name} failed in cell {exc.exec_count} "
-            f"({_cell_summary(kept, exc.cell_index)}): {exc.ename}: {exc.evalue}\n"
+            f"({_cell_summary(kept, exc.exec_count)}): {exc.ename}: {exc.evalue}\n"
             f"The executed notebook with the traceback is kept at {kept}. "
             "The previously published report was left untouched."
         ) from None
@@ -79,10 +79,13 @@ def _keep_failed(output_path: Path, failed_dir: Path) -> Path:
     return kept
 
 
-def _cell_summary(notebook_path: Path, cell_index: int) -> str:
+def _cell_summary(notebook_path: Path, execution_count: int | None) -> str:
+    """The failing cell's first line, found by its execution count: papermill inserts banner cells
+    into the kept notebook, so the cell index it reports no longer points at the failing cell."""
     try:
-        cell = nbformat.read(notebook_path, as_version=4).cells[cell_index]
-        first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-        return f"index {cell_index}: {first_line[:80]}"
-    except Exception:
-        return f"index {cell_index}"
+        cells = nbformat.read(notebook_path, as_version=4).cells
+        cell = next(c for c in cells if c.cell_type == "code" and c.get("execution_count") == execution_count)
+        lines = cell.source.strip().splitlines()
+        return f"code: {lines[0][:80]}" if lines else "an empty cell"
+    except (StopIteration, OSError, ValueError):
+        return "see the kept notebook"

@@ -18,6 +18,8 @@ This module holds the few result types and notebook helpers every analysis share
 
 from __future__ import annotations
 
+import html
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +65,10 @@ class Findings:
     def ids(self) -> list[str]:
         return [c.id for c in self.claims]
 
-    def _repr_markdown_(self) -> str:
-        return "\n".join(f"- {claim.sentence}" for claim in self.claims)
+    def _repr_html_(self) -> str:
+        # Sentences carry names from the data (agency names): escape them, never render them as markup.
+        items = "".join(f"<li>{html.escape(claim.sentence)}</li>" for claim in self.claims)
+        return f"<ul>{items}</ul>"
 
     def __repr__(self) -> str:
         return "\n".join(f"{claim.id}: {claim.sentence}" for claim in self.claims)
@@ -91,8 +95,8 @@ class ShownFigure:
     def _repr_png_(self) -> bytes | None:
         return self.path.read_bytes() if self.path is not None else None
 
-    def _repr_markdown_(self) -> str | None:
-        return f"*{self.message}*" if self.path is None else None
+    def _repr_html_(self) -> str | None:
+        return f"<p><em>{html.escape(self.message)}</em></p>" if self.path is None else None
 
     def __repr__(self) -> str:
         if self.record is None:
