@@ -117,7 +117,7 @@ def run_clean(force: bool = False, listener: StepListener | None = None, result:
     """The shared first step: raw files -> validated processed tables (01-clean)."""
     result = result or BuildResult("(shared)", processed_dir())
     folder = processed_dir()
-    check_writable(folder)
+    check_writable(folder, "HEARTBEATS_PROCESSED_DIR")
     steps = _Steps(folder / ".stamps", force, listener, result)
     nb = notebook_path(CLEAN_NOTEBOOK)
     inputs = {"registry": registry_hash(), "code": package_code_hash(), "notebook": hash_files([nb])}
@@ -234,7 +234,11 @@ def _run_parallel(names: list[str], run_step: Callable[[str], None]) -> None:
         return
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(run_step, name) for name in names]
-        errors = [f.exception() for f in futures if f.exception() is not None]
+        try:
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        except BaseException:  # Ctrl-C: start no further notebook (those running finish their cell)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     if errors:
         raise errors[0]
 

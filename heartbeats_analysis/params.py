@@ -80,6 +80,16 @@ def _model_problems(params: BuildParams) -> list[str]:
     return []
 
 
+def _accepted_override_problems(assumptions: Any, error: ValidationError) -> list[str]:
+    """When another parameter is invalid, still check the overrides pydantic accepted against the
+    register, so that every problem is listed at once."""
+    if not isinstance(assumptions, dict):
+        return []
+    rejected = {str(e["loc"][1]) for e in error.errors() if len(e["loc"]) > 1 and e["loc"][0] == "assumptions"}
+    accepted = {key: value for key, value in assumptions.items() if key not in rejected}
+    return _model_problems(BuildParams(assumptions=accepted)) if accepted else []
+
+
 def parse_set_option(option: str) -> tuple[list[str], Any]:
     """'draws=500' -> (['draws'], 500); 'assumptions.officer_attrition=0.15' -> nested key."""
     if "=" not in option:
@@ -136,6 +146,7 @@ def load_params(
     except ValidationError as exc:
         problems.extend(_format_errors(exc))
         params = None
+        problems.extend(_accepted_override_problems(merged.get("assumptions"), exc))
     if params is not None:
         problems.extend(_model_problems(params))
     if (

@@ -78,16 +78,20 @@ def build_lock(reports: Path, slug: str):
         lock.release()
 
 
-def check_writable(folder: Path) -> None:
-    """Fail early with a clear message if the output folder cannot be written."""
+def check_writable(folder: Path, variable: str = "HEARTBEATS_REPORTS_DIR") -> None:
+    """Fail early with a clear message if the output folder cannot be written; leave nothing behind.
+
+    ``variable`` is the environment variable that relocates the folder, named in the message."""
+    probe = folder / f".write-test-{os.getpid()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        try:
+            probe.write_bytes(b"ok")
+        finally:
+            probe.unlink(missing_ok=True)
     except OSError as exc:
         reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
         raise OutputNotWritableError(
             f"Cannot write to the output folder {folder}: {reason}. Free space or fix its permissions, "
-            "or point HEARTBEATS_REPORTS_DIR at a writable folder."
+            f"or point {variable} at a writable folder."
         ) from None

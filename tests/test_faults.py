@@ -175,6 +175,7 @@ class LiveBuild:
             start_new_session=True,
         )
         self.lines: list[str] = []
+        self.arrived: list[float] = []  # time.monotonic() when each stderr line was read
         self.stdout = ""
         self.seen: dict[int, str] = {}  # pid -> start time of every descendant seen
         self._changed = threading.Condition()
@@ -187,6 +188,7 @@ class LiveBuild:
         for line in self.process.stderr:
             with self._changed:
                 self.lines.append(line.rstrip("\n"))
+                self.arrived.append(time.monotonic())
                 self._changed.notify_all()
         with self._changed:
             self._changed.notify_all()
@@ -555,8 +557,6 @@ def _check_all_problems_listed(result: subprocess.CompletedProcess, reports: Pat
     no_traceback(result)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when any top-level parameter is invalid, params.load_params skips "
-                   "the assumption checks, so assumption problems are not listed with the others")
 @pytest.mark.parametrize("route", ["--set", "params file"])
 def test_bad_parameters_are_all_listed_at_once(route, tmp_path, raw_tree, processed_tree):
     """Unknown ids, wrong types, a probability outside [0, 1], low > high, negative counts and
@@ -666,9 +666,7 @@ def test_fetch_without_a_mirror_and_no_network_names_file_url_and_variable(tmp_p
     "folder_variable, command",
     [
         ("HEARTBEATS_REPORTS_DIR", ["build", "--no-pdf"]),
-        pytest.param("HEARTBEATS_PROCESSED_DIR", ["clean"], marks=pytest.mark.xfail(
-            strict=True, reason="BUG: publish.check_writable always advises HEARTBEATS_REPORTS_DIR, also for "
-            "the processed folder")),
+        ("HEARTBEATS_PROCESSED_DIR", ["clean"]),
     ],
     ids=["reports", "processed"],
 )
@@ -727,8 +725,6 @@ def _run_on_small_tmpfs(size_kb: int, mount_point: Path, prepare: str, command: 
                           text=True, timeout=BUILD_TIMEOUT_S)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: publish.check_writable leaves its empty .write-test-<pid> probe "
-                   "file behind when the write fails (disk full)")
 def test_full_output_folder_gives_a_clear_error_and_leaves_it_as_it_was(tmp_path, raw_tree, processed_tree):
     """A reports folder on a completely full (private) tmpfs: the disk-full error, no traceback, and
     the folder left as it was."""
@@ -819,11 +815,11 @@ def test_brief_functions_render_hostile_strings_as_text(tmp_path):
     assert any(attrs.get("alt") == HOSTILE_TEXT for tag, attrs in markup.tags if tag == "img")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: analysis.Findings._repr_markdown_ puts claim sentences (which hold "
-                   "agency names from the data) into Markdown unescaped; the appendix renders them as HTML")
 def test_notebook_findings_render_hostile_strings_as_text():
-    """Unit route for the technical appendix: a notebook cell showing Findings is rendered by nbconvert
-    from its Markdown; a sentence holding HTML must come out as text."""
+    """Unit route for the technical appendix: what a notebook cell showing Findings puts in the
+    executed notebook (its rich display formats), rendered the way nbconvert renders them (HTML as
+    it is, Markdown through markdown2html): a sentence holding HTML must come out as text."""
+    from IPython.core.formatters import DisplayFormatter
     from nbconvert.filters import markdown2html
 
     from heartbeats_analysis.analysis import Findings
@@ -831,10 +827,15 @@ def test_notebook_findings_render_hostile_strings_as_text():
 
     findings = Findings((Claim(id="staffing.latest_sworn", value=30, unit="sworn officers",
                                sentence=f"{HOSTILE_NAME} had {HOSTILE_TEXT} 30 officers."),))
-    rendered = markdown2html(findings._repr_markdown_())
-    markup = Markup.of(rendered)
-    assert markup.injected() == [], rendered
-    assert HOSTILE_NAME in "".join(markup.text)
+    formats, _ = DisplayFormatter().format(findings)
+    rendered = {"text/html": formats.get("text/html"),
+                "text/markdown": markdown2html(formats["text/markdown"]) if "text/markdown" in formats else None}
+    rendered = {kind: page for kind, page in rendered.items() if page}
+    assert rendered, formats
+    for kind, page in rendered.items():
+        markup = Markup.of(page)
+        assert markup.injected() == [], (kind, page)
+        assert HOSTILE_NAME in "".join(markup.text), (kind, page)
 
 
 @pytest.fixture(scope="module")
@@ -878,8 +879,6 @@ def test_hostile_agency_name_is_text_in_the_built_brief(hostile_report):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="BUG: the technical appendix (appendix/02-staffing.html, 03-crime.html) "
-                   "renders the agency name from the data as HTML (Findings._repr_markdown_ does not escape)")
 def test_hostile_agency_name_is_text_in_the_published_appendix(hostile_report):
     """End to end: the technical appendix published with the brief holds no markup from the data."""
     injected = {page.name: Markup.of(page.read_text(encoding="utf-8")).injected()
@@ -931,8 +930,6 @@ def test_failed_notebook_is_kept_and_the_published_brief_is_untouched(failed_bui
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="BUG: runner._cell_summary looks up exc.cell_index in the kept notebook, "
-                   "where papermill has inserted error-banner cells, so the message quotes the wrong cell")
 def test_failed_notebook_message_quotes_the_failing_cell(failed_build):
     result, reports, _ = failed_build
     notebook = nbformat.read(reports / AGENCY / "_failed" / "02-staffing.ipynb", as_version=4)
@@ -945,12 +942,18 @@ def test_failed_notebook_message_quotes_the_failing_cell(failed_build):
 # ---------------------------------------------------------------- atomic publishing
 
 
+# A rebuild with other peers: every analysis notebook declares `peers`, so all of them rerun (and the
+# new report differs from the old one).
+NEW_PEERS = ["florissant", "hazelwood", "berkeley"]
+NEW_PEERS_OPTION = f"peers=[{', '.join(NEW_PEERS)}]"
+ANALYSIS_STEP_STARTED = r"running\s+0[2-6]-"
+
 KILLS = {
     # name: (existing report?, build options, wait for this stderr line (None: from the start), then seconds, signal)
     "first build, Ctrl-C after 2 s": (False, ["--no-pdf"], None, 2.0, signal.SIGINT),
-    "first build, SIGKILL during the notebooks": (False, ["--no-pdf"], r"running\s+0[2-6]-", 4.0, signal.SIGKILL),
-    "rebuild, Ctrl-C during the notebooks": (True, ["--no-pdf", "--set", "seed=20162"], r"running\s+0[2-6]-", 4.0,
-                                             signal.SIGINT),
+    "first build, SIGKILL during the notebooks": (False, ["--no-pdf"], ANALYSIS_STEP_STARTED, 4.0, signal.SIGKILL),
+    "rebuild, Ctrl-C during the notebooks": (True, ["--no-pdf", "--set", NEW_PEERS_OPTION], ANALYSIS_STEP_STARTED,
+                                             4.0, signal.SIGINT),
     "rebuild, SIGKILL when publishing starts": (True, [], r"running\s+publish", 0.0, signal.SIGKILL),
     "rebuild, Ctrl-C when publishing starts": (True, [], r"running\s+publish", 0.0, signal.SIGINT),
 }
@@ -986,14 +989,14 @@ def test_a_killed_build_leaves_the_old_report_or_none(moment, tmp_path, raw_tree
 
 @pytest.mark.slow
 def test_a_rerun_after_a_killed_build_publishes_the_new_report(tmp_path, raw_tree, processed_tree, published):
-    """SIGKILL a rebuild with a new seed in the middle of its notebooks; rerunning the same command
+    """SIGKILL a rebuild with other peers in the middle of its notebooks; rerunning the same command
     succeeds and publishes the new complete report, and no version from the killed build is left."""
     reports = copy_reports(published, tmp_path / "reports")
     before = report_state(reports)
-    args = ["build", "--params", str(PARAMS_FILE), "--no-pdf", "--set", "seed=20162"]
+    args = ["build", "--params", str(PARAMS_FILE), "--no-pdf", "--set", NEW_PEERS_OPTION]
     env = environment(raw_tree, processed_tree, reports)
     with LiveBuild(args, env) as build:
-        assert build.wait_for(r"running\s+0[2-6]-", timeout=BUILD_TIMEOUT_S), build.stderr
+        assert build.wait_for(ANALYSIS_STEP_STARTED, timeout=BUILD_TIMEOUT_S), build.stderr
         time.sleep(4.0)
         build.kill()
         build.finish()
@@ -1003,8 +1006,27 @@ def test_a_rerun_after_a_killed_build_publishes_the_new_report(tmp_path, raw_tre
     assert rerun.returncode == 0, rerun.stderr
     assert_complete_report(reports / AGENCY)
     manifest = json.loads((reports / AGENCY / "manifest.json").read_text())
-    assert manifest["parameters"]["seed"] == 20162
+    assert manifest["parameters"]["peers"] == NEW_PEERS
     assert [p.name for p in (reports / ".published").iterdir()] == [Path(os.readlink(reports / AGENCY)).name]
+
+
+@pytest.mark.slow
+def test_ctrl_c_starts_no_further_step(tmp_path, raw_tree, processed_tree):
+    """Ctrl-C while the analysis notebooks run: the notebooks already running may finish, but no
+    further step starts, and the command ends with 'Interrupted' and exit code 130."""
+    env = environment(raw_tree, processed_tree, tmp_path / "reports")
+    with LiveBuild(["build", "--params", str(PARAMS_FILE), "--no-pdf"], env) as build:
+        assert build.wait_for(ANALYSIS_STEP_STARTED, timeout=BUILD_TIMEOUT_S), build.stderr
+        time.sleep(1.0)
+        interrupted = time.monotonic()
+        build.interrupt()
+        code = build.finish()
+    # Lines written just before the signal may be read a little after it.
+    started_after = [line for line, when in zip(build.lines, build.arrived)
+                     if when > interrupted + 0.5 and re.search(r"running\s", line)]
+    assert started_after == [], build.stderr
+    assert code == 130 and "Interrupted" in build.stderr, build.stderr
+    assert report_state(tmp_path / "reports") is None
 
 
 # ---------------------------------------------------------------- concurrent builds, identical claims
