@@ -11,7 +11,7 @@ PARAMS ?= params/ferguson.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps data report test lab clean-reports batch bench env-file
+.PHONY: help setup system-deps data processed report test lab clean-reports batch bench env-file
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -30,14 +30,17 @@ setup: $(STAMP) system-deps ## Create .venv from the lock, install the project a
 system-deps: ## Install Chromium and poppler-utils with apt when root; otherwise print the command
 	@bash scripts/system-deps.sh
 
-data: setup ## Fetch the raw data (from $$HEARTBEATS_DATA_MIRROR if set) and verify every checksum
+data: setup ## Fetch the raw data (from the HEARTBEATS_DATA_MIRROR folder if set) and verify every checksum
 	$(HEARTBEATS) fetch
 	$(HEARTBEATS) verify
+
+processed: data ## Clean the raw data into validated tables in data/processed/
+	$(HEARTBEATS) clean
 
 report: data ## Build the Ferguson brief into reports/ferguson/ (HTML and PDF)
 	$(HEARTBEATS) build --params $(PARAMS)
 
-test: data ## Run the whole test suite
+test: processed ## Run the whole test suite
 	$(VENV)/bin/python -m pytest
 
 batch: data ## Build briefs for every agency with complete data, in parallel

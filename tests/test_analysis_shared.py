@@ -56,7 +56,7 @@ def test_what_a_cell_shows_for_a_figure(tmp_path):
     ctx = NotebookContext.for_notebook(tmp_path, "02-staffing")
     missing = ShownFigure.no_chart("the agency never reported")
     assert missing.message == "No chart: the agency never reported."
-    assert missing._repr_markdown_() == "*No chart: the agency never reported.*"
+    assert missing._repr_html_() == "<p><em>No chart: the agency never reported.</em></p>"
     assert missing._repr_png_() is None
     note = show(ctx, NoData("town", "stops", "no stops are published"))
     assert note.data == "**No figure:** no stops are published."

@@ -181,7 +181,7 @@ def test_no_data_agency_records_one_claim_and_no_figure(ctx, staffing_table, age
     claim = ctx.claims["staffing.no_data"]
     assert claim.value is None and claim.flags == ["no_data"] and "Sheriff Only" in claim.sentence
     shown = staffing.figure_sworn(ctx, result)
-    assert shown.path is None and "No chart" in shown._repr_markdown_()
+    assert shown.path is None and "No chart" in shown._repr_html_()
     assert "note" in staffing.staffing_table(result).columns
 
 
