@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,6 +245,14 @@ def _label(parameter: str) -> str:
     return parameter.replace("_", " ")
 
 
+def _plain_name(parameter: str, register) -> str:
+    """A parameter as a council member would read it: its register description, first clause."""
+    description = str(register.set_index("id").at[parameter, "description"])
+    first = re.sub(r"\s*\([^)]*\)", "", description.split(". ")[0]).rstrip(".")
+    keep_case = len(first) > 1 and first[1].isupper()  # an acronym such as UMSL
+    return first if keep_case else first[:1].lower() + first[1:]
+
+
 def figure_tornado(
     ctx: NotebookContext, run: ModelRun, result: Sensitivity, output: str = "heartbeats_added_officers_y5", top: int = 8,
 ) -> style.FigureRecord:
@@ -293,10 +303,10 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     cost_ax.set_yticks(range(len(table)), list(table["scenario_label"]))
     cost_ax.axvline(0, color="#555555", linewidth=1)
     cost_ax.set_xlabel("Thousand US dollars a year")
-    cost_ax.set_title("Extra net cost a year vs status quo", fontsize=10.5)
+    cost_ax.set_title("Cost above status quo", fontsize=10.5)
     capacity_ax.axvline(0, color="#555555", linewidth=1)
     capacity_ax.set_xlabel("Officer equivalents")
-    capacity_ax.set_title("Officer capacity added vs status quo", fontsize=10.5)
+    capacity_ax.set_title("Officer time freed or added", fontsize=10.5)
     cost_ax.set_ylim(-0.6, len(table) - 0.4)
     parts = []
     for r in table.itertuples():
@@ -393,8 +403,9 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         global_drivers = top_drivers(result.rank_correlation, output, 3, measure="abs_spearman")
         ctx.claims.record(
             f"model.top_sensitivity_{output}", ", ".join(drivers), "parameter ids",
-            f"'{OUTPUT_LABELS[output]}' moves most with {', '.join(_label(d) for d in drivers)} (one at a time); "
-            f"across all draws the strongest rank correlations are with {', '.join(_label(d) for d in global_drivers)}.",
+            f"'{OUTPUT_LABELS[output]}' moves most with: {'; '.join(_plain_name(d, run.register) for d in drivers)} "
+            f"(one at a time). Across all draws the strongest rank correlations are with: "
+            f"{'; '.join(_plain_name(d, run.register) for d in global_drivers)}.",
             n=draws, notebook=NOTEBOOK, function="heartbeats_analysis.model.sensitivity.one_at_a_time",
             source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
         )
@@ -404,13 +415,13 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     if main and len(unsourced) == len(main):
         caveat = ", none of which has a published source"
     elif unsourced:
-        caveat = f"; {', '.join(_label(d) for d in unsourced)} ha{'s' if len(unsourced) == 1 else 've'} no published source"
+        caveat = f" ({len(unsourced)} of these {len(main)} have no published source)"
     else:
         caveat = ""
     ctx.claims.record(
         "model.top_sensitivity", ", ".join(main), "parameter ids",
-        f"What Heartbeats does for staffing depends most on {', '.join(_label(d) for d in main) or 'nothing varied'}"
-        f"{caveat}.",
+        f"What Heartbeats does for staffing depends most on: "
+        f"{'; '.join(_plain_name(d, run.register) for d in main) or 'nothing varied'}{caveat}.",
         n=draws, notebook=NOTEBOOK, function="heartbeats_analysis.model.sensitivity.one_at_a_time",
         source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
     )

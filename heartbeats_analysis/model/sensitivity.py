@@ -72,7 +72,13 @@ def rank_correlations(run: ModelRun) -> pd.DataFrame:
     return table.sort_values(["output", "rank"]).reset_index(drop=True)
 
 
+# Rank correlations below this are sampling noise at 10,000 draws, not a driver worth naming.
+MIN_RANK_CORRELATION = 0.05
+
+
 def top_drivers(table: pd.DataFrame, output: str, n: int = 3, measure: str = "swing") -> list[str]:
-    """The ``n`` parameters with the largest effect on ``output`` (ignoring those with none)."""
-    part = table[(table["output"] == output) & (table[measure] > 0)]
+    """The ``n`` parameters with the largest effect on ``output`` (ignoring those with none, and rank
+    correlations too small to tell from noise)."""
+    floor = MIN_RANK_CORRELATION if measure == "abs_spearman" else 0
+    part = table[(table["output"] == output) & (table[measure] > floor)]
     return list(part.sort_values(measure, ascending=False)["parameter"].head(n))
