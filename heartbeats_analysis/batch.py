@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import html
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -14,8 +12,11 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from . import fetch
 from .build import run_clean
-from .paths import PROJECT_ROOT, reports_dir
+from .errors import HeartbeatsError
+from .kernel_pool import KernelPool
+from .paths import reports_dir
 from .tables import load_table
 
 
@@ -37,21 +38,26 @@ def agencies_with_complete_data() -> list[str]:
     return sorted(complete["agency_slug"].astype(str))
 
 
-def _build_one(agency: str, with_pdf: bool, sets: list[str]) -> BatchResult:
-    command = [sys.executable, "-m", "heartbeats_analysis.cli", "--quiet", "build", "--agency", agency]
-    if not with_pdf:
-        command.append("--no-pdf")
-    for option in sets:
-        command += ["--set", option]
+def _build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool) -> BatchResult:
+    """One agency's build; any failure becomes this agency's result, never the batch's."""
+    from .build import build
+    from .params import canonical_command, load_params
+
     started = time.perf_counter()
-    # Agencies already build in parallel: each build runs its notebooks one at a time.
-    env = {**os.environ, "HEARTBEATS_JOBS": "1"}
-    finished = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - started
-    if finished.returncode == 0:
-        return BatchResult(agency, True, seconds, str(reports_dir() / agency / "brief.html"))
-    cause = (finished.stderr.strip() or finished.stdout.strip()).replace("Error: ", "", 1)
-    return BatchResult(agency, False, seconds, " ".join(cause.split())[:300])
+    try:
+        params, _ = load_params(None, sets, base={"agency": agency})
+        result = build(params, with_pdf=with_pdf, kernels=kernels,
+                       command=canonical_command(None, agency, None, sets))
+    except HeartbeatsError as error:
+        return BatchResult(agency, False, time.perf_counter() - started, _one_line(str(error)))
+    except Exception as error:  # a bug in one agency's build must not stop the others
+        cause = f"unexpected {error.__class__.__name__}: {error}"
+        return BatchResult(agency, False, time.perf_counter() - started, _one_line(cause))
+    return BatchResult(agency, True, time.perf_counter() - started, str(result.brief_html))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
 
 
 def run_batch(
@@ -61,18 +67,29 @@ def run_batch(
     sets: list[str] | None = None,
     say: Callable[[str], None] = lambda _: None,
 ) -> list[BatchResult]:
-    run_clean()  # once, before the parallel builds share the processed tables
-    names = agencies or agencies_with_complete_data()
+    """Build every agency in this process, sharing one pool of `jobs` warm kernels: the kernels start
+    and import the analysis stack once for the whole batch, not once per notebook."""
     jobs = jobs or os.cpu_count() or 1
-    say(f"Building {len(names)} briefs with {jobs} parallel job(s)")
-    results: list[BatchResult] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=True) as progress, ThreadPoolExecutor(max_workers=jobs) as pool:
-        task = progress.add_task("briefs", total=len(names))
-        futures = {pool.submit(_build_one, name, with_pdf, list(sets or [])): name for name in names}
-        for future in as_completed(futures):
-            results.append(future.result())
-            progress.advance(task)
+    with KernelPool(jobs) as kernels:
+        fetch.verify()
+        run_clean(kernels=kernels)  # once, before the builds share the processed tables
+        names = agencies or agencies_with_complete_data()
+        say(f"Building {len(names)} briefs with {jobs} parallel job(s)")
+        results: list[BatchResult] = []
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        # One build more than kernels: while a build renders its brief and PDF, the kernels keep working.
+        builders = ThreadPoolExecutor(max_workers=min(jobs + 1, len(names)) or 1)
+        try:
+            with Progress(*columns, transient=True) as progress:
+                task = progress.add_task("briefs", total=len(names))
+                futures = [builders.submit(_build_one, name, with_pdf, list(sets or []), kernels) for name in names]
+                for future in as_completed(futures):
+                    results.append(future.result())
+                    progress.advance(task)
+        except BaseException:  # Ctrl-C: start no further build; closing the pool stops the running ones
+            builders.shutdown(wait=False, cancel_futures=True)
+            raise
+        builders.shutdown()
     results.sort(key=lambda r: r.agency)
     write_index(results)
     return results

@@ -21,6 +21,7 @@ from filelock import FileLock
 from . import fetch
 from .claims import ClaimsRegistry
 from .hashing import hash_files, hash_json, package_code_hash
+from .kernel_pool import KernelPool
 from .manifest import build_manifest, write_manifest
 from .params import BuildParams
 from .paths import NOTEBOOKS_DIR, processed_dir, reports_dir
@@ -113,7 +114,12 @@ def run_notebook(*args, **kwargs):
     return run(*args, **kwargs)
 
 
-def run_clean(force: bool = False, listener: StepListener | None = None, result: BuildResult | None = None) -> None:
+def run_clean(
+    force: bool = False,
+    listener: StepListener | None = None,
+    result: BuildResult | None = None,
+    kernels: KernelPool | None = None,
+) -> None:
     """The shared first step: raw files -> validated processed tables (01-clean)."""
     result = result or BuildResult("(shared)", processed_dir())
     folder = processed_dir()
@@ -122,12 +128,16 @@ def run_clean(force: bool = False, listener: StepListener | None = None, result:
     nb = notebook_path(CLEAN_NOTEBOOK)
     inputs = {"registry": registry_hash(), "code": package_code_hash(), "notebook": hash_files([nb])}
     executed = folder / ".executed" / f"{CLEAN_NOTEBOOK}.ipynb"
+
+    def clean() -> None:
+        if kernels:
+            kernels.start()  # warm the agency notebooks' kernels on the other cores meanwhile
+        # A kernel of its own: cleaning needs none of the analysis imports a warm kernel waits for.
+        run_notebook(nb, executed, {"processed_dir": str(folder)}, folder / "_failed")
+
     # Builds of different agencies share the processed tables: one cleans while the others wait.
     with FileLock(str(folder / ".clean.lock"), timeout=CLEAN_LOCK_TIMEOUT_S):
-        steps.run(
-            CLEAN_NOTEBOOK, inputs, [executed, folder / "agencies.csv"],
-            lambda: run_notebook(nb, executed, {"processed_dir": str(folder)}, folder / "_failed"),
-        )
+        steps.run(CLEAN_NOTEBOOK, inputs, [executed, folder / "agencies.csv"], clean)
 
 
 def build(
@@ -137,14 +147,22 @@ def build(
     listener: StepListener | None = None,
     command: str = "heartbeats build",
     with_pdf: bool = True,
+    kernels: KernelPool | None = None,
 ) -> BuildResult:
+    """Build one agency's report. Notebooks borrow warm kernels from `kernels` (a batch shares one
+    pool across its builds); without it the build opens its own pool and shuts it down at the end."""
+    if kernels is None:
+        with KernelPool(parallel_jobs()) as own_kernels:
+            return build(params, force=force, listener=listener, command=command, with_pdf=with_pdf,
+                         kernels=own_kernels)
+
     from .agency_lookup import display_name, resolve_agency
 
     reports = reports_dir()
     check_writable(reports)
     fetch.verify()
     result = BuildResult(params.agency, reports / params.agency)
-    run_clean(force, listener, result)
+    run_clean(force, listener, result, kernels)
     slug = resolve_agency(params.agency)
     if slug != params.agency:
         params = params.model_copy(update={"agency": slug})
@@ -173,7 +191,7 @@ def build(
                 "manifest": manifest if name == BRIEF_NOTEBOOK else None,
             }
             executed = work / "executed" / f"{name}.ipynb"
-            steps.run(name, inputs, [executed], lambda: run_notebook(nb, executed, notebook_params, failed))
+            steps.run(name, inputs, [executed], lambda: run_notebook(nb, executed, notebook_params, failed, kernels))
 
         present = agency_steps()
         # The analysis notebooks are independent of each other: run them side by side.
@@ -225,8 +243,8 @@ def parallel_jobs() -> int:
 
 
 def _run_parallel(names: list[str], run_step: Callable[[str], None]) -> None:
-    """Run steps in threads (each notebook runs in its own kernel process); re-raise the first failure
-    after the others finish, so no kernel is left running."""
+    """Run steps in threads (each notebook on its own kernel from the pool); re-raise the first failure
+    after the others finish."""
     jobs = min(parallel_jobs(), len(names)) or 1
     if jobs == 1:
         for name in names:

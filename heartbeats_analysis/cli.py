@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import time
 from pathlib import Path
 from typing import Annotated
@@ -216,9 +215,10 @@ def build(
 ) -> None:
     """Build one agency's brief into reports/<agency>/ (HTML, PDF, claims, manifest, appendix)."""
     from .build import build as run_build
+    from .params import canonical_command
 
     values, _ = _resolve_params(params_file, agency, ori, set_)
-    command = _canonical_command(params_file, agency, ori, set_)
+    command = canonical_command(params_file, agency, ori, set_)
     started = time.perf_counter()
     _say(f"Building the brief for {values.agency!r}")
     result = run_build(values, force=force, listener=_listener(_step_count()), command=command, with_pdf=pdf)
@@ -229,25 +229,6 @@ def build(
         f"Built {result.agency} in {time.perf_counter() - started:.1f} s ({ran} step(s) ran, "
         f"{len(result.steps) - ran} unchanged): {outputs}" + (f"; summary readability {readability}" if readability else "")
     )
-
-
-def _canonical_command(params_file, agency, ori, sets) -> str:
-    """The build command as recorded in the brief: what decides the content, with no machine paths
-    and no flags that only change how the build runs (--force, --quiet, --no-pdf)."""
-    from .paths import PROJECT_ROOT
-
-    parts = ["heartbeats", "build"]
-    if params_file is not None:
-        path = Path(params_file).resolve()
-        shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path.name
-        parts += ["--params", str(shown)]
-    if agency:
-        parts += ["--agency", agency]
-    if ori:
-        parts += ["--ori", ori]
-    for option in sets or []:
-        parts += ["--set", option]
-    return " ".join(shlex.quote(p) for p in parts)
 
 
 def _readability(report_dir: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ParameterError
+from .paths import PROJECT_ROOT
 
 DEFAULT_PEERS = [  # St. Louis County municipal departments with FBI data; the agency itself is dropped
     "ferguson",
@@ -163,3 +165,20 @@ def load_params(
             + "\n".join(f"  - {p}" for p in problems)
         )
     return params, origin
+
+
+def canonical_command(params_file: Path | None, agency: str | None, ori: str | None, sets: list[str] | None) -> str:
+    """The build command as recorded in the brief: what decides the content, with no machine paths
+    and no flags that only change how the build runs (--force, --quiet, --no-pdf)."""
+    parts = ["heartbeats", "build"]
+    if params_file is not None:
+        path = Path(params_file).resolve()
+        shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path.name
+        parts += ["--params", str(shown)]
+    if agency:
+        parts += ["--agency", agency]
+    if ori:
+        parts += ["--ori", ori]
+    for option in sets or []:
+        parts += ["--set", option]
+    return " ".join(shlex.quote(p) for p in parts)

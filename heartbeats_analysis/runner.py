@@ -2,29 +2,54 @@
 
 from __future__ import annotations
 
-import os
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
+from papermill.log import logger
+from papermill.utils import remove_args
 
 from .errors import NotebookFailedError
-from .paths import KERNEL_NAME, PROJECT_ROOT
+from .kernel_pool import KernelPool, kernel_name
+from .paths import PROJECT_ROOT
 
 EXECUTION_TIMEOUT_S = 900
 STARTUP_TIMEOUT_S = 120
+POOLED_ENGINE = "heartbeats-pooled"
+
+
+class PooledKernelEngine(NBClientEngine):
+    """papermill's nbclient engine, on a kernel the pool lends (`km=`): the notebook's client is
+    closed afterwards and the kernel is left running for the next notebook."""
+
+    @classmethod
+    def execute_managed_notebook(
+        cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+        start_timeout=60, execution_timeout=None, **kwargs,
+    ):
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        client = PapermillNotebookClient(
+            nb_man, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+            log=logger, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file, **kwargs,
+        )
+        try:
+            return client.execute()
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+
+
+papermill_engines.register(POOLED_ENGINE, PooledKernelEngine)
 
 
 def declared_parameters(notebook_path: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(notebook_path)))
-
-
-def kernel_name() -> str:
-    """The project kernel; HEARTBEATS_KERNEL overrides it (tests use the running interpreter's)."""
-    return os.environ.get("HEARTBEATS_KERNEL", KERNEL_NAME)
 
 
 def run_notebook(
@@ -32,8 +57,10 @@ def run_notebook(
     output_path: Path,
     parameters: dict[str, Any],
     failed_dir: Path,
+    kernels: KernelPool | None = None,
 ) -> Path:
-    """Execute notebook_path into output_path with the parameters it declares.
+    """Execute notebook_path into output_path with the parameters it declares, on a kernel borrowed
+    from `kernels` or, without a pool, on a new kernel of its own.
 
     On failure the partly executed notebook is kept in failed_dir and NotebookFailedError names the
     notebook, the cell and the exception.
@@ -42,17 +69,20 @@ def run_notebook(
     passed = {k: v for k, v in parameters.items() if k in wanted}
     output_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        papermill.execute_notebook(
-            str(notebook_path),
-            str(output_path),
-            parameters=passed,
-            kernel_name=kernel_name(),
-            cwd=str(PROJECT_ROOT),
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=EXECUTION_TIMEOUT_S,
-            start_timeout=STARTUP_TIMEOUT_S,
-        )
+        with kernels.kernel() if kernels else nullcontext() as kernel:
+            pooled = {"engine_name": POOLED_ENGINE, "km": kernel.manager} if kernel else {}
+            papermill.execute_notebook(
+                str(notebook_path),
+                str(output_path),
+                parameters=passed,
+                kernel_name=kernel_name(),
+                cwd=str(PROJECT_ROOT),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=EXECUTION_TIMEOUT_S,
+                start_timeout=STARTUP_TIMEOUT_S,
+                **pooled,
+            )
     except PapermillExecutionError as exc:
         kept = _keep_failed(output_path, failed_dir)
         raise NotebookFailedError(

@@ -1,0 +1,144 @@
+"""Warm kernels reused across notebooks: a notebook must come out as if its kernel were new, a kernel
+that saw a failure is never lent again, and closing the pool leaves no kernel running."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from heartbeats_analysis import kernel_pool
+from heartbeats_analysis.errors import NotebookFailedError
+from heartbeats_analysis.kernel_pool import KernelControlError, KernelPool
+from heartbeats_analysis.runner import run_notebook
+
+pytestmark = pytest.mark.slow
+KERNEL = "python3"  # the test interpreter's own kernel
+
+# What a notebook could leave behind, and what the next notebook would see of it.
+POLLUTER = [
+    "leftover = 'from the last notebook'",
+    "import matplotlib.pyplot as plt\nplt.rcParams['font.size'] = 31.0\nkept_open = plt.figure()",
+    "import heartbeats_analysis.style as style\nstyle.apply_style()",
+]
+PROBE = [
+    "user_names = sorted(n for n in globals() if not n.startswith('_') and n not in {'In', 'Out', 'exit', 'quit', 'get_ipython', 'open'})\nuser_names",
+    "import matplotlib\nimport matplotlib.pyplot as plt\n(matplotlib.rcParams['font.size'], matplotlib.rcParams['axes.grid'], len(plt.get_fignums()))",
+    "'leftover' in globals()",
+]
+
+
+def notebook(tmp_path: Path, name: str, sources: list[str]) -> Path:
+    path = tmp_path / f"{name}.ipynb"
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def run(pool: KernelPool | None, tmp_path: Path, name: str, sources: list[str]) -> nbformat.NotebookNode:
+    (tmp_path / "in").mkdir(parents=True, exist_ok=True)
+    source = notebook(tmp_path / "in", name, sources)
+    executed = tmp_path / "out" / f"{name}.ipynb"
+    run_notebook(source, executed, {}, tmp_path / "failed", kernels=pool)
+    return nbformat.read(executed, as_version=4)
+
+
+def results(nb: nbformat.NotebookNode) -> list[tuple[int | None, list[str]]]:
+    """Each code cell's execution count and the text of its results."""
+    return [(c.execution_count, [o.get("data", {}).get("text/plain", o.get("text", "")) for o in c.outputs])
+            for c in nb.cells if c.cell_type == "code"]
+
+
+def kernel_pids(pool: KernelPool) -> list[int]:
+    return [k.manager.provisioner.process.pid for k in list(pool._live)]
+
+
+def gone(pid: int, wait_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        stat = Path(f"/proc/{pid}/stat")
+        if stat.is_file() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return True  # exited, not yet reaped by its parent
+        time.sleep(0.1)
+    return False
+
+
+def test_a_reused_kernel_looks_new_to_the_next_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEARTBEATS_KERNEL", KERNEL)
+    fresh = results(run(None, tmp_path / "fresh", "probe", PROBE))
+    with KernelPool(1, kernel=KERNEL) as pool:
+        run(pool, tmp_path / "reused", "polluter", POLLUTER)
+        reused = results(run(pool, tmp_path / "reused", "probe", PROBE))
+        assert pool.kernels_started == 1  # the probe really ran on the polluted kernel
+    assert reused == fresh
+    assert [count for count, _ in reused] == [1, 2, 3]
+    assert reused[0][1] == ["[]"] and reused[2][1] == ["False"]
+    assert "31.0" not in reused[1][1][0] and reused[1][1][0].endswith(", 0)")
+
+
+def test_a_failed_notebook_retires_its_kernel_and_the_next_gets_a_new_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")  # speed: nothing here needs the imports
+    with KernelPool(1, kernel=KERNEL) as pool:
+        run(pool, tmp_path, "first", ["x = 1"])
+        first_pid = kernel_pids(pool)[0]
+        with pytest.raises(NotebookFailedError, match=r"failing\.ipynb failed in cell 2 .*ZeroDivisionError"):
+            run(pool, tmp_path, "failing", ["y = 2", "1 / 0"])
+        assert gone(first_pid)
+        after = results(run(pool, tmp_path, "after", ["'x' in globals(), 'y' in globals()"]))
+        assert after == [(1, ["(False, False)"])]
+        assert pool.kernels_started == 2
+    assert (tmp_path / "failed" / "failing.ipynb").is_file()
+
+
+def test_a_kernel_is_replaced_after_its_quota_of_notebooks(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
+    monkeypatch.setattr(kernel_pool, "MAX_USES", 2)
+    with KernelPool(1, kernel=KERNEL) as pool:
+        for name in ("one", "two", "three"):
+            run(pool, tmp_path, name, ["import os\nos.getpid()"])
+        assert pool.kernels_started == 2
+
+
+def test_a_failing_warm_up_only_costs_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "raise ImportError('a module that does not import')")
+    with KernelPool(1, kernel=KERNEL) as pool:
+        assert results(run(pool, tmp_path, "plain", ["6 * 7"])) == [(1, ["42"])]
+
+
+def test_closing_the_pool_stops_every_kernel_and_refuses_more_work(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
+    pool = KernelPool(2, kernel=KERNEL)
+    run(pool, tmp_path, "warm", ["1"])
+    pids = kernel_pids(pool)
+    pool.close()
+    assert pids and all(gone(pid) for pid in pids)
+    with pytest.raises(NotebookFailedError, match="kernel pool was closed"):
+        run(pool, tmp_path, "late", ["1"])
+
+
+def test_a_pool_starts_no_kernel_until_a_notebook_asks():
+    pool = KernelPool(2, kernel=KERNEL)
+    pool.close()
+    assert pool.kernels_started == 0 and not pool._live
+
+
+def test_a_missing_kernel_is_reported_with_the_fix(tmp_path):
+    with KernelPool(1, kernel="no-such-kernel") as pool:
+        with pytest.raises(NotebookFailedError, match="make setup"):
+            run(pool, tmp_path, "any", ["1"])
+
+
+def test_kernel_control_errors_name_the_kernel_error(monkeypatch):
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
+    with KernelPool(1, kernel=KERNEL) as pool, pool.kernel() as kernel:
+        with pytest.raises(KernelControlError, match="NameError: name 'undefined_name' is not defined"):
+            kernel.run_quietly("undefined_name")
