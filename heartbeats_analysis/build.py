@@ -20,6 +20,7 @@ from filelock import FileLock
 
 from . import fetch
 from .claims import ClaimsRegistry
+from .errors import BuildInterruptedError
 from .hashing import hash_files, hash_json, package_code_hash
 from .kernel_pool import KernelPool
 from .manifest import build_manifest, write_manifest
@@ -77,13 +78,23 @@ def agency_steps() -> list[str]:
 class _Steps:
     """Runs steps, skipping those whose input hash matches the stamp they left last time."""
 
-    def __init__(self, stamp_dir: Path, force: bool, listener: StepListener | None, result: BuildResult):
+    def __init__(self, stamp_dir: Path, force: bool, listener: StepListener | None, result: BuildResult,
+                 kernels: KernelPool | None = None):
         self.stamp_dir = stamp_dir
         self.force = force
         self.listener = listener or (lambda *_: None)
         self.result = result
+        self.kernels = kernels
+
+    def check_not_interrupted(self) -> None:
+        if self.kernels is not None and self.kernels.closed:
+            raise BuildInterruptedError(
+                f"The build of {self.result.agency!r} was interrupted before its next step; "
+                "the published report, if any, was left as it was."
+            )
 
     def run(self, name: str, inputs: dict, outputs: list[Path], action: Callable[[], None]) -> bool:
+        self.check_not_interrupted()
         stamp = self.stamp_dir / f"{name}.json"
         key = hash_json(inputs)
         if not self.force and stamp.is_file() and all(p.exists() for p in outputs):
@@ -171,7 +182,7 @@ def build(
     with build_lock(reports, slug):
         work = reports / ".work" / slug
         work.mkdir(parents=True, exist_ok=True)
-        steps = _Steps(work / "stamps", force, listener, result)
+        steps = _Steps(work / "stamps", force, listener, result, kernels)
         notebook_params = params.notebook_parameters(work)
         code_hash, tables_hash = package_code_hash(), processed_tables_hash()
         manifest = build_manifest(params.model_dump(mode="json"), command, display_name(slug))
@@ -206,6 +217,7 @@ def build(
             if listener:
                 listener("publish", "skipped", 0.0)
             return result
+        steps.check_not_interrupted()
         if listener:
             listener("publish", "started", 0.0)
         started = time.perf_counter()

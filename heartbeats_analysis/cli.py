@@ -253,6 +253,7 @@ def batch(
 ) -> None:
     """Build briefs for many agencies in parallel, with a summary table and reports/index.html."""
     from .batch import run_batch
+    from .paths import reports_dir
 
     results = run_batch(agencies or None, jobs=jobs or None, with_pdf=pdf, sets=set_ or [], say=_say)
     table = Table("agency", "status", "seconds", "output / cause")
@@ -260,7 +261,7 @@ def batch(
         table.add_row(r.agency, "[green]ok[/]" if r.ok else "[red]failed[/]", f"{r.seconds:.1f}", r.detail)
     out.print(table)
     failed = [r for r in results if not r.ok]
-    out.print(f"{len(results) - len(failed)} of {len(results)} briefs built; index: reports/index.html")
+    out.print(f"{len(results) - len(failed)} of {len(results)} briefs built; index: {reports_dir() / 'index.html'}")
     if failed:
         raise typer.Exit(1)
 

@@ -39,3 +39,9 @@ class BuildLockedError(HeartbeatsError):
 
 class TableMissingError(HeartbeatsError):
     exit_code = 3
+
+
+class BuildInterruptedError(HeartbeatsError):
+    """The build's kernels were shut down (Ctrl-C in a batch): no further step may start."""
+
+    exit_code = 130

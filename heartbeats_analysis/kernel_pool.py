@@ -101,6 +101,10 @@ class KernelPool:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def start(self) -> None:
         """Start warming every kernel now (otherwise the first borrow does)."""
         with self._lock:

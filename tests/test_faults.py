@@ -92,11 +92,15 @@ def report_state(reports: Path) -> dict[str, str] | None:
 
 
 def assert_complete_report(report: Path) -> None:
+    assert_complete_report_of(report, AGENCY)
+
+
+def assert_complete_report_of(report: Path, agency: str) -> None:
     for name in REPORT_FILES:
         assert (report / name).is_file(), name
     claims = json.loads((report / "claims.json").read_text(encoding="utf-8"))
     assert isinstance(claims, list) and len(claims) > 20
-    assert json.loads((report / "manifest.json").read_text(encoding="utf-8"))["parameters"]["agency"] == AGENCY
+    assert json.loads((report / "manifest.json").read_text(encoding="utf-8"))["parameters"]["agency"] == agency
     assert (report / "brief.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert (report / "appendix").is_dir()
 
@@ -1027,6 +1031,43 @@ def test_ctrl_c_starts_no_further_step(tmp_path, raw_tree, processed_tree):
     assert started_after == [], build.stderr
     assert code == 130 and "Interrupted" in build.stderr, build.stderr
     assert report_state(tmp_path / "reports") is None
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_batch_and_leaves_no_kernel_running(tmp_path, raw_tree, processed_tree):
+    """Ctrl-C while a batch's builds share warm kernels: the command ends promptly with 'Interrupted'
+    and exit code 130, every process it started (kernels, browsers) has ended, and each agency's
+    report is absent or complete."""
+    reports = tmp_path / "reports"
+    env = environment(raw_tree, processed_tree, reports)
+    agencies = ["ferguson", "florissant", "hazelwood"]
+    with LiveBuild(["batch", *agencies, "--no-pdf"], env) as batch:
+        assert batch.wait_for(r"Building 3 briefs", timeout=BUILD_TIMEOUT_S), batch.stderr
+        deadline = time.monotonic() + 60
+        while not any("ipykernel" in _command_line(pid) for pid in batch.seen) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2.0)
+        assert batch.process.poll() is None, f"the batch ended before the interrupt:\n{batch.stderr}"
+        interrupted = time.monotonic()
+        batch.interrupt()
+        code = batch.finish(timeout=90)
+        ended_in = time.monotonic() - interrupted
+        still_running = [pid for pid, start in batch.seen.items() if _start_time(pid) == start]
+    assert code == 130 and "Interrupted" in batch.stderr, batch.stderr
+    assert ended_in < 60, f"the batch took {ended_in:.0f} s to stop"
+    assert still_running == [], [_command_line(pid) for pid in still_running]
+    published = [agency for agency in agencies if (reports / agency).is_symlink()]
+    for agency in published:
+        assert_complete_report_of(reports / agency, agency)
+    versions = {p.name for p in (reports / ".published").iterdir()} if (reports / ".published").is_dir() else set()
+    assert versions == {Path(os.readlink(reports / agency)).name for agency in published}  # no half-written version
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 # ---------------------------------------------------------------- concurrent builds, identical claims

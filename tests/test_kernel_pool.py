@@ -3,6 +3,8 @@ that saw a failure is never lent again, and closing the pool leaves no kernel ru
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import time
 from pathlib import Path
@@ -14,9 +16,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 from heartbeats_analysis import kernel_pool
 from heartbeats_analysis.errors import NotebookFailedError
 from heartbeats_analysis.kernel_pool import KernelControlError, KernelPool
+from heartbeats_analysis.paths import NOTEBOOKS_DIR, PACKAGE_DIR
 from heartbeats_analysis.runner import run_notebook
 
-pytestmark = pytest.mark.slow
 KERNEL = "python3"  # the test interpreter's own kernel
 
 # What a notebook could leave behind, and what the next notebook would see of it.
@@ -72,6 +74,7 @@ def gone(pid: int, wait_s: float = 10.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_a_reused_kernel_looks_new_to_the_next_notebook(tmp_path, monkeypatch):
     monkeypatch.setenv("HEARTBEATS_KERNEL", KERNEL)
     fresh = results(run(None, tmp_path / "fresh", "probe", PROBE))
@@ -85,6 +88,7 @@ def test_a_reused_kernel_looks_new_to_the_next_notebook(tmp_path, monkeypatch):
     assert "31.0" not in reused[1][1][0] and reused[1][1][0].endswith(", 0)")
 
 
+@pytest.mark.slow
 def test_a_failed_notebook_retires_its_kernel_and_the_next_gets_a_new_one(tmp_path, monkeypatch):
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")  # speed: nothing here needs the imports
     with KernelPool(1, kernel=KERNEL) as pool:
@@ -99,6 +103,7 @@ def test_a_failed_notebook_retires_its_kernel_and_the_next_gets_a_new_one(tmp_pa
     assert (tmp_path / "failed" / "failing.ipynb").is_file()
 
 
+@pytest.mark.slow
 def test_a_kernel_is_replaced_after_its_quota_of_notebooks(tmp_path, monkeypatch):
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
     monkeypatch.setattr(kernel_pool, "MAX_USES", 2)
@@ -108,12 +113,14 @@ def test_a_kernel_is_replaced_after_its_quota_of_notebooks(tmp_path, monkeypatch
         assert pool.kernels_started == 2
 
 
+@pytest.mark.slow
 def test_a_failing_warm_up_only_costs_time(tmp_path, monkeypatch):
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "raise ImportError('a module that does not import')")
     with KernelPool(1, kernel=KERNEL) as pool:
         assert results(run(pool, tmp_path, "plain", ["6 * 7"])) == [(1, ["42"])]
 
 
+@pytest.mark.slow
 def test_closing_the_pool_stops_every_kernel_and_refuses_more_work(tmp_path, monkeypatch):
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
     pool = KernelPool(2, kernel=KERNEL)
@@ -131,14 +138,76 @@ def test_a_pool_starts_no_kernel_until_a_notebook_asks():
     assert pool.kernels_started == 0 and not pool._live
 
 
+@pytest.mark.slow
 def test_a_missing_kernel_is_reported_with_the_fix(tmp_path):
     with KernelPool(1, kernel="no-such-kernel") as pool:
         with pytest.raises(NotebookFailedError, match="make setup"):
             run(pool, tmp_path, "any", ["1"])
 
 
+@pytest.mark.slow
 def test_kernel_control_errors_name_the_kernel_error(monkeypatch):
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
     with KernelPool(1, kernel=KERNEL) as pool, pool.kernel() as kernel:
         with pytest.raises(KernelControlError, match="NameError: name 'undefined_name' is not defined"):
             kernel.run_quietly("undefined_name")
+
+
+# Calls that change the whole interpreter, which a reused kernel would carry into the next notebook.
+PROCESS_WIDE_CALLS = {
+    "pd.set_option", "pandas.set_option", "np.seterr", "numpy.seterr", "np.random.seed", "numpy.random.seed",
+    "random.seed", "os.chdir", "os.putenv", "os.environ.update", "os.environ.setdefault", "locale.setlocale",
+    "sys.path.append", "sys.path.insert", "warnings.filterwarnings", "warnings.simplefilter",
+    "sns.set", "sns.set_theme", "seaborn.set_theme", "plt.style.use", "matplotlib.use",
+}
+# The project style selects the non-interactive backend when first imported: every kernel, new or
+# reused, has it before a notebook draws anything.
+ALLOWED = {"heartbeats_analysis/style.py": {"line 12: matplotlib.use('Agg')"}}
+SCOPED_BY = "warnings.catch_warnings"  # warning filters set inside it are undone when it ends
+
+
+def process_wide_calls(source: str) -> list[str]:
+    tree = ast.parse(source)
+    scoped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and any(SCOPED_BY in ast.unparse(item.context_expr) for item in node.items):
+            scoped.update(id(inner) for inner in ast.walk(node))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in PROCESS_WIDE_CALLS and id(node) not in scoped:
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        if isinstance(node, ast.Assign) and any(ast.unparse(t).startswith("os.environ[") for t in node.targets):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return sorted(found, key=lambda text: int(text.split()[1].rstrip(":")))
+
+
+def notebook_code(path: Path) -> str:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    lines = [line for c in cells if c["cell_type"] == "code"
+             for line in "".join(c["source"]).splitlines() if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
+def test_no_code_a_notebook_runs_changes_the_whole_interpreter():
+    """What the kernel wipe does not undo must not be done: the package and the notebooks change no
+    process-wide setting except matplotlib's rcParams (which the wipe restores)."""
+    sources = {str(p.relative_to(PACKAGE_DIR.parent)): p.read_text(encoding="utf-8")
+               for p in sorted(PACKAGE_DIR.rglob("*.py"))}
+    sources |= {str(p.relative_to(NOTEBOOKS_DIR.parent)): notebook_code(p) for p in sorted(NOTEBOOKS_DIR.glob("*.ipynb"))}
+    offending = {name: calls for name, source in sources.items()
+                 if (calls := [c for c in process_wide_calls(source) if c not in ALLOWED.get(name, set())])}
+    assert offending == {}
+
+
+def test_the_check_finds_process_wide_calls():
+    source = (
+        "import warnings, pandas as pd, os\n"
+        "pd.set_option('display.width', 10)\n"
+        "os.environ['X'] = '1'\n"
+        "warnings.simplefilter('ignore')\n"
+        "with warnings.catch_warnings():\n    warnings.simplefilter('ignore')\n"
+    )
+    assert process_wide_calls(source) == [
+        "line 2: pd.set_option('display.width', 10)", "line 3: os.environ['X'] = '1'",
+        "line 4: warnings.simplefilter('ignore')",
+    ]
