@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -13,7 +12,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import fetch
-from .build import run_clean
+from .build import parallel_jobs, run_clean
 from .errors import HeartbeatsError
 from .kernel_pool import KernelPool
 from .paths import reports_dir
@@ -69,7 +68,7 @@ def run_batch(
 ) -> list[BatchResult]:
     """Build every agency in this process, sharing one pool of `jobs` warm kernels: the kernels start
     and import the analysis stack once for the whole batch, not once per notebook."""
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or parallel_jobs()
     with KernelPool(jobs) as kernels:
         fetch.verify()
         run_clean(kernels=kernels)  # once, before the builds share the processed tables

@@ -20,7 +20,7 @@ from filelock import FileLock
 
 from . import fetch
 from .claims import ClaimsRegistry
-from .errors import BuildInterruptedError
+from .errors import BuildInterruptedError, ParameterError
 from .hashing import hash_files, hash_json, package_code_hash
 from .kernel_pool import KernelPool
 from .manifest import build_manifest, write_manifest
@@ -249,9 +249,13 @@ def declared_parameters(notebook: Path) -> set[str]:
 
 
 def parallel_jobs() -> int:
-    """Notebooks run at once: HEARTBEATS_JOBS, else one per core (batch builds set it to 1)."""
-    configured = os.environ.get("HEARTBEATS_JOBS")
-    return max(1, int(configured)) if configured else max(1, os.cpu_count() or 1)
+    """Notebooks run at once (and warm kernels kept): HEARTBEATS_JOBS, else one per core."""
+    configured = os.environ.get("HEARTBEATS_JOBS", "").strip()
+    if not configured:
+        return max(1, os.cpu_count() or 1)
+    if not configured.isdigit() or int(configured) < 1:
+        raise ParameterError(f"HEARTBEATS_JOBS={configured!r} must be a whole number of at least 1.")
+    return int(configured)
 
 
 def _run_parallel(names: list[str], run_step: Callable[[str], None]) -> None:

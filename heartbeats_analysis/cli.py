@@ -247,7 +247,8 @@ def _readability(report_dir: Path) -> str:
 @_guarded
 def batch(
     agencies: Annotated[list[str] | None, typer.Argument(help="Agencies to build (default: every agency with complete data).")] = None,
-    jobs: Annotated[int, typer.Option(help="Parallel builds (default: number of cores).")] = 0,
+    jobs: Annotated[int, typer.Option(min=0, help="Warm kernels the builds share, so notebooks run at once "
+                                                  "(default: HEARTBEATS_JOBS or one per core).")] = 0,
     pdf: Annotated[bool, typer.Option(help="Also print each brief to PDF.")] = True,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override for every agency: NAME=VALUE.")] = None,
 ) -> None:

@@ -102,3 +102,11 @@ def test_batch_builds_what_it_can_and_reports_each_failure(tmp_path, raw_data):
     assert 'href="florissant/brief.html"' in index and "no-such-agency" in index and "failed" in index
     summary = " ".join(result.stdout.split())
     assert "1 of 2 briefs built" in summary and "florissant" in summary and "no-such-agency" in summary
+
+
+@pytest.mark.parametrize("jobs", ["two", "0", "-1"])
+def test_a_bad_job_count_is_refused_before_any_work(jobs, tmp_path):
+    result = cli("build", "--agency", "ferguson", env={"HEARTBEATS_JOBS": jobs, "HEARTBEATS_REPORTS_DIR": str(tmp_path)})
+    assert result.returncode == 2, result.stderr
+    assert f"HEARTBEATS_JOBS={jobs!r} must be a whole number of at least 1" in " ".join(result.stderr.split())
+    assert list(tmp_path.iterdir()) == []
