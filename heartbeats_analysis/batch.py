@@ -8,8 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typing import Protocol
 
 from . import fetch
 from .build import parallel_jobs, run_clean
@@ -59,12 +58,18 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
+class BatchListener(Protocol):
+    def started(self, total: int) -> None: ...
+    def finished(self, result: BatchResult) -> None: ...
+
+
 def run_batch(
     agencies: list[str] | None = None,
     jobs: int | None = None,
     with_pdf: bool = True,
     sets: list[str] | None = None,
     say: Callable[[str], None] = lambda _: None,
+    listener: BatchListener | None = None,
 ) -> list[BatchResult]:
     """Build every agency in this process, sharing one pool of `jobs` warm kernels: the kernels start
     and import the analysis stack once for the whole batch, not once per notebook."""
@@ -73,18 +78,18 @@ def run_batch(
         fetch.verify()
         run_clean(kernels=kernels)  # once, before the builds share the processed tables
         names = agencies or agencies_with_complete_data()
-        say(f"Building {len(names)} briefs with {jobs} parallel job(s)")
+        say(f"Building {len(names)} briefs with {jobs} warm kernel(s)")
+        if listener:
+            listener.started(len(names))
         results: list[BatchResult] = []
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         # One build more than kernels: while a build renders its brief and PDF, the kernels keep working.
         builders = ThreadPoolExecutor(max_workers=min(jobs + 1, len(names)) or 1)
         try:
-            with Progress(*columns, transient=True) as progress:
-                task = progress.add_task("briefs", total=len(names))
-                futures = [builders.submit(_build_one, name, with_pdf, list(sets or []), kernels) for name in names]
-                for future in as_completed(futures):
-                    results.append(future.result())
-                    progress.advance(task)
+            futures = [builders.submit(_build_one, name, with_pdf, list(sets or []), kernels) for name in names]
+            for future in as_completed(futures):
+                results.append(future.result())
+                if listener:
+                    listener.finished(results[-1])
         except BaseException:  # Ctrl-C: start no further build; closing the pool stops the running ones
             builders.shutdown(wait=False, cancel_futures=True)
             raise

@@ -197,6 +197,35 @@ def _listener(total: int | None = None):
     return listen
 
 
+class _BatchProgress:
+    """Each brief as it finishes, with a count; on a terminal, also a progress bar."""
+
+    def __init__(self):
+        self.total = 0
+        self.done = 0
+        self.bar = None
+
+    def started(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.total = total
+        if console.is_terminal and VERBOSITY["level"] >= 1:
+            self.bar = Progress(TextColumn("  briefs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                console=console, transient=True)
+            self.task = self.bar.add_task("briefs", total=total)
+            self.bar.start()
+
+    def finished(self, result) -> None:
+        self.done += 1
+        outcome = "[green]built[/] " if result.ok else "[red]failed[/]"
+        cause = "" if result.ok else f": {result.detail}"
+        _say(f"  [{self.done}/{self.total}] {outcome} {result.agency} in {result.seconds:.1f} s{cause}")
+        if self.bar is not None:
+            self.bar.advance(self.task)
+            if self.done >= self.total:
+                self.bar.stop()
+
+
 def _step_count() -> int:
     from .build import agency_steps
 
@@ -256,7 +285,8 @@ def batch(
     from .batch import run_batch
     from .paths import reports_dir
 
-    results = run_batch(agencies or None, jobs=jobs or None, with_pdf=pdf, sets=set_ or [], say=_say)
+    results = run_batch(agencies or None, jobs=jobs or None, with_pdf=pdf, sets=set_ or [], say=_say,
+                        listener=_BatchProgress())
     table = Table("agency", "status", "seconds", "output / cause")
     for r in results:
         table.add_row(r.agency, "[green]ok[/]" if r.ok else "[red]failed[/]", f"{r.seconds:.1f}", r.detail)
