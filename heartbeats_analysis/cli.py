@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import HeartbeatsError
-from .paths import MIRROR_ENV_VAR
+from .paths import MIRROR_ENV_VAR, absolutise_folder_variables
 
 app = typer.Typer(
     add_completion=False,
@@ -64,6 +64,7 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every step, including skipped ones.")] = False,
 ) -> None:
     VERBOSITY["level"] = 0 if quiet else 2 if verbose else 1
+    absolutise_folder_variables()
 
 
 @app.command()

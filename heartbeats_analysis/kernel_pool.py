@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -52,6 +53,7 @@ class KernelControlError(RuntimeError):
 class PooledKernel:
     manager: KernelManager
     uses: int = 0
+    retired: bool = False
 
     def run_quietly(self, code: str, timeout: float = CONTROL_TIMEOUT_S) -> None:
         """Run code without output or history; raise KernelControlError if it fails."""
@@ -118,7 +120,7 @@ class KernelPool:
     def kernel(self) -> Iterator[PooledKernel]:
         """Borrow a warm kernel for one notebook."""
         self.start()
-        while True:
+        for _ in range(self.size + 1):
             try:
                 kernel = self._next_ready().result()
             except BaseException:
@@ -128,6 +130,8 @@ class KernelPool:
                 break
             self._retire(kernel)  # died while it waited (out of memory, killed): never lend it
             self._replace()
+        else:
+            raise KernelControlError(f"every kernel {self.kernel_name!r} the pool started had stopped")
         try:
             yield kernel
         except BaseException:
@@ -138,8 +142,11 @@ class KernelPool:
         if kernel.uses >= MAX_USES:
             self._retire(kernel)
             self._replace()
-        else:
+            return
+        try:
             self._ready.put(self._workers.submit(self._wipe, kernel))
+        except RuntimeError:  # the pool closed while the notebook ran: the notebook's result stands
+            self._retire(kernel)
 
     def _next_ready(self) -> Future[PooledKernel]:
         while True:
@@ -159,10 +166,10 @@ class KernelPool:
             self._retire(kernel)
 
     def _start_kernel(self) -> PooledKernel:
-        from jupyter_client.manager import KernelManager  # imported here: a pool that starts nothing costs nothing
-
-        manager = KernelManager(kernel_name=self.kernel_name, client_class=ASYNC_CLIENT_CLASS)
-        manager.start_kernel(cwd=str(self.cwd))
+        manager = _one_shot_manager_class()(kernel_name=self.kernel_name, client_class=ASYNC_CLIENT_CLASS)
+        # In memory, as nbclient does for the kernels it starts: otherwise every cell of every notebook
+        # goes into the user's IPython history file, which the pool's kernels would share.
+        manager.start_kernel(cwd=str(self.cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
         kernel = PooledKernel(manager)
         with self._lock:
             self._live.add(kernel)
@@ -175,6 +182,10 @@ class KernelPool:
             kernel.run_quietly(WARM_UP_CODE)
         except KernelControlError:
             pass  # only slower: each notebook imports what it needs, and reports its own import errors
+        if not manager.is_alive():
+            exit_code = _exit_code(manager)  # read before the shutdown forgets the process
+            self._retire(kernel)
+            raise KernelControlError(f"the kernel {self.kernel_name!r} stopped while it started (exit code {exit_code})")
         return kernel
 
     def _wipe(self, kernel: PooledKernel) -> PooledKernel:
@@ -182,6 +193,8 @@ class KernelPool:
             kernel.run_quietly(RESET_CODE)
         except BaseException:
             self._retire(kernel)
+            if self._closed:
+                raise
             return self._start_kernel()
         return kernel
 
@@ -193,9 +206,39 @@ class KernelPool:
                 pass
 
     def _retire(self, kernel: PooledKernel) -> None:
+        """Shut the kernel down, once: a second, concurrent shutdown of one kernel can abort the process
+        inside zmq."""
         with self._lock:
-            self._live.discard(kernel)
+            if kernel.retired:
+                return
+            kernel.retired = True
         try:
             kernel.manager.shutdown_kernel(now=True)
         except Exception:  # already dead: nothing left to stop
             pass
+        finally:
+            with self._lock:
+                self._live.discard(kernel)
+
+
+def _exit_code(manager: KernelManager) -> int | str:
+    process = getattr(manager.provisioner, "process", None)
+    code = process.poll() if process is not None else None
+    return code if code is not None else "unknown"
+
+
+@lru_cache(maxsize=1)
+def _one_shot_manager_class() -> type[KernelManager]:
+    from jupyter_client.manager import KernelManager  # imported here: a pool that starts nothing costs nothing
+
+    class OneShotKernelManager(KernelManager):
+        """Starts its kernel once. nbclient starts a kernel on a manager that has none; a pooled kernel
+        shut down by close() just before its notebook began must end that notebook, not be restarted."""
+
+        def start_kernel(self, **kwargs):
+            if getattr(self, "_heartbeats_started", False):
+                raise KernelControlError("the kernel pool was closed (the build was interrupted or failed)")
+            self._heartbeats_started = True
+            return super().start_kernel(**kwargs)
+
+    return OneShotKernelManager

@@ -34,31 +34,49 @@ WARM_MODULES = (
 )
 
 _fresh_rc_params: dict | None = None
+_fresh_warning_filters: list | None = None
 
 
-def warm_up() -> None:
-    global _fresh_rc_params
-    for name in WARM_MODULES:
+def warm_up(modules: tuple[str, ...] = WARM_MODULES) -> None:
+    for name in modules:
         try:
             importlib.import_module(name)
         except Exception:  # the notebook that imports it reports the error, in its own cell
             pass
+    take_snapshot()
+
+
+def take_snapshot() -> None:
+    """Record the settings a notebook's code finds in a new kernel once its imports are done (importing
+    applies no style: figures apply it when drawn)."""
+    global _fresh_rc_params, _fresh_warning_filters
+    import warnings
+
     import matplotlib
 
-    # Importing sets no style (figures apply it when drawn): these are a new kernel's settings.
     _fresh_rc_params = dict(matplotlib.rcParams)
+    _fresh_warning_filters = list(warnings.filters)
 
 
 def reset() -> None:
-    """Wipe what the last notebook left behind."""
+    """Wipe what the last notebook left behind; raise if there is no snapshot to restore (the pool then
+    replaces the kernel instead of lending it)."""
+    import warnings
+
     import matplotlib
     import matplotlib.pyplot as plt
     from IPython import get_ipython
 
+    if _fresh_rc_params is None or _fresh_warning_filters is None:
+        raise RuntimeError("this kernel was never warmed up: there is no starting state to restore")
     plt.close("all")
-    if _fresh_rc_params is not None:
-        # Unvalidated restore, as matplotlib.rc_context does: these values were valid when taken.
-        matplotlib.rcParams._update_raw(_fresh_rc_params)
+    # Unvalidated restore, as matplotlib.rc_context does: these values were valid when taken.
+    matplotlib.rcParams._update_raw(_fresh_rc_params)
+    # resetwarnings() also voids every module's record of warnings already shown, so a warning the last
+    # notebook triggered is shown again, as in a new kernel.
+    warnings.resetwarnings()
+    warnings.filters[:] = _fresh_warning_filters
+    warnings.onceregistry.clear()
     shell = get_ipython()
     if shell is not None:
         shell.reset(new_session=True)  # empties the namespace and restarts execution counts at 1

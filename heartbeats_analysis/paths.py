@@ -19,6 +19,7 @@ RESOURCES_DIR = PACKAGE_DIR / "resources"
 
 MIRROR_ENV_VAR = "HEARTBEATS_DATA_MIRROR"
 KERNEL_NAME = "heartbeats"
+FOLDER_ENV_VARS = ("HEARTBEATS_RAW_DIR", "HEARTBEATS_PROCESSED_DIR", "HEARTBEATS_REPORTS_DIR", MIRROR_ENV_VAR)
 
 
 def raw_dir() -> Path:
@@ -32,3 +33,16 @@ def processed_dir() -> Path:
 
 def reports_dir() -> Path:
     return Path(os.environ.get("HEARTBEATS_REPORTS_DIR", REPORTS_DIR))
+
+
+def absolutise_folder_variables(base: Path | None = None) -> None:
+    """Make relative folder variables absolute, against the folder the command was started in.
+
+    Notebook kernels run in PROJECT_ROOT and inherit these variables: a relative path would otherwise
+    name one folder in the command and another in its notebooks.
+    """
+    base = base or Path.cwd()
+    for name in FOLDER_ENV_VARS:
+        value = os.environ.get(name, "").strip()
+        if value and not Path(value).expanduser().is_absolute():
+            os.environ[name] = str((base / value).resolve())

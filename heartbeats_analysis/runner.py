@@ -15,7 +15,7 @@ from papermill.exceptions import PapermillExecutionError
 from papermill.log import logger
 from papermill.utils import remove_args
 
-from .errors import NotebookFailedError
+from .errors import BuildInterruptedError, NotebookFailedError
 from .kernel_pool import KernelPool, kernel_name
 from .paths import PROJECT_ROOT
 
@@ -70,18 +70,19 @@ def run_notebook(
     output_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with kernels.kernel() if kernels else nullcontext() as kernel:
-            pooled = {"engine_name": POOLED_ENGINE, "km": kernel.manager} if kernel else {}
+            # A pooled kernel already runs in the project folder; papermill's cwd would chdir the whole
+            # process, under the other threads' feet. A kernel of its own starts in the cwd it is given.
+            how = {"engine_name": POOLED_ENGINE, "km": kernel.manager} if kernel else {"cwd": str(PROJECT_ROOT)}
             papermill.execute_notebook(
                 str(notebook_path),
                 str(output_path),
                 parameters=passed,
                 kernel_name=kernel_name(),
-                cwd=str(PROJECT_ROOT),
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=EXECUTION_TIMEOUT_S,
                 start_timeout=STARTUP_TIMEOUT_S,
-                **pooled,
+                **how,
             )
     except PapermillExecutionError as exc:
         kept = _keep_failed(output_path, failed_dir)
@@ -92,10 +93,16 @@ def run_notebook(
             "The previously published report was left untouched."
         ) from None
     except Exception as exc:  # kernel death, timeouts, missing kernel
+        if kernels is not None and kernels.closed:
+            raise BuildInterruptedError(
+                f"Notebook {notebook_path.name} was stopped: the build was interrupted. "
+                "The previously published report was left untouched."
+            ) from None
         kept = _keep_failed(output_path, failed_dir)
         raise NotebookFailedError(
             f"Notebook {notebook_path.name} could not be run: {exc.__class__.__name__}: {exc}. "
-            f"Partial output (if any) is kept at {kept}. If the kernel {kernel_name()!r} is missing, "
+            f"Partial output (if any) is kept at {kept}. If the kernel "
+            f"{kernels.kernel_name if kernels else kernel_name()!r} is missing or broken, "
             "run `make setup` to register it."
         ) from None
     return output_path

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import json
 import os
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,16 +16,20 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from heartbeats_analysis import kernel_pool
-from heartbeats_analysis.errors import NotebookFailedError
+from heartbeats_analysis.errors import BuildInterruptedError, NotebookFailedError
 from heartbeats_analysis.kernel_pool import KernelControlError, KernelPool
 from heartbeats_analysis.paths import NOTEBOOKS_DIR, PACKAGE_DIR
 from heartbeats_analysis.runner import run_notebook
 
 KERNEL = "python3"  # the test interpreter's own kernel
+# A warm-up that imports only the project style (quick), then records the starting state to restore.
+LIGHT_WARM_UP = ("import heartbeats_analysis.kernel_session as _session\n"
+                 "_session.warm_up(('heartbeats_analysis.style',))\ndel _session")
 
 # What a notebook could leave behind, and what the next notebook would see of it.
 POLLUTER = [
     "leftover = 'from the last notebook'",
+    "import numpy as np\nnp.mean([])  # warns once per place: a reused kernel must warn again",
     "import matplotlib.pyplot as plt\nplt.rcParams['font.size'] = 31.0\nkept_open = plt.figure()",
     "import heartbeats_analysis.style as style\nstyle.apply_style()",
 ]
@@ -31,6 +37,7 @@ PROBE = [
     "user_names = sorted(n for n in globals() if not n.startswith('_') and n not in {'In', 'Out', 'exit', 'quit', 'get_ipython', 'open'})\nuser_names",
     "import matplotlib\nimport matplotlib.pyplot as plt\n(matplotlib.rcParams['font.size'], matplotlib.rcParams['axes.grid'], len(plt.get_fignums()))",
     "'leftover' in globals()",
+    "import numpy as np\nnp.mean([])",
 ]
 
 
@@ -83,14 +90,15 @@ def test_a_reused_kernel_looks_new_to_the_next_notebook(tmp_path, monkeypatch):
         reused = results(run(pool, tmp_path / "reused", "probe", PROBE))
         assert pool.kernels_started == 1  # the probe really ran on the polluted kernel
     assert reused == fresh
-    assert [count for count, _ in reused] == [1, 2, 3]
+    assert [count for count, _ in reused] == [1, 2, 3, 4]
     assert reused[0][1] == ["[]"] and reused[2][1] == ["False"]
+    assert "Mean of empty slice" in "".join(reused[3][1])
     assert "31.0" not in reused[1][1][0] and reused[1][1][0].endswith(", 0)")
 
 
 @pytest.mark.slow
 def test_a_failed_notebook_retires_its_kernel_and_the_next_gets_a_new_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")  # speed: nothing here needs the imports
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)  # speed: nothing here needs the imports
     with KernelPool(1, kernel=KERNEL) as pool:
         run(pool, tmp_path, "first", ["x = 1"])
         first_pid = kernel_pids(pool)[0]
@@ -105,7 +113,7 @@ def test_a_failed_notebook_retires_its_kernel_and_the_next_gets_a_new_one(tmp_pa
 
 @pytest.mark.slow
 def test_a_kernel_is_replaced_after_its_quota_of_notebooks(tmp_path, monkeypatch):
-    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
     monkeypatch.setattr(kernel_pool, "MAX_USES", 2)
     with KernelPool(1, kernel=KERNEL) as pool:
         for name in ("one", "two", "three"):
@@ -115,20 +123,24 @@ def test_a_kernel_is_replaced_after_its_quota_of_notebooks(tmp_path, monkeypatch
 
 @pytest.mark.slow
 def test_a_failing_warm_up_only_costs_time(tmp_path, monkeypatch):
+    """Without a warm-up there is no starting state to restore: the kernel serves one notebook and is
+    then replaced, never wiped half-way and lent again."""
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "raise ImportError('a module that does not import')")
     with KernelPool(1, kernel=KERNEL) as pool:
         assert results(run(pool, tmp_path, "plain", ["6 * 7"])) == [(1, ["42"])]
+        assert results(run(pool, tmp_path, "again", ["'_' in globals(), 6 * 7"]))[0][1] == ["(True, 42)"]
+        assert pool.kernels_started == 2
 
 
 @pytest.mark.slow
 def test_closing_the_pool_stops_every_kernel_and_refuses_more_work(tmp_path, monkeypatch):
-    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
     pool = KernelPool(2, kernel=KERNEL)
     run(pool, tmp_path, "warm", ["1"])
     pids = kernel_pids(pool)
     pool.close()
     assert pids and all(gone(pid) for pid in pids)
-    with pytest.raises(NotebookFailedError, match="kernel pool was closed"):
+    with pytest.raises(BuildInterruptedError, match="late.ipynb was stopped: the build was interrupted"):
         run(pool, tmp_path, "late", ["1"])
 
 
@@ -147,10 +159,76 @@ def test_a_missing_kernel_is_reported_with_the_fix(tmp_path):
 
 @pytest.mark.slow
 def test_kernel_control_errors_name_the_kernel_error(monkeypatch):
-    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "pass")
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
     with KernelPool(1, kernel=KERNEL) as pool, pool.kernel() as kernel:
         with pytest.raises(KernelControlError, match="NameError: name 'undefined_name' is not defined"):
             kernel.run_quietly("undefined_name")
+
+
+@pytest.mark.slow
+def test_a_kernel_that_dies_at_start_fails_the_notebook_promptly(tmp_path, monkeypatch):
+    """A kernel that exits as it starts (broken environment, crash on import) is an error naming the
+    kernel and its exit code, not an endless series of restarts."""
+    spec = tmp_path / "jupyter" / "kernels" / "dies-at-start"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps(
+        {"argv": [sys.executable, "-c", "import sys; sys.exit(3)"], "display_name": "dies", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    outcome: list[BaseException] = []
+
+    def attempt() -> None:
+        with KernelPool(1, kernel="dies-at-start") as pool:
+            try:
+                run(pool, tmp_path, "any", ["1"])
+            except BaseException as error:  # noqa: BLE001  (recorded for the assertion below)
+                outcome.append(error)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "the notebook was still waiting for a kernel after 120 s"
+    assert len(outcome) == 1 and isinstance(outcome[0], NotebookFailedError)
+    assert "'dies-at-start' stopped while it started (exit code 3)" in str(outcome[0])
+
+
+@pytest.mark.slow
+def test_pooled_kernels_keep_no_history_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
+    with KernelPool(1, kernel=KERNEL) as pool:
+        run(pool, tmp_path, "first", ["secret = 'not for the history file'"])
+        run(pool, tmp_path, "second", ["1"])
+    assert list((tmp_path / "ipython").rglob("history.sqlite")) == []
+
+
+@pytest.mark.slow
+def test_a_kernel_shut_down_by_close_is_never_started_again(tmp_path, monkeypatch):
+    """close() can land between lending a kernel and its notebook connecting; nbclient would then start
+    a new kernel on the lent manager, which nobody would ever stop."""
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
+    pool = KernelPool(1, kernel=KERNEL)
+    with pool.kernel() as kernel:
+        pool.close()
+        assert not kernel.manager.is_alive()
+        with pytest.raises(KernelControlError, match="pool was closed"):
+            kernel.manager.start_kernel()
+    assert kernel.retired and not pool._live
+
+
+@pytest.mark.slow
+def test_a_kernel_is_shut_down_once_however_many_ask(monkeypatch):
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
+    with KernelPool(1, kernel=KERNEL) as pool, pool.kernel() as kernel:
+        shutdowns = []
+        real_shutdown = kernel.manager.shutdown_kernel
+        monkeypatch.setattr(kernel.manager, "shutdown_kernel",
+                            lambda **kw: (shutdowns.append(kw), time.sleep(0.3), real_shutdown(**kw)))
+        callers = [threading.Thread(target=pool._retire, args=(kernel,)) for _ in range(3)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(30)
+        assert len(shutdowns) == 1 and not kernel.manager.is_alive()
 
 
 # Calls that change the whole interpreter, which a reused kernel would carry into the next notebook.
@@ -161,8 +239,12 @@ PROCESS_WIDE_CALLS = {
     "sns.set", "sns.set_theme", "seaborn.set_theme", "plt.style.use", "matplotlib.use",
 }
 # The project style selects the non-interactive backend when first imported: every kernel, new or
-# reused, has it before a notebook draws anything.
-ALLOWED = {"heartbeats_analysis/style.py": {"line 12: matplotlib.use('Agg')"}}
+# reused, has it before a notebook draws anything. The command line makes relative folder variables
+# absolute once, in its own process, before any kernel starts.
+ALLOWED = {
+    "heartbeats_analysis/style.py": {"line 12: matplotlib.use('Agg')"},
+    "heartbeats_analysis/paths.py": {"line 48: os.environ[name] = str((base / value).resolve())"},
+}
 SCOPED_BY = "warnings.catch_warnings"  # warning filters set inside it are undone when it ends
 
 

@@ -62,3 +62,18 @@ def test_cli_bad_parameters_list_every_problem(tmp_path):
     result = run_cli("params", "--set", "draws=0", "--set", "colour=blue", cwd=tmp_path)
     assert result.returncode == 2
     assert "draws" in result.stderr and "colour" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_relative_folder_variables_are_made_absolute_against_the_starting_folder(tmp_path, monkeypatch):
+    """Kernels run in the project folder: a relative folder must mean the same folder to them."""
+    from heartbeats_analysis.paths import absolutise_folder_variables, reports_dir
+
+    monkeypatch.setenv("HEARTBEATS_REPORTS_DIR", "out/reports")
+    monkeypatch.setenv("HEARTBEATS_PROCESSED_DIR", "/already/absolute")
+    monkeypatch.setenv("HEARTBEATS_DATA_MIRROR", "~/mirror")
+    monkeypatch.delenv("HEARTBEATS_RAW_DIR", raising=False)
+    absolutise_folder_variables(base=tmp_path)
+    assert reports_dir() == tmp_path / "out" / "reports"
+    assert os.environ["HEARTBEATS_PROCESSED_DIR"] == "/already/absolute"
+    assert os.environ["HEARTBEATS_DATA_MIRROR"] == "~/mirror"  # expanded where it is read
+    assert "HEARTBEATS_RAW_DIR" not in os.environ
