@@ -3,7 +3,8 @@
 Starting a kernel and importing pandas, SciPy, statsmodels and matplotlib take 4 to 5 s, more than
 most notebooks compute (benchmarks/RESULTS.md). The pool starts each kernel once and imports those
 modules in the background (kernel_session.warm_up). After a notebook succeeds, its kernel is wiped
-(kernel_session.reset: namespace, figures, matplotlib settings, execution counter) and lent again.
+(kernel_session.reset: namespace, figures, matplotlib and warning settings, execution counter) and
+lent again.
 A kernel that saw any failure (a raising cell, a timeout, a dead kernel, Ctrl-C) is shut down and
 replaced, never reused; a kernel is also replaced after MAX_USES notebooks, which bounds its memory.
 
@@ -23,7 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .paths import KERNEL_NAME, PROJECT_ROOT
