@@ -567,12 +567,16 @@ def test_bad_parameters_are_all_listed_at_once(route, tmp_path, raw_tree, proces
     draws < 1, given together with --set (including --set assumptions.<id>=...) or in a parameters
     file: one error lists every one of them, and the build does not start."""
     reports = tmp_path / "reports"
-    if route == "--set":
-        args = [a for option in BAD_SETS for a in ("--set", option)]
-    else:
-        args = ["--params", str(_params_file(tmp_path, BAD_SETS))]
-    result = run_cli("build", "--no-pdf", *args, env=environment(raw_tree, processed_tree, reports))
+    result = run_cli("build", "--no-pdf", *_bad_options(route, BAD_SETS, tmp_path),
+                     env=environment(raw_tree, processed_tree, reports))
     _check_all_problems_listed(result, reports, TOP_LEVEL_PROBLEMS + ASSUMPTION_PROBLEMS)
+
+
+def _bad_options(route: str, sets: list[str], tmp_path: Path) -> list[str]:
+    """The same NAME=VALUE problems given as --set options or written into a parameters file."""
+    if route == "--set":
+        return [a for option in sets for a in ("--set", option)]
+    return ["--params", str(_params_file(tmp_path, sets))]
 
 
 @pytest.mark.parametrize("route", ["--set", "params file"])
@@ -581,11 +585,8 @@ def test_bad_assumption_overrides_are_all_listed_at_once(route, tmp_path, raw_tr
     closest id for a misspelled one, and the build does not start."""
     sets = [s for s in BAD_SETS if s.startswith("assumptions.")]
     reports = tmp_path / "reports"
-    if route == "--set":
-        args = [a for option in sets for a in ("--set", option)]
-    else:
-        args = ["--params", str(_params_file(tmp_path, sets))]
-    result = run_cli("build", "--no-pdf", *args, env=environment(raw_tree, processed_tree, reports))
+    result = run_cli("build", "--no-pdf", *_bad_options(route, sets, tmp_path),
+                     env=environment(raw_tree, processed_tree, reports))
     _check_all_problems_listed(result, reports, ASSUMPTION_PROBLEMS)
 
 
