@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Protocol
 
 from . import fetch
-from .build import parallel_jobs, run_clean
+from .build import build, parallel_jobs, run_clean
 from .errors import HeartbeatsError
 from .kernel_pool import KernelPool
+from .params import canonical_command, load_params
 from .paths import reports_dir
 from .tables import load_table
 
@@ -38,9 +39,6 @@ def agencies_with_complete_data() -> list[str]:
 
 def _build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool) -> BatchResult:
     """One agency's build; any failure becomes this agency's result, never the batch's."""
-    from .build import build
-    from .params import canonical_command, load_params
-
     started = time.perf_counter()
     try:
         params, _ = load_params(None, sets, base={"agency": agency})
