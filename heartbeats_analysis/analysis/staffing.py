@@ -472,9 +472,6 @@ def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, a
     top = _axis_top(own["officers_per_1000"], medians["peer_median_per_1000"])
     ax.set_ylim(0, top)
     off_scale = _off_scale(analysis.peer_series[analysis.peer_series["year"] >= start], top, agencies)
-    if off_scale:
-        ax.text(0.01, 0.98, f"Off the scale: {off_scale}", transform=ax.transAxes, fontsize=8, va="top",
-                color="#555555")
     ax.set_xlabel("Year")
     ax.set_ylabel("Sworn officers per 1,000 residents")
     ax.set_title("Officers per 1,000 residents, with nearby departments")
@@ -491,7 +488,9 @@ def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, a
         alt += f" Years without a report are gaps in the lines ({analysis.name}: {_years_text(analysis.missing_years)})."
     record = save_figure(
         fig, f"{ctx.notebook}-officers-per-1000", title="Officers per 1,000 residents",
-        data=pd.concat(frames, ignore_index=True), alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
+        data=pd.concat(frames, ignore_index=True), alt_text=alt, notebook=ctx.notebook,
+        # Under the chart, not inside it: every corner of the plot holds a line or the legend.
+        source_line=SOURCE_LINE + (f". Off the scale: {off_scale}" if off_scale else ""),
         function=f"{MODULE}.figure_per_1000", out_dir=ctx.figures_dir,
     )
     return ShownFigure.saved(ctx, record)
