@@ -36,7 +36,7 @@ def test_registry_entries_are_complete_and_pinned():
 
 
 def test_data_as_of_is_the_latest_period_in_the_registry():
-    assert registry.data_as_of() == "2024-04-04"
+    assert registry.data_as_of() == "2025-05"
 
 
 def test_unknown_key_names_the_known_ones():
