@@ -22,7 +22,7 @@ $(UV):
 
 $(STAMP): $(UV) uv.lock pyproject.toml
 	$(UV) sync --locked --python $(PYTHON)
-	$(VENV)/bin/python -m heartbeats_analysis.kernel >/dev/null
+	$(VENV)/bin/python -m heartbeats_analysis.build.kernelspec >/dev/null
 	@touch $(STAMP)
 
 setup: $(STAMP) system-deps ## Create .venv from the lock, install the project and its Jupyter kernel, check the PDF browser
@@ -53,7 +53,7 @@ bench: data ## Run the benchmarks and write benchmarks/RESULTS.md
 	$(VENV)/bin/python benchmarks/run.py
 
 env-file: setup ## Regenerate environment.yml from pyproject.toml
-	$(VENV)/bin/python -m heartbeats_analysis.envfile --write
+	$(VENV)/bin/python -m heartbeats_analysis.build.envfile --write
 
 clean-reports: ## Delete built reports and processed tables (raw data is kept)
 	rm -rf reports/*/ data/processed/*.csv data/processed/*.json

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import HeartbeatsError
-from .paths import MIRROR_ENV_VAR, absolutise_folder_variables
+from heartbeats_analysis.errors import HeartbeatsError
+from heartbeats_analysis.paths import MIRROR_ENV_VAR, absolutise_folder_variables
 
 app = typer.Typer(
     add_completion=False,
@@ -75,8 +75,8 @@ def fetch(
     ] = None,
 ) -> None:
     """Fetch every raw file in the data registry into data/raw/ and verify its sha256."""
-    from . import fetch as fetching
-    from .registry import load_registry
+    from heartbeats_analysis.ingest import fetch as fetching
+    from heartbeats_analysis.ingest.registry import load_registry
 
     entries = load_registry()
     source = mirror or fetching.mirror_from_env()
@@ -96,8 +96,8 @@ def fetch(
 @_guarded
 def verify() -> None:
     """Check every raw file against the sha256 in the data registry."""
-    from . import fetch as fetching
-    from .registry import load_registry
+    from heartbeats_analysis.ingest import fetch as fetching
+    from heartbeats_analysis.ingest.registry import load_registry
 
     fetching.verify()
     out.print(f"All {len(load_registry())} raw files match the data registry.")
@@ -107,9 +107,9 @@ def verify() -> None:
 @_guarded
 def clean(force: Annotated[bool, typer.Option(help="Rebuild even if nothing changed.")] = False) -> None:
     """Clean the raw files into validated tables in data/processed/ (runs notebooks/01-clean)."""
-    from . import fetch as fetching
-    from .build import BuildResult, run_clean
-    from .paths import processed_dir
+    from heartbeats_analysis.build.steps import BuildResult, run_clean
+    from heartbeats_analysis.ingest import fetch as fetching
+    from heartbeats_analysis.paths import processed_dir
 
     fetching.verify()
     result = BuildResult("(shared)", processed_dir())
@@ -123,7 +123,7 @@ def list_agencies(
     all_: Annotated[bool, typer.Option("--all", help="List every agency, not only those with FBI data.")] = False,
 ) -> None:
     """List the agencies a brief can be built for."""
-    from .tables import load_table
+    from heartbeats_analysis.ingest.tables import load_table
 
     agencies = load_table("agencies")
     if not all_ and "in_ucr" in agencies:
@@ -137,7 +137,7 @@ def list_agencies(
 
 
 def _resolve_params(params_file, agency, ori, sets):
-    from .params import load_params
+    from heartbeats_analysis.params import load_params
 
     base = {}
     if agency:
@@ -168,7 +168,13 @@ def params(
 
 def _listener(total: int | None = None):
     """Print each step with its timing and a count of steps finished; on a terminal, also a progress bar."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     finished = {"n": 0}
     bar = None
@@ -207,7 +213,13 @@ class _BatchProgress:
         self.bar = None
 
     def started(self, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.total = total
         if console.is_terminal and VERBOSITY["level"] >= 1:
@@ -228,7 +240,7 @@ class _BatchProgress:
 
 
 def _step_count() -> int:
-    from .build import agency_steps
+    from heartbeats_analysis.build.steps import agency_steps
 
     return 2 + len(agency_steps())  # clean, the agency's notebooks, publish
 
@@ -244,8 +256,8 @@ def build(
     pdf: Annotated[bool, typer.Option(help="Also print the brief to PDF.")] = True,
 ) -> None:
     """Build one agency's brief into reports/<agency>/ (HTML, PDF, claims, manifest, appendix)."""
-    from .build import build as run_build
-    from .params import canonical_command
+    from heartbeats_analysis.build.steps import build as run_build
+    from heartbeats_analysis.params import canonical_command
 
     values, _ = _resolve_params(params_file, agency, ori, set_)
     command = canonical_command(params_file, agency, ori, set_)
@@ -283,8 +295,8 @@ def batch(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override for every agency: NAME=VALUE.")] = None,
 ) -> None:
     """Build briefs for many agencies in parallel, with a summary table and reports/index.html."""
-    from .batch import run_batch
-    from .paths import reports_dir
+    from heartbeats_analysis.build.batch import run_batch
+    from heartbeats_analysis.paths import reports_dir
 
     results = run_batch(agencies or None, jobs=jobs or None, with_pdf=pdf, sets=set_ or [], say=_say,
                         listener=_BatchProgress())

@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ParameterError
-from .paths import PROJECT_ROOT
+from heartbeats_analysis.errors import ParameterError
+from heartbeats_analysis.paths import PROJECT_ROOT
 
 DEFAULT_PEERS = [  # St. Louis County municipal departments with FBI data; the agency itself is dropped
     "ferguson",
@@ -73,7 +73,7 @@ def _model_problems(params: BuildParams) -> list[str]:
     """Check assumption overrides against the register before any notebook runs."""
     if not params.assumptions:
         return []  # seed, draws and horizon are already checked by BuildParams
-    from .model.assumptions import validate_model_parameters
+    from heartbeats_analysis.model.assumptions import validate_model_parameters
 
     try:
         validate_model_parameters(params.seed, params.draws, params.horizon_years, params.assumptions)

@@ -19,8 +19,12 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    SchemaValidationError,
+    validate,
+)
 from heartbeats_analysis.paths import PROJECT_ROOT
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError, validate
 
 
 def build_processed_tables(folder: Path, source_names: Sequence[str]) -> Path:
@@ -28,9 +32,9 @@ def build_processed_tables(folder: Path, source_names: Sequence[str]) -> Path:
 
     Skips the test when a source module does not exist yet.
     """
-    from heartbeats_analysis import clean
+    from heartbeats_analysis.ingest import clean
 
-    modules = [pytest.importorskip(f"heartbeats_analysis.sources.{name}",
+    modules = [pytest.importorskip(f"heartbeats_analysis.ingest.sources.{name}",
                                    reason=f"source module {name} not written yet")
                for name in source_names]
     outputs = [clean.TableOutput(m.TABLE_NAME, m.clean(m.load_raw(), MissingnessLog()), m.PROCESSED_SCHEMA,

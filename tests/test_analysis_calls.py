@@ -7,13 +7,13 @@ import re
 
 import pandas as pd
 import pytest
+from helpers import processed_folder, read_clean_notebook, run_notebook
 
 from heartbeats_analysis.analysis import NoData
 from heartbeats_analysis.analysis import calls as C
-from heartbeats_analysis.notebook_io import NotebookContext
+from heartbeats_analysis.ingest.sources.calls import Rule
 from heartbeats_analysis.paths import PROJECT_ROOT
-from heartbeats_analysis.sources.calls import Rule
-from helpers import processed_folder, read_clean_notebook, run_notebook
+from heartbeats_analysis.report.notebook_io import NotebookContext
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "06-calls.ipynb"
 

@@ -9,12 +9,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import (
+    build_processed_tables,
+    first_agency_outside_ucr,
+    read_clean_notebook,
+    run_notebook,
+)
 
 from heartbeats_analysis.analysis import NoData, crime
 from heartbeats_analysis.analysis.stats import poisson_rate_ci, rate_ratio
-from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import NOTEBOOKS_DIR
-from helpers import build_processed_tables, first_agency_outside_ucr, read_clean_notebook, run_notebook
+from heartbeats_analysis.report.notebook_io import NotebookContext
 
 YEARS = list(range(2000, 2024))
 COUNT_COLUMNS = ["violent", "property", "murder", "rape", "robbery", "aggravated_assault", "burglary", "larceny",

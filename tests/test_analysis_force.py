@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from helpers import (
+    first_agency_outside_ucr,
+    processed_folder,
+    read_clean_notebook,
+    run_notebook,
+)
 from scipy import stats as sps
 
 from heartbeats_analysis.analysis import force as F
-from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import PROJECT_ROOT
-from helpers import first_agency_outside_ucr, processed_folder, read_clean_notebook, run_notebook
+from heartbeats_analysis.report.notebook_io import NotebookContext
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "05-force.ipynb"
 YEARS = range(2013, 2025)
@@ -255,7 +260,7 @@ def test_notebook_for_florissant(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_notebook_for_an_agency_outside_the_crosswalk(tmp_path, monkeypatch):
-    from heartbeats_analysis.tables import load_table
+    from heartbeats_analysis.ingest.tables import load_table
 
     agencies = load_table("agencies")
     other = first_agency_outside_ucr(agencies)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from heartbeats_analysis.analysis.population import matched_population_year, population_for
+from heartbeats_analysis.analysis.population import (
+    matched_population_year,
+    population_for,
+)
 
 
 def test_matched_population_year_prefers_same_then_nearest_earlier():

@@ -17,7 +17,7 @@ from heartbeats_analysis.analysis import (
     save_table,
     show,
 )
-from heartbeats_analysis.notebook_io import NotebookContext
+from heartbeats_analysis.report.notebook_io import NotebookContext
 
 
 def test_police_of():

@@ -7,11 +7,16 @@ import math
 
 import pandas as pd
 import pytest
+from helpers import (
+    build_processed_tables,
+    first_agency_outside_ucr,
+    read_clean_notebook,
+    run_notebook,
+)
 
 from heartbeats_analysis.analysis import NoData, staffing
-from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import NOTEBOOKS_DIR
-from helpers import build_processed_tables, first_agency_outside_ucr, read_clean_notebook, run_notebook
+from heartbeats_analysis.report.notebook_io import NotebookContext
 
 SOURCE = "St. Louis Post-Dispatch, 2023-07-05"
 

@@ -16,7 +16,6 @@ from statsmodels.stats.rates import confint_poisson, confint_poisson_2indep
 
 from heartbeats_analysis.analysis import stats as st
 
-
 # --- binomial ----------------------------------------------------------------------------------
 
 
@@ -202,8 +201,8 @@ def test_odds_ratio_small_cell_flag_and_separation():
 
 
 def test_year_adjusted_glm_matches_statsmodels():
-    import statsmodels.formula.api as smf
     import statsmodels.api as sm
+    import statsmodels.formula.api as smf
 
     counts = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "race": ["black", "white", "black", "white"],
                            "contraband": [30, 120, 30, 100], "searches": [150, 400, 150, 400]})

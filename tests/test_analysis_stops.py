@@ -9,13 +9,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import processed_folder, read_clean_notebook, run_notebook
 from scipy import stats as sps
 
 from heartbeats_analysis.analysis import NoData, reference
 from heartbeats_analysis.analysis import stops as S
-from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import PROJECT_ROOT
-from helpers import processed_folder, read_clean_notebook, run_notebook
+from heartbeats_analysis.report.notebook_io import NotebookContext
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "04-stops.ipynb"
 

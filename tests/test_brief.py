@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import build_report
 
-from heartbeats_analysis.brief import format_number
+from heartbeats_analysis.report.brief import format_number
 
 pytestmark = pytest.mark.slow
 
@@ -177,7 +177,7 @@ def test_pdf_is_us_letter_with_page_numbers(pdf_path):
 def test_pdf_text_holds_the_headline_numbers(pdf_path, claims):
     text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True).stdout
     text = " ".join(text.split())
-    from heartbeats_analysis.brief import KEY_NUMBER_IDS
+    from heartbeats_analysis.report.brief import KEY_NUMBER_IDS
 
     shown = [i for i in KEY_NUMBER_IDS if i in claims]
     assert len(shown) >= 4
@@ -194,7 +194,7 @@ def test_pdf_pages_render(pdf_path, tmp_path):
 def test_brief_in_a_real_browser(report):
     from playwright.sync_api import sync_playwright
 
-    from heartbeats_analysis.pdf import launch_browser
+    from heartbeats_analysis.build.pdf import launch_browser
 
     page_url = (report / "brief.html").resolve().as_uri()
     errors, requests = [], []

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from heartbeats_analysis import clean
-from heartbeats_analysis.tables import load_table
+from heartbeats_analysis.ingest import clean
+from heartbeats_analysis.ingest.tables import load_table
 
 EXPECTED_TABLES = {
     "agencies", "population", "staffing", "crime", "state_crime", "stops", "stops_statewide", "fatal_force",

@@ -21,9 +21,13 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from heartbeats_analysis import registry
-from heartbeats_analysis.sources import ucr_offenses, ucr_police, vsr
-from heartbeats_analysis.sources.base import MissingnessLog, parse_count, to_int64
+from heartbeats_analysis.ingest import registry
+from heartbeats_analysis.ingest.sources import ucr_offenses, ucr_police, vsr
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    parse_count,
+    to_int64,
+)
 
 PROPERTY_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -66,7 +66,7 @@ def test_unknown_agency_suggests_the_closest(raw_data):
 
 
 def test_agency_by_ori_and_by_name_resolve_to_the_slug(raw_data):
-    from heartbeats_analysis.agency_lookup import resolve_agency
+    from heartbeats_analysis.ingest.agency_lookup import resolve_agency
 
     assert resolve_agency("MO09528") == "ferguson"
     assert resolve_agency("MO0952800") == "ferguson"

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import copy_raw_tree
-from heartbeats_analysis import registry
+
+from heartbeats_analysis.ingest import registry
 from heartbeats_analysis.paths import PROCESSED_DIR, PROJECT_ROOT
 
 AGENCY = "ferguson"
@@ -413,12 +413,12 @@ def test_schema_drift_names_file_column_and_rows_and_writes_no_table(drift, tmp_
     Route: raw files are checksummed, so drift in a registered file is first caught by verification
     (tested above). The schemas are the second line of defence, for when the registry itself is
     updated to a new upstream file. This test calls the cleaning step itself,
-    ``heartbeats_analysis.clean.run(raw_root=..., folder=...)`` (what notebooks/01-clean runs), on a
+    ``heartbeats_analysis.ingest.clean.run(raw_root=..., folder=...)`` (what notebooks/01-clean runs), on a
     drifted copy of the raw tree, writing into a copy of the processed folder; the next test runs the
     same drift through the real `heartbeats clean` command.
     """
-    from heartbeats_analysis import clean
-    from heartbeats_analysis.sources.base import SchemaValidationError
+    from heartbeats_analysis.ingest import clean
+    from heartbeats_analysis.ingest.sources.base import SchemaValidationError
 
     change, expected = DRIFTS[drift]
     raw = copy_raw_tree(raw_tree, tmp_path / "raw")
@@ -455,7 +455,7 @@ def test_schema_drift_stops_heartbeats_clean_before_any_table_is_written(tmp_pat
     before = processed_tables(processed)
     wrapper = (
         "import dataclasses, sys\n"
-        "from heartbeats_analysis import fetch, registry\n"
+        "from heartbeats_analysis.ingest import fetch, registry\n"
         "entries = tuple(dataclasses.replace(e, sha256=registry.sha256_of(e.local_path))\n"
         "                if e.path == sys.argv[1] else e for e in registry.load_registry())\n"
         "fetch.load_registry = lambda: entries\n"
@@ -785,9 +785,9 @@ HOSTILE_TEXT = '<iframe src="javascript:alert(2)"></iframe> & <b onmouseover=ale
 def test_brief_functions_render_hostile_strings_as_text(tmp_path):
     """Unit route: every brief section built from a context whose agency name, claim sentences and
     values, sources, figure title, alt text, chart data and build command hold HTML and script."""
-    from heartbeats_analysis import brief
-    from heartbeats_analysis.claims import Claim, ClaimsRegistry
-    from heartbeats_analysis.style import FigureRecord
+    from heartbeats_analysis.report import brief
+    from heartbeats_analysis.report.claims import Claim, ClaimsRegistry
+    from heartbeats_analysis.report.style import FigureRecord
 
     figures = tmp_path / "figures"
     figures.mkdir()
@@ -828,7 +828,7 @@ def test_notebook_findings_render_hostile_strings_as_text():
     from nbconvert.filters import markdown2html
 
     from heartbeats_analysis.analysis import Findings
-    from heartbeats_analysis.claims import Claim
+    from heartbeats_analysis.report.claims import Claim
 
     findings = Findings((Claim(id="staffing.latest_sworn", value=30, unit="sworn officers",
                                sentence=f"{HOSTILE_NAME} had {HOSTILE_TEXT} 30 officers."),))

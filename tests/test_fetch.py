@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from heartbeats_analysis import fetch, registry
 from heartbeats_analysis.errors import DataVerificationError, FetchError
+from heartbeats_analysis.ingest import fetch, registry
 
 
 @pytest.fixture

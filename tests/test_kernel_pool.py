@@ -15,23 +15,23 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from heartbeats_analysis import kernel_pool
+from heartbeats_analysis.build.kernel_pool import KernelControlError, KernelPool
+from heartbeats_analysis.build.runner import run_notebook
+from heartbeats_analysis.build import kernel_pool
 from heartbeats_analysis.errors import BuildInterruptedError, NotebookFailedError
-from heartbeats_analysis.kernel_pool import KernelControlError, KernelPool
 from heartbeats_analysis.paths import NOTEBOOKS_DIR, PACKAGE_DIR
-from heartbeats_analysis.runner import run_notebook
 
 KERNEL = "python3"  # the test interpreter's own kernel
 # A warm-up that imports only the project style (quick), then records the starting state to restore.
-LIGHT_WARM_UP = ("import heartbeats_analysis.kernel_session as _session\n"
-                 "_session.warm_up(('heartbeats_analysis.style',))\ndel _session")
+LIGHT_WARM_UP = ("import heartbeats_analysis.build.kernel_session as _session\n"
+                 "_session.warm_up(('heartbeats_analysis.report.style',))\ndel _session")
 
 # What a notebook could leave behind, and what the next notebook would see of it.
 POLLUTER = [
     "leftover = 'from the last notebook'",
     "import numpy as np\nnp.mean([])  # warns once per place: a reused kernel must warn again",
     "import matplotlib.pyplot as plt\nplt.rcParams['font.size'] = 31.0\nkept_open = plt.figure()",
-    "import heartbeats_analysis.style as style\nstyle.apply_style()",
+    "import heartbeats_analysis.report.style as style\nstyle.apply_style()",
 ]
 PROBE = [
     "user_names = sorted(n for n in globals() if not n.startswith('_') and n not in {'In', 'Out', 'exit', 'quit', 'get_ipython', 'open'})\nuser_names",
@@ -242,7 +242,7 @@ PROCESS_WIDE_CALLS = {
 # reused, has it before a notebook draws anything. The command line makes relative folder variables
 # absolute once, in its own process, before any kernel starts.
 ALLOWED = {
-    "heartbeats_analysis/style.py": {"line 12: matplotlib.use('Agg')"},
+    "heartbeats_analysis/report/style.py": {"line 12: matplotlib.use('Agg')"},
     "heartbeats_analysis/paths.py": {"line 48: os.environ[name] = str((base / value).resolve())"},
 }
 SCOPED_BY = "warnings.catch_warnings"  # warning filters set inside it are undone when it ends

@@ -9,8 +9,16 @@ import pytest
 
 from heartbeats_analysis.errors import ParameterError
 from heartbeats_analysis.model.assumptions import (
-    COLUMNS, DISTRIBUTIONS, QUALITY_GRADES, REGISTER_PATH, ModelParameters, apply_overrides, load_register,
-    overrides_from_params_file, register_fingerprint, validate_model_parameters,
+    COLUMNS,
+    DISTRIBUTIONS,
+    QUALITY_GRADES,
+    REGISTER_PATH,
+    ModelParameters,
+    apply_overrides,
+    load_register,
+    overrides_from_params_file,
+    register_fingerprint,
+    validate_model_parameters,
 )
 
 

@@ -8,12 +8,23 @@ import pytest
 
 from heartbeats_analysis.model.assumptions import load_register
 from heartbeats_analysis.model.costs import (
-    civilian_program_cost, heartbeats_program_cost, program_years, scenario_costs,
+    civilian_program_cost,
+    heartbeats_program_cost,
+    program_years,
+    scenario_costs,
 )
-from heartbeats_analysis.model.outcomes import civilian_changes, heartbeats_changes, no_change
+from heartbeats_analysis.model.outcomes import (
+    civilian_changes,
+    heartbeats_changes,
+    no_change,
+)
 from heartbeats_analysis.model.pipeline import StaffingPath
 from heartbeats_analysis.model.salary import salary_ratios, share_nearly_doubling
-from heartbeats_analysis.model.sampling import point_values, sample_parameters, varied_parameters
+from heartbeats_analysis.model.sampling import (
+    point_values,
+    sample_parameters,
+    varied_parameters,
+)
 from heartbeats_analysis.model.workload import hours_to_officers, officers_needed
 
 

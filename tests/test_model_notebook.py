@@ -8,8 +8,8 @@ import json
 import nbformat
 import pytest
 
-from heartbeats_analysis.claims import ClaimsRegistry
 from heartbeats_analysis.paths import NOTEBOOKS_DIR
+from heartbeats_analysis.report.claims import ClaimsRegistry
 
 NOTEBOOK = NOTEBOOKS_DIR / "07-program-model.ipynb"
 FIGURES = ("model_staffing_fan", "model_salary", "model_outcomes", "model_tornado", "model_scenarios")

@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from heartbeats_analysis.model.pipeline import (
-    binomial_from_uniform, expected_program_recruits, poisson_from_uniform, simulate_staffing,
+    binomial_from_uniform,
+    expected_program_recruits,
+    poisson_from_uniform,
+    simulate_staffing,
 )
 from heartbeats_analysis.model.sampling import generator
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from heartbeats_analysis.claims import ClaimsRegistry
 from heartbeats_analysis.errors import ParameterError
 from heartbeats_analysis.model import load_register, report
-from heartbeats_analysis.notebook_io import NotebookContext
 from heartbeats_analysis.paths import DOCS_DIR
+from heartbeats_analysis.report.claims import ClaimsRegistry
+from heartbeats_analysis.report.notebook_io import NotebookContext
 
 FIGURES = ("model_staffing_fan", "model_salary", "model_outcomes", "model_tornado", "model_scenarios")
 

@@ -8,16 +8,31 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from heartbeats_analysis.claims import ClaimsRegistry
-from heartbeats_analysis.model import ModelParameters, apply_overrides, load_register, run_model
+from heartbeats_analysis.model import (
+    ModelParameters,
+    apply_overrides,
+    load_register,
+    run_model,
+)
 from heartbeats_analysis.model.costs import heartbeats_program_cost
 from heartbeats_analysis.model.inputs import inputs_from_claims
 from heartbeats_analysis.model.sampling import point_values, varied_parameters
 from heartbeats_analysis.model.scenarios import evaluate
-from heartbeats_analysis.model.sensitivity import one_at_a_time, rank_correlations, top_drivers
-from heartbeats_analysis.model.summary import (
-    costs_table, estimate, headline_numbers, outcomes_table, salary_table, staffing_table, workload_table,
+from heartbeats_analysis.model.sensitivity import (
+    one_at_a_time,
+    rank_correlations,
+    top_drivers,
 )
+from heartbeats_analysis.model.summary import (
+    costs_table,
+    estimate,
+    headline_numbers,
+    outcomes_table,
+    salary_table,
+    staffing_table,
+    workload_table,
+)
+from heartbeats_analysis.report.claims import ClaimsRegistry
 
 
 @pytest.fixture(scope="module")

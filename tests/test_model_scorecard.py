@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from heartbeats_analysis.claims import ClaimsRegistry
 from heartbeats_analysis.model.assumptions import load_register
 from heartbeats_analysis.model.scorecard import (
-    NO_EVIDENCE, NOT_SUPPORTED, PARTLY, PROPOSAL_CLAIMS, SUPPORTED, VERDICTS, build_scorecard, record_scorecard,
+    NO_EVIDENCE,
+    NOT_SUPPORTED,
+    PARTLY,
+    PROPOSAL_CLAIMS,
+    SUPPORTED,
+    VERDICTS,
+    build_scorecard,
+    record_scorecard,
 )
 from heartbeats_analysis.model.summary import Estimate
+from heartbeats_analysis.report.claims import ClaimsRegistry
 
 
 def est(mean: float, low: float, high: float) -> Estimate:

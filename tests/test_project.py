@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from heartbeats_analysis import envfile
+from heartbeats_analysis.build import envfile
 from heartbeats_analysis.paths import PROJECT_ROOT, RAW_DIR
 
 

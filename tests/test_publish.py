@@ -4,8 +4,14 @@ import os
 
 import pytest
 
+from heartbeats_analysis.build.publish import (
+    build_lock,
+    check_writable,
+    new_version_dir,
+    publish,
+    published_dir,
+)
 from heartbeats_analysis.errors import BuildLockedError, OutputNotWritableError
-from heartbeats_analysis.publish import build_lock, check_writable, new_version_dir, publish, published_dir
 
 
 def make_version(reports, slug, text):

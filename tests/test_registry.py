@@ -1,7 +1,7 @@
 import csv
 import re
 
-from heartbeats_analysis import registry
+from heartbeats_analysis.ingest import registry
 
 
 def test_registry_lists_every_manifest_file_with_the_same_checksum(mirror):

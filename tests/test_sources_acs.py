@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import clean_source
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heartbeats_analysis import registry
+from heartbeats_analysis.ingest import registry
+from heartbeats_analysis.ingest.sources import acs, base
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    SchemaValidationError,
+)
 from heartbeats_analysis.paths import raw_dir
-from heartbeats_analysis.sources import acs, base
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError
-from helpers import clean_source
 
 BIG = registry.get(acs.PLACES_COUNTIES_KEY).path
 STATE = registry.get(acs.STATEWIDE_KEY).path

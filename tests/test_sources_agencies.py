@@ -10,11 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heartbeats_analysis import registry
 from heartbeats_analysis.errors import AgencyNotFoundError
+from heartbeats_analysis.ingest import registry
+from heartbeats_analysis.ingest.sources import acs, agencies, vsr
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    SchemaValidationError,
+)
 from heartbeats_analysis.paths import raw_dir
-from heartbeats_analysis.sources import acs, agencies, vsr
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError
 
 CENSUS_FILE = registry.get(agencies.CENSUS_CROSSWALK_KEY).path
 POPULATION_FILE = registry.get(agencies.AGENCY_POPULATION_KEY).path

@@ -6,8 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeats_analysis.sources.base import (
-    MissingnessLog, SchemaValidationError, agency_slug, is_count_text, parse_count, to_int64, validate,
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    SchemaValidationError,
+    agency_slug,
+    is_count_text,
+    parse_count,
+    to_int64,
+    validate,
 )
 
 SCHEMA = pa.DataFrameSchema({"agency": pa.Column(str), "stops": pa.Column("Int64", pa.Check.ge(0))}, name="tiny")

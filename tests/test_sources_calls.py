@@ -11,8 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeats_analysis.sources import calls
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError, validate
+from heartbeats_analysis.ingest.sources import calls
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    SchemaValidationError,
+    validate,
+)
 
 CALL_TYPES_FILE = "cfs/CallTypes_TS.xlsx"
 INITIATION_FILE = "cfs/CityOfficerInitiatedSummary.xlsx"

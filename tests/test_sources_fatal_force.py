@@ -13,8 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heartbeats_analysis.sources import fatal_force as ff
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError
+from heartbeats_analysis.ingest.sources import fatal_force as ff
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    SchemaValidationError,
+)
 
 WAPO_FILE = "force/wapo_fatal_police_shootings_v2.csv"
 AGENCIES_FILE = "force/wapo_fatal_police_shootings_v2_agencies.csv"

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import assert_processed_schema_names_column, clean_source, write_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from heartbeats_analysis.ingest.sources import fbi_state
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    SchemaValidationError,
+)
 from heartbeats_analysis.paths import raw_dir
-from heartbeats_analysis.sources import fbi_state
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError
-from helpers import assert_processed_schema_names_column, clean_source, write_lines
 
 HEADER = (
     '"year","state_abbr","state_name","population","violent_crime","homicide","rape_legacy","rape_revised",'

@@ -8,10 +8,13 @@ import pandas as pd
 import pytest
 import rdata
 
-from heartbeats_analysis import registry
+from heartbeats_analysis.ingest import registry
+from heartbeats_analysis.ingest.sources import agencies, movsr, vsr
+from heartbeats_analysis.ingest.sources.base import (
+    MissingnessLog,
+    SchemaValidationError,
+)
 from heartbeats_analysis.paths import raw_dir
-from heartbeats_analysis.sources import agencies, movsr, vsr
-from heartbeats_analysis.sources.base import MissingnessLog, SchemaValidationError
 
 RDA = registry.get(movsr.RAW_KEY).path
 

@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import assert_processed_schema_names_column, clean_source, write_lines
 from hypothesis import given
 from hypothesis import strategies as st
 
+from heartbeats_analysis.ingest.sources import ucr_offenses
+from heartbeats_analysis.ingest.sources.base import (
+    SchemaValidationError,
+    parse_count,
+    validate,
+)
+from heartbeats_analysis.ingest.sources.ucr_common import COUNT_TEXT, load_crosswalk
 from heartbeats_analysis.paths import raw_dir
-from heartbeats_analysis.sources import ucr_offenses
-from heartbeats_analysis.sources.base import SchemaValidationError, parse_count, validate
-from heartbeats_analysis.sources.ucr_common import COUNT_TEXT, load_crosswalk
-from helpers import assert_processed_schema_names_column, clean_source, write_lines
 
 FERGUSON = "Missouri_Ferguson_Police_Department"
 OVERLAND = "Missouri_Overland_Police_Department"

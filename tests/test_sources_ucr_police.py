@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import assert_processed_schema_names_column, clean_source, write_lines
 from hypothesis import given
 from hypothesis import strategies as st
 
+from heartbeats_analysis.ingest.sources import ucr_police
+from heartbeats_analysis.ingest.sources.base import SchemaValidationError
+from heartbeats_analysis.ingest.sources.ucr_common import per_1000
 from heartbeats_analysis.paths import raw_dir
-from heartbeats_analysis.sources import ucr_police
-from heartbeats_analysis.sources.base import SchemaValidationError
-from helpers import assert_processed_schema_names_column, clean_source, write_lines
-from heartbeats_analysis.sources.ucr_common import per_1000
 
 FERGUSON = "Missouri_Ferguson_Police_Department"
 HEADER = (

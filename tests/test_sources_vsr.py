@@ -11,10 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeats_analysis import registry
+from heartbeats_analysis.ingest import registry
+from heartbeats_analysis.ingest.sources import vsr
+from heartbeats_analysis.ingest.sources.base import (
+    SMALL_CELL_THRESHOLD,
+    MissingnessLog,
+    SchemaValidationError,
+)
 from heartbeats_analysis.paths import raw_dir
-from heartbeats_analysis.sources import vsr
-from heartbeats_analysis.sources.base import SMALL_CELL_THRESHOLD, MissingnessLog, SchemaValidationError
 
 METRICS_FILE = registry.get(vsr.METRICS_KEY).path
 PER_RACE_FILES = {race: registry.get(key).path for race, key in vsr.PER_RACE_KEYS.items()}

@@ -19,15 +19,14 @@ This module holds the few result types and notebook helpers every analysis share
 from __future__ import annotations
 
 import html
-
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..claims import Claim
-from ..style import FigureRecord
+from heartbeats_analysis.report.claims import Claim
+from heartbeats_analysis.report.style import FigureRecord
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..sources.calls import GROUPS, MAPPINGS, PRIMARY_SOURCE_COLUMNS, Rule, mapping_sensitivity, relevant_share
-from . import NoData, listed_name, save_table
-from .stats import format_number
+from heartbeats_analysis.analysis import NoData, listed_name, save_table
+from heartbeats_analysis.analysis.stats import format_number
+from heartbeats_analysis.ingest.sources.calls import (
+    GROUPS,
+    MAPPINGS,
+    PRIMARY_SOURCE_COLUMNS,
+    Rule,
+    mapping_sensitivity,
+    relevant_share,
+)
 
 NOTEBOOK = "06-calls"
 SOURCE_LINE = "Vera Institute of Justice / Two Sigma Data Clinic 911 data (5 cities, ~2011-2019)"
@@ -103,7 +110,7 @@ def summary_table(calls: pd.DataFrame, rules: Sequence[Rule] | None = None) -> p
 
 
 def load_inputs(folder=None) -> pd.DataFrame:
-    from ..tables import load_table
+    from heartbeats_analysis.ingest.tables import load_table
 
     return load_table("calls_for_service", folder)
 
@@ -119,7 +126,7 @@ def _pct(value: float) -> str:
 def report_agency_data(ctx, agency: str, agencies: pd.DataFrame | None = None) -> NoData:
     """States that no call data are public for the agency: what follows is a proxy."""
     if agencies is None:
-        from ..tables import load_table
+        from heartbeats_analysis.ingest.tables import load_table
 
         agencies = load_table("agencies")
     name = listed_name(agencies, agency)
@@ -169,7 +176,11 @@ def report_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
 
 def report_references(ctx) -> pd.DataFrame:
     """Published estimates from programs elsewhere, recorded as reference claims, shown beside ours."""
-    from .reference import CALLS_REFERENCE_IDS, record_references, reference_table
+    from heartbeats_analysis.analysis.reference import (
+        CALLS_REFERENCE_IDS,
+        record_references,
+        reference_table,
+    )
 
     record_references(ctx.claims, CALLS_REFERENCE_IDS, ctx.notebook)
     return reference_table(CALLS_REFERENCE_IDS)
@@ -181,8 +192,14 @@ def figure_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from ..style import AGENCY_COLOUR, PEER_COLOUR, REFERENCE_COLOUR, apply_style, save_figure
-    from .reference import CALLS_REFERENCE_IDS, get
+    from heartbeats_analysis.analysis.reference import CALLS_REFERENCE_IDS, get
+    from heartbeats_analysis.report.style import (
+        AGENCY_COLOUR,
+        PEER_COLOUR,
+        REFERENCE_COLOUR,
+        apply_style,
+        save_figure,
+    )
 
     sensitivity = city_mapping_shares(calls, rules)
     wide = sensitivity.pivot(index="city", columns="mapping", values="share").astype(float)

@@ -19,15 +19,19 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-from ..claims import Claim
-from ..notebook_io import NotebookContext
-from ..sources.base import SMALL_CELL_THRESHOLD
-from ..style import AGENCY_COLOUR, PEER_COLOUR, REFERENCE_COLOUR, apply_style, save_figure
-from . import Findings, NoData, ShownFigure, display_name, every_year, plot_values, record_claim
-from .stats import (
+from heartbeats_analysis.analysis import (
+    Findings,
+    NoData,
+    ShownFigure,
+    display_name,
+    every_year,
+    plot_values,
+    record_claim,
+)
+from heartbeats_analysis.analysis.stats import (
     Estimate,
     RateModel,
     fit_rate_glm,
@@ -37,6 +41,16 @@ from .stats import (
     format_ratio_change,
     poisson_rate_ci,
     rate_ratio,
+)
+from heartbeats_analysis.ingest.sources.base import SMALL_CELL_THRESHOLD
+from heartbeats_analysis.report.claims import Claim
+from heartbeats_analysis.report.notebook_io import NotebookContext
+from heartbeats_analysis.report.style import (
+    AGENCY_COLOUR,
+    PEER_COLOUR,
+    REFERENCE_COLOUR,
+    apply_style,
+    save_figure,
 )
 
 TABLE = "crime"

@@ -24,10 +24,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..sources.base import SMALL_CELL_THRESHOLD
-from . import NoData, listed_name, police_of, save_table
-from .population import matched_population_year, population_for
-from .stats import binomial_ci, format_number, poisson_rate_ci, rate_ratio
+from heartbeats_analysis.analysis import NoData, listed_name, police_of, save_table
+from heartbeats_analysis.analysis.population import (
+    matched_population_year,
+    population_for,
+)
+from heartbeats_analysis.analysis.stats import (
+    binomial_ci,
+    format_number,
+    poisson_rate_ci,
+    rate_ratio,
+)
+from heartbeats_analysis.ingest.sources.base import SMALL_CELL_THRESHOLD
 
 SOURCE_YEARS = {"mpv": (2013, 2019), "wapo": (2015, 2023)}
 """Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv).
@@ -259,8 +267,8 @@ class ForceInputs:
 
 
 def load_inputs(folder=None) -> ForceInputs:
-    from ..sources.ucr_common import agency_slugs
-    from ..tables import load_table
+    from heartbeats_analysis.ingest.sources.ucr_common import agency_slugs
+    from heartbeats_analysis.ingest.tables import load_table
 
     tables = (load_table(name, folder) for name in ("fatal_force", "fatal_force_us_summary", "population", "agencies"))
     return ForceInputs(*tables, linked=frozenset(agency_slugs()))
@@ -400,7 +408,11 @@ def report_mental_illness(ctx, data: ForceInputs) -> pd.DataFrame:
 def report_nonfatal(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     """What the public data cannot show about non-fatal force; records force.nonfatal_data and the
     reference figures (DOJ 2015 for Ferguson only; the BJS national survey for every agency)."""
-    from .reference import FORCE_REFERENCE_IDS, record_references, reference_table
+    from heartbeats_analysis.analysis.reference import (
+        FORCE_REFERENCE_IDS,
+        record_references,
+        reference_table,
+    )
 
     name = listed_name(data.agencies, agency)
     ctx.claims.record(
@@ -422,7 +434,12 @@ def figure_rates(ctx, data: ForceInputs, agency: str):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from ..style import AGENCY_COLOUR, PALETTE, apply_style, save_figure
+    from heartbeats_analysis.report.style import (
+        AGENCY_COLOUR,
+        PALETTE,
+        apply_style,
+        save_figure,
+    )
 
     rates = _rates(data, agency)
     totals = rates[rates["race"].eq("total")].reset_index(drop=True)
@@ -456,7 +473,12 @@ def figure_mental_illness(ctx, data: ForceInputs):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from ..style import AGENCY_COLOUR, PALETTE, apply_style, save_figure
+    from heartbeats_analysis.report.style import (
+        AGENCY_COLOUR,
+        PALETTE,
+        apply_style,
+        save_figure,
+    )
 
     shares = mental_illness_shares(data.summary)
     apply_style()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..claims import Claim, ClaimsRegistry
+from heartbeats_analysis.report.claims import Claim, ClaimsRegistry
 
 DOJ_2015_CITATION = (
     'US Department of Justice, Civil Rights Division, "Investigation of the Ferguson Police Department", '

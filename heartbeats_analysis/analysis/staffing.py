@@ -15,10 +15,29 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..notebook_io import NotebookContext
-from ..style import AGENCY_COLOUR, PEER_COLOUR, REFERENCE_COLOUR, apply_style, save_figure
-from . import Findings, NoData, ShownFigure, display_name, every_year, plot_values, record_claim
-from .stats import RateModel, fit_rate_glm, format_number, format_ratio_change
+from heartbeats_analysis.analysis import (
+    Findings,
+    NoData,
+    ShownFigure,
+    display_name,
+    every_year,
+    plot_values,
+    record_claim,
+)
+from heartbeats_analysis.analysis.stats import (
+    RateModel,
+    fit_rate_glm,
+    format_number,
+    format_ratio_change,
+)
+from heartbeats_analysis.report.notebook_io import NotebookContext
+from heartbeats_analysis.report.style import (
+    AGENCY_COLOUR,
+    PEER_COLOUR,
+    REFERENCE_COLOUR,
+    apply_style,
+    save_figure,
+)
 
 TABLE = "staffing"
 SOURCE = ["staffing.csv", "FBI Uniform Crime Reporting Program, police employee data, processed by Jacob Kaplan"]

@@ -35,9 +35,13 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats as sps
 from scipy.stats import contingency, fisher_exact
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    HessianInversionWarning,
+    PerfectSeparationWarning,
+)
 
-from ..sources.base import SMALL_CELL_THRESHOLD
+from heartbeats_analysis.ingest.sources.base import SMALL_CELL_THRESHOLD
 
 CONFIDENCE = 0.95
 OVERDISPERSION_THRESHOLD = 1.5

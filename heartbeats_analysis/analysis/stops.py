@@ -27,10 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..sources.base import SMALL_CELL_THRESHOLD
-from . import NoData, listed_name, police_of, save_table
-from .population import POPULATION_RACES, matched_population_year, population_for
-from .stats import (
+from heartbeats_analysis.analysis import NoData, listed_name, police_of, save_table
+from heartbeats_analysis.analysis.population import (
+    POPULATION_RACES,
+    matched_population_year,
+    population_for,
+)
+from heartbeats_analysis.analysis.stats import (
     CONFIDENCE,
     Estimate,
     OddsRatioTest,
@@ -40,6 +43,7 @@ from .stats import (
     rate_ratio,
     years_label,
 )
+from heartbeats_analysis.ingest.sources.base import SMALL_CELL_THRESHOLD
 
 DETAIL_YEAR = 2020
 """First year of the redesigned report, with searches, contraband and totals by race."""
@@ -362,7 +366,7 @@ class StopsInputs:
 
 def load_inputs(folder=None) -> StopsInputs:
     """The processed tables this notebook reads (data/processed unless ``folder`` is given)."""
-    from ..tables import load_table
+    from heartbeats_analysis.ingest.tables import load_table
 
     return StopsInputs(*(load_table(name, folder) for name in ("stops", "stops_statewide", "population", "agencies")))
 
@@ -389,7 +393,7 @@ DISPARITY_CLAIMS = [("stops.latest_year", "year"), ("stops.black_disparity_lates
 
 def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
     """Disparity ratios for every year; records the latest-year claims and saves the table."""
-    from .stats import format_number as fmt
+    from heartbeats_analysis.analysis.stats import format_number as fmt
 
     table = disparity_table(data.stops, data.population, data.agencies, agency)
     if isinstance(table, NoData):
@@ -449,8 +453,14 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
     2015 published shares are drawn beside as separate reference markers, never joined to our line."""
     import matplotlib.pyplot as plt
 
-    from ..style import AGENCY_COLOUR, PEER_COLOUR, REFERENCE_COLOUR, apply_style, save_figure
-    from .reference import get as get_reference
+    from heartbeats_analysis.analysis.reference import get as get_reference
+    from heartbeats_analysis.report.style import (
+        AGENCY_COLOUR,
+        PEER_COLOUR,
+        REFERENCE_COLOUR,
+        apply_style,
+        save_figure,
+    )
 
     table = disparity_table(data.stops, data.population, data.agencies, agency)
     if isinstance(table, NoData):
@@ -503,7 +513,13 @@ def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]
     each peer (grey) and Missouri as a whole."""
     import matplotlib.pyplot as plt
 
-    from ..style import AGENCY_COLOUR, PALETTE, PEER_COLOUR, apply_style, save_figure
+    from heartbeats_analysis.report.style import (
+        AGENCY_COLOUR,
+        PALETTE,
+        PEER_COLOUR,
+        apply_style,
+        save_figure,
+    )
 
     own = disparity_table(data.stops, data.population, data.agencies, agency)
     if isinstance(own, NoData):
@@ -563,7 +579,7 @@ SEARCH_CLAIMS = [("stops.black_search_rate", "proportion"), ("stops.white_search
 
 
 def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_words: str) -> None:
-    from .stats import format_number as fmt
+    from heartbeats_analysis.analysis.stats import format_number as fmt
 
     if rate == "search":
         k, n, value = row["searches"], row["stops"], row["search_rate"]
@@ -583,7 +599,7 @@ def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_w
 
 def report_search_outcomes(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
     """Search and contraband hit rates by race, per year and pooled from 2020; records pooled claims."""
-    from .stats import format_number as fmt
+    from heartbeats_analysis.analysis.stats import format_number as fmt
 
     outcomes = search_outcomes(data.stops, agency)
     if isinstance(outcomes, NoData):
@@ -618,7 +634,7 @@ def report_search_outcomes(ctx, data: StopsInputs, agency: str) -> pd.DataFrame 
 
 
 def _or_sentence(test: OddsRatioTest, name: str) -> str:
-    from .stats import format_number as fmt
+    from heartbeats_analysis.analysis.stats import format_number as fmt
 
     years = years_label(test.years)
     rates = (f"{fmt(test.group_rate, 0, True)} of {test.group_trials:,} searches of Black drivers found contraband "
@@ -640,7 +656,7 @@ def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | 
     """The binomial GLM outcome test for the agency and for Missouri; records stops.hit_rate_or and
     stops.state_hit_rate_or, plus stops.hit_rate_ratio (ratio of hit rates, beside the DOJ's "26% less
     likely"). Returns both tests as one table."""
-    from .stats import format_number as fmt
+    from heartbeats_analysis.analysis.stats import format_number as fmt
 
     name = _name(data, agency)
     test = hit_rate_test(data.stops, agency)
@@ -684,7 +700,12 @@ def figure_search_outcomes(ctx, data: StopsInputs, agency: str):
     """Dot-and-interval chart: pooled search rate and hit rate for Black and white drivers, agency vs state."""
     import matplotlib.pyplot as plt
 
-    from ..style import AGENCY_COLOUR, PALETTE, apply_style, save_figure
+    from heartbeats_analysis.report.style import (
+        AGENCY_COLOUR,
+        PALETTE,
+        apply_style,
+        save_figure,
+    )
 
     own = search_outcomes(data.stops, agency)
     if isinstance(own, NoData):
@@ -737,7 +758,7 @@ def figure_search_outcomes(ctx, data: StopsInputs, agency: str):
 
 def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.DataFrame:
     """The agency beside its peers and Missouri; records the peer median and the state ratio."""
-    from .stats import format_number as fmt
+    from heartbeats_analysis.analysis.stats import format_number as fmt
 
     table = peer_comparison(data.stops, data.stops_statewide, data.population, data.agencies, agency, peers)
     save_table(ctx, table, "stops_peers")
@@ -771,7 +792,11 @@ def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.Da
 def report_references(ctx, data: StopsInputs, agency: str) -> pd.DataFrame:
     """The DOJ 2015 published figures beside our latest computed ones (Ferguson only), recorded as
     reference claims. Nothing is computed from the published figures."""
-    from .reference import STOPS_REFERENCE_IDS, get, record_references
+    from heartbeats_analysis.analysis.reference import (
+        STOPS_REFERENCE_IDS,
+        get,
+        record_references,
+    )
 
     if agency != DOJ_AGENCY:
         return pd.DataFrame({"note": [f"The 2015 Justice Department figures describe Ferguson only; none are "
@@ -806,7 +831,7 @@ ENFORCEMENT_CLAIMS = [("stops.black_share_citations_latest", "proportion"),
 
 def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
     """Black share of citations and of stop arrests in the latest year (beside the DOJ's 90% and 93%)."""
-    from .stats import format_number as fmt
+    from heartbeats_analysis.analysis.stats import format_number as fmt
 
     shares = enforcement_shares(data.stops, agency)
     if isinstance(shares, NoData):

@@ -10,8 +10,13 @@ officers needed) -> ``salary`` -> ``outcomes`` -> ``costs`` -> ``scenarios`` (ru
 ``sensitivity`` -> ``scorecard`` -> ``report`` (figures and claims for notebook 07).
 """
 
-from .assumptions import ModelParameters, apply_overrides, load_register, validate_model_parameters
-from .scenarios import ModelRun, run_model
+from heartbeats_analysis.model.assumptions import (
+    ModelParameters,
+    apply_overrides,
+    load_register,
+    validate_model_parameters,
+)
+from heartbeats_analysis.model.scenarios import ModelRun, run_model
 
 __all__ = [
     "ModelParameters",

@@ -26,8 +26,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ParameterError
-from ..paths import RESOURCES_DIR
+from heartbeats_analysis.errors import ParameterError
+from heartbeats_analysis.paths import RESOURCES_DIR
 
 REGISTER_PATH = RESOURCES_DIR / "assumptions.csv"
 REGISTER_VERSION = "1.0"

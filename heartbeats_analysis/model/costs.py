@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .outcomes import OutcomeChanges
-from .pipeline import StaffingPath
+from heartbeats_analysis.model.outcomes import OutcomeChanges
+from heartbeats_analysis.model.pipeline import StaffingPath
 
 OVERTIME_PREMIUM = 1.5
 COST_COMPONENTS = ("payroll", "hiring", "overtime", "program", "avoided_jail", "avoided_claims")

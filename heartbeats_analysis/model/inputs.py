@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..claims import Claim, ClaimsRegistry
-from .assumptions import apply_overrides
+from heartbeats_analysis.model.assumptions import apply_overrides
+from heartbeats_analysis.report.claims import Claim, ClaimsRegistry
 
 # register id -> claim ids to try, in order of preference
 CLAIM_SOURCES: dict[str, tuple[str, ...]] = {

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .pipeline import StaffingPath
-from .workload import calls_per_year, officer_hours_per_call
+from heartbeats_analysis.model.pipeline import StaffingPath
+from heartbeats_analysis.model.workload import calls_per_year, officer_hours_per_call
 
 OUTCOMES = ("force", "arrests", "referrals")
 OUTCOME_LABELS = {

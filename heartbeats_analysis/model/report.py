@@ -3,32 +3,54 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-from .. import style
-from ..analysis import save_table
-from ..notebook_io import NotebookContext
-from ..paths import DOCS_DIR
-from .assumptions import (
-    REGISTER_VERSION, ModelParameters, load_register, register_fingerprint, validate_model_parameters,
+from heartbeats_analysis.analysis import save_table
+from heartbeats_analysis.model.assumptions import (
+    REGISTER_VERSION,
+    ModelParameters,
+    load_register,
+    register_fingerprint,
+    validate_model_parameters,
 )
-from .inputs import AnalysisInputs, inputs_from_claims
-from .outcomes import OUTCOME_LABELS, OUTCOMES
-from .scenarios import OUTPUT_LABELS, SCENARIO_LABELS, SCENARIOS, ModelRun, run_model
-from .scorecard import build_scorecard, record_scorecard
-from .sensitivity import TORNADO_OUTPUTS, one_at_a_time, rank_correlations, top_drivers
-from .summary import (
-    Estimate, costs_table, fmt, headline_numbers, money, outcomes_table, salary_levels_table, salary_table,
-    staffing_table, workload_table,
+from heartbeats_analysis.model.inputs import AnalysisInputs, inputs_from_claims
+from heartbeats_analysis.model.outcomes import OUTCOME_LABELS, OUTCOMES
+from heartbeats_analysis.model.scenarios import (
+    OUTPUT_LABELS,
+    SCENARIO_LABELS,
+    SCENARIOS,
+    ModelRun,
+    run_model,
 )
+from heartbeats_analysis.model.scorecard import build_scorecard, record_scorecard
+from heartbeats_analysis.model.sensitivity import (
+    TORNADO_OUTPUTS,
+    one_at_a_time,
+    rank_correlations,
+    top_drivers,
+)
+from heartbeats_analysis.model.summary import (
+    Estimate,
+    costs_table,
+    fmt,
+    headline_numbers,
+    money,
+    outcomes_table,
+    salary_levels_table,
+    salary_table,
+    staffing_table,
+    workload_table,
+)
+from heartbeats_analysis.paths import DOCS_DIR
+from heartbeats_analysis.report import style
+from heartbeats_analysis.report.notebook_io import NotebookContext
 
 NOTEBOOK = "07-program-model"
 SCENARIO_COLOURS = {

@@ -16,14 +16,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .assumptions import ModelParameters, apply_overrides, load_register
-from .costs import CostBreakdown, civilian_program_cost, heartbeats_program_cost, scenario_costs
-from .inputs import AnalysisInputs, inputs_from_arguments
-from .outcomes import OutcomeChanges, civilian_changes, heartbeats_changes, no_change
-from .pipeline import StaffingPath, simulate_staffing
-from .salary import salary_ratios
-from .sampling import generator, sample_parameters
-from .workload import hours_to_officers, officers_needed
+from heartbeats_analysis.model.assumptions import (
+    ModelParameters,
+    apply_overrides,
+    load_register,
+)
+from heartbeats_analysis.model.costs import (
+    CostBreakdown,
+    civilian_program_cost,
+    heartbeats_program_cost,
+    scenario_costs,
+)
+from heartbeats_analysis.model.inputs import AnalysisInputs, inputs_from_arguments
+from heartbeats_analysis.model.outcomes import (
+    OutcomeChanges,
+    civilian_changes,
+    heartbeats_changes,
+    no_change,
+)
+from heartbeats_analysis.model.pipeline import StaffingPath, simulate_staffing
+from heartbeats_analysis.model.salary import salary_ratios
+from heartbeats_analysis.model.sampling import generator, sample_parameters
+from heartbeats_analysis.model.workload import hours_to_officers, officers_needed
 
 SCENARIOS = ("status_quo", "heartbeats", "civilian_responder")
 SCENARIO_LABELS = {

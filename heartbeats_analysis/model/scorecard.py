@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..claims import ClaimsRegistry
-from .summary import Estimate, fmt
+from heartbeats_analysis.model.summary import Estimate, fmt
+from heartbeats_analysis.report.claims import ClaimsRegistry
 
 SUPPORTED = "supported"
 PARTLY = "partly supported"

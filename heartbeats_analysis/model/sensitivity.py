@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .sampling import point_values, varied_parameters
-from .scenarios import OUTPUT_LABELS, ModelRun, evaluate
+from heartbeats_analysis.model.sampling import point_values, varied_parameters
+from heartbeats_analysis.model.scenarios import OUTPUT_LABELS, ModelRun, evaluate
 
 TORNADO_OUTPUTS = (
     "heartbeats_added_officers_y5",

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .outcomes import OUTCOME_LABELS, OUTCOMES
-from .salary import share_nearly_doubling
-from .scenarios import SCENARIO_LABELS, SCENARIOS, ModelRun
-from .workload import hours_to_officers
+from heartbeats_analysis.model.outcomes import OUTCOME_LABELS, OUTCOMES
+from heartbeats_analysis.model.salary import share_nearly_doubling
+from heartbeats_analysis.model.scenarios import SCENARIO_LABELS, SCENARIOS, ModelRun
+from heartbeats_analysis.model.workload import hours_to_officers
 
 
 @dataclass(frozen=True)

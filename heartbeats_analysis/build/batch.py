@@ -1,0 +1,119 @@
+"""Build many agencies' briefs in parallel; one agency's failure never stops the others."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from heartbeats_analysis.build.kernel_pool import KernelPool
+from heartbeats_analysis.build.steps import build, parallel_jobs, run_clean
+from heartbeats_analysis.errors import HeartbeatsError
+from heartbeats_analysis.ingest import fetch
+from heartbeats_analysis.ingest.tables import load_table
+from heartbeats_analysis.params import canonical_command, load_params
+from heartbeats_analysis.paths import reports_dir
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    agency: str
+    ok: bool
+    seconds: float
+    detail: str
+
+
+def agencies_with_complete_data() -> list[str]:
+    """Agencies with FBI (UCR) data, vehicle stops and a census population: full briefs are possible."""
+    agencies = load_table("agencies")
+    complete = agencies
+    for column in ("in_ucr", "in_vsr", "has_population"):
+        if column in complete:
+            complete = complete[complete[column].fillna(False).astype(bool)]
+    return sorted(complete["agency_slug"].astype(str))
+
+
+def _build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool) -> BatchResult:
+    """One agency's build; any failure becomes this agency's result, never the batch's."""
+    started = time.perf_counter()
+    try:
+        params, _ = load_params(None, sets, base={"agency": agency})
+        result = build(params, with_pdf=with_pdf, kernels=kernels,
+                       command=canonical_command(None, agency, None, sets))
+    except HeartbeatsError as error:
+        return BatchResult(agency, False, time.perf_counter() - started, _one_line(str(error)))
+    except Exception as error:  # a bug in one agency's build must not stop the others
+        cause = f"unexpected {error.__class__.__name__}: {error}"
+        return BatchResult(agency, False, time.perf_counter() - started, _one_line(cause))
+    return BatchResult(agency, True, time.perf_counter() - started, str(result.brief_html))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
+
+
+class BatchListener(Protocol):
+    def started(self, total: int) -> None: ...
+    def finished(self, result: BatchResult) -> None: ...
+
+
+def run_batch(
+    agencies: list[str] | None = None,
+    jobs: int | None = None,
+    with_pdf: bool = True,
+    sets: list[str] | None = None,
+    say: Callable[[str], None] = lambda _: None,
+    listener: BatchListener | None = None,
+) -> list[BatchResult]:
+    """Build every agency in this process, sharing one pool of `jobs` warm kernels: the kernels start
+    and import the analysis stack once for the whole batch, not once per notebook."""
+    jobs = jobs or parallel_jobs()
+    with KernelPool(jobs) as kernels:
+        fetch.verify()
+        run_clean(kernels=kernels)  # once, before the builds share the processed tables
+        names = agencies or agencies_with_complete_data()
+        say(f"Building {len(names)} briefs with {jobs} warm kernel(s)")
+        if listener:
+            listener.started(len(names))
+        results: list[BatchResult] = []
+        # One build more than kernels: while a build renders its brief and PDF, the kernels keep working.
+        builders = ThreadPoolExecutor(max_workers=min(jobs + 1, len(names)) or 1)
+        try:
+            futures = [builders.submit(_build_one, name, with_pdf, list(sets or []), kernels) for name in names]
+            for future in as_completed(futures):
+                results.append(future.result())
+                if listener:
+                    listener.finished(results[-1])
+        except BaseException:  # Ctrl-C: start no further build; closing the pool stops the running ones
+            builders.shutdown(wait=False, cancel_futures=True)
+            raise
+        builders.shutdown()
+    results.sort(key=lambda r: r.agency)
+    write_index(results)
+    return results
+
+
+def write_index(results: list[BatchResult], path: Path | None = None) -> Path:
+    path = path or reports_dir() / "index.html"
+    rows = []
+    for r in results:
+        name = html.escape(r.agency)
+        if r.ok:
+            cell = f'<a href="{name}/brief.html">brief</a> · <a href="{name}/brief.pdf">PDF</a>'
+        else:
+            cell = f"failed: {html.escape(r.detail)}"
+        rows.append(f"<tr><td>{name}</td><td>{cell}</td></tr>")
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        "<title>Project Heartbeats briefs</title><style>body{font-family:sans-serif;max-width:40em;margin:2em auto}"
+        "td{padding:2px 10px}</style></head><body><h1>Project Heartbeats briefs</h1><table>"
+        + "".join(rows) + "</table></body></html>\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,83 @@
+"""Code that runs inside a pooled kernel (see kernel_pool): warm it up, and wipe it between notebooks.
+
+A notebook run in a reused kernel must come out as if the kernel were new: an empty namespace, the
+matplotlib settings a new kernel starts with, no open figures, and execution counts from 1. Imported
+modules stay loaded on purpose: that is the time the pool saves. The project's module-level caches
+are keyed by file modification time or read only files shipped with the package, so they stay valid.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+
+# Every module the notebooks import, so none of them pays the import cost. The project style comes
+# first: it selects matplotlib's Agg backend before pyplot is imported, as it does in a new kernel.
+WARM_MODULES = (
+    "heartbeats_analysis.report.style",
+    "pandas",
+    "scipy.stats",
+    "statsmodels.api",
+    "IPython.display",
+    "heartbeats_analysis.ingest.clean",
+    "heartbeats_analysis.ingest.tables",
+    "heartbeats_analysis.report.notebook_io",
+    "heartbeats_analysis.analysis.staffing",
+    "heartbeats_analysis.analysis.crime",
+    "heartbeats_analysis.analysis.stops",
+    "heartbeats_analysis.analysis.force",
+    "heartbeats_analysis.analysis.calls",
+    "heartbeats_analysis.analysis.show",
+    "heartbeats_analysis.model.report",
+    "heartbeats_analysis.model.summary",
+    "heartbeats_analysis.report.brief",
+)
+
+_fresh_rc_params: dict | None = None
+_fresh_warning_filters: list | None = None
+
+
+def warm_up(modules: tuple[str, ...] = WARM_MODULES) -> None:
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the notebook that imports it reports the error, in its own cell
+            pass
+    take_snapshot()
+
+
+def take_snapshot() -> None:
+    """Record the settings a notebook's code finds in a new kernel once its imports are done (importing
+    applies no style: figures apply it when drawn)."""
+    global _fresh_rc_params, _fresh_warning_filters
+    import warnings
+
+    import matplotlib
+
+    _fresh_rc_params = dict(matplotlib.rcParams)
+    _fresh_warning_filters = list(warnings.filters)
+
+
+def reset() -> None:
+    """Wipe what the last notebook left behind; raise if there is no snapshot to restore (the pool then
+    replaces the kernel instead of lending it)."""
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+
+    if _fresh_rc_params is None or _fresh_warning_filters is None:
+        raise RuntimeError("this kernel was never warmed up: there is no starting state to restore")
+    plt.close("all")
+    # Unvalidated restore, as matplotlib.rc_context does: these values were valid when taken.
+    matplotlib.rcParams._update_raw(_fresh_rc_params)
+    # resetwarnings() also voids every module's record of warnings already shown, so a warning the last
+    # notebook triggered is shown again, as in a new kernel.
+    warnings.resetwarnings()
+    warnings.filters[:] = _fresh_warning_filters
+    warnings.onceregistry.clear()
+    shell = get_ipython()
+    if shell is not None:
+        shell.reset(new_session=True)  # empties the namespace and restarts execution counts at 1
+    gc.collect()

@@ -1,0 +1,128 @@
+"""Run one notebook with papermill, keeping the failed copy and naming the failing cell."""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.exceptions import PapermillExecutionError
+from papermill.log import logger
+from papermill.utils import remove_args
+
+from heartbeats_analysis.build.kernel_pool import KernelPool, kernel_name
+from heartbeats_analysis.errors import BuildInterruptedError, NotebookFailedError
+from heartbeats_analysis.paths import PROJECT_ROOT
+
+EXECUTION_TIMEOUT_S = 900
+STARTUP_TIMEOUT_S = 120
+POOLED_ENGINE = "heartbeats-pooled"
+
+
+class PooledKernelEngine(NBClientEngine):
+    """papermill's nbclient engine, on a kernel the pool lends (`km=`): the notebook's client is
+    closed afterwards and the kernel is left running for the next notebook."""
+
+    @classmethod
+    def execute_managed_notebook(
+        cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+        start_timeout=60, execution_timeout=None, **kwargs,
+    ):
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        client = PapermillNotebookClient(
+            nb_man, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+            log=logger, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file, **kwargs,
+        )
+        try:
+            return client.execute()
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+
+
+papermill_engines.register(POOLED_ENGINE, PooledKernelEngine)
+
+
+def declared_parameters(notebook_path: Path) -> set[str]:
+    return set(papermill.inspect_notebook(str(notebook_path)))
+
+
+def run_notebook(
+    notebook_path: Path,
+    output_path: Path,
+    parameters: dict[str, Any],
+    failed_dir: Path,
+    kernels: KernelPool | None = None,
+) -> Path:
+    """Execute notebook_path into output_path with the parameters it declares, on a kernel borrowed
+    from `kernels` or, without a pool, on a new kernel of its own.
+
+    On failure the partly executed notebook is kept in failed_dir and NotebookFailedError names the
+    notebook, the cell and the exception.
+    """
+    wanted = declared_parameters(notebook_path)
+    passed = {k: v for k, v in parameters.items() if k in wanted}
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with kernels.kernel() if kernels else nullcontext() as kernel:
+            # A pooled kernel already runs in the project folder; papermill's cwd would chdir the whole
+            # process, under the other threads' feet. A kernel of its own starts in the cwd it is given.
+            how = {"engine_name": POOLED_ENGINE, "km": kernel.manager} if kernel else {"cwd": str(PROJECT_ROOT)}
+            papermill.execute_notebook(
+                str(notebook_path),
+                str(output_path),
+                parameters=passed,
+                kernel_name=kernel_name(),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=EXECUTION_TIMEOUT_S,
+                start_timeout=STARTUP_TIMEOUT_S,
+                **how,
+            )
+    except PapermillExecutionError as exc:
+        kept = _keep_failed(output_path, failed_dir)
+        raise NotebookFailedError(
+            f"Notebook {notebook_path.name} failed in cell {exc.exec_count} "
+            f"({_cell_summary(kept, exc.exec_count)}): {exc.ename}: {exc.evalue}\n"
+            f"The executed notebook with the traceback is kept at {kept}. "
+            "The previously published report was left untouched."
+        ) from None
+    except Exception as exc:  # kernel death, timeouts, missing kernel
+        if kernels is not None and kernels.closed:
+            raise BuildInterruptedError(
+                f"Notebook {notebook_path.name} was stopped: the build was interrupted. "
+                "The previously published report was left untouched."
+            ) from None
+        kept = _keep_failed(output_path, failed_dir)
+        raise NotebookFailedError(
+            f"Notebook {notebook_path.name} could not be run: {exc.__class__.__name__}: {exc}. "
+            f"Partial output (if any) is kept at {kept}. If the kernel "
+            f"{kernels.kernel_name if kernels else kernel_name()!r} is missing or broken, "
+            "run `make setup` to register it."
+        ) from None
+    return output_path
+
+
+def _keep_failed(output_path: Path, failed_dir: Path) -> Path:
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    kept = failed_dir / output_path.name
+    if output_path.exists():
+        shutil.copyfile(output_path, kept)
+    return kept
+
+
+def _cell_summary(notebook_path: Path, execution_count: int | None) -> str:
+    """The failing cell's first line, found by its execution count: papermill inserts banner cells
+    into the kept notebook, so the cell index it reports no longer points at the failing cell."""
+    try:
+        cells = nbformat.read(notebook_path, as_version=4).cells
+        cell = next(c for c in cells if c.cell_type == "code" and c.get("execution_count") == execution_count)
+        lines = cell.source.strip().splitlines()
+        return f"code: {lines[0][:80]}" if lines else "an empty cell"
+    except (StopIteration, OSError, ValueError):
+        return "see the kept notebook"

@@ -1,0 +1,347 @@
+"""The build: verify raw data, clean, run the analysis notebooks, render the brief, publish atomically.
+
+Each step records a hash of its inputs; a step whose inputs are unchanged is skipped, so a rebuild
+with nothing changed does no work and changing a model assumption reruns only the model and brief.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock
+
+from heartbeats_analysis.build.hashing import hash_files, hash_json, package_code_hash
+from heartbeats_analysis.build.kernel_pool import KernelPool
+from heartbeats_analysis.build.manifest import build_manifest, write_manifest
+from heartbeats_analysis.build.publish import (
+    build_lock,
+    check_writable,
+    failed_dir,
+    new_version_dir,
+    publish,
+    published_dir,
+)
+from heartbeats_analysis.errors import BuildInterruptedError, ParameterError
+from heartbeats_analysis.ingest import fetch
+from heartbeats_analysis.ingest.registry import registry_hash
+from heartbeats_analysis.params import BuildParams
+from heartbeats_analysis.paths import NOTEBOOKS_DIR, processed_dir, reports_dir
+from heartbeats_analysis.report.claims import ClaimsRegistry
+
+CLEAN_NOTEBOOK = "01-clean"
+ANALYSIS_NOTEBOOKS = ("02-staffing", "03-crime", "04-stops", "05-force", "06-calls")
+MODEL_NOTEBOOK = "07-program-model"
+BRIEF_NOTEBOOK = "90-brief"
+NOTEBOOK_TITLES = {
+    "01-clean": "Cleaning the raw data",
+    "02-staffing": "Staffing",
+    "03-crime": "Crime",
+    "04-stops": "Vehicle stops and disparities",
+    "05-force": "Use of force",
+    "06-calls": "Calls for service",
+    "07-program-model": "The Heartbeats program model",
+    "90-brief": "The brief",
+}
+STAMP_FILE = ".build-stamp.json"
+CLEAN_LOCK_TIMEOUT_S = 900
+
+StepListener = Callable[[str, str, float], None]  # (step, status, seconds); status: started/ran/skipped
+
+
+@dataclass
+class BuildResult:
+    agency: str
+    report_dir: Path
+    steps: list[tuple[str, str, float]] = field(default_factory=list)
+    published: bool = False
+
+    @property
+    def brief_html(self) -> Path:
+        return self.report_dir / "brief.html"
+
+    @property
+    def brief_pdf(self) -> Path:
+        return self.report_dir / "brief.pdf"
+
+
+def notebook_path(name: str) -> Path:
+    return NOTEBOOKS_DIR / f"{name}.ipynb"
+
+
+def agency_steps() -> list[str]:
+    """Agency notebooks present in notebooks/, in build order."""
+    names = [*ANALYSIS_NOTEBOOKS, MODEL_NOTEBOOK, BRIEF_NOTEBOOK]
+    return [n for n in names if notebook_path(n).is_file()]
+
+
+class _Steps:
+    """Runs steps, skipping those whose input hash matches the stamp they left last time."""
+
+    def __init__(self, stamp_dir: Path, force: bool, listener: StepListener | None, result: BuildResult,
+                 kernels: KernelPool | None = None):
+        self.stamp_dir = stamp_dir
+        self.force = force
+        self.listener = listener or (lambda *_: None)
+        self.result = result
+        self.kernels = kernels
+
+    def check_not_interrupted(self) -> None:
+        if self.kernels is not None and self.kernels.closed:
+            raise BuildInterruptedError(
+                f"The build of {self.result.agency!r} was interrupted before its next step; "
+                "the published report, if any, was left as it was."
+            )
+
+    def run(self, name: str, inputs: dict, outputs: list[Path], action: Callable[[], None]) -> bool:
+        self.check_not_interrupted()
+        stamp = self.stamp_dir / f"{name}.json"
+        key = hash_json(inputs)
+        if not self.force and stamp.is_file() and all(p.exists() for p in outputs):
+            if json.loads(stamp.read_text()).get("key") == key:
+                self.result.steps.append((name, "skipped", 0.0))
+                self.listener(name, "skipped", 0.0)
+                return False
+        stamp.unlink(missing_ok=True)
+        self.listener(name, "started", 0.0)
+        started = time.perf_counter()
+        action()
+        seconds = time.perf_counter() - started
+        self.stamp_dir.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"key": key}) + "\n")
+        self.result.steps.append((name, "ran", seconds))
+        self.listener(name, "ran", seconds)
+        return True
+
+
+def processed_tables_hash() -> str:
+    return hash_files(processed_dir().glob("*.csv"))
+
+
+def run_notebook(*args, **kwargs):
+    # papermill and nbconvert take seconds to import: only a build that runs a step pays for them.
+    from heartbeats_analysis.build.runner import run_notebook as run
+
+    return run(*args, **kwargs)
+
+
+def run_clean(
+    force: bool = False,
+    listener: StepListener | None = None,
+    result: BuildResult | None = None,
+    kernels: KernelPool | None = None,
+) -> None:
+    """The shared first step: raw files -> validated processed tables (01-clean)."""
+    result = result or BuildResult("(shared)", processed_dir())
+    folder = processed_dir()
+    check_writable(folder, "HEARTBEATS_PROCESSED_DIR")
+    steps = _Steps(folder / ".stamps", force, listener, result)
+    nb = notebook_path(CLEAN_NOTEBOOK)
+    inputs = {"registry": registry_hash(), "code": package_code_hash(), "notebook": hash_files([nb])}
+    executed = folder / ".executed" / f"{CLEAN_NOTEBOOK}.ipynb"
+
+    def clean() -> None:
+        if kernels:
+            kernels.start()  # warm the agency notebooks' kernels on the other cores meanwhile
+        # A kernel of its own: cleaning needs none of the analysis imports a warm kernel waits for.
+        run_notebook(nb, executed, {"processed_dir": str(folder)}, folder / "_failed")
+
+    # Builds of different agencies share the processed tables: one cleans while the others wait.
+    with FileLock(str(folder / ".clean.lock"), timeout=CLEAN_LOCK_TIMEOUT_S):
+        steps.run(CLEAN_NOTEBOOK, inputs, [executed, folder / "agencies.csv"], clean)
+
+
+def build(
+    params: BuildParams,
+    *,
+    force: bool = False,
+    listener: StepListener | None = None,
+    command: str = "heartbeats build",
+    with_pdf: bool = True,
+    kernels: KernelPool | None = None,
+) -> BuildResult:
+    """Build one agency's report. Notebooks borrow warm kernels from `kernels` (a batch shares one
+    pool across its builds); without it the build opens its own pool and shuts it down at the end."""
+    if kernels is None:
+        with KernelPool(parallel_jobs()) as own_kernels:
+            return build(params, force=force, listener=listener, command=command, with_pdf=with_pdf,
+                         kernels=own_kernels)
+
+    from heartbeats_analysis.ingest.agency_lookup import display_name, resolve_agency
+
+    reports = reports_dir()
+    check_writable(reports)
+    fetch.verify()
+    result = BuildResult(params.agency, reports / params.agency)
+    run_clean(force, listener, result, kernels)
+    slug = resolve_agency(params.agency)
+    if slug != params.agency:
+        params = params.model_copy(update={"agency": slug})
+    result.agency, result.report_dir = slug, reports / slug
+
+    with build_lock(reports, slug):
+        work = reports / ".work" / slug
+        work.mkdir(parents=True, exist_ok=True)
+        steps = _Steps(work / "stamps", force, listener, result, kernels)
+        notebook_params = params.notebook_parameters(work)
+        code_hash, tables_hash = package_code_hash(), processed_tables_hash()
+        manifest = build_manifest(params.model_dump(mode="json"), command, display_name(slug))
+        write_manifest(manifest, work / "manifest.json")
+        failed = failed_dir(reports, slug)
+
+        def run_step(name: str) -> None:
+            nb = notebook_path(name)
+            declared = declared_parameters(nb)
+            inputs = {
+                "notebook": hash_files([nb]),
+                # Only the parameters a notebook declares: a model assumption reruns only the model.
+                "params": {k: v for k, v in notebook_params.items() if k in declared and k != "build_dir"},
+                "code": code_hash,
+                "tables": tables_hash,
+                "claims": hash_files(_claims_read_by(name, work / "claims")),
+                "manifest": manifest if name == BRIEF_NOTEBOOK else None,
+            }
+            executed = work / "executed" / f"{name}.ipynb"
+            steps.run(name, inputs, [executed], lambda: run_notebook(nb, executed, notebook_params, failed, kernels))
+
+        present = agency_steps()
+        # The analysis notebooks are independent of each other: run them side by side.
+        _run_parallel([n for n in present if n in ANALYSIS_NOTEBOOKS], run_step)
+        for name in (n for n in present if n not in ANALYSIS_NOTEBOOKS):
+            run_step(name)
+
+        publish_key = hash_json({"steps": _stamp_keys(work / "stamps"), "pdf": with_pdf})
+        current = published_dir(reports, slug)
+        if not force and current and _read_stamp(current) == publish_key:
+            result.steps.append(("publish", "skipped", 0.0))
+            if listener:
+                listener("publish", "skipped", 0.0)
+            return result
+        steps.check_not_interrupted()
+        if listener:
+            listener("publish", "started", 0.0)
+        started = time.perf_counter()
+        version = new_version_dir(reports, slug)
+        try:
+            _assemble(version, work, manifest, with_pdf)
+            (version / STAMP_FILE).write_text(json.dumps({"key": publish_key}) + "\n")
+            publish(version, reports, slug)
+        except BaseException:
+            shutil.rmtree(version, ignore_errors=True)
+            raise
+        seconds = time.perf_counter() - started
+        result.steps.append(("publish", "ran", seconds))
+        result.published = True
+        if listener:
+            listener("publish", "ran", seconds)
+    return result
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the notebook's cell tagged 'parameters' (read without importing papermill)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                    if isinstance(t, ast.Name)}
+    return set()
+
+
+def parallel_jobs() -> int:
+    """Notebooks run at once (and warm kernels kept): HEARTBEATS_JOBS, else one per core."""
+    configured = os.environ.get("HEARTBEATS_JOBS", "").strip()
+    if not configured:
+        return max(1, os.cpu_count() or 1)
+    if not configured.isdigit() or int(configured) < 1:
+        raise ParameterError(f"HEARTBEATS_JOBS={configured!r} must be a whole number of at least 1.")
+    return int(configured)
+
+
+def _run_parallel(names: list[str], run_step: Callable[[str], None]) -> None:
+    """Run steps in threads (each notebook on its own kernel from the pool); re-raise the first failure
+    after the others finish."""
+    jobs = min(parallel_jobs(), len(names)) or 1
+    if jobs == 1:
+        for name in names:
+            run_step(name)
+        return
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_step, name) for name in names]
+        try:
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        except BaseException:  # Ctrl-C: start no further notebook (those running finish their cell)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    if errors:
+        raise errors[0]
+
+
+def _claims_read_by(name: str, claims_dir: Path) -> list[Path]:
+    """Claim files a notebook reads: the model reads the analyses', the brief reads everyone's."""
+    if name == MODEL_NOTEBOOK:
+        wanted = set(ANALYSIS_NOTEBOOKS)
+    elif name == BRIEF_NOTEBOOK:
+        wanted = {*ANALYSIS_NOTEBOOKS, MODEL_NOTEBOOK}
+    else:
+        return []
+    return sorted(p for p in claims_dir.glob("*.json") if p.stem in wanted)
+
+
+
+def _stamp_keys(stamp_dir: Path) -> dict[str, str]:
+    return {p.stem: json.loads(p.read_text())["key"] for p in sorted(stamp_dir.glob("*.json"))}
+
+
+def _read_stamp(version: Path) -> str | None:
+    path = version / STAMP_FILE
+    return json.loads(path.read_text()).get("key") if path.is_file() else None
+
+
+def _assemble(version: Path, work: Path, manifest: dict, with_pdf: bool) -> None:
+    """Write the complete report into version/ (brief, PDF, claims, manifest, appendix)."""
+    from heartbeats_analysis.build import export, pdf
+
+    claims = ClaimsRegistry.load_all(work / "claims")
+    claims.save(version / "claims.json")
+    write_manifest(manifest, version / "manifest.json")
+    appendix = version / "appendix"
+    for executed in sorted((work / "executed").glob("*.ipynb")):
+        if executed.stem == BRIEF_NOTEBOOK:
+            continue
+        export.notebook_to_html(
+            executed, appendix / f"{executed.stem}.html",
+            title=f"Technical appendix: {NOTEBOOK_TITLES.get(executed.stem, executed.stem)}", hide_code=False,
+        )
+    _copy_tree_files(work / "figures", appendix / "figures", "*.csv")
+    _copy_tree_files(work / "tables", appendix / "tables", "*.csv")
+    _copy_tree_files(processed_dir(), appendix / "processed", "*.csv")
+    processed_doc = processed_dir() / "datapackage.json"
+    if processed_doc.is_file():
+        shutil.copyfile(processed_doc, appendix / "processed" / processed_doc.name)
+    brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
+    if brief_nb.is_file():
+        html = export.notebook_to_html(
+            brief_nb, version / "brief.html", title=_brief_title(manifest), hide_code=True
+        )
+        if with_pdf:
+            pdf.html_to_pdf(html, version / "brief.pdf")
+
+
+def _brief_title(manifest: dict) -> str:
+    return f"Project Heartbeats: an evidence brief for {manifest['agency_display_name']}"
+
+
+def _copy_tree_files(source: Path, target: Path, pattern: str) -> None:
+    files = sorted(source.glob(pattern)) if source.is_dir() else []
+    if files:
+        target.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copyfile(path, target / path.name)

@@ -1,0 +1,157 @@
+"""Shared pieces of the per-source contract: reading raw files as text, schema validation with
+readable errors, finishing a processed table, the missingness log, number parsing and agency slugs."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
+
+from heartbeats_analysis.errors import HeartbeatsError
+from heartbeats_analysis.paths import raw_dir
+
+SMALL_CELL_THRESHOLD = 10
+"""Counts below this are kept but flagged: rates and shares are not read from them."""
+
+
+class SchemaValidationError(HeartbeatsError):
+    """A raw or processed table does not match its schema."""
+
+    exit_code = 8
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path, max_rows: int = 5):
+    """Validate lazily; on failure name the file, each failing column and example rows."""
+    try:
+        return schema.validate(df, lazy=True)
+    except (SchemaErrors, SchemaError) as exc:
+        cases = getattr(exc, "failure_cases", None)
+        lines = [f"{file} does not match the schema {schema.name or ''}".rstrip() + ":"]
+        if cases is not None and len(cases):
+            for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+                if str(check).startswith("column_in_dataframe"):
+                    missing = ", ".join(repr(v) for v in group["failure_case"])
+                    lines.append(f"  - missing column(s): {missing}")
+                    continue
+                column = "(table)" if column is None or (isinstance(column, float) and math.isnan(column)) else column
+                examples = group.head(max_rows)
+                shown = ", ".join(
+                    f"row {idx}: {_plain(val)!r}" if pd.notna(idx) else repr(_plain(val))
+                    for idx, val in zip(examples["index"], examples["failure_case"])
+                )
+                lines.append(f"  - column {column!r} failed {check}: {shown}")
+        else:
+            lines.append(f"  - {exc}")
+        raise SchemaValidationError("\n".join(lines)) from None
+
+
+def raw_root_dir(raw_root: Path | None) -> Path:
+    """The folder ``load_raw`` reads: ``raw_root`` when given, else paths.raw_dir()."""
+    return raw_dir() if raw_root is None else Path(raw_root)
+
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """A raw CSV as published: every column text and blank cells '' (FIPS codes keep their leading
+    zeros; counts are parsed later by parse_count)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def read_raw_csv(root: Path, file: str, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """``root / file`` read as text and validated against its raw schema (errors name ``file``)."""
+    return validate(read_text_csv(Path(root) / file), schema, file)
+
+
+def finish_table(
+    table: pd.DataFrame, schema: pa.DataFrameSchema, sort_by: list[str], key=None
+) -> pd.DataFrame:
+    """A processed table as it is written: rows in a stable sort by ``sort_by`` (``key`` as in
+    DataFrame.sort_values), the schema's columns in its order, a fresh index, validated against
+    ``schema`` as '<schema name>.csv' (each processed schema is named after its table)."""
+    table = table.sort_values(sort_by, key=key, kind="stable")[list(schema.columns)].reset_index(drop=True)
+    return validate(table, schema, f"{schema.name}.csv")
+
+
+def _plain(value: object) -> object:
+    """numpy scalars print as np.int64(4); people want 4."""
+    return value.item() if hasattr(value, "item") else value
+
+
+@dataclass
+class MissingnessLog:
+    """Every gap the cleaning found or created, with the reason (written to missingness.csv)."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, table: str, key: str, column: str, reason: str, raw_value: object = None) -> None:
+        self.rows.append(
+            {"table": table, "key": key, "column": column, "reason": reason,
+             "raw_value": None if raw_value is None else str(raw_value)}
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        columns = ["table", "key", "column", "reason", "raw_value"]
+        return pd.DataFrame(self.rows, columns=columns).sort_values(columns[:3], kind="stable").reset_index(drop=True)
+
+
+def parse_count(value: object) -> float:
+    """Parse a published count: '2e3' and '2,000' give 2000; blanks and NA give NaN.
+
+    Returns a float so that NaN can stand for missing; callers convert to nullable Int64.
+    Raises ValueError on text that is not a number or on a non-integral value.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return math.nan
+    if isinstance(value, (int,)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return math.nan
+        if not value.is_integer():
+            raise ValueError(f"count {value!r} is not a whole number")
+        return value
+    text = str(value).strip().replace(",", "")
+    if text == "" or text.upper() in {"NA", "NAN", "NULL", "NONE"}:
+        return math.nan
+    number = float(text)
+    if not math.isfinite(number) or not number.is_integer():
+        raise ValueError(f"count {value!r} is not a whole number")
+    return number
+
+
+def is_count_text(value: object) -> bool:
+    """True for text that parse_count reads as a whole non-negative number or a gap ('', '2e3', '1,204')."""
+    try:
+        number = parse_count(value)
+    except (TypeError, ValueError):
+        return False
+    return number != number or number >= 0  # NaN (a gap) is allowed; negatives are not
+
+
+def count_text_check() -> pa.Check:
+    """Raw-schema check for a count column read as text."""
+    return pa.Check(is_count_text, element_wise=True, error="a whole non-negative number or blank")
+
+
+def to_int64(series: pd.Series) -> pd.Series:
+    """Nullable integers from raw counts, never turning a gap into zero."""
+    return pd.Series([parse_count(v) for v in series], index=series.index, dtype="float64").astype("Int64")
+
+
+
+
+def agency_slug(name: str) -> str:
+    """A stable, URL-safe id from an agency name: 'Ferguson Police Dept' -> 'ferguson'.
+
+    Sheriff's offices keep 'sheriff' so a county's sheriff and its police differ.
+    """
+    text = name.strip().lower().replace("&", " and ")
+    text = text.replace("st.", "st").replace("'", "")
+    sheriff = "sheriff" in text
+    text = re.sub(r"\b(police|dept|department|office|sheriffs?|of public safety)\b", " ", text)
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return f"{slug}-sheriff" if sheriff else slug
