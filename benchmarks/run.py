@@ -27,8 +27,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-BATCH_AGENCIES = ["ferguson", "florissant", "hazelwood", "berkeley", "bellefontaine-neighbors", "normandy",
-                  "northwoods", "overland", "st-ann", "st-john", "country-club-hills", "bel-ridge"]
+BATCH_AGENCIES = [
+    "ferguson",
+    "florissant",
+    "hazelwood",
+    "berkeley",
+    "bellefontaine-neighbors",
+    "normandy",
+    "northwoods",
+    "overland",
+    "st-ann",
+    "st-john",
+    "country-club-hills",
+    "bel-ridge",
+]
 
 
 def run(command: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -61,8 +73,11 @@ def load_average() -> str:
 def fresh_env(folder: Path) -> dict[str, str]:
     (folder / "processed").mkdir(parents=True, exist_ok=True)
     (folder / "reports").mkdir(parents=True, exist_ok=True)
-    return {**os.environ, "HEARTBEATS_PROCESSED_DIR": str(folder / "processed"),
-            "HEARTBEATS_REPORTS_DIR": str(folder / "reports")}
+    return {
+        **os.environ,
+        "HEARTBEATS_PROCESSED_DIR": str(folder / "processed"),
+        "HEARTBEATS_REPORTS_DIR": str(folder / "reports"),
+    }
 
 
 def naive_build(env: dict[str, str], out: Path) -> float:
@@ -71,11 +86,31 @@ def naive_build(env: dict[str, str], out: Path) -> float:
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     started = time.perf_counter()
     for notebook in notebooks:
-        subprocess.run([jupyter, "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=heartbeats",
-                        "--ExecutePreprocessor.timeout=900", "--output-dir", str(out), str(notebook)],
-                       cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([jupyter, "nbconvert", "--to", "html", "--no-input", "--output-dir", str(out),
-                    str(out / "90-brief.ipynb")], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [
+                jupyter,
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
+                "--ExecutePreprocessor.kernel_name=heartbeats",
+                "--ExecutePreprocessor.timeout=900",
+                "--output-dir",
+                str(out),
+                str(notebook),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    subprocess.run(
+        [jupyter, "nbconvert", "--to", "html", "--no-input", "--output-dir", str(out), str(out / "90-brief.ipynb")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -101,26 +136,39 @@ def main() -> None:
         batch_env = fresh_env(Path(tmp) / "batch")
         agencies = BATCH_AGENCIES[: options.agencies]
         batch = timed(heartbeats("batch", *agencies), batch_env)
-        rows.append((f"batch of {len(agencies)} agencies (clean + HTML + PDF)", f"{batch:.1f} s",
-                     "8 agencies under 2 minutes"))
+        rows.append(
+            (f"batch of {len(agencies)} agencies (clean + HTML + PDF)", f"{batch:.1f} s", "8 agencies under 2 minutes")
+        )
         rows.append(("batch throughput", f"{len(agencies) / batch * 60:.1f} briefs per minute", ""))
 
         if not options.skip_naive:
             naive_env = fresh_env(Path(tmp) / "naive")
             naive = naive_build(naive_env, Path(tmp) / "naive" / "out")
-            rows.append(("naive baseline (nbconvert --execute each notebook, then export; no PDF)",
-                         f"{naive:.1f} s", ""))
+            rows.append(
+                ("naive baseline (nbconvert --execute each notebook, then export; no PDF)", f"{naive:.1f} s", "")
+            )
             rows.append(("naive / cold build", f"{naive / cold:.2f}x", ""))
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    lines = ["# Benchmark results", "", f"Measured by `benchmarks/run.py` on {machine}; load average "
-             f"(1/5/15 min) {load_before} before, {load_average()} after.",
-             "Timings vary with the machine and its load; rerun with `make bench`. How the build spends its time,",
-             "and why: `docs/performance.md`.", "",
-             "| measure | result | target |", "|---|---|---|"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `benchmarks/run.py` on {machine}; load average "
+        f"(1/5/15 min) {load_before} before, {load_average()} after.",
+        "Timings vary with the machine and its load; rerun with `make bench`. How the build spends its time,",
+        "and why: `docs/performance.md`.",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+    ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    lines += ["", "Cold build, step by step (the analysis notebooks 02 to 06 run side by side, so their times overlap):",
-              "", "| step | seconds |", "|---|---|"]
+    lines += [
+        "",
+        "Cold build, step by step (the analysis notebooks 02 to 06 run side by side, so their times overlap):",
+        "",
+        "| step | seconds |",
+        "|---|---|",
+    ]
     lines += [f"| {name} | {seconds:.1f} |" for name, seconds in step_times(cold_log)]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -71,7 +71,8 @@ def main(
 @_guarded
 def fetch(
     mirror: Annotated[
-        Path | None, typer.Option(help=f"Copy from this mirror folder instead of downloading (default: ${MIRROR_ENV_VAR}).")
+        Path | None,
+        typer.Option(help=f"Copy from this mirror folder instead of downloading (default: ${MIRROR_ENV_VAR})."),
     ] = None,
 ) -> None:
     """Fetch every raw file in the data registry into data/raw/ and verify its sha256."""
@@ -80,7 +81,9 @@ def fetch(
 
     entries = load_registry()
     source = mirror or fetching.mirror_from_env()
-    _say(f"Fetching {len(entries)} raw files " + (f"from the mirror {source}" if source else "from their upstream URLs"))
+    _say(
+        f"Fetching {len(entries)} raw files " + (f"from the mirror {source}" if source else "from their upstream URLs")
+    )
     counts = {"present": 0, "copied": 0, "downloaded": 0}
 
     def progress(entry, how):
@@ -88,8 +91,10 @@ def fetch(
         _say(f"  {how:<10} {entry.path}", level=2 if how == "present" else 1)
 
     fetching.fetch(entries, mirror=source, progress=progress)
-    out.print(f"Raw data ready: {counts['present']} already present, {counts['copied']} copied, "
-              f"{counts['downloaded']} downloaded; all verified.")
+    out.print(
+        f"Raw data ready: {counts['present']} already present, {counts['copied']} copied, "
+        f"{counts['downloaded']} downloaded; all verified."
+    )
 
 
 @app.command()
@@ -130,8 +135,12 @@ def list_agencies(
         agencies = agencies[agencies["in_ucr"].fillna(False).astype(bool)]
     table = Table("slug", "name", "ORI", "census geography")
     for row in agencies.itertuples():
-        table.add_row(str(row.agency_slug), str(row.display_name), str(getattr(row, "ori", "") or ""),
-                      str(getattr(row, "census_name", "") or ""))
+        table.add_row(
+            str(row.agency_slug),
+            str(row.display_name),
+            str(getattr(row, "ori", "") or ""),
+            str(getattr(row, "census_name", "") or ""),
+        )
     out.print(table)
     out.print(f"{len(agencies)} agencies" + ("" if all_ else " with FBI data (use --all for every agency)"))
 
@@ -179,8 +188,14 @@ def _listener(total: int | None = None):
     finished = {"n": 0}
     bar = None
     if total and console.is_terminal and VERBOSITY["level"] >= 1:
-        bar = Progress(TextColumn("  build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       console=console, transient=True)
+        bar = Progress(
+            TextColumn("  build"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         task = bar.add_task("steps", total=total)
         bar.start()
 
@@ -223,8 +238,14 @@ class _BatchProgress:
 
         self.total = total
         if console.is_terminal and VERBOSITY["level"] >= 1:
-            self.bar = Progress(TextColumn("  briefs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                console=console, transient=True)
+            self.bar = Progress(
+                TextColumn("  briefs"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
             self.task = self.bar.add_task("briefs", total=total)
             self.bar.start()
 
@@ -269,7 +290,8 @@ def build(
     outputs = f"{result.brief_html}" + (f" and {result.brief_pdf}" if pdf else "")
     out.print(
         f"Built {result.agency} in {time.perf_counter() - started:.1f} s ({ran} step(s) ran, "
-        f"{len(result.steps) - ran} unchanged): {outputs}" + (f"; summary readability {readability}" if readability else "")
+        f"{len(result.steps) - ran} unchanged): {outputs}"
+        + (f"; summary readability {readability}" if readability else "")
     )
 
 
@@ -288,9 +310,16 @@ def _readability(report_dir: Path) -> str:
 @app.command()
 @_guarded
 def batch(
-    agencies: Annotated[list[str] | None, typer.Argument(help="Agencies to build (default: every agency with complete data).")] = None,
-    jobs: Annotated[int, typer.Option(min=0, help="Warm kernels the builds share, so notebooks run at once "
-                                                  "(default: HEARTBEATS_JOBS or one per core).")] = 0,
+    agencies: Annotated[
+        list[str] | None, typer.Argument(help="Agencies to build (default: every agency with complete data).")
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Warm kernels the builds share, so notebooks run at once (default: HEARTBEATS_JOBS or one per core).",
+        ),
+    ] = 0,
     pdf: Annotated[bool, typer.Option(help="Also print each brief to PDF.")] = True,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override for every agency: NAME=VALUE.")] = None,
 ) -> None:
@@ -298,8 +327,9 @@ def batch(
     from heartbeats_analysis.build.batch import run_batch
     from heartbeats_analysis.paths import reports_dir
 
-    results = run_batch(agencies or None, jobs=jobs or None, with_pdf=pdf, sets=set_ or [], say=_say,
-                        listener=_BatchProgress())
+    results = run_batch(
+        agencies or None, jobs=jobs or None, with_pdf=pdf, sets=set_ or [], say=_say, listener=_BatchProgress()
+    )
     table = Table("agency", "status", "seconds", "output / cause")
     for r in results:
         table.add_row(r.agency, "[green]ok[/]" if r.ok else "[red]failed[/]", f"{r.seconds:.1f}", r.detail)

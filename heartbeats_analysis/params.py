@@ -14,8 +14,20 @@ from heartbeats_analysis.paths import PROJECT_ROOT
 
 DEFAULT_PEERS = [  # St. Louis County municipal departments with FBI data; the agency itself is dropped
     "ferguson",
-    "florissant", "hazelwood", "berkeley", "bellefontaine-neighbors", "normandy", "northwoods",
-    "country-club-hills", "pine-lawn", "jennings", "cool-valley", "bel-ridge", "st-ann", "st-john", "overland",
+    "florissant",
+    "hazelwood",
+    "berkeley",
+    "bellefontaine-neighbors",
+    "normandy",
+    "northwoods",
+    "country-club-hills",
+    "pine-lawn",
+    "jennings",
+    "cool-valley",
+    "bel-ridge",
+    "st-ann",
+    "st-john",
+    "overland",
 ]
 
 # A number fixes an assumption; a mapping (low/central/high/distribution) replaces its range.
@@ -37,7 +49,7 @@ class BuildParams(BaseModel):
     assumptions: dict[str, AssumptionOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _authorised_strength_needs_source(self) -> "BuildParams":
+    def _authorised_strength_needs_source(self) -> BuildParams:
         if self.authorised_strength is not None and not self.authorised_strength_source.strip():
             raise ValueError("authorised_strength needs authorised_strength_source (a citation)")
         return self
@@ -152,8 +164,11 @@ def load_params(
     if params is not None:
         problems.extend(_model_problems(params))
     if (
-        params is not None and file_agency is not None and params.agency != file_agency
-        and origin["authorised_strength"] == str(params_file) and params.authorised_strength is not None
+        params is not None
+        and file_agency is not None
+        and params.agency != file_agency
+        and origin["authorised_strength"] == str(params_file)
+        and params.authorised_strength is not None
     ):
         problems.append(
             f"authorised_strength in {params_file} is {file_agency}'s, but the agency is {params.agency}: "
@@ -161,8 +176,7 @@ def load_params(
         )
     if problems:
         raise ParameterError(
-            f"{len(problems)} problem(s) with the build parameters:\n"
-            + "\n".join(f"  - {p}" for p in problems)
+            f"{len(problems)} problem(s) with the build parameters:\n" + "\n".join(f"  - {p}" for p in problems)
         )
     return params, origin
 

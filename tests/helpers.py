@@ -34,11 +34,22 @@ def build_processed_tables(folder: Path, source_names: Sequence[str]) -> Path:
     """
     from heartbeats_analysis.ingest import clean
 
-    modules = [pytest.importorskip(f"heartbeats_analysis.ingest.sources.{name}",
-                                   reason=f"source module {name} not written yet")
-               for name in source_names]
-    outputs = [clean.TableOutput(m.TABLE_NAME, m.clean(m.load_raw(), MissingnessLog()), m.PROCESSED_SCHEMA,
-                                 m.COLUMNS, m.__name__.rsplit(".", 1)[1]) for m in modules]
+    modules = [
+        pytest.importorskip(
+            f"heartbeats_analysis.ingest.sources.{name}", reason=f"source module {name} not written yet"
+        )
+        for name in source_names
+    ]
+    outputs = [
+        clean.TableOutput(
+            m.TABLE_NAME,
+            m.clean(m.load_raw(), MissingnessLog()),
+            m.PROCESSED_SCHEMA,
+            m.COLUMNS,
+            m.__name__.rsplit(".", 1)[1],
+        )
+        for m in modules
+    ]
     clean.write_tables(outputs, folder)
     return folder
 
@@ -60,8 +71,14 @@ def run_notebook(notebook: Path, build_dir: Path, monkeypatch, processed: Path, 
     papermill = pytest.importorskip("papermill")
     monkeypatch.setenv("HEARTBEATS_PROCESSED_DIR", str(processed))
     papermill.execute_notebook(
-        str(notebook), str(build_dir / "executed.ipynb"), parameters=dict(build_dir=str(build_dir), **parameters),
-        kernel_name="python3", progress_bar=False, execution_timeout=300, start_timeout=120, cwd=str(PROJECT_ROOT),
+        str(notebook),
+        str(build_dir / "executed.ipynb"),
+        parameters=dict(build_dir=str(build_dir), **parameters),
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=300,
+        start_timeout=120,
+        cwd=str(PROJECT_ROOT),
     )
     return {c["id"]: c for c in json.loads((build_dir / "claims" / f"{notebook.stem}.json").read_text())}
 
@@ -97,8 +114,9 @@ def clean_source(module, raw_root: Path | None = None) -> tuple[pd.DataFrame, pd
     return table, log.to_frame()
 
 
-def assert_processed_schema_names_column(table: pd.DataFrame, schema: pa.DataFrameSchema, file: str,
-                                         dropped: str, text_column: str, text: str) -> None:
+def assert_processed_schema_names_column(
+    table: pd.DataFrame, schema: pa.DataFrameSchema, file: str, dropped: str, text_column: str, text: str
+) -> None:
     """The processed schema fails on a dropped column and on text in a numeric column, and the error
     names the file and the column."""
     with pytest.raises(SchemaValidationError, match=rf"{re.escape(file)}.*\n.*'{dropped}'"):

@@ -41,8 +41,7 @@ ROWS = [
 
 @pytest.fixture
 def calls() -> pd.DataFrame:
-    frame = pd.DataFrame(ROWS, columns=["city", "source_column", "call_type", "category", "count",
-                                        "heartbeats_group"])
+    frame = pd.DataFrame(ROWS, columns=["city", "source_column", "call_type", "category", "count", "heartbeats_group"])
     frame["count"] = frame["count"].astype("Int64")
     frame["heartbeats_relevant"] = frame["heartbeats_group"].ne("none")
     return frame
@@ -113,8 +112,12 @@ def test_no_agency_data_claim(ctx):
 def test_references_kept_apart(ctx, calls):
     C.report_shares(ctx, calls, RULES)
     table = C.report_references(ctx)
-    assert set(table["id"]) == {"cahoots_diversion_share", "cahoots_handled_share", "denver_star_eligible_share",
-                                "stl_bhr_divertible_share"}
+    assert set(table["id"]) == {
+        "cahoots_diversion_share",
+        "cahoots_handled_share",
+        "denver_star_eligible_share",
+        "stl_bhr_divertible_share",
+    }
     diversion = ctx.claims["reference.cahoots_diversion_share"]
     assert diversion.interval == (0.03, 0.08) and diversion.flags == ["reference"]
     assert ctx.claims["reference.denver_star_eligible_share"].value == 0.028

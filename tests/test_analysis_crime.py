@@ -22,8 +22,17 @@ from heartbeats_analysis.paths import NOTEBOOKS_DIR
 from heartbeats_analysis.report.notebook_io import NotebookContext
 
 YEARS = list(range(2000, 2024))
-COUNT_COLUMNS = ["violent", "property", "murder", "rape", "robbery", "aggravated_assault", "burglary", "larceny",
-                 "motor_vehicle_theft"]
+COUNT_COLUMNS = [
+    "violent",
+    "property",
+    "murder",
+    "rape",
+    "robbery",
+    "aggravated_assault",
+    "burglary",
+    "larceny",
+    "motor_vehicle_theft",
+]
 
 
 def _expected(year: int, base: float, trend: float, after_2014: float, after_2016: float, nibrs: float = 1.0) -> float:
@@ -38,9 +47,15 @@ def _expected(year: int, base: float, trend: float, after_2014: float, after_201
 
 
 def _agency(slug: str, population: int, violent: list, property_: list, years=YEARS) -> pd.DataFrame:
-    frame = pd.DataFrame({"agency_slug": slug, "year": list(years),
-                          "population": pd.array([population] * len(years), dtype="Int64"),
-                          "violent": pd.array(violent, dtype="Int64"), "property": pd.array(property_, dtype="Int64")})
+    frame = pd.DataFrame(
+        {
+            "agency_slug": slug,
+            "year": list(years),
+            "population": pd.array([population] * len(years), dtype="Int64"),
+            "violent": pd.array(violent, dtype="Int64"),
+            "property": pd.array(property_, dtype="Int64"),
+        }
+    )
     for column in COUNT_COLUMNS[2:]:
         frame[column] = pd.array([pd.NA] * len(years), dtype="Int64")
     for outcome in ("violent", "property"):
@@ -60,11 +75,14 @@ def crime_table() -> pd.DataFrame:
     peers = []
     for index, slug in enumerate(["p1", "p2", "p3", "p4"]):
         base = 100 * (index + 1)
-        peers.append(_agency(
-            slug, 10_000 * (index + 1),
-            [int(rng.poisson(_expected(y, base, 1.02, 1.2, 1.0))) for y in YEARS],
-            [int(rng.poisson(_expected(y, base * 5, 0.97, 1.0, 1.0))) for y in YEARS],
-        ))
+        peers.append(
+            _agency(
+                slug,
+                10_000 * (index + 1),
+                [int(rng.poisson(_expected(y, base, 1.02, 1.2, 1.0))) for y in YEARS],
+                [int(rng.poisson(_expected(y, base * 5, 0.97, 1.0, 1.0))) for y in YEARS],
+            )
+        )
     small = _agency("small", 900, [3] * 15, [20] * 15, years=range(2000, 2015))  # stops reporting in 2014
     table = pd.concat([_agency("town", 20_000, violent, property_), *peers, small], ignore_index=True)
     gap = (table["agency_slug"] == "town") & (table["year"] == 2001)
@@ -76,21 +94,27 @@ def crime_table() -> pd.DataFrame:
 @pytest.fixture
 def state_table() -> pd.DataFrame:
     years = list(range(2000, 2020))
-    return pd.DataFrame({
-        "state_abbr": ["MO"] * len(years) + ["US"],
-        "year": years + [2019],
-        "population": pd.array([6_000_000] * len(years) + [328_000_000], dtype="Int64"),
-        "violent": pd.array([30_000] * len(years) + [1_200_000], dtype="Int64"),
-        "property": pd.array([180_000] * len(years) + [7_000_000], dtype="Int64"),
-        "violent_per_1000": [5.0] * len(years) + [1_200_000 / 328_000],
-        "property_per_1000": [30.0] * len(years) + [7_000_000 / 328_000],
-    })
+    return pd.DataFrame(
+        {
+            "state_abbr": ["MO"] * len(years) + ["US"],
+            "year": years + [2019],
+            "population": pd.array([6_000_000] * len(years) + [328_000_000], dtype="Int64"),
+            "violent": pd.array([30_000] * len(years) + [1_200_000], dtype="Int64"),
+            "property": pd.array([180_000] * len(years) + [7_000_000], dtype="Int64"),
+            "violent_per_1000": [5.0] * len(years) + [1_200_000 / 328_000],
+            "property_per_1000": [30.0] * len(years) + [7_000_000 / 328_000],
+        }
+    )
 
 
 @pytest.fixture
 def agencies() -> pd.DataFrame:
-    return pd.DataFrame({"agency_slug": ["town", "p1", "small", "vsr-only"],
-                         "display_name": ["Townsville", "Peer One", "Smallville", "Sheriff Only"]})
+    return pd.DataFrame(
+        {
+            "agency_slug": ["town", "p1", "small", "vsr-only"],
+            "display_name": ["Townsville", "Peer One", "Smallville", "Sheriff Only"],
+        }
+    )
 
 
 @pytest.fixture
@@ -149,8 +173,9 @@ def test_model_refuses_when_the_years_cannot_separate_the_breaks(crime_table):
 def test_overdispersed_agency_counts_use_negative_binomial(crime_table):
     rng = np.random.default_rng(8)
     noisy = [int(rng.negative_binomial(3, 3 / (3 + _expected(y, 300, 1.0, 1.0, 1.0)))) for y in YEARS]
-    table = pd.concat([crime_table[crime_table["agency_slug"] != "town"],
-                       _agency("town", 20_000, noisy, noisy)], ignore_index=True)
+    table = pd.concat(
+        [crime_table[crime_table["agency_slug"] != "town"], _agency("town", 20_000, noisy, noisy)], ignore_index=True
+    )
     model = crime.analyse_crime(table, None, None, "town", ["p1"]).models["violent"]
     assert model.dispersion > 1.5 and model.family == "negative_binomial"
     assert set(model.table["model"]) == {"poisson", "negative_binomial"}
@@ -166,8 +191,10 @@ def test_peer_model_pools_peers_with_their_own_levels(analysis):
 
 def test_peer_rates_are_medians_of_reporting_peers(crime_table):
     rates = crime.peer_rates(crime_table, ["p1", "p2", "small"]).set_index("year")
-    p1, p2, small = (crime_table[(crime_table.agency_slug == s) & (crime_table.year == 2010)]["violent_per_1000"].iloc[0]
-                     for s in ("p1", "p2", "small"))
+    p1, p2, small = (
+        crime_table[(crime_table.agency_slug == s) & (crime_table.year == 2010)]["violent_per_1000"].iloc[0]
+        for s in ("p1", "p2", "small")
+    )
     assert rates.loc[2010, "violent_median"] == pytest.approx(np.median([p1, p2, small]))
     assert rates.loc[2010, "violent_peers_reporting"] == 3
     assert rates.loc[2020, "violent_peers_reporting"] == 2  # small stopped reporting
@@ -179,7 +206,8 @@ def test_latest_rate_is_exact_and_marks_nibrs(analysis, crime_table):
     assert latest.year == 2023 and latest.nibrs_era and latest.count == int(row["violent"])
     expected = poisson_rate_ci(int(row["violent"]), 20_000, per=1000)
     assert (latest.rate.value, latest.rate.lower, latest.rate.upper) == pytest.approx(
-        (expected.value, expected.lower, expected.upper))
+        (expected.value, expected.lower, expected.upper)
+    )
 
 
 def test_state_comparison_uses_the_last_common_year(analysis, crime_table):
@@ -254,8 +282,7 @@ def test_figures_and_tables(ctx, analysis):
     fitted = pd.read_csv(ctx.figures_dir / model.record.data_csv)
     violent = fitted[fitted["outcome"] == "violent"].set_index("year")
     assert math.isnan(violent.loc[2010, "pre_trend_per_1000"])
-    assert violent.loc[2020, "model_per_1000"] == pytest.approx(
-        violent.loc[2020, "pre_trend_per_1000"] * 1.2, rel=0.02)
+    assert violent.loc[2020, "model_per_1000"] == pytest.approx(violent.loc[2020, "pre_trend_per_1000"] * 1.2, rel=0.02)
     assert "higher" in model.record.alt_text
 
     table = crime.model_table(analysis)

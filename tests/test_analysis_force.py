@@ -22,12 +22,14 @@ YEARS = range(2013, 2025)
 
 
 def agencies_table() -> pd.DataFrame:
-    return pd.DataFrame({
-        "agency_slug": ["town", "county-pd", "quiet"],
-        "display_name": ["Town", "County Police Department", "Quiet"],
-        "geoid": ["2900001", "29189", "2900003"],
-        "geo_type": ["place", "county", "place"],
-    }).astype("str")
+    return pd.DataFrame(
+        {
+            "agency_slug": ["town", "county-pd", "quiet"],
+            "display_name": ["Town", "County Police Department", "Quiet"],
+            "geoid": ["2900001", "29189", "2900003"],
+            "geo_type": ["place", "county", "place"],
+        }
+    ).astype("str")
 
 
 def population_table() -> pd.DataFrame:
@@ -39,15 +41,27 @@ def population_table() -> pd.DataFrame:
         ("29189", "county"): {"total": 100_000, "black": 30_000, "white": 60_000, "hispanic": 5_000},
         ("29", "state"): {"total": 1_000_000, "black": 100_000, "white": 800_000, "hispanic": 50_000},
     }
-    rows = [(f"geo {geoid}", geoid, geo_type, year, race, n)
-            for (geoid, geo_type), races in sizes.items() for year in range(2014, 2024) for race, n in races.items()]
+    rows = [
+        (f"geo {geoid}", geoid, geo_type, year, race, n)
+        for (geoid, geo_type), races in sizes.items()
+        for year in range(2014, 2024)
+        for race, n in races.items()
+    ]
     frame = pd.DataFrame(rows, columns=["geography", "geoid", "geo_type", "year", "race", "population"])
     return frame.astype({"population": "Int64"})
 
 
 def incident(i, source, year, race, slugs="", county=False, mental=None):
-    return {"incident_id": f"{source}-{i}", "source": source, "year": year, "race": race, "agency_slugs": slugs,
-            "in_st_louis_county": county, "mental_illness": mental, "armed_status": "armed"}
+    return {
+        "incident_id": f"{source}-{i}",
+        "source": source,
+        "year": year,
+        "race": race,
+        "agency_slugs": slugs,
+        "in_st_louis_county": county,
+        "mental_illness": mental,
+        "armed_status": "armed",
+    }
 
 
 def fatal_force_table() -> pd.DataFrame:
@@ -71,11 +85,32 @@ def summary_table() -> pd.DataFrame:
     for source, first, last in (("mpv", 2013, 2020), ("wapo", 2015, 2024)):
         for year in range(first, last + 1):
             complete = year < last
-            rows.append({"source": source, "year": year, "state": "MO", "incidents": 10, "mental_illness_yes": 2,
-                         "mental_illness_known": 8, "unarmed": 1, "black": 4, "complete_year": complete})
-            rows.append({"source": source, "year": year, "state": "US", "incidents": 1000,
-                         "mental_illness_yes": 250 if year < 2021 else 150, "mental_illness_known": 1000,
-                         "unarmed": 60, "black": 250, "complete_year": complete})
+            rows.append(
+                {
+                    "source": source,
+                    "year": year,
+                    "state": "MO",
+                    "incidents": 10,
+                    "mental_illness_yes": 2,
+                    "mental_illness_known": 8,
+                    "unarmed": 1,
+                    "black": 4,
+                    "complete_year": complete,
+                }
+            )
+            rows.append(
+                {
+                    "source": source,
+                    "year": year,
+                    "state": "US",
+                    "incidents": 1000,
+                    "mental_illness_yes": 250 if year < 2021 else 150,
+                    "mental_illness_known": 1000,
+                    "unarmed": 60,
+                    "black": 250,
+                    "complete_year": complete,
+                }
+            )
     frame = pd.DataFrame(rows)
     for column in ("incidents", "mental_illness_yes", "mental_illness_known", "unarmed", "black"):
         frame[column] = frame[column].astype("Int64")
@@ -84,8 +119,13 @@ def summary_table() -> pd.DataFrame:
 
 @pytest.fixture
 def data() -> F.ForceInputs:
-    return F.ForceInputs(fatal_force_table(), summary_table(), population_table(), agencies_table(),
-                         linked=frozenset({"town", "county-pd", "quiet"}))
+    return F.ForceInputs(
+        fatal_force_table(),
+        summary_table(),
+        population_table(),
+        agencies_table(),
+        linked=frozenset({"town", "county-pd", "quiet"}),
+    )
 
 
 @pytest.fixture
@@ -105,8 +145,7 @@ def test_full_years_from_the_complete_year_flag(data):
 
 
 def test_agency_incidents_match_whole_slugs(data):
-    assert list(F.agency_incidents(data.fatal_force, "town")["incident_id"]) == ["mpv-1", "mpv-2", "mpv-5",
-                                                                                  "wapo-8"]
+    assert list(F.agency_incidents(data.fatal_force, "town")["incident_id"]) == ["mpv-1", "mpv-2", "mpv-5", "wapo-8"]
     assert F.agency_incidents(data.fatal_force, "tow").empty
 
 
@@ -161,8 +200,13 @@ def test_race_rate_ratios(data):
 def test_mental_illness_split_at_coding_change(data):
     shares = F.mental_illness_shares(data.summary)
     assert list(zip(shares["source"], shares["period"], shares["state"])) == [
-        ("mpv", "2013-2019", "MO"), ("mpv", "2013-2019", "US"), ("wapo", "2015-2020", "MO"),
-        ("wapo", "2015-2020", "US"), ("wapo", "2021-2023", "MO"), ("wapo", "2021-2023", "US")]
+        ("mpv", "2013-2019", "MO"),
+        ("mpv", "2013-2019", "US"),
+        ("wapo", "2015-2020", "MO"),
+        ("wapo", "2015-2020", "US"),
+        ("wapo", "2021-2023", "MO"),
+        ("wapo", "2021-2023", "US"),
+    ]
     mo = shares.iloc[0]
     assert (mo["mental_illness_yes"], mo["mental_illness_known"]) == (14, 56)
     ci = sps.binomtest(14, 56).proportion_ci(method="exact")
@@ -215,8 +259,9 @@ def test_report_for_an_agency_with_no_incidents(ctx, data):
 def test_agency_the_incident_table_does_not_link(ctx, data):
     """Deaths are linked to crosswalk agencies only: for any other agency a zero would be false."""
     data.linked = frozenset({"county-pd"})
-    rates = F.fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, "town",
-                                linked=data.linked)
+    rates = F.fatal_force_rates(
+        data.fatal_force, data.summary, data.population, data.agencies, "town", linked=data.linked
+    )
     assert "agency" not in set(rates["level"])
     F.report_rates(ctx, data, "town")
     claim = ctx.claims["force.agency_incidents_mpv"]

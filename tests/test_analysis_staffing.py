@@ -24,13 +24,32 @@ SOURCE = "St. Louis Post-Dispatch, 2023-07-05"
 def _rows(slug: str, years, sworn, population) -> pd.DataFrame:
     sworn = pd.array(sworn, dtype="Int64")
     population = pd.array(population if isinstance(population, list) else [population] * len(years), dtype="Int64")
-    frame = pd.DataFrame({"agency_slug": slug, "year": list(years), "sworn_officers": sworn,
-                          "civilians": pd.array([5] * len(years), dtype="Int64"), "population": population})
+    frame = pd.DataFrame(
+        {
+            "agency_slug": slug,
+            "year": list(years),
+            "sworn_officers": sworn,
+            "civilians": pd.array([5] * len(years), dtype="Int64"),
+            "population": population,
+        }
+    )
     frame["total_employees"] = frame["sworn_officers"] + frame["civilians"]
-    frame["officers_per_1000"] = (frame["sworn_officers"].astype("Float64") / frame["population"] * 1000).astype("float64")
+    frame["officers_per_1000"] = (frame["sworn_officers"].astype("Float64") / frame["population"] * 1000).astype(
+        "float64"
+    )
     frame["reported"] = frame["sworn_officers"].notna()
-    return frame[["agency_slug", "year", "sworn_officers", "civilians", "total_employees", "population",
-                  "officers_per_1000", "reported"]]
+    return frame[
+        [
+            "agency_slug",
+            "year",
+            "sworn_officers",
+            "civilians",
+            "total_employees",
+            "population",
+            "officers_per_1000",
+            "reported",
+        ]
+    ]
 
 
 @pytest.fixture
@@ -50,14 +69,19 @@ def staffing_table() -> pd.DataFrame:
 
 @pytest.fixture
 def agencies() -> pd.DataFrame:
-    return pd.DataFrame({"agency_slug": ["town", "p1", "p2", "p3", "vsr-only"],
-                         "display_name": ["Townsville", "Peer One", "Peer Two", "Peer Three", "Sheriff Only"]})
+    return pd.DataFrame(
+        {
+            "agency_slug": ["town", "p1", "p2", "p3", "vsr-only"],
+            "display_name": ["Townsville", "Peer One", "Peer Two", "Peer Three", "Sheriff Only"],
+        }
+    )
 
 
 @pytest.fixture
 def analysis(staffing_table, agencies):
-    return staffing.analyse_staffing(staffing_table, agencies, "town", ["p1", "p2", "p3", "town"],
-                                     trend_start_year=2014, chart_start_year=2012)
+    return staffing.analyse_staffing(
+        staffing_table, agencies, "town", ["p1", "p2", "p3", "town"], trend_start_year=2014, chart_start_year=2012
+    )
 
 
 @pytest.fixture
@@ -142,7 +166,10 @@ def test_gap_to_authorised(analysis):
 def test_report_functions_record_claims(ctx, analysis):
     levels = staffing.report_levels(ctx, analysis)
     assert levels["staffing.latest_sworn"].value == 30
-    assert "2021" in levels["staffing.latest_sworn"].sentence and "30 sworn officers" in levels["staffing.latest_sworn"].sentence
+    assert (
+        "2021" in levels["staffing.latest_sworn"].sentence
+        and "30 sworn officers" in levels["staffing.latest_sworn"].sentence
+    )
     assert levels["staffing.peak_sworn"].value == 54
     assert levels["staffing.missing_years"].value == 2
     assert "2017, 2019" in levels["staffing.missing_years"].sentence
@@ -202,13 +229,17 @@ def test_figures_are_saved_with_gaps_not_zeros(ctx, analysis, agencies):
     per_1000 = staffing.figure_per_1000(ctx, analysis, agencies)
     meta = json.loads((ctx.figures_dir / "02-staffing-officers-per-1000.json").read_text())
     assert "peer median of 3.50" in meta["alt_text"]
-    assert set(pd.read_csv(ctx.figures_dir / per_1000.record.data_csv)["series"]) >= {"Peer One", "peer median",
-                                                                                        "Townsville"}
+    assert set(pd.read_csv(ctx.figures_dir / per_1000.record.data_csv)["series"]) >= {
+        "Peer One",
+        "peer median",
+        "Townsville",
+    }
 
 
 def test_off_scale_peers_are_named():
-    peers = pd.DataFrame({"agency_slug": ["tiny", "tiny", "p1"], "year": [2015, 2016, 2015],
-                          "officers_per_1000": [24.4, 24.7, 2.0]})
+    peers = pd.DataFrame(
+        {"agency_slug": ["tiny", "tiny", "p1"], "year": [2015, 2016, 2015], "officers_per_1000": [24.4, 24.7, 2.0]}
+    )
     assert staffing._off_scale(peers, 10, None) == "Tiny 2015-2016 (up to 24.7)"
 
 
@@ -257,8 +288,15 @@ def test_notebook_for_ferguson(processed_tables, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_notebook_for_florissant_without_an_authorised_strength(processed_tables, tmp_path, monkeypatch):
-    claims = _run_notebook(processed_tables, tmp_path, monkeypatch, agency="florissant",
-                           authorised_strength=None, authorised_strength_year=None, authorised_strength_source="")
+    claims = _run_notebook(
+        processed_tables,
+        tmp_path,
+        monkeypatch,
+        agency="florissant",
+        authorised_strength=None,
+        authorised_strength_year=None,
+        authorised_strength_source="",
+    )
     assert claims["staffing.latest_sworn"]["value"] > 0
     assert "Florissant" in claims["staffing.latest_sworn"]["sentence"]
     assert claims["staffing.gap_to_authorised"]["flags"] == ["no_parameter"]

@@ -174,15 +174,17 @@ def test_disparity_ratio_rejects_bad_population(group, total):
 
 
 def test_odds_ratio_test_by_hand():
-    counts = pd.DataFrame({"year": [2020, 2020], "race": ["black", "white"], "contraband": [20, 30],
-                           "searches": [100, 100]})
+    counts = pd.DataFrame(
+        {"year": [2020, 2020], "race": ["black", "white"], "contraband": [20, 30], "searches": [100, 100]}
+    )
     test = st.odds_ratio_test(counts, "contraband", "searches", "contraband found per search")
     # (20 * 70) / (80 * 30); a two-group GLM is saturated, so its odds ratio is the sample odds ratio
     assert test.glm.value == pytest.approx(1400 / 2400)
     se = math.sqrt(1 / 20 + 1 / 80 + 1 / 30 + 1 / 70)
     z = sps.norm.ppf(0.975)
     assert (test.glm.lower, test.glm.upper) == pytest.approx(
-        (math.exp(math.log(1400 / 2400) - z * se), math.exp(math.log(1400 / 2400) + z * se)), rel=1e-6)
+        (math.exp(math.log(1400 / 2400) - z * se), math.exp(math.log(1400 / 2400) + z * se)), rel=1e-6
+    )
     assert test.glm_p_value == pytest.approx(2 * sps.norm.sf(abs(math.log(1400 / 2400)) / se), rel=1e-4)
     assert test.fisher_p_value == pytest.approx(sps.fisher_exact([[20, 80], [30, 70]]).pvalue)
     assert test.risk_ratio.value == pytest.approx(0.2 / 0.3)
@@ -191,8 +193,9 @@ def test_odds_ratio_test_by_hand():
 
 
 def test_odds_ratio_small_cell_flag_and_separation():
-    counts = pd.DataFrame({"year": [2020, 2020], "race": ["black", "white"], "contraband": [58, 3],
-                           "searches": [104, 3]})
+    counts = pd.DataFrame(
+        {"year": [2020, 2020], "race": ["black", "white"], "contraband": [58, 3], "searches": [104, 3]}
+    )
     test = st.odds_ratio_test(counts, "contraband", "searches", "x")
     assert test.small_cell
     # every white search found contraband: the GLM cannot estimate an odds ratio, the exact method can
@@ -204,8 +207,14 @@ def test_year_adjusted_glm_matches_statsmodels():
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
-    counts = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "race": ["black", "white", "black", "white"],
-                           "contraband": [30, 120, 30, 100], "searches": [150, 400, 150, 400]})
+    counts = pd.DataFrame(
+        {
+            "year": [2020, 2020, 2021, 2021],
+            "race": ["black", "white", "black", "white"],
+            "contraband": [30, 120, 30, 100],
+            "searches": [150, 400, 150, 400],
+        }
+    )
     test = st.odds_ratio_test(counts, "contraband", "searches", "x", adjust_for_year=True)
     long = counts.assign(failures=counts["searches"] - counts["contraband"], black=(counts["race"] == "black") * 1.0)
     fit = smf.glm("contraband + failures ~ black + C(year)", long, family=sm.families.Binomial()).fit()
@@ -353,8 +362,9 @@ def test_formatters():
 def test_combination_of_one_term_equals_the_term():
     model = st.fit_rate_glm(_simulated_counts(7), "crimes ~ year_c + group")
     one = model.combination(["group"])
-    assert (one.value, one.lower, one.upper) == pytest.approx((model.term("group").value, model.term("group").lower,
-                                                              model.term("group").upper))
+    assert (one.value, one.lower, one.upper) == pytest.approx(
+        (model.term("group").value, model.term("group").lower, model.term("group").upper)
+    )
 
 
 def test_combination_of_two_terms_uses_their_covariance():
@@ -362,8 +372,11 @@ def test_combination_of_two_terms_uses_their_covariance():
     model = st.fit_rate_glm(data, "crimes ~ year_c + group")
     both = model.combination(["year_c", "group"])
     result = model.poisson
-    variance = (result.cov_params().loc["year_c", "year_c"] + result.cov_params().loc["group", "group"]
-                + 2 * result.cov_params().loc["year_c", "group"])
+    variance = (
+        result.cov_params().loc["year_c", "year_c"]
+        + result.cov_params().loc["group", "group"]
+        + 2 * result.cov_params().loc["year_c", "group"]
+    )
     centre = result.params["year_c"] + result.params["group"]
     assert both.value == pytest.approx(math.exp(centre))
     assert both.upper == pytest.approx(math.exp(centre + 1.959964 * math.sqrt(variance)), rel=1e-6)
@@ -379,7 +392,8 @@ def test_predict_uses_the_rows_own_exposure():
     assert doubled.to_numpy() == pytest.approx(2 * model.fitted.to_numpy())
     counterfactual = model.predict(data.assign(group=0))
     assert counterfactual[data["group"] == 1].to_numpy() == pytest.approx(
-        model.fitted[data["group"] == 1].to_numpy() / model.term("group").value)
+        model.fitted[data["group"] == 1].to_numpy() / model.term("group").value
+    )
 
 
 def test_predict_with_negative_binomial_model():

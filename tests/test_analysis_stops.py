@@ -24,12 +24,14 @@ NOTEBOOK = PROJECT_ROOT / "notebooks" / "04-stops.ipynb"
 
 
 def agencies_table() -> pd.DataFrame:
-    return pd.DataFrame({
-        "agency_slug": ["town", "village", "no-stops", "no-geo"],
-        "display_name": ["Town", "Village", "No Stops", "No Geo"],
-        "geoid": ["2900001", "2900002", "2900003", pd.NA],
-        "geo_type": ["place", "place", "place", pd.NA],
-    }).astype({"geoid": "str", "geo_type": "str"})
+    return pd.DataFrame(
+        {
+            "agency_slug": ["town", "village", "no-stops", "no-geo"],
+            "display_name": ["Town", "Village", "No Stops", "No Geo"],
+            "geoid": ["2900001", "2900002", "2900003", pd.NA],
+            "geo_type": ["place", "place", "place", pd.NA],
+        }
+    ).astype({"geoid": "str", "geo_type": "str"})
 
 
 def population_table() -> pd.DataFrame:
@@ -51,14 +53,25 @@ def population_table() -> pd.DataFrame:
 
 
 def _row(slug, year, race, stops, searches=pd.NA, contraband=pd.NA, arrests=pd.NA, citations=pd.NA):
-    return {"agency_slug": slug, "vsr_name": f"{slug} Police Dept", "year": year, "race": race, "stops": stops,
-            "searches": searches, "contraband": contraband, "arrests": arrests, "citations": citations}
+    return {
+        "agency_slug": slug,
+        "vsr_name": f"{slug} Police Dept",
+        "year": year,
+        "race": race,
+        "stops": stops,
+        "searches": searches,
+        "contraband": contraband,
+        "arrests": arrests,
+        "citations": citations,
+    }
 
 
 def stops_table() -> pd.DataFrame:
     rows = [
         # 2019: per-race files only (no total, no searches).
-        _row("town", 2019, "white", 20), _row("town", 2019, "black", 60), _row("town", 2019, "hispanic", 20),
+        _row("town", 2019, "white", 20),
+        _row("town", 2019, "black", 60),
+        _row("town", 2019, "hispanic", 20),
         # 2020: full detail with a total; 2021 absent (a gap, like Ferguson's).
         _row("town", 2020, "total", 110, 12, 6, 4, 50),
         _row("town", 2020, "white", 20, 2, 2, 1, 10),
@@ -81,13 +94,15 @@ def stops_table() -> pd.DataFrame:
 
 
 def statewide_table() -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "year": [2020, 2020, 2020, 2021, 2021, 2021],
-        "race": ["white", "black", "hispanic"] * 2,
-        "stops": [8_000, 1_500, 500, 8_000, 1_500, 500],
-        "searches": [400, 150, 20, 400, 150, 20],
-        "contraband": [120, 30, 5, 100, 30, 5],
-    })
+    frame = pd.DataFrame(
+        {
+            "year": [2020, 2020, 2020, 2021, 2021, 2021],
+            "race": ["white", "black", "hispanic"] * 2,
+            "stops": [8_000, 1_500, 500, 8_000, 1_500, 500],
+            "searches": [400, 150, 20, 400, 150, 20],
+            "contraband": [120, 30, 5, 100, 30, 5],
+        }
+    )
     return frame.astype({c: "Int64" for c in ("stops", "searches", "contraband")})
 
 
@@ -226,8 +241,9 @@ def test_enforcement_shares(data):
 
 
 def test_peer_comparison_falls_back_to_latest_earlier_year(data):
-    table = S.peer_comparison(data.stops, data.stops_statewide, data.population, data.agencies, "town",
-                              ["village", "no-stops"])
+    table = S.peer_comparison(
+        data.stops, data.stops_statewide, data.population, data.agencies, "town", ["village", "no-stops"]
+    )
     assert list(table["role"]) == ["agency", "peer", "peer", "state"]
     assert list(table["agency_slug"]) == ["town", "no-stops", "village", "missouri"]
     village = table[table["agency_slug"] == "village"].iloc[0]
@@ -275,8 +291,13 @@ def test_report_records_claims(ctx, data):
 
 def test_report_for_an_agency_without_stops(ctx, data):
     _run_report(ctx, data, "no-stops")
-    for claim_id in ("stops.black_disparity_latest", "stops.black_share_stops_latest", "stops.hit_rate_or",
-                     "stops.black_search_rate", "stops.black_share_citations_latest"):
+    for claim_id in (
+        "stops.black_disparity_latest",
+        "stops.black_share_stops_latest",
+        "stops.hit_rate_or",
+        "stops.black_search_rate",
+        "stops.black_share_citations_latest",
+    ):
         claim = ctx.claims[claim_id]
         assert claim.value is None and claim.flags == ["no_data"]
         assert "No Stops" in claim.sentence
@@ -284,8 +305,11 @@ def test_report_for_an_agency_without_stops(ctx, data):
 
 
 def test_figures_written_with_alt_text(ctx, data):
-    for figure in (S.figure_black_share(ctx, data, "town"), S.figure_disparity_peers(ctx, data, "town", ["village"]),
-                   S.figure_search_outcomes(ctx, data, "town")):
+    for figure in (
+        S.figure_black_share(ctx, data, "town"),
+        S.figure_disparity_peers(ctx, data, "town", ["village"]),
+        S.figure_search_outcomes(ctx, data, "town"),
+    ):
         assert (ctx.figures_dir / figure.png).is_file()
         assert (ctx.figures_dir / figure.data_csv).is_file()
         assert figure.name.startswith("04-stops-")
@@ -295,8 +319,14 @@ def test_figures_written_with_alt_text(ctx, data):
 
 
 def test_references_beside_ours_for_ferguson(ctx, data):
-    agencies = pd.concat([data.agencies, pd.DataFrame({"agency_slug": ["ferguson"], "display_name": ["Ferguson"],
-                                                       "geoid": ["2900001"], "geo_type": ["place"]})])
+    agencies = pd.concat(
+        [
+            data.agencies,
+            pd.DataFrame(
+                {"agency_slug": ["ferguson"], "display_name": ["Ferguson"], "geoid": ["2900001"], "geo_type": ["place"]}
+            ),
+        ]
+    )
     stops = pd.concat([data.stops, data.stops[data.stops["agency_slug"] == "town"].assign(agency_slug="ferguson")])
     data = S.StopsInputs(stops, data.stops_statewide, data.population, agencies)
     table = _run_report(ctx, data, "ferguson")

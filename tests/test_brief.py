@@ -101,9 +101,21 @@ def test_no_number_outside_the_claims_registry(spans):
 
 def test_brief_has_every_section_in_order(html_text):
     headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html_text)
-    expected = ["Summary", "Key numbers", "Claims scorecard", "Staffing", "Crime", "Vehicle stops",
-                "Use of force", "Calls for service", "The program model", "Recommendations", "Limitations",
-                "Methods and sources", "How this report was made"]
+    expected = [
+        "Summary",
+        "Key numbers",
+        "Claims scorecard",
+        "Staffing",
+        "Crime",
+        "Vehicle stops",
+        "Use of force",
+        "Calls for service",
+        "The program model",
+        "Recommendations",
+        "Limitations",
+        "Methods and sources",
+        "How this report was made",
+    ]
     positions = [next(i for i, h in enumerate(headings) if h.startswith(e)) for e in expected]
     assert positions == sorted(positions)
 
@@ -115,8 +127,17 @@ def test_brief_shows_data_as_of_from_the_registry_and_the_commit(html_text, repo
 
 
 def test_brief_has_no_code_prompts_stderr_or_parameters(html_text):
-    for marker in ("In&nbsp;[", "input_prompt", "injected-parameters", "Traceback", "build_dir =",
-                   "import heartbeats", "ctx = ", "output_stderr", "Warning:"):
+    for marker in (
+        "In&nbsp;[",
+        "input_prompt",
+        "injected-parameters",
+        "Traceback",
+        "build_dir =",
+        "import heartbeats",
+        "ctx = ",
+        "output_stderr",
+        "Warning:",
+    ):
         assert marker not in html_text, marker
 
 

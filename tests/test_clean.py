@@ -11,8 +11,19 @@ from heartbeats_analysis.ingest import clean
 from heartbeats_analysis.ingest.tables import load_table
 
 EXPECTED_TABLES = {
-    "agencies", "population", "staffing", "crime", "state_crime", "stops", "stops_statewide", "fatal_force",
-    "fatal_force_us_summary", "calls_for_service", "calls_initiation", "disparity_index_2017", "missingness",
+    "agencies",
+    "population",
+    "staffing",
+    "crime",
+    "state_crime",
+    "stops",
+    "stops_statewide",
+    "fatal_force",
+    "fatal_force_us_summary",
+    "calls_for_service",
+    "calls_initiation",
+    "disparity_index_2017",
+    "missingness",
 }
 
 
@@ -58,7 +69,11 @@ def test_ferguson_resolves_across_every_source(processed):
     agencies = load_table("agencies", processed).set_index("agency_slug")
     ferguson = agencies.loc["ferguson"]
     assert (ferguson["vsr_name"], ferguson["ucr_name"], ferguson["ori"], ferguson["geoid"]) == (
-        "Ferguson Police Dept", "Ferguson Police Department", "MO09528", "2923986")
+        "Ferguson Police Dept",
+        "Ferguson Police Department",
+        "MO09528",
+        "2923986",
+    )
     population = load_table("population", processed)
     assert ((population["geoid"] == "2923986") & (population["year"] == 2024)).any()
     for table in ("staffing", "crime", "stops"):

@@ -86,8 +86,11 @@ def assert_missing(processed: object, where: str) -> None:
 # ---------------------------------------------------------------- parse helpers (base.py)
 
 
-@given(st.sampled_from(["", "NA", "NaN", "nan", "NULL", "null", "None", "na"]), st.sampled_from(["", " ", "\t", "  "]),
-       st.sampled_from(["", " ", "\n"]))
+@given(
+    st.sampled_from(["", "NA", "NaN", "nan", "NULL", "null", "None", "na"]),
+    st.sampled_from(["", " ", "\t", "  "]),
+    st.sampled_from(["", " ", "\n"]),
+)
 def test_every_gap_token_parses_as_missing_never_zero(token, before, after):
     assert math.isnan(parse_count(f"{before}{token}{after}"))
 
@@ -121,9 +124,21 @@ def test_to_int64_keeps_every_count_and_every_gap(cells, dtype):
 # ---------------------------------------------------------------- UCR police employees -> staffing
 
 POLICE_HEADER = [
-    "agency", "year", "state", "population", "ORI", "female_employees_civilians", "female_employees_officers",
-    "female_employees_total", "male_employees_civilians", "male_employees_officers", "male_employees_total",
-    "total_employees_civilians", "total_employees_officers", "total_employees_total", "officers_killed_by_accident",
+    "agency",
+    "year",
+    "state",
+    "population",
+    "ORI",
+    "female_employees_civilians",
+    "female_employees_officers",
+    "female_employees_total",
+    "male_employees_civilians",
+    "male_employees_officers",
+    "male_employees_total",
+    "total_employees_civilians",
+    "total_employees_officers",
+    "total_employees_total",
+    "officers_killed_by_accident",
     "total_assaults_total",
 ]
 
@@ -135,8 +150,15 @@ def police_years(draw):
     for year, year_text in years:
         officers, civilians = draw(zero_or_count(300)), draw(zero_or_count(100))
         population = draw(st.one_of(st.just((None, "")), st.just((0, "0")), maybe_count(200_000)))
-        rows.append({"year": year, "year_text": year_text, "officers": officers, "civilians": civilians,
-                     "population": population})
+        rows.append(
+            {
+                "year": year,
+                "year_text": year_text,
+                "officers": officers,
+                "civilians": civilians,
+                "population": population,
+            }
+        )
     return rows
 
 
@@ -153,10 +175,22 @@ def write_police_file(root: Path, rows: list[dict]) -> None:
         (off, off_text), (civ, civ_text) = row["officers"], row["civilians"]
         total = "" if off is None or civ is None else str(off + civ)
         cells = [
-            agency, row["year_text"], "Missouri", row["population"][1], ori,
-            civ_text, _blank_if(off is None, "0"), civ_text,
-            _blank_if(civ is None, "0"), off_text, off_text,
-            civ_text, off_text, total, "0", "NA",
+            agency,
+            row["year_text"],
+            "Missouri",
+            row["population"][1],
+            ori,
+            civ_text,
+            _blank_if(off is None, "0"),
+            civ_text,
+            _blank_if(civ is None, "0"),
+            off_text,
+            off_text,
+            civ_text,
+            off_text,
+            total,
+            "0",
+            "NA",
         ]
         lines.append(",".join(f'"{c}"' if "," in c else c for c in cells))
     folder = root / "ucr" / "police"
@@ -192,12 +226,27 @@ def test_staffing_passes_counts_through_and_never_invents_a_zero(rows):
 # ---------------------------------------------------------------- UCR offenses -> crime
 
 OFFENSE_COLUMNS = [
-    "actual_murder", "actual_rape_total", "actual_robbery_total", "actual_assault_aggravated",
-    "actual_burg_total", "actual_theft_total", "actual_motor_vehicle_theft_total",
+    "actual_murder",
+    "actual_rape_total",
+    "actual_robbery_total",
+    "actual_assault_aggravated",
+    "actual_burg_total",
+    "actual_theft_total",
+    "actual_motor_vehicle_theft_total",
 ]
 OFFENSES_HEADER = [
-    "agency", "year", "state", "population", "ORI", "officers_assaulted", "actual_manslaughter",
-    "actual_assault_simple", *OFFENSE_COLUMNS, "actual_index_violent", "actual_index_property", "unfounded_murder",
+    "agency",
+    "year",
+    "state",
+    "population",
+    "ORI",
+    "officers_assaulted",
+    "actual_manslaughter",
+    "actual_assault_simple",
+    *OFFENSE_COLUMNS,
+    "actual_index_violent",
+    "actual_index_property",
+    "unfounded_murder",
 ]
 
 
@@ -213,8 +262,14 @@ def offense_years(draw):
             parts = [(0, "0")] * len(OFFENSE_COLUMNS)
         else:
             parts = [draw(zero_or_count(900)) for _ in OFFENSE_COLUMNS]
-        rows.append({"year": year, "year_text": year_text, "parts": parts,
-                     "population": draw(st.one_of(st.just((None, "")), maybe_count(200_000)))})
+        rows.append(
+            {
+                "year": year,
+                "year_text": year_text,
+                "parts": parts,
+                "population": draw(st.one_of(st.just((None, "")), maybe_count(200_000))),
+            }
+        )
     return rows
 
 
@@ -225,9 +280,18 @@ def write_offenses_file(root: Path, rows: list[dict]) -> None:
         values = [value for value, _ in row["parts"]]
         violent, prop = values[:4], values[4:]
         cells = [
-            agency, row["year_text"], "Missouri", row["population"][1], ori, "0", "0", "0",
+            agency,
+            row["year_text"],
+            "Missouri",
+            row["population"][1],
+            ori,
+            "0",
+            "0",
+            "0",
             *(text for _, text in row["parts"]),
-            "" if None in violent else str(sum(violent)), "" if None in prop else str(sum(prop)), "0",
+            "" if None in violent else str(sum(violent)),
+            "" if None in prop else str(sum(prop)),
+            "0",
         ]
         lines.append(",".join(f'"{c}"' if "," in c else c for c in cells))
     folder = root / "ucr" / "offenses"
@@ -262,9 +326,11 @@ def test_crime_passes_counts_through_and_never_invents_a_zero(rows):
 
 VSR_AGENCIES = ["Ferguson Police Dept", "Florissant Police Dept"]
 VSR_YEARS = [2020, 2021, 2022]
-STATEWIDE_BY_RACE = ("race,year,total_stops,license_stops,license_rate_pct,equipment_rate_pct,investigative_rate_pct,"
-                     "arrest_rate_pct,search_rate_pct,arrest_count\nWhite,2014,1317360,302797,22.99,14.64,3.9,4.14,"
-                     "5.21,54539\n")
+STATEWIDE_BY_RACE = (
+    "race,year,total_stops,license_stops,license_rate_pct,equipment_rate_pct,investigative_rate_pct,"
+    "arrest_rate_pct,search_rate_pct,arrest_count\nWhite,2014,1317360,302797,22.99,14.64,3.9,4.14,"
+    "5.21,54539\n"
+)
 STATEWIDE_HIT_RATES = "year,race,searches,contraband,hit_rate\n2014,White,68620,18434,26.9\n"
 
 

@@ -16,8 +16,13 @@ from heartbeats_analysis.paths import PROJECT_ROOT
 
 
 def cli(*args, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "heartbeats_analysis.cli", *args], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "heartbeats_analysis.cli", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def ran_steps(output: str) -> list[str]:
@@ -106,7 +111,9 @@ def test_batch_builds_what_it_can_and_reports_each_failure(tmp_path, raw_data):
 
 @pytest.mark.parametrize("jobs", ["two", "0", "-1"])
 def test_a_bad_job_count_is_refused_before_any_work(jobs, tmp_path):
-    result = cli("build", "--agency", "ferguson", env={"HEARTBEATS_JOBS": jobs, "HEARTBEATS_REPORTS_DIR": str(tmp_path)})
+    result = cli(
+        "build", "--agency", "ferguson", env={"HEARTBEATS_JOBS": jobs, "HEARTBEATS_REPORTS_DIR": str(tmp_path)}
+    )
     assert result.returncode == 2, result.stderr
     assert f"HEARTBEATS_JOBS={jobs!r} must be a whole number of at least 1" in " ".join(result.stderr.split())
     assert list(tmp_path.iterdir()) == []

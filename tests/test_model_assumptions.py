@@ -41,7 +41,9 @@ def test_register_loads_with_unique_ids_and_valid_ranges(register):
 def test_every_row_has_a_source_and_sourced_rows_have_a_url(register):
     assert (register["source"].str.len() > 0).all()
     sourced = register[register["quality"] != "assumption"]
-    assert (sourced["url"].str.startswith("http")).all(), sourced.loc[~sourced["url"].str.startswith("http"), "id"].tolist()
+    assert (sourced["url"].str.startswith("http")).all(), sourced.loc[
+        ~sourced["url"].str.startswith("http"), "id"
+    ].tolist()
 
 
 def test_register_carries_the_evidence_figures(register):
@@ -158,7 +160,9 @@ def test_valid_settings_pass_and_default_to_the_notebook_values():
 
 def test_overrides_are_read_from_the_assumptions_key_of_a_params_file(tmp_path):
     path = tmp_path / "ferguson.yaml"
-    path.write_text("agency: ferguson\nassumptions:\n  attrition_rate: 0.2\n  sw_grad_interest_share: {central: 0.03}\n")
+    path.write_text(
+        "agency: ferguson\nassumptions:\n  attrition_rate: 0.2\n  sw_grad_interest_share: {central: 0.03}\n"
+    )
     assert overrides_from_params_file(path) == {"attrition_rate": 0.2, "sw_grad_interest_share": {"central": 0.03}}
     path.write_text("agency: ferguson\n")
     assert overrides_from_params_file(path) == {}

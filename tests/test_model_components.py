@@ -28,9 +28,22 @@ from heartbeats_analysis.model.sampling import (
 from heartbeats_analysis.model.workload import hours_to_officers, officers_needed
 
 
-def one_row(distribution: str, low: float, central: float, high: float, min_allowed=-1e9, max_allowed=1e9) -> pd.DataFrame:
-    return pd.DataFrame([{"id": "x", "low": low, "central": central, "high": high, "distribution": distribution,
-                          "min_allowed": min_allowed, "max_allowed": max_allowed}])
+def one_row(
+    distribution: str, low: float, central: float, high: float, min_allowed=-1e9, max_allowed=1e9
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "id": "x",
+                "low": low,
+                "central": central,
+                "high": high,
+                "distribution": distribution,
+                "min_allowed": min_allowed,
+                "max_allowed": max_allowed,
+            }
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,8 +98,15 @@ def base_params(**values: float) -> dict[str, np.ndarray]:
 
 
 def test_workload_estimate_matches_hand_computation():
-    params = base_params(population=10_000, calls_per_resident=1.0, minutes_per_unit_call=60, units_per_call=1.5,
-                         available_hours_per_officer=1_500, proactive_time_share=0.5, patrol_share_of_sworn=0.5)
+    params = base_params(
+        population=10_000,
+        calls_per_resident=1.0,
+        minutes_per_unit_call=60,
+        units_per_call=1.5,
+        available_hours_per_officer=1_500,
+        proactive_time_share=0.5,
+        patrol_share_of_sworn=0.5,
+    )
     needed = officers_needed(params)
     # 10,000 calls x 1.5 officer-hours = 15,000 hours; 1,500 x 0.5 = 750 hours per officer -> 20 patrol, 40 sworn
     assert needed["patrol"][0] == pytest.approx(20)
@@ -104,7 +124,9 @@ def test_salary_ratios_match_hand_computation():
     assert share_nearly_doubling(np.array([1.2, 1.9, 2.0, 1.79]), np.full(4, 1.8)) == 0.5
 
 
-def path_of(sworn: list[float], sw: list[float], authorised: float = 40.0, hires: list[float] | None = None) -> StaffingPath:
+def path_of(
+    sworn: list[float], sw: list[float], authorised: float = 40.0, hires: list[float] | None = None
+) -> StaffingPath:
     sworn_a, sw_a = np.array([sworn], dtype=float), np.array([sw], dtype=float)
     years = len(sworn) - 1
     flows = np.array([hires if hires is not None else [0.0] * years], dtype=float)
@@ -112,10 +134,21 @@ def path_of(sworn: list[float], sw: list[float], authorised: float = 40.0, hires
 
 
 def test_heartbeats_outcomes_match_hand_computation():
-    params = base_params(population=10_000, calls_per_resident=1.0, relevant_share_of_calls=0.2,
-                         sw_dispatch_preference=2.0, base_force_rate=0.02, force_rr_sw_officer=0.5,
-                         base_arrest_rate=0.1, arrest_rr_sw_officer=1.0, base_referral_rate=0.1,
-                         referral_rr_sw_officer=1.5, repeat_call_reduction=0.1, minutes_per_unit_call=60, units_per_call=1)
+    params = base_params(
+        population=10_000,
+        calls_per_resident=1.0,
+        relevant_share_of_calls=0.2,
+        sw_dispatch_preference=2.0,
+        base_force_rate=0.02,
+        force_rr_sw_officer=0.5,
+        base_arrest_rate=0.1,
+        arrest_rr_sw_officer=1.0,
+        base_referral_rate=0.1,
+        referral_rr_sw_officer=1.5,
+        repeat_call_reduction=0.1,
+        minutes_per_unit_call=60,
+        units_per_call=1,
+    )
     changes = heartbeats_changes(params, path_of([30, 30, 40], [0, 3, 30]))
     # 2,000 relevant calls; share taken min(1, 3/30 x 2) = 0.2 then min(1, 30/40 x 2) = 1
     np.testing.assert_allclose(changes.calls_handled[0], [400, 2_000])
@@ -126,10 +159,19 @@ def test_heartbeats_outcomes_match_hand_computation():
 
 
 def test_civilian_outcomes_match_hand_computation():
-    params = base_params(population=10_000, calls_per_resident=1.0, civilian_diversion_share=0.05,
-                         diverted_call_risk_ratio=0.5, civilian_police_backup_share=0.0, base_force_rate=0.02,
-                         base_arrest_rate=0.1, base_referral_rate=0.1, civilian_referral_rr=2.0,
-                         minutes_per_unit_call=30, units_per_call=2)
+    params = base_params(
+        population=10_000,
+        calls_per_resident=1.0,
+        civilian_diversion_share=0.05,
+        diverted_call_risk_ratio=0.5,
+        civilian_police_backup_share=0.0,
+        base_force_rate=0.02,
+        base_arrest_rate=0.1,
+        base_referral_rate=0.1,
+        civilian_referral_rr=2.0,
+        minutes_per_unit_call=30,
+        units_per_call=2,
+    )
     changes = civilian_changes(params, 3)
     np.testing.assert_allclose(changes.calls_handled[0], [500] * 3)
     np.testing.assert_allclose(changes.force[0], [-5] * 3)  # 500 x 0.5 x 0.02
@@ -139,14 +181,29 @@ def test_civilian_outcomes_match_hand_computation():
 
 
 def test_costs_match_hand_computation():
-    params = base_params(officer_average_salary=50_000, benefits_load=1.5, cost_per_hire=60_000,
-                         vacancy_overtime_cover_share=0.2, jail_days_per_arrest=2, jail_day_cost=100,
-                         claim_probability_per_force=0.1, claim_cost=20_000, heartbeats_program_cost_per_year=10_000,
-                         program_lag_years=1, civilian_min_cost_per_year=100_000, civilian_cost_per_call=150)
+    params = base_params(
+        officer_average_salary=50_000,
+        benefits_load=1.5,
+        cost_per_hire=60_000,
+        vacancy_overtime_cover_share=0.2,
+        jail_days_per_arrest=2,
+        jail_day_cost=100,
+        claim_probability_per_force=0.1,
+        claim_cost=20_000,
+        heartbeats_program_cost_per_year=10_000,
+        program_lag_years=1,
+        civilian_min_cost_per_year=100_000,
+        civilian_cost_per_call=150,
+    )
     path = path_of([30, 32], [0, 1], authorised=40, hires=[4])
     changes = no_change(1, 1)
-    changes = type(changes)(force=np.array([[-2.0]]), arrests=np.array([[-5.0]]), referrals=np.zeros((1, 1)),
-                            calls_handled=np.array([[1_000.0]]), officer_hours_freed=np.zeros((1, 1)))
+    changes = type(changes)(
+        force=np.array([[-2.0]]),
+        arrests=np.array([[-5.0]]),
+        referrals=np.zeros((1, 1)),
+        calls_handled=np.array([[1_000.0]]),
+        officer_hours_freed=np.zeros((1, 1)),
+    )
     program = heartbeats_program_cost(params, 1)
     cost = scenario_costs(params, path, changes, program)
     assert cost.payroll[0, 0] == pytest.approx(32 * 50_000 * 1.5)
@@ -164,4 +221,3 @@ def test_program_costs_start_the_year_recruiting_starts():
     assert program_years(params, 4).tolist() == [[0, 1, 1, 1]]
     params = base_params(program_lag_years=0)
     assert program_years(params, 3).tolist() == [[1, 1, 1]]
-

@@ -27,8 +27,14 @@ def test_notebook_is_stored_clean_with_a_literal_parameters_cell():
         assert isinstance(statement, ast.Assign), "parameters cell holds literal assignments only"
         values[statement.targets[0].id] = ast.literal_eval(statement.value)
     assert values == {
-        "agency": "ferguson", "build_dir": "", "seed": 20161, "draws": 10000, "horizon_years": 10, "overrides": {},
-        "authorised_strength": None, "authorised_strength_source": "",
+        "agency": "ferguson",
+        "build_dir": "",
+        "seed": 20161,
+        "draws": 10000,
+        "horizon_years": 10,
+        "overrides": {},
+        "authorised_strength": None,
+        "authorised_strength_source": "",
     }
     assert nb.cells[0].cell_type == "markdown" and nb.cells[-2].source.startswith("## Limitations")
     assert nb.cells[-1].source.strip() == "ctx.save_claims()"
@@ -38,16 +44,26 @@ def execute(tmp_path, **parameters):
     papermill = pytest.importorskip("papermill")
     build_dir = tmp_path / "build"
     papermill.execute_notebook(
-        str(NOTEBOOK), str(tmp_path / "executed.ipynb"), parameters=dict(build_dir=str(build_dir), **parameters),
-        kernel_name="python3", progress_bar=False, execution_timeout=300, start_timeout=120,
+        str(NOTEBOOK),
+        str(tmp_path / "executed.ipynb"),
+        parameters=dict(build_dir=str(build_dir), **parameters),
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=300,
+        start_timeout=120,
     )
     return build_dir
 
 
 @pytest.mark.slow
 def test_notebook_runs_and_records_the_model_and_scorecard(tmp_path):
-    build_dir = execute(tmp_path, draws=2000, overrides={"attrition_rate": {"central": 0.15}},
-                        authorised_strength=42, authorised_strength_source="St. Louis Post-Dispatch 2023-07-05")
+    build_dir = execute(
+        tmp_path,
+        draws=2000,
+        overrides={"attrition_rate": {"central": 0.15}},
+        authorised_strength=42,
+        authorised_strength_source="St. Louis Post-Dispatch 2023-07-05",
+    )
     claims = ClaimsRegistry.load(build_dir / "claims" / "07-program-model.json")
     assert claims["model.salary_ratio"].interval is not None
     assert claims["scorecard.nearly_doubles_salary"].value == "not supported"
@@ -57,7 +73,9 @@ def test_notebook_runs_and_records_the_model_and_scorecard(tmp_path):
         meta = json.loads((build_dir / "figures" / f"{name}.json").read_text())
         assert meta["alt_text"]
     executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
-    assert not [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
+    assert not [
+        o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"
+    ]
 
 
 @pytest.mark.slow

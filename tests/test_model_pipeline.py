@@ -19,9 +19,17 @@ from heartbeats_analysis.model.sampling import generator
 
 def staffing_params(draws: int = 1, **values: float) -> dict[str, np.ndarray]:
     base = dict(
-        current_sworn=30, authorized_strength=40, attrition_rate=0.1, status_quo_hires_per_year=3,
-        umsl_sw_graduates_per_year=100, sw_grad_interest_share=0.05, screening_pass_rate=0.5,
-        academy_completion_rate=0.8, ferguson_capture_share=0.5, sw_officer_attrition_rate=0.2, program_lag_years=0,
+        current_sworn=30,
+        authorized_strength=40,
+        attrition_rate=0.1,
+        status_quo_hires_per_year=3,
+        umsl_sw_graduates_per_year=100,
+        sw_grad_interest_share=0.05,
+        screening_pass_rate=0.5,
+        academy_completion_rate=0.8,
+        ferguson_capture_share=0.5,
+        sw_officer_attrition_rate=0.2,
+        program_lag_years=0,
     )
     base.update(values)
     return {key: np.full(draws, float(value)) for key, value in base.items()}
@@ -60,8 +68,9 @@ def test_zero_attrition_fills_up_to_the_cap_and_stops():
 
 
 def test_program_lag_delays_the_first_recruits():
-    params = staffing_params(attrition_rate=0, sw_officer_attrition_rate=0, status_quo_hires_per_year=0,
-                             program_lag_years=2)
+    params = staffing_params(
+        attrition_rate=0, sw_officer_attrition_rate=0, status_quo_hires_per_year=0, program_lag_years=2
+    )
     path = simulate_staffing(params, 4, program=True, process_noise=False)
     np.testing.assert_allclose(path.sw_officers[0], [0, 0, 0, 1, 2])
 
@@ -79,9 +88,12 @@ def test_nothing_moves_without_attrition_hiring_or_graduates():
     path = simulate_staffing(params, 10, program=True, rng=generator(3, "process:staffing"))
     assert (path.sworn == 30).all()
     assert path.p_at_strength().max() == 0
-    at_strength = simulate_staffing(staffing_params(draws=5, current_sworn=40, attrition_rate=0,
-                                                    status_quo_hires_per_year=0), 3, program=True,
-                                    rng=generator(3, "process:staffing"))
+    at_strength = simulate_staffing(
+        staffing_params(draws=5, current_sworn=40, attrition_rate=0, status_quo_hires_per_year=0),
+        3,
+        program=True,
+        rng=generator(3, "process:staffing"),
+    )
     assert at_strength.p_at_strength().tolist() == [1, 1, 1, 1]
 
 

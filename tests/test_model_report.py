@@ -25,10 +25,15 @@ def built(tmp_path_factory):
     settings = report.model_settings(20161, 800, 10, {"attrition_rate": {"central": 0.15}})
     inputs = report.analysis_inputs(ctx, 42, "St. Louis Post-Dispatch 2023-07-05")
     run = report.run(ctx, settings, inputs)
-    records = {r.name: r for r in (
-        report.figure_staffing(ctx, run), report.figure_salary(ctx, run), report.figure_outcomes(ctx, run),
-        report.figure_scenarios(ctx, run),
-    )}
+    records = {
+        r.name: r
+        for r in (
+            report.figure_staffing(ctx, run),
+            report.figure_salary(ctx, run),
+            report.figure_outcomes(ctx, run),
+            report.figure_scenarios(ctx, run),
+        )
+    }
     sensitivity = report.sensitivity(ctx, run)
     records["model_tornado"] = report.figure_tornado(ctx, run, sensitivity)
     claims_table = report.record_model_claims(ctx, run, sensitivity)
@@ -62,12 +67,22 @@ def test_alt_text_is_built_from_the_numbers(built):
 def test_model_claims_use_the_ids_the_brief_reads(built):
     ctx, *_ = built
     for claim_id in (
-        "model.salary_ratio", "model.p_close_gap_year5", "model.p_close_gap_year5_status_quo",
-        "model.p_close_gap_year10", "model.sw_officers_year10", "model.workload_officers_needed",
-        "model.net_cost_per_year_status_quo", "model.net_cost_per_year_heartbeats",
-        "model.net_cost_per_year_civilian_responder", "model.incremental_cost_per_year_heartbeats",
-        "model.force_change_heartbeats", "model.arrests_change_heartbeats", "model.referrals_change_civilian_responder",
-        "model.top_sensitivity", "model.input_source_current_sworn", "model.register_version",
+        "model.salary_ratio",
+        "model.p_close_gap_year5",
+        "model.p_close_gap_year5_status_quo",
+        "model.p_close_gap_year10",
+        "model.sw_officers_year10",
+        "model.workload_officers_needed",
+        "model.net_cost_per_year_status_quo",
+        "model.net_cost_per_year_heartbeats",
+        "model.net_cost_per_year_civilian_responder",
+        "model.incremental_cost_per_year_heartbeats",
+        "model.force_change_heartbeats",
+        "model.arrests_change_heartbeats",
+        "model.referrals_change_civilian_responder",
+        "model.top_sensitivity",
+        "model.input_source_current_sworn",
+        "model.register_version",
     ):
         assert claim_id in ctx.claims, claim_id
     ratio = ctx.claims["model.salary_ratio"]
@@ -89,8 +104,18 @@ def test_scorecard_claims_are_saved_with_the_model_claims(built):
 
 def test_tables_are_written(built):
     ctx, *_ = built
-    for name in ("assumptions_used", "input_provenance", "sensitivity_oat", "sensitivity_rank", "staffing",
-                 "salary", "workload", "outcomes", "costs", "scorecard"):
+    for name in (
+        "assumptions_used",
+        "input_provenance",
+        "sensitivity_oat",
+        "sensitivity_rank",
+        "staffing",
+        "salary",
+        "workload",
+        "outcomes",
+        "costs",
+        "scorecard",
+    ):
         assert (ctx.tables_dir / f"model_{name}.csv").is_file(), name
 
 

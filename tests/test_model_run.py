@@ -110,10 +110,14 @@ def width(values: np.ndarray) -> float:
 )
 def test_intervals_widen_when_ranges_widen(register, parameter, output):
     row = register.set_index("id").loc[parameter]
-    wider = {parameter: {"low": max(row["low"] / 2, row["min_allowed"]), "high": min(row["high"] * 2, row["max_allowed"])}}
+    wider = {
+        parameter: {"low": max(row["low"] / 2, row["min_allowed"]), "high": min(row["high"] * 2, row["max_allowed"])}
+    }
     narrower = {parameter: {"low": (row["low"] + row["central"]) / 2, "high": (row["central"] + row["high"]) / 2}}
-    widths = [width(run_model(ModelParameters(draws=4_000, overrides=o), register).outputs()[output])
-              for o in (narrower, {}, wider)]
+    widths = [
+        width(run_model(ModelParameters(draws=4_000, overrides=o), register).outputs()[output])
+        for o in (narrower, {}, wider)
+    ]
     assert widths[0] < widths[1] < widths[2]
 
 
@@ -161,21 +165,29 @@ def test_one_at_a_time_swings_only_what_matters(register):
     assert row["output_at_low"] == pytest.approx(45_200 / 47_100)
     assert row["output_at_high"] == pytest.approx(72_280 / 47_100)
     workload = table[table["output"] == "workload_officers_needed"].set_index("parameter")
-    assert workload.loc["calls_per_resident", "output_at_high"] == pytest.approx(2 * workload.loc["calls_per_resident", "output_central"])
+    assert workload.loc["calls_per_resident", "output_at_high"] == pytest.approx(
+        2 * workload.loc["calls_per_resident", "output_central"]
+    )
 
 
 def test_rank_correlations_match_scipy(central_run):
     table = rank_correlations(central_run).set_index(["output", "parameter"])
-    expected = stats.spearmanr(central_run.params["officer_starting_salary"], central_run.outputs()["salary_ratio"]).statistic
+    expected = stats.spearmanr(
+        central_run.params["officer_starting_salary"], central_run.outputs()["salary_ratio"]
+    ).statistic
     assert table.loc[("salary_ratio", "officer_starting_salary"), "spearman"] == pytest.approx(expected)
-    assert top_drivers(rank_correlations(central_run), "salary_ratio", 1, measure="abs_spearman") == ["officer_starting_salary"]
+    assert top_drivers(rank_correlations(central_run), "salary_ratio", 1, measure="abs_spearman") == [
+        "officer_starting_salary"
+    ]
 
 
 def test_summary_tables_are_consistent(central_run):
     staffing = staffing_table(central_run)
     assert staffing["p_at_full_strength"].between(0, 1).all()
     assert (staffing["p_reached_full_strength_by"] >= staffing["p_at_full_strength"]).all()
-    assert (staffing["sworn_p05"] <= staffing["sworn_median"]).all() and (staffing["sworn_median"] <= staffing["sworn_p95"]).all()
+    assert (staffing["sworn_p05"] <= staffing["sworn_median"]).all() and (
+        staffing["sworn_median"] <= staffing["sworn_p95"]
+    ).all()
     costs = costs_table(central_run).set_index("scenario")
     assert costs.loc["status_quo", "incremental_mean"] == 0
     salary = salary_table(central_run).set_index("comparison")

@@ -25,17 +25,28 @@ def est(mean: float, low: float, high: float) -> Estimate:
 
 def numbers(**changes) -> dict:
     base = {
-        "headline_year": 5.0, "horizon_years": 10.0,
-        "salary_ratio": est(1.25, 1.04, 1.47), "salary_ratio_first_year": est(1.05, 0.93, 1.18),
+        "headline_year": 5.0,
+        "horizon_years": 10.0,
+        "salary_ratio": est(1.25, 1.04, 1.47),
+        "salary_ratio_first_year": est(1.05, 0.93, 1.18),
         "p_salary_nearly_doubles": 0.0,
-        "p_full_strength_sq_y5": 0.03, "p_full_strength_hb_y5": 0.13,
-        "p_full_strength_sq_final": 0.05, "p_full_strength_hb_final": 0.19,
-        "added_officers_y5": est(4.3, 0, 11), "vacancies_sq_y5": est(14, 2, 25), "vacancies_hb_y5": est(10, 0, 21),
-        "program_recruits_per_year": est(1.4, 0.2, 3.5), "workload_officers_needed": est(34, 17, 57),
-        "civilian_officer_equivalents_freed": est(0.6, 0.3, 1.1), "heartbeats_officer_equivalents_freed": est(0.05, 0, 0.16),
-        "force_change_heartbeats": est(-2.2, -7.5, 0.0), "force_change_civilian_responder": est(-8, -19, -2),
-        "arrests_change_heartbeats": est(0.0, -10.5, 11.1), "arrests_change_civilian_responder": est(-28, -68, -6),
-        "referrals_change_heartbeats": est(52, 3.5, 164), "referrals_change_civilian_responder": est(113, 21, 275),
+        "p_full_strength_sq_y5": 0.03,
+        "p_full_strength_hb_y5": 0.13,
+        "p_full_strength_sq_final": 0.05,
+        "p_full_strength_hb_final": 0.19,
+        "added_officers_y5": est(4.3, 0, 11),
+        "vacancies_sq_y5": est(14, 2, 25),
+        "vacancies_hb_y5": est(10, 0, 21),
+        "program_recruits_per_year": est(1.4, 0.2, 3.5),
+        "workload_officers_needed": est(34, 17, 57),
+        "civilian_officer_equivalents_freed": est(0.6, 0.3, 1.1),
+        "heartbeats_officer_equivalents_freed": est(0.05, 0, 0.16),
+        "force_change_heartbeats": est(-2.2, -7.5, 0.0),
+        "force_change_civilian_responder": est(-8, -19, -2),
+        "arrests_change_heartbeats": est(0.0, -10.5, 11.1),
+        "arrests_change_civilian_responder": est(-28, -68, -6),
+        "referrals_change_heartbeats": est(52, 3.5, 164),
+        "referrals_change_civilian_responder": est(113, 21, 275),
     }
     base.update(changes)
     return base
@@ -113,7 +124,9 @@ def test_sentences_carry_the_numbers(register):
     assert "1.25 (1.04 to 1.47) times" in salary
     assert "Ferguson's own starting salary was not found" in salary
     assert "$57,616" in salary and "$47,100" in salary
-    assert "13% of simulated futures with the program and 3% without it" in table.loc["fills_officer_shortage", "numbers"]
+    assert (
+        "13% of simulated futures with the program and 3% without it" in table.loc["fills_officer_shortage", "numbers"]
+    )
     assert "67%" in table.loc["reduces_racial_targeting", "numbers"]
     assert "93%" in table.loc["reduces_racial_targeting", "numbers"]
     assert "arrests: 0.0 a year (-10.5 to +11.1)" in table.loc["routes_to_services", "numbers"]

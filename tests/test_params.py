@@ -71,8 +71,14 @@ def test_command_line_agency_overrides_the_file_but_not_its_authorised_strength(
 
 def test_assumption_overrides_are_checked_against_the_register_before_any_notebook():
     with pytest.raises(ParameterError) as caught:
-        load_params(None, ["assumptions.attrition_rate=1.5", "assumptions.no_such_thing=3",
-                           "assumptions.sw_grad_interest_share={low: 0.5, central: 0.1, high: 0.9}"])
+        load_params(
+            None,
+            [
+                "assumptions.attrition_rate=1.5",
+                "assumptions.no_such_thing=3",
+                "assumptions.sw_grad_interest_share={low: 0.5, central: 0.1, high: 0.9}",
+            ],
+        )
     message = str(caught.value)
     assert "attrition_rate" in message and "no_such_thing" in message and "sw_grad_interest_share" in message
     params, _ = load_params(None, ["assumptions.attrition_rate=0.2"])

@@ -35,7 +35,10 @@ def test_raw_and_processed_data_are_ignored_by_git():
 def run_cli(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "heartbeats_analysis.cli", *args],
-        cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
 
 

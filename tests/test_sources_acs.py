@@ -25,18 +25,18 @@ HEADER = "year,source,geo_type,name,Total,White,Black,Hispanic,state_fips,county
 
 BIG_ROWS = (
     '2014,acs5,place,"Ferguson city, Missouri",2.1151e4,6417,13884,275,29,,23986\n'
-    '2014,acs5,county,"Adair County, Missouri","25,642",23547,538,615,29,1,\n'       # fips lost its zeros
+    '2014,acs5,county,"Adair County, Missouri","25,642",23547,538,615,29,1,\n'  # fips lost its zeros
     '2014,acs5,place,"Ferguson city, Missouri",2.1151e4,6417,13884,275,29,,23986\n'  # exact duplicate
-    '2014,acs1,state,Missouri,6063589,4847814,703873,233325,29,,\n'
-    '2015,acs5,place,"Ferguson city, Missouri",21120,6285,,295,29,,23986\n'          # blank Black
-    '2015,acs5,place,"Tiny CDP, Missouri",0,0,0,0,29,,00123\n'                       # a real zero estimate
-    '2015,acs1,state,Missouri,6083672,4858768,704787,240413,29,,\n'
+    "2014,acs1,state,Missouri,6063589,4847814,703873,233325,29,,\n"
+    '2015,acs5,place,"Ferguson city, Missouri",21120,6285,,295,29,,23986\n'  # blank Black
+    '2015,acs5,place,"Tiny CDP, Missouri",0,0,0,0,29,,00123\n'  # a real zero estimate
+    "2015,acs1,state,Missouri,6083672,4858768,704787,240413,29,,\n"
 )
 STATE_ROWS = (
     "year,source,Total,White,Black,Hispanic\n"
-    "2013,acs1,6044171,4850000,700000,230000\n"   # only here: fills the key
-    "2014,acs1,6063589,4847814,703873,233325\n"   # agrees with the big file
-    "2015,acs1,6083673,4858768,704787,240413\n"   # disagrees on Total by one
+    "2013,acs1,6044171,4850000,700000,230000\n"  # only here: fills the key
+    "2014,acs1,6063589,4847814,703873,233325\n"  # agrees with the big file
+    "2015,acs1,6083673,4858768,704787,240413\n"  # disagrees on Total by one
 )
 
 
@@ -86,8 +86,8 @@ def test_statewide_overlap_keeps_one_row_per_key(cleaned):
     state = table[table.geo_type == "state"]
     assert not state.duplicated(["geoid", "year", "race"]).any()
     assert sorted(state.year.unique()) == [2013, 2014, 2015]
-    assert value(table, "29", 2013, "total") == 6044171          # statewide-only year filled in
-    assert value(table, "29", 2015, "total") == 6083672          # places/counties file wins
+    assert value(table, "29", 2013, "total") == 6044171  # statewide-only year filled in
+    assert value(table, "29", 2015, "total") == 6083672  # places/counties file wins
     conflict = log[log.reason.str.contains("statewide file disagrees")]
     assert conflict.key.tolist() == ["29|2015|total"]
     assert set(state.geography) == {"Missouri"}
@@ -143,12 +143,21 @@ def test_count_text_rejects_words(word):
 @settings(max_examples=30, deadline=None)
 @given(st.integers(min_value=1, max_value=999), st.integers(min_value=1, max_value=99999))
 def test_geoids_keep_leading_zeros(county, place):
-    frame = pd.DataFrame({
-        "year": ["2020", "2020"], "source": ["acs5", "acs5"], "geo_type": ["county", "place"],
-        "name": ["A County, Missouri", "B city, Missouri"], "Total": ["1", "2"], "White": ["1", "2"],
-        "Black": ["0", "0"], "Hispanic": ["0", "0"], "state_fips": ["29", "29"],
-        "county_fips": [str(county), ""], "place_fips": ["", str(place)],
-    })
+    frame = pd.DataFrame(
+        {
+            "year": ["2020", "2020"],
+            "source": ["acs5", "acs5"],
+            "geo_type": ["county", "place"],
+            "name": ["A County, Missouri", "B city, Missouri"],
+            "Total": ["1", "2"],
+            "White": ["1", "2"],
+            "Black": ["0", "0"],
+            "Hispanic": ["0", "0"],
+            "state_fips": ["29", "29"],
+            "county_fips": [str(county), ""],
+            "place_fips": ["", str(place)],
+        }
+    )
     statewide = pd.DataFrame(columns=["year", "source", "Total", "White", "Black", "Hispanic"], dtype=str)
     table = acs.clean(acs.AcsRaw(frame, statewide), MissingnessLog())
     assert set(table.geoid) == {f"29{county:03d}", f"29{place:05d}"}
@@ -156,8 +165,10 @@ def test_geoids_keep_leading_zeros(county, place):
 
 # --- the real raw files ---------------------------------------------------------------------------
 
-needs_raw = pytest.mark.skipif(not (raw_dir() / BIG).exists() or not (raw_dir() / STATE).exists(),
-                               reason="data/raw/acs is missing: run `heartbeats fetch` first")
+needs_raw = pytest.mark.skipif(
+    not (raw_dir() / BIG).exists() or not (raw_dir() / STATE).exists(),
+    reason="data/raw/acs is missing: run `heartbeats fetch` first",
+)
 
 
 @pytest.fixture(scope="module")
@@ -191,12 +202,12 @@ def test_statewide_rows_pass_through(real):
 @needs_raw
 def test_full_data(real):
     table, log = real
-    assert len(table) == 4 * 12883          # every raw row, four races; the statewide file adds no key
+    assert len(table) == 4 * 12883  # every raw row, four races; the statewide file adds no key
     assert not table.duplicated(["geoid", "year", "race"]).any()
     assert sorted(table.year.unique()) == list(range(2014, 2025))
     assert table.population.notna().all()
-    assert log.empty                          # the statewide file agrees with the big file's state rows
+    assert log.empty  # the statewide file agrees with the big file's state rows
     assert value(table, "2923986", 2024, "black") == 12510
-    assert value(table, "29189", 2024, "total") > 990_000   # St. Louis County
+    assert value(table, "29189", 2024, "total") > 990_000  # St. Louis County
     assert value(table, "29510", 2020, "total") == value(table, "2965000", 2020, "total")  # St. Louis city twice
     assert (table.loc[table.geo_type == "county", "geoid"].str.len() == 5).all()

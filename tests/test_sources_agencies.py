@@ -30,20 +30,25 @@ def observed(*rows: tuple[str, str, int]) -> pd.DataFrame:
 
 # --- slugs ------------------------------------------------------------------------------------------
 
+
 def test_spellings_in_different_years_are_one_agency():
-    table = agencies.assign_slugs(observed(
-        ("Cass County Sheriff's Office", "white", 2019), ("Cass County Sheriff's Dept", "json", 2020)))
+    table = agencies.assign_slugs(
+        observed(("Cass County Sheriff's Office", "white", 2019), ("Cass County Sheriff's Dept", "json", 2020))
+    )
     assert set(table.agency_slug) == {"cass-county-sheriff"}
     primary = table[table.is_primary].vsr_name.tolist()
-    assert primary == ["Cass County Sheriff's Dept"]   # the latest name is the one shown
+    assert primary == ["Cass County Sheriff's Dept"]  # the latest name is the one shown
 
 
 def test_names_reported_side_by_side_are_split_deterministically():
-    rows = [("Bourbon Police Dept", "json", 2022), ("Bourbon - Dept of Public Safety", "json", 2022),
-            ("Bourbon-2 Police Dept", "json", 2022)]   # already owns "bourbon-2"
+    rows = [
+        ("Bourbon Police Dept", "json", 2022),
+        ("Bourbon - Dept of Public Safety", "json", 2022),
+        ("Bourbon-2 Police Dept", "json", 2022),
+    ]  # already owns "bourbon-2"
     table = agencies.assign_slugs(observed(*rows)).set_index("vsr_name").agency_slug
-    assert table["Bourbon - Dept of Public Safety"] == "bourbon"    # first in name order keeps the slug
-    assert table["Bourbon Police Dept"] == "bourbon-3"              # "-2" is taken, so "-3"
+    assert table["Bourbon - Dept of Public Safety"] == "bourbon"  # first in name order keeps the slug
+    assert table["Bourbon Police Dept"] == "bourbon-3"  # "-2" is taken, so "-3"
     assert table["Bourbon-2 Police Dept"] == "bourbon-2"
     shuffled = agencies.assign_slugs(observed(*reversed(rows))).set_index("vsr_name").agency_slug
     assert shuffled.sort_index().equals(table.sort_index())
@@ -56,14 +61,29 @@ def test_override_keeps_its_slug_in_a_collision():
     assert table.agency_slug["Alpha Dept"] == "alpha-2"
 
 
-NAME_POOL = ["Oak Police Dept", "Oak Police Department", "Oak Dept of Public Safety", "Elm Police Dept",
-             "Elm  Police Dept", "Oak-2 Police Dept", "Elm County Sheriff's Office", "Elm County Sheriff's Dept"]
+NAME_POOL = [
+    "Oak Police Dept",
+    "Oak Police Department",
+    "Oak Dept of Public Safety",
+    "Elm Police Dept",
+    "Elm  Police Dept",
+    "Oak-2 Police Dept",
+    "Elm County Sheriff's Office",
+    "Elm County Sheriff's Dept",
+]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(NAME_POOL), st.sampled_from(["json", "white"]),
-                          st.integers(min_value=2018, max_value=2021)), min_size=1, max_size=12),
-       st.randoms(use_true_random=False))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(NAME_POOL), st.sampled_from(["json", "white"]), st.integers(min_value=2018, max_value=2021)
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.randoms(use_true_random=False),
+)
 def test_slug_assignment_properties(rows, rnd):
     table = agencies.assign_slugs(observed(*rows))
     seen = observed(*rows).merge(table, on="vsr_name")
@@ -75,57 +95,118 @@ def test_slug_assignment_properties(rows, rnd):
     shuffled = list(rows)
     rnd.shuffle(shuffled)
     again = agencies.assign_slugs(observed(*shuffled))
-    assert again.sort_values("vsr_name").reset_index(drop=True).equals(
-        table.sort_values("vsr_name").reset_index(drop=True))
+    assert (
+        again.sort_values("vsr_name")
+        .reset_index(drop=True)
+        .equals(table.sort_values("vsr_name").reset_index(drop=True))
+    )
 
 
-@pytest.mark.parametrize("name, stem", [
-    ("City of Bellerive Acres city, Missouri", "bellerive acres"),
-    ("Country Club Village city, Missouri", "country club"),
-    ("Ste Genevieve County, Missouri", "ste genevieve"),
-    ("Ste. Genevieve County, Missouri", "ste genevieve"),
-    ("Terre du Lac CDP, Missouri", "terre du lac"),
-])
+@pytest.mark.parametrize(
+    "name, stem",
+    [
+        ("City of Bellerive Acres city, Missouri", "bellerive acres"),
+        ("Country Club Village city, Missouri", "country club"),
+        ("Ste Genevieve County, Missouri", "ste genevieve"),
+        ("Ste. Genevieve County, Missouri", "ste genevieve"),
+        ("Terre du Lac CDP, Missouri", "terre du lac"),
+    ],
+)
 def test_census_stem(name, stem):
     assert agencies.census_stem(name) == stem.replace(" ", "")
 
 
 # --- clean on a small fixture -------------------------------------------------------------------------
 
+
 def fixture_raw() -> agencies.AgenciesRaw:
     metrics = pd.DataFrame(
-        [[name, 2020, metric, 10.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0]
-         for name in ["Ferguson Police Dept", "St Ann Police Dept", "Bel-Nor Police Dept",
-                      "Norfolk Southern Railway Police Dept", "Cass County Sheriff's Dept"]
-         for metric in vsr.COUNT_METRICS],
-        columns=["agency", "year", "metric", *vsr.RACES])
-    per_race = pd.DataFrame([["Ferguson Police Dept", "STL Metro", "2014", "758", "100.0", "white"],
-                             ["Old Town Police Dept", "Other", "2014", "12", "100.0", "white"],
-                             ["Cass County Sheriff's Office", "KC Metro", "2019", "1200", "90.0", "white"]],
-                            columns=["Agency", "Region", "Year", "Stops", "Indexed", "file_race"])
+        [
+            [name, 2020, metric, 10.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0]
+            for name in [
+                "Ferguson Police Dept",
+                "St Ann Police Dept",
+                "Bel-Nor Police Dept",
+                "Norfolk Southern Railway Police Dept",
+                "Cass County Sheriff's Dept",
+            ]
+            for metric in vsr.COUNT_METRICS
+        ],
+        columns=["agency", "year", "metric", *vsr.RACES],
+    )
+    per_race = pd.DataFrame(
+        [
+            ["Ferguson Police Dept", "STL Metro", "2014", "758", "100.0", "white"],
+            ["Old Town Police Dept", "Other", "2014", "12", "100.0", "white"],
+            ["Cass County Sheriff's Office", "KC Metro", "2019", "1200", "90.0", "white"],
+        ],
+        columns=["Agency", "Region", "Year", "Stops", "Indexed", "file_race"],
+    )
     vsr_raw = vsr.VsrRaw(metrics, per_race, pd.DataFrame(), pd.DataFrame())
     census = pd.DataFrame(
-        [["Ferguson Police Dept", "municipal_police", "place", "Ferguson city, Missouri", "0", "0"],
-         ["St Ann Police Dept", "municipal_police", "place", "St Ann city, Missouri", "0", "0"],
-         ["Bel-Nor Police Dept", "municipal_police", "place", "Bel-Nor city, Missouri", "0", "0"],
-         ["Norfolk Southern Railway Police Dept", "municipal_police", "place",
-          "Norfolk Southern Railway city, Missouri", "0", "1"],
-         ["Cass County Sheriff's Dept", "county_sheriff", "county", "Cass County, Missouri", "0", "0"]],
-        columns=["agency", "agency_type", "census_geo_type", "census_match_name", "needs_manual_review",
-                 "census_match_uncertain"])
+        [
+            ["Ferguson Police Dept", "municipal_police", "place", "Ferguson city, Missouri", "0", "0"],
+            ["St Ann Police Dept", "municipal_police", "place", "St Ann city, Missouri", "0", "0"],
+            ["Bel-Nor Police Dept", "municipal_police", "place", "Bel-Nor city, Missouri", "0", "0"],
+            [
+                "Norfolk Southern Railway Police Dept",
+                "municipal_police",
+                "place",
+                "Norfolk Southern Railway city, Missouri",
+                "0",
+                "1",
+            ],
+            ["Cass County Sheriff's Dept", "county_sheriff", "county", "Cass County, Missouri", "0", "0"],
+        ],
+        columns=[
+            "agency",
+            "agency_type",
+            "census_geo_type",
+            "census_match_name",
+            "needs_manual_review",
+            "census_match_uncertain",
+        ],
+    )
     population = pd.DataFrame(
         [["Ferguson Police Dept", "municipal_police", "place", "Ferguson city, Missouri", "1", "1", "0", "0"]],
-        columns=["agency", "agency_type", "census_geo_type", "census_match_name", "pop_total", "pop_white",
-                 "pop_black", "pop_hispanic"])
-    places = [("Ferguson city, Missouri", "place", "", "23986"), ("St. Ann city, Missouri", "place", "", "63956"),
-              ("Bel-Nor village, Missouri", "place", "", "04348"),
-              ("Bel-Ridge village, Missouri", "place", "", "04366"),
-              ("Cass County, Missouri", "county", "037", ""), ("St. Louis County, Missouri", "county", "189", "")]
+        columns=[
+            "agency",
+            "agency_type",
+            "census_geo_type",
+            "census_match_name",
+            "pop_total",
+            "pop_white",
+            "pop_black",
+            "pop_hispanic",
+        ],
+    )
+    places = [
+        ("Ferguson city, Missouri", "place", "", "23986"),
+        ("St. Ann city, Missouri", "place", "", "63956"),
+        ("Bel-Nor village, Missouri", "place", "", "04348"),
+        ("Bel-Ridge village, Missouri", "place", "", "04366"),
+        ("Cass County, Missouri", "county", "037", ""),
+        ("St. Louis County, Missouri", "county", "189", ""),
+    ]
     acs_frame = pd.DataFrame(
-        [["2024", "acs5", geo_type, name, "10", "5", "5", "0", "29", county, place]
-         for name, geo_type, county, place in places],
-        columns=["year", "source", "geo_type", "name", "Total", "White", "Black", "Hispanic", "state_fips",
-                 "county_fips", "place_fips"])
+        [
+            ["2024", "acs5", geo_type, name, "10", "5", "5", "0", "29", county, place]
+            for name, geo_type, county, place in places
+        ],
+        columns=[
+            "year",
+            "source",
+            "geo_type",
+            "name",
+            "Total",
+            "White",
+            "Black",
+            "Hispanic",
+            "state_fips",
+            "county_fips",
+            "place_fips",
+        ],
+    )
     acs_raw = acs.AcsRaw(acs_frame, pd.DataFrame(columns=["year", "source", "Total", "White", "Black", "Hispanic"]))
     return agencies.AgenciesRaw(census, population, UCR, vsr_raw, acs_raw)
 
@@ -149,7 +230,12 @@ def test_ucr_crosswalk_wins(small):
     table, _ = small
     st_ann = table.loc["st-ann"]
     assert (st_ann.display_name, st_ann.ucr_name, st_ann.ori, st_ann.census_name, st_ann.geoid) == (
-        "St. Ann", "St. Ann Police Dept", "MO09565", "St. Ann city, Missouri", "2963956")
+        "St. Ann",
+        "St. Ann Police Dept",
+        "MO09565",
+        "St. Ann city, Missouri",
+        "2963956",
+    )
     assert st_ann.county == "St. Louis County, Missouri" and st_ann.in_vsr and st_ann.has_population
 
 
@@ -158,7 +244,7 @@ def test_census_name_corrected_when_the_stem_is_unique(small):
     bel_nor = table.loc["bel-nor"]
     assert (bel_nor.census_name, bel_nor.geoid) == ("Bel-Nor village, Missouri", "2904348")
     assert "corrected from 'Bel-Nor city, Missouri'" in bel_nor.note
-    bel_ridge = table.loc["bel-ridge"]   # the UCR crosswalk writes "Bel-Ridge city"
+    bel_ridge = table.loc["bel-ridge"]  # the UCR crosswalk writes "Bel-Ridge city"
     assert bel_ridge.geoid == "2904366" and not bel_ridge.in_vsr
 
 
@@ -176,7 +262,7 @@ def test_agencies_without_geography_are_missing_and_logged(small):
     assert "uncertain" in railway.note and "no census geography" in railway.note
     old_town = table.loc["old-town"]
     assert pd.isna(old_town.geoid) and pd.isna(old_town.agency_type) and old_town.in_vsr
-    jennings = table.loc["jennings"]      # UCR agency whose place is not in this fixture's ACS table
+    jennings = table.loc["jennings"]  # UCR agency whose place is not in this fixture's ACS table
     assert not jennings.has_population and not jennings.in_vsr
     assert set(log.key) >= {"norfolk-southern-railway", "old-town", "jennings"}
 
@@ -185,7 +271,8 @@ def test_dropped_column_names_file_and_column(tmp_path):
     (tmp_path / CENSUS_FILE).parent.mkdir(parents=True)
     (tmp_path / CENSUS_FILE).write_text(
         "agency,agency_type,census_geo_type,needs_manual_review,census_match_uncertain\n"
-        "Ferguson Police Dept,municipal_police,place,0,0\n")
+        "Ferguson Police Dept,municipal_police,place,0,0\n"
+    )
     with pytest.raises(SchemaValidationError) as err:
         agencies.load_raw(tmp_path)
     assert CENSUS_FILE in str(err.value) and "census_match_name" in str(err.value)
@@ -195,10 +282,12 @@ def test_text_in_population_names_file_and_column(tmp_path):
     (tmp_path / CENSUS_FILE).parent.mkdir(parents=True)
     (tmp_path / CENSUS_FILE).write_text(
         "agency,agency_type,census_geo_type,census_match_name,needs_manual_review,census_match_uncertain\n"
-        'Ferguson Police Dept,municipal_police,place,"Ferguson city, Missouri",0,0\n')
+        'Ferguson Police Dept,municipal_police,place,"Ferguson city, Missouri",0,0\n'
+    )
     (tmp_path / POPULATION_FILE).write_text(
         "agency,agency_type,census_geo_type,census_match_name,pop_total,pop_white,pop_black,pop_hispanic\n"
-        'Ferguson Police Dept,municipal_police,place,"Ferguson city, Missouri",18213,lots,12510,235\n')
+        'Ferguson Police Dept,municipal_police,place,"Ferguson city, Missouri",18213,lots,12510,235\n'
+    )
     with pytest.raises(SchemaValidationError) as err:
         agencies.load_raw(tmp_path)
     assert POPULATION_FILE in str(err.value) and "'pop_white'" in str(err.value)
@@ -206,17 +295,26 @@ def test_text_in_population_names_file_and_column(tmp_path):
 
 # --- resolve_agency ----------------------------------------------------------------------------------
 
+
 def test_resolve_on_the_fixture(small):
     table, _ = small
     assert agencies.resolve_agency("Cass County Sheriff's Office", table) == "cass-county-sheriff"
     assert agencies.resolve_agency("  ST ANN police dept ", table) == "st-ann"
-    assert agencies.resolve_agency("St. Ann Police Department", table) == "st-ann"   # via its slug form
+    assert agencies.resolve_agency("St. Ann Police Department", table) == "st-ann"  # via its slug form
 
 
 def test_ambiguous_query_lists_the_candidates():
-    table = pd.DataFrame({"agency_slug": ["oak", "oak-2"], "display_name": ["Oak", "Oak"],
-                          "vsr_name": ["Oak Police Dept", "Oak Dept of Public Safety"], "vsr_aliases": [None, None],
-                          "ucr_name": [None, None], "ori": [None, None], "ori9": [None, None]})
+    table = pd.DataFrame(
+        {
+            "agency_slug": ["oak", "oak-2"],
+            "display_name": ["Oak", "Oak"],
+            "vsr_name": ["Oak Police Dept", "Oak Dept of Public Safety"],
+            "vsr_aliases": [None, None],
+            "ucr_name": [None, None],
+            "ori": [None, None],
+            "ori9": [None, None],
+        }
+    )
     with pytest.raises(AgencyNotFoundError) as err:
         agencies.resolve_agency("oak", table.assign(agency_slug=["oak-1", "oak-2"]))
     assert err.value.suggestions == ["oak-1", "oak-2"] and "more than one agency" in str(err.value)
@@ -230,10 +328,18 @@ def test_empty_query_is_not_found(small):
 # --- the real raw files ---------------------------------------------------------------------------
 
 needs_raw = pytest.mark.skipif(
-    not all((raw_dir() / registry.get(key).path).exists()
-            for key in [agencies.CENSUS_CROSSWALK_KEY, agencies.AGENCY_POPULATION_KEY, vsr.METRICS_KEY,
-                        acs.PLACES_COUNTIES_KEY, *vsr.PER_RACE_KEYS.values()]),
-    reason="data/raw is missing: run `heartbeats fetch` first")
+    not all(
+        (raw_dir() / registry.get(key).path).exists()
+        for key in [
+            agencies.CENSUS_CROSSWALK_KEY,
+            agencies.AGENCY_POPULATION_KEY,
+            vsr.METRICS_KEY,
+            acs.PLACES_COUNTIES_KEY,
+            *vsr.PER_RACE_KEYS.values(),
+        ]
+    ),
+    reason="data/raw is missing: run `heartbeats fetch` first",
+)
 
 
 @pytest.fixture(scope="module")
@@ -276,8 +382,7 @@ def test_each_ucr_agency_resolves_across_sources(real, population, slug):
 @needs_raw
 def test_ferguson_across_sources(real, population):
     _, table, _ = real
-    for query in ["ferguson", "Ferguson Police Dept", "FERGUSON POLICE DEPARTMENT", "MO09528", "mo0952800",
-                  "Ferguson"]:
+    for query in ["ferguson", "Ferguson Police Dept", "FERGUSON POLICE DEPARTMENT", "MO09528", "mo0952800", "Ferguson"]:
         assert agencies.resolve_agency(query, table) == "ferguson"
     row = table.set_index("agency_slug").loc["ferguson"]
     assert (row.geoid, row.census_name, row.geo_type) == ("2923986", "Ferguson city, Missouri", "place")
@@ -333,7 +438,8 @@ def test_slug_collisions_in_the_real_names_are_renames(real):
     raw, _, _ = real
     slugs = agencies.vsr_slug_table(raw.vsr.observed_names())
     merged = slugs.groupby("agency_slug").vsr_name.nunique()
-    assert not slugs.agency_slug.str.fullmatch(r".*-\d+").any()    # no agency had to be split
+    assert not slugs.agency_slug.str.fullmatch(r".*-\d+").any()  # no agency had to be split
     assert merged.max() == 2 and (merged == 2).sum() == 7 + len(agencies.VSR_RENAMES)
     assert agencies.assign_slugs(raw.vsr.observed_names().sample(frac=1, random_state=1)).equals(
-        agencies.assign_slugs(raw.vsr.observed_names()))
+        agencies.assign_slugs(raw.vsr.observed_names())
+    )

@@ -79,9 +79,13 @@ def test_missingness_log_is_sorted_and_complete():
 
 @pytest.mark.parametrize(
     "name, slug",
-    [("Ferguson Police Dept", "ferguson"), ("St. Louis County Police Dept", "st-louis-county"),
-     ("St Louis County Police Dept", "st-louis-county"), ("Adair County Sheriff's Dept", "adair-county-sheriff"),
-     ("Bel-ridge Police Dept", "bel-ridge")],
+    [
+        ("Ferguson Police Dept", "ferguson"),
+        ("St. Louis County Police Dept", "st-louis-county"),
+        ("St Louis County Police Dept", "st-louis-county"),
+        ("Adair County Sheriff's Dept", "adair-county-sheriff"),
+        ("Bel-ridge Police Dept", "bel-ridge"),
+    ],
 )
 def test_agency_slug(name, slug):
     assert agency_slug(name) == slug

@@ -102,6 +102,7 @@ def record(table: pd.DataFrame, column: str, call_type: str) -> dict:
     assert len(match) == 1
     return match.iloc[0].to_dict()
 
+
 # ---------------------------------------------------------------------------------------------
 # Cleaning
 # ---------------------------------------------------------------------------------------------
@@ -129,8 +130,10 @@ def test_counts_pass_through_and_gaps_stay_missing(cleaned):
     assert record(table, "Initial", HOSTILE)["small_cell"] and not record(table, "Initial", "THEFT")["small_cell"]
     frame = log.to_frame()
     assert set(zip(frame["key"], frame["column"])) == {
-        ("Testville|Final|ALARM", "count"), ("Testville|Initial|THEFT", "count"),
-        ("Testville|Final|HOMELESS", "category_raw")}
+        ("Testville|Final|ALARM", "count"),
+        ("Testville|Initial|THEFT", "count"),
+        ("Testville|Final|HOMELESS", "category_raw"),
+    }
     assert frame.loc[frame["key"].eq("Testville|Initial|THEFT"), "raw_value"].item() == "40;60"
 
 
@@ -147,11 +150,18 @@ def test_central_groups(cleaned):
     table, _, _ = cleaned
     groups = dict(zip(table["source_column"] + "|" + table["call_type"], table["heartbeats_group"]))
     assert groups == {
-        "Final|ALARM": "none", "Final|HOMELESS": "homelessness_quality_of_life",
-        "Final|MENTAL PATIENT": "behavioural_health", "Final|NOISE": "none",
-        "Initial|DOMESTIC DISTURBANCE": "domestic", f"Initial|{HOSTILE}": "none",
-        "Initial|MENTAL PATIENT": "behavioural_health", "Initial|OVERDOSE": "substance",
-        "Initial|THEFT": "none", "Initial|TRAFFIC STOP": "none", "Initial|WELFARE CHECK": "welfare_assist"}
+        "Final|ALARM": "none",
+        "Final|HOMELESS": "homelessness_quality_of_life",
+        "Final|MENTAL PATIENT": "behavioural_health",
+        "Final|NOISE": "none",
+        "Initial|DOMESTIC DISTURBANCE": "domestic",
+        f"Initial|{HOSTILE}": "none",
+        "Initial|MENTAL PATIENT": "behavioural_health",
+        "Initial|OVERDOSE": "substance",
+        "Initial|THEFT": "none",
+        "Initial|TRAFFIC STOP": "none",
+        "Initial|WELFARE CHECK": "welfare_assist",
+    }
     assert (table["heartbeats_relevant"] == table["heartbeats_group"].ne("none")).all()
 
 
@@ -161,6 +171,7 @@ def test_repeated_call_type_in_two_categories_is_an_error(tmp_path):
     write_initiation(tmp_path)
     with pytest.raises(SchemaValidationError, match="OVERDOSE"):
         calls.clean(calls.load_raw(raw_root=tmp_path), MissingnessLog())
+
 
 # ---------------------------------------------------------------------------------------------
 # Shares
@@ -207,8 +218,10 @@ def test_group_of_rules():
     assert calls.group_of("ORDER - VIOLATION OF COURT ORDER (NON DV)", "Statuses") == "none"
     assert calls.group_of("ALARM - DURESS/PANIC,BUS/TAXI/CAR/PRSN - NOT DV", "Alarms") == "none"
     assert calls.group_of("ASSIST PUBLIC - NO WELFARE CHK OR DV ORDER SERVICE", "Assisting the Public") == "none"
-    assert calls.group_of("ASSIST PUBLIC - NO WELFARE CHK OR DV ORDER SERVICE", "Assisting the Public",
-                          "broad") == "welfare_assist"
+    assert (
+        calls.group_of("ASSIST PUBLIC - NO WELFARE CHK OR DV ORDER SERVICE", "Assisting the Public", "broad")
+        == "welfare_assist"
+    )
     assert calls.group_of("SUDDEN DEATH", "Behavioral Health", "broad") == "none"
     assert calls.group_of("46 - CIT", calls.UNCATEGORISED) == "behavioural_health"
     assert calls.group_of("COMPLAINT OTHER", "Complaints/Environmental Conditions", "broad") == "none"
@@ -226,15 +239,18 @@ def test_mapping_file_is_valid_and_explained():
 
 def test_invalid_mapping_is_rejected(tmp_path):
     bad = tmp_path / "mapping.csv"
-    bad.write_text("scope,category,call_type_pattern,heartbeats_group,rationale\n"
-                   "central,Drugs,,social_work,x\n"
-                   "wide,Drugs,,substance,\n"
-                   "central,*,([,substance,unbalanced\n")
+    bad.write_text(
+        "scope,category,call_type_pattern,heartbeats_group,rationale\n"
+        "central,Drugs,,social_work,x\n"
+        "wide,Drugs,,substance,\n"
+        "central,*,([,substance,unbalanced\n"
+    )
     with pytest.raises(SchemaValidationError) as error:
         calls.load_mapping(bad)
     message = str(error.value)
     assert "unknown group 'social_work'" in message and "scope 'wide'" in message and "no rationale" in message
     assert "bad pattern" in message and "second category rule" in message
+
 
 # ---------------------------------------------------------------------------------------------
 # Who initiated the call
@@ -267,6 +283,7 @@ def test_initiation_header_change_is_caught(tmp_path):
     with pytest.raises(SchemaValidationError, match="Detroit"):
         calls.load_raw(raw_root=tmp_path)
 
+
 # ---------------------------------------------------------------------------------------------
 # Schemas
 # ---------------------------------------------------------------------------------------------
@@ -296,17 +313,27 @@ def test_processed_schema_rejects_unknown_category_and_dropped_column(cleaned):
     with pytest.raises(SchemaValidationError, match="count"):
         validate(table.drop(columns="count"), calls.PROCESSED_SCHEMA, "calls_for_service.csv")
 
+
 # ---------------------------------------------------------------------------------------------
 # Properties
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Assist the Public", "Assisting the Public"), ("Assisting the Public ", "Assisting the Public"),
-    ("BEHAVIORAL HEALTH", "Behavioral Health"), ("Call Related Isuues", "Call Related Issues"),
-    ("Warrant", "Warrants"), ("Medical", "Medical Emergencies"), ("Traffic", "Accidents/Traffic Safety"),
-    (None, calls.UNCATEGORISED), ("   ", calls.UNCATEGORISED), ("Social Work", "Social Work"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Assist the Public", "Assisting the Public"),
+        ("Assisting the Public ", "Assisting the Public"),
+        ("BEHAVIORAL HEALTH", "Behavioral Health"),
+        ("Call Related Isuues", "Call Related Issues"),
+        ("Warrant", "Warrants"),
+        ("Medical", "Medical Emergencies"),
+        ("Traffic", "Accidents/Traffic Safety"),
+        (None, calls.UNCATEGORISED),
+        ("   ", calls.UNCATEGORISED),
+        ("Social Work", "Social Work"),
+    ],
+)
 def test_harmonise_category(raw, expected):
     assert calls.harmonise_category(raw) == expected
 
@@ -324,6 +351,7 @@ def test_group_of_always_returns_a_group(call_type, category, mapping):
     assert group in (*calls.GROUPS, calls.NONE)
     if mapping == "narrow":
         assert group in (*calls.NARROW_GROUPS, calls.NONE)
+
 
 # ---------------------------------------------------------------------------------------------
 # Real data
@@ -361,8 +389,11 @@ def test_real_values(real):
     mental = record(table[table["city"].eq("New Orleans")], "TypeText", "MENTAL PATIENT")
     assert (mental["count"], mental["heartbeats_group"]) == (39226, "behavioural_health")
     assert set(table["category"]) <= set(calls.CATEGORIES)
-    assert table.loc[table["category_raw"].str.strip().eq("Assist the Public").fillna(False), "category"].eq(
-        "Assisting the Public").all()
+    assert (
+        table.loc[table["category_raw"].str.strip().eq("Assist the Public").fillna(False), "category"]
+        .eq("Assisting the Public")
+        .all()
+    )
     assert len(table) == 3183
 
 

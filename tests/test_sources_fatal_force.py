@@ -23,18 +23,46 @@ WAPO_FILE = "force/wapo_fatal_police_shootings_v2.csv"
 AGENCIES_FILE = "force/wapo_fatal_police_shootings_v2_agencies.csv"
 MPV_FILE = "force/mapping_police_violence_2013_2020.xlsx"
 
-WAPO_HEADER = ["id", "date", "threat_type", "flee_status", "armed_with", "city", "county", "state", "latitude",
-               "longitude", "location_precision", "name", "age", "gender", "race", "race_source",
-               "was_mental_illness_related", "body_camera", "agency_ids"]
+WAPO_HEADER = [
+    "id",
+    "date",
+    "threat_type",
+    "flee_status",
+    "armed_with",
+    "city",
+    "county",
+    "state",
+    "latitude",
+    "longitude",
+    "location_precision",
+    "name",
+    "age",
+    "gender",
+    "race",
+    "race_source",
+    "was_mental_illness_related",
+    "body_camera",
+    "agency_ids",
+]
 # id, date, armed_with, city, county, state, name, age, race, mental, agency_ids
 WAPO_ROWS = [
     ("1", "2015-03-01", "unarmed", "Ferguson", "", "MO", "Quentin Zyxwv Alpha", "17", "B", "True", "10"),
     ("2", "2016-05-02", "", "St. Louis", "St. Louis City", "MO", "Rhiannon Qwerty Beta", "", "", "False", "11;12"),
-    ("3", "2021-01-01", "gun;vehicle", "Kansas City", "Jackson", "MO", "Sebastian Plugh Gamma", "55", "B;H",
-     "False", "13"),
+    (
+        "3",
+        "2021-01-01",
+        "gun;vehicle",
+        "Kansas City",
+        "Jackson",
+        "MO",
+        "Sebastian Plugh Gamma",
+        "55",
+        "B;H",
+        "False",
+        "13",
+    ),
     ("4", "2020-06-01", "replica", "Denver", "Denver", "CO", "Tabitha Xyzzy Delta", "30", "W", "True", "14"),
-    ("5", "2019-07-04", "undetermined", "Florissant", "", "MO", "Ulysses Frobozz Epsilon", "40", "W", "False",
-     "15"),
+    ("5", "2019-07-04", "undetermined", "Florissant", "", "MO", "Ulysses Frobozz Epsilon", "40", "W", "False", "15"),
     ("6", "2022-02-02", "knife", "Joplin", "Jasper", "MO", "", "24", "N", "False", "99"),
 ]
 AGENCIES = [
@@ -46,23 +74,101 @@ AGENCIES = [
     ("15", "Florissant Police Department", "local_police", "MO", "", "1"),
 ]
 
-MPV_HEADER = ["Victim's name", ff.MPV_AGE, "Victim's gender", ff.MPV_RACE, "URL of image of victim", ff.MPV_DATE,
-              "Street Address of Incident", "City", "State", "Zipcode", "County", ff.MPV_AGENCY, ff.MPV_ORI,
-              "Cause of death", "A brief description of the circumstances surrounding the death",
-              ff.MPV_MENTAL, ff.MPV_ARMED, ff.MPV_WAPO_ID, ff.MPV_ID, None, None]
+MPV_HEADER = [
+    "Victim's name",
+    ff.MPV_AGE,
+    "Victim's gender",
+    ff.MPV_RACE,
+    "URL of image of victim",
+    ff.MPV_DATE,
+    "Street Address of Incident",
+    "City",
+    "State",
+    "Zipcode",
+    "County",
+    ff.MPV_AGENCY,
+    ff.MPV_ORI,
+    "Cause of death",
+    "A brief description of the circumstances surrounding the death",
+    ff.MPV_MENTAL,
+    ff.MPV_ARMED,
+    ff.MPV_WAPO_ID,
+    ff.MPV_ID,
+    None,
+    None,
+]
 # MPV ID, date, name, age, race, city, state, county, agency, ORI, mental, armed
 MPV_ROWS = [
-    (100, datetime(2014, 8, 9), "Vivienne Grue Zeta", 18, "Black", "Ferguson", "MO", "St. Louis",
-     "Ferguson Police Department", "MO0952800", "No", "Unarmed/Did Not Have an Actual Weapon"),
-    (101, datetime(2015, 1, 14), "Wilhelmina Zork Eta", "Unknown", "Unknown race", "Robertsville", "MO", "Franklin",
-     "St. Louis County Police Department, Franklin County Sheriff's Office", "MO0950000;MO0360000", "Unkown",
-     "Unclear"),
-    (102, datetime(2016, 2, 2), "Xavier Flathead Theta", "40s", "Pacific Islander", "University City", "MO",
-     "St. Louis City", "University City Police Department", "MO0957300", "Drug or alcohol use", "Vehicle"),
-    (103, datetime(2017, 3, 3), "Yolanda Borphee Iota", 61, "White", "Kansas City", "MO", "Jackson",
-     "Kansas City, KS Police Department", "Not Found/No Agency ORI", "Yes", "Allegedly Armed"),
-    (104, datetime(2018, 1, 1), "Zachary Dimwit Kappa", 25, "White", "Seattle", "WA", "King",
-     "Seattle Police Department", "WA0171900", "Yes", "Allegedly Armed"),
+    (
+        100,
+        datetime(2014, 8, 9),
+        "Vivienne Grue Zeta",
+        18,
+        "Black",
+        "Ferguson",
+        "MO",
+        "St. Louis",
+        "Ferguson Police Department",
+        "MO0952800",
+        "No",
+        "Unarmed/Did Not Have an Actual Weapon",
+    ),
+    (
+        101,
+        datetime(2015, 1, 14),
+        "Wilhelmina Zork Eta",
+        "Unknown",
+        "Unknown race",
+        "Robertsville",
+        "MO",
+        "Franklin",
+        "St. Louis County Police Department, Franklin County Sheriff's Office",
+        "MO0950000;MO0360000",
+        "Unkown",
+        "Unclear",
+    ),
+    (
+        102,
+        datetime(2016, 2, 2),
+        "Xavier Flathead Theta",
+        "40s",
+        "Pacific Islander",
+        "University City",
+        "MO",
+        "St. Louis City",
+        "University City Police Department",
+        "MO0957300",
+        "Drug or alcohol use",
+        "Vehicle",
+    ),
+    (
+        103,
+        datetime(2017, 3, 3),
+        "Yolanda Borphee Iota",
+        61,
+        "White",
+        "Kansas City",
+        "MO",
+        "Jackson",
+        "Kansas City, KS Police Department",
+        "Not Found/No Agency ORI",
+        "Yes",
+        "Allegedly Armed",
+    ),
+    (
+        104,
+        datetime(2018, 1, 1),
+        "Zachary Dimwit Kappa",
+        25,
+        "White",
+        "Seattle",
+        "WA",
+        "King",
+        "Seattle Police Department",
+        "WA0171900",
+        "Yes",
+        "Allegedly Armed",
+    ),
 ]
 FIXTURE_NAMES = [row[6] for row in WAPO_ROWS if row[6]] + [row[2] for row in MPV_ROWS]
 
@@ -74,11 +180,27 @@ def write_wapo(root: Path, rows=WAPO_ROWS, header=WAPO_HEADER) -> None:
         writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
         writer.writerow(header)
         for id_, date, armed, city, county, state, name, age, race, mental, agencies in rows:
-            record = {"id": id_, "date": date, "threat_type": "point", "flee_status": "not", "armed_with": armed,
-                      "city": city, "county": county, "state": state, "latitude": "38.7",
-                      "longitude": "-90.3", "location_precision": "not_available", "name": name, "age": age,
-                      "gender": "male", "race": race, "race_source": "not_available",
-                      "was_mental_illness_related": mental, "body_camera": "False", "agency_ids": agencies}
+            record = {
+                "id": id_,
+                "date": date,
+                "threat_type": "point",
+                "flee_status": "not",
+                "armed_with": armed,
+                "city": city,
+                "county": county,
+                "state": state,
+                "latitude": "38.7",
+                "longitude": "-90.3",
+                "location_precision": "not_available",
+                "name": name,
+                "age": age,
+                "gender": "male",
+                "race": race,
+                "race_source": "not_available",
+                "was_mental_illness_related": mental,
+                "body_camera": "False",
+                "agency_ids": agencies,
+            }
             writer.writerow([record.get(column, "") for column in header])
     with open(root / AGENCIES_FILE, "w", newline="") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
@@ -93,13 +215,27 @@ def write_mpv(root: Path, rows=MPV_ROWS, header=MPV_HEADER) -> None:
     sheet.title = ff.MPV_SHEET
     sheet.append(header)
     for mpv_id, date, name, age, race, city, state, county, agency, ori, mental, armed in rows:
-        record = {"Victim's name": name, ff.MPV_AGE: age, "Victim's gender": "Male", ff.MPV_RACE: race,
-                  "URL of image of victim": f"https://example.org/{name.replace(' ', '-')}.jpg",
-                  ff.MPV_DATE: date, "Street Address of Incident": "1 Main St", "City": city, "State": state,
-                  "Zipcode": 63135, "County": county, ff.MPV_AGENCY: agency, ff.MPV_ORI: ori,
-                  "Cause of death": "Gunshot",
-                  "A brief description of the circumstances surrounding the death": f"{name} was shot.",
-                  ff.MPV_MENTAL: mental, ff.MPV_ARMED: armed, ff.MPV_WAPO_ID: None, ff.MPV_ID: mpv_id}
+        record = {
+            "Victim's name": name,
+            ff.MPV_AGE: age,
+            "Victim's gender": "Male",
+            ff.MPV_RACE: race,
+            "URL of image of victim": f"https://example.org/{name.replace(' ', '-')}.jpg",
+            ff.MPV_DATE: date,
+            "Street Address of Incident": "1 Main St",
+            "City": city,
+            "State": state,
+            "Zipcode": 63135,
+            "County": county,
+            ff.MPV_AGENCY: agency,
+            ff.MPV_ORI: ori,
+            "Cause of death": "Gunshot",
+            "A brief description of the circumstances surrounding the death": f"{name} was shot.",
+            ff.MPV_MENTAL: mental,
+            ff.MPV_ARMED: armed,
+            ff.MPV_WAPO_ID: None,
+            ff.MPV_ID: mpv_id,
+        }
         sheet.append([record.get(column) for column in header])
     workbook.create_sheet("2013-2019 Killings by PD").append(["State", "City", "PD"])
     workbook.save(root / MPV_FILE)
@@ -124,6 +260,7 @@ def row(table: pd.DataFrame, incident_id: str) -> dict:
     assert len(match) == 1, incident_id
     return match.iloc[0].to_dict()
 
+
 # ---------------------------------------------------------------------------------------------
 # Fixture tests
 # ---------------------------------------------------------------------------------------------
@@ -131,8 +268,17 @@ def row(table: pd.DataFrame, incident_id: str) -> dict:
 
 def test_only_missouri_incidents_from_both_sources(cleaned):
     table, _, _ = cleaned
-    assert list(table["incident_id"]) == ["mpv-100", "mpv-101", "wapo-1", "mpv-102", "wapo-2", "mpv-103",
-                                          "wapo-5", "wapo-3", "wapo-6"]
+    assert list(table["incident_id"]) == [
+        "mpv-100",
+        "mpv-101",
+        "wapo-1",
+        "mpv-102",
+        "wapo-2",
+        "mpv-103",
+        "wapo-5",
+        "wapo-3",
+        "wapo-6",
+    ]
     assert list(table.columns) == list(ff.COLUMNS)
     assert table["incident_id"].is_unique
 
@@ -144,7 +290,10 @@ def test_wapo_fields(cleaned):
     assert (ferguson["race"], ferguson["age_group"], ferguson["armed_status"]) == ("black", "<18", "unarmed")
     assert bool(ferguson["mental_illness"]) is True
     assert (ferguson["agency_names"], ferguson["agency_oris"], ferguson["agency_slugs"]) == (
-        "Ferguson Police Department", "MO09528", "ferguson")
+        "Ferguson Police Department",
+        "MO09528",
+        "ferguson",
+    )
     assert ferguson["in_st_louis_county"]
 
     blank = row(table, "wapo-2")
@@ -171,15 +320,13 @@ def test_mpv_fields(cleaned):
     brown = row(table, "mpv-100")
     assert (brown["date"], brown["race"], brown["age_group"]) == (pd.Timestamp("2014-08-09"), "black", "18-24")
     assert brown["mental_illness"] == False and brown["armed_status"] == "unarmed"  # noqa: E712
-    assert (brown["agency_oris"], brown["agency_slugs"], brown["in_st_louis_county"]) == (
-        "MO0952800", "ferguson", True)
+    assert (brown["agency_oris"], brown["agency_slugs"], brown["in_st_louis_county"]) == ("MO0952800", "ferguson", True)
 
     franklin = row(table, "mpv-101")
     assert franklin["agency_names"] == "St. Louis County Police Department;Franklin County Sheriff's Office"
     assert franklin["agency_slugs"] == "st-louis-county"
     assert not franklin["in_st_louis_county"]  # the county field names Franklin County
-    assert (franklin["race"], franklin["age_group"], franklin["armed_status"]) == (
-        "unknown", "unknown", "undetermined")
+    assert (franklin["race"], franklin["age_group"], franklin["armed_status"]) == ("unknown", "unknown", "undetermined")
     assert pd.isna(franklin["mental_illness"])
 
     ucity = row(table, "mpv-102")
@@ -196,9 +343,17 @@ def test_gaps_are_logged_not_zeroed(cleaned):
     _, log, _ = cleaned
     frame = log.to_frame()
     logged = set(zip(frame["key"], frame["column"]))
-    assert {("wapo-2", "race"), ("wapo-2", "age_group"), ("wapo-2", "armed_status"), ("mpv-101", "race"),
-            ("mpv-101", "age_group"), ("mpv-101", "mental_illness"), ("mpv-102", "age_group"),
-            ("wapo-6", "agency_names"), ("mpv-103", "agency_oris")} <= logged
+    assert {
+        ("wapo-2", "race"),
+        ("wapo-2", "age_group"),
+        ("wapo-2", "armed_status"),
+        ("mpv-101", "race"),
+        ("mpv-101", "age_group"),
+        ("mpv-101", "mental_illness"),
+        ("mpv-102", "age_group"),
+        ("wapo-6", "agency_names"),
+        ("mpv-103", "agency_oris"),
+    } <= logged
     assert frame.loc[frame["key"].eq("mpv-102") & frame["column"].eq("age_group"), "raw_value"].item() == "40s"
     assert not any(key.startswith(("wapo-4", "mpv-104")) for key in frame["key"])  # out of state: not logged
 
@@ -218,13 +373,20 @@ def test_us_summary(fixture_root):
     raw = ff.load_raw(raw_root=fixture_root)
     summary = ff.us_summary(raw, MissingnessLog()).set_index(["source", "state", "year"])
     assert summary.loc[("wapo", "US", 2020)].to_dict() == {
-        "incidents": 1, "mental_illness_yes": 1, "mental_illness_known": 1, "unarmed": 0, "black": 0,
-        "complete_year": True, "small_cell": True}
+        "incidents": 1,
+        "mental_illness_yes": 1,
+        "mental_illness_known": 1,
+        "unarmed": 0,
+        "black": 0,
+        "complete_year": True,
+        "small_cell": True,
+    }
     assert ("wapo", "MO", 2020) not in summary.index
     assert summary.loc[("mpv", "US", 2015), "mental_illness_known"] == 0
     assert summary.loc[("mpv", "MO", 2014), "unarmed"] == 1 and summary.loc[("mpv", "MO", 2014), "black"] == 1
     assert not summary.loc[("wapo", "MO", 2022), "complete_year"]  # the last year of the wapo fixture
     assert summary.loc[("wapo", "US")]["incidents"].sum() == len(WAPO_ROWS)
+
 
 # ---------------------------------------------------------------------------------------------
 # Schemas
@@ -261,6 +423,7 @@ def test_processed_schema_rejects_a_dropped_column(cleaned):
         ff.validate(table.drop(columns="race"), ff.PROCESSED_SCHEMA, "fatal_force.csv")
     assert "fatal_force.csv" in str(error.value) and "race" in str(error.value)
 
+
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
@@ -269,18 +432,21 @@ def test_processed_schema_rejects_a_dropped_column(cleaned):
 PEERS = {"ferguson", "florissant", "jennings"}
 
 
-@pytest.mark.parametrize(("city", "county", "oris", "expected"), [
-    ("Ferguson", None, [], True),  # crosswalk municipality
-    ("St. Louis", None, ["MO09500"], True),  # county police, no county field
-    ("St. Louis", "St. Louis City", ["MO09500"], False),  # explicit county field wins
-    ("University City", "St. Louis City", ["MO0957300"], True),  # a municipality mislabelled as the City
-    ("St. Louis", "St. Louis", ["MOSPD0000"], False),  # MPV's county for the Metropolitan Police
-    ("Affton", "St .Louis", [], True),  # county 'St. Louis' and a city other than St. Louis
-    ("Robertsville", "Franklin", ["MO0950000"], False),
-    ("Saint Louis", "Saint Louis City", [], False),
-    ("Florissant", "St. Louis County", [], True),
-    ("Kansas City", "Jackson", ["MOKPD00"], False),
-])
+@pytest.mark.parametrize(
+    ("city", "county", "oris", "expected"),
+    [
+        ("Ferguson", None, [], True),  # crosswalk municipality
+        ("St. Louis", None, ["MO09500"], True),  # county police, no county field
+        ("St. Louis", "St. Louis City", ["MO09500"], False),  # explicit county field wins
+        ("University City", "St. Louis City", ["MO0957300"], True),  # a municipality mislabelled as the City
+        ("St. Louis", "St. Louis", ["MOSPD0000"], False),  # MPV's county for the Metropolitan Police
+        ("Affton", "St .Louis", [], True),  # county 'St. Louis' and a city other than St. Louis
+        ("Robertsville", "Franklin", ["MO0950000"], False),
+        ("Saint Louis", "Saint Louis City", [], False),
+        ("Florissant", "St. Louis County", [], True),
+        ("Kansas City", "Jackson", ["MOKPD00"], False),
+    ],
+)
 def test_in_st_louis_county(city, county, oris, expected):
     assert ff.in_st_louis_county(city, county, oris, PEERS) is expected
 
@@ -327,6 +493,7 @@ def test_wapo_armed_is_a_known_status(tokens):
 def test_normalise_ori_reads_nine_character_forms(ori):
     assert ff.normalise_ori(ori + "00") == ff.normalise_ori(ori) == ori
 
+
 # ---------------------------------------------------------------------------------------------
 # Real data
 # ---------------------------------------------------------------------------------------------
@@ -356,10 +523,19 @@ def real(request) -> Real:
 def test_real_missouri_counts_by_source_and_year(real):
     table, _, _, _ = real
     counts = table.groupby(["source", "year"]).size()
-    assert counts["mpv"].to_dict() == {2013: 30, 2014: 26, 2015: 22, 2016: 23, 2017: 35, 2018: 26, 2019: 35,
-                                       2020: 29}
-    assert counts["wapo"].to_dict() == {2015: 21, 2016: 21, 2017: 31, 2018: 24, 2019: 28, 2020: 25, 2021: 31,
-                                        2022: 29, 2023: 27, 2024: 6}
+    assert counts["mpv"].to_dict() == {2013: 30, 2014: 26, 2015: 22, 2016: 23, 2017: 35, 2018: 26, 2019: 35, 2020: 29}
+    assert counts["wapo"].to_dict() == {
+        2015: 21,
+        2016: 21,
+        2017: 31,
+        2018: 24,
+        2019: 28,
+        2020: 25,
+        2021: 31,
+        2022: 29,
+        2023: 27,
+        2024: 6,
+    }
 
 
 def test_real_ferguson_and_county(real):

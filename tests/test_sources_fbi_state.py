@@ -48,7 +48,12 @@ def test_keeps_missouri_and_the_us_total(tmp_path: Path) -> None:
     write(tmp_path)
     table, _ = clean(tmp_path)
     assert list(zip(table["state_abbr"], table["year"])) == [
-        ("MO", 2012), ("MO", 2013), ("MO", 2017), ("US", 2001), ("US", 2012), ("US", 2013)
+        ("MO", 2012),
+        ("MO", 2013),
+        ("MO", 2017),
+        ("US", 2001),
+        ("US", 2012),
+        ("US", 2013),
     ]
     assert list(table.columns) == list(fbi_state.COLUMNS)
     us_2001 = table.iloc[3]
@@ -108,20 +113,39 @@ def test_raw_schema_names_file_column_and_text(tmp_path: Path) -> None:
 def test_processed_schema_fails_on_dropped_column_and_text(tmp_path: Path) -> None:
     write(tmp_path)
     table, _ = clean(tmp_path)
-    assert_processed_schema_names_column(table, fbi_state.PROCESSED_SCHEMA, "state_crime.csv",
-                                         dropped="burglary", text_column="population", text="six million")
+    assert_processed_schema_names_column(
+        table,
+        fbi_state.PROCESSED_SCHEMA,
+        "state_crime.csv",
+        dropped="burglary",
+        text_column="population",
+        text="six million",
+    )
 
 
 @settings(max_examples=25, deadline=None)  # each example runs the full schema validation
 @given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=0, max_value=10**6))
 def test_rape_choice_always_makes_the_total_add_up(legacy: int, revised: int) -> None:
     others = {"homicide": 10, "robbery": 20, "aggravated_assault": 30}
-    frame = pd.DataFrame([{
-        "year": "2014", "state_abbr": "MO", "state_name": "Missouri", "population": "1000",
-        "violent_crime": str(sum(others.values()) + revised), **{k: str(v) for k, v in others.items()},
-        "rape_legacy": str(legacy), "rape_revised": str(revised), "property_crime": "3",
-        "burglary": "1", "larceny": "1", "motor_vehicle_theft": "1", "caveats": "",
-    }])
+    frame = pd.DataFrame(
+        [
+            {
+                "year": "2014",
+                "state_abbr": "MO",
+                "state_name": "Missouri",
+                "population": "1000",
+                "violent_crime": str(sum(others.values()) + revised),
+                **{k: str(v) for k, v in others.items()},
+                "rape_legacy": str(legacy),
+                "rape_revised": str(revised),
+                "property_crime": "3",
+                "burglary": "1",
+                "larceny": "1",
+                "motor_vehicle_theft": "1",
+                "caveats": "",
+            }
+        ]
+    )
     table = fbi_state.clean(frame, MissingnessLog())
     assert table.loc[0, "rape"] == revised and table.loc[0, "rape_definition"] == "revised"
 

@@ -20,14 +20,16 @@ RDA = registry.get(movsr.RAW_KEY).path
 
 
 def fixture_frame(**overrides) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "agency": pd.array(["Furguson", "Calverton", "St. Ann", "Ballwin"], dtype="string"),
-        "year": [2017.0] * 4,
-        "cat": pd.array(["Black"] * 4, dtype="string"),
-        "prop": [0.878986, 0.801417, 0.542389, None],
-        "count": pd.array([1213, 3055, 4101, None], dtype="Int32"),
-        "disp": [1.40, 2.20, 2.69, 3.76],
-    })
+    frame = pd.DataFrame(
+        {
+            "agency": pd.array(["Furguson", "Calverton", "St. Ann", "Ballwin"], dtype="string"),
+            "year": [2017.0] * 4,
+            "cat": pd.array(["Black"] * 4, dtype="string"),
+            "prop": [0.878986, 0.801417, 0.542389, None],
+            "count": pd.array([1213, 3055, 4101, None], dtype="Int32"),
+            "disp": [1.40, 2.20, 2.69, 3.76],
+        }
+    )
     return frame.assign(**overrides)
 
 
@@ -87,8 +89,9 @@ def test_share_out_of_range_fails(tmp_path):
 
 # --- the real raw file ----------------------------------------------------------------------------
 
-needs_raw = pytest.mark.skipif(not (raw_dir() / RDA).exists(),
-                               reason="data/raw/movsr is missing: run `heartbeats fetch` first")
+needs_raw = pytest.mark.skipif(
+    not (raw_dir() / RDA).exists(), reason="data/raw/movsr is missing: run `heartbeats fetch` first"
+)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +120,10 @@ def test_black_stops_match_the_vsr_per_race_file(real):
         vsr_2017 = {r["Agency"]: int(r["Stops"]) for r in csv.DictReader(fh) if r["Year"] == "2017"}
     assert vsr_2017["Ferguson Police Dept"] == 1213
     by_slug = real.set_index("agency_slug").black_stops
-    for name, slug in [("Ferguson Police Dept", "ferguson"), ("Florissant Police Dept", "florissant"),
-                       ("Hazelwood Police Dept", "hazelwood"), ("St Ann Police Dept", "st-ann")]:
+    for name, slug in [
+        ("Ferguson Police Dept", "ferguson"),
+        ("Florissant Police Dept", "florissant"),
+        ("Hazelwood Police Dept", "hazelwood"),
+        ("St Ann Police Dept", "st-ann"),
+    ]:
         assert by_slug[slug] == vsr_2017[name]

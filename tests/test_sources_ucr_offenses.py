@@ -39,13 +39,19 @@ OLDER_HEADERS = {
     OVERLAND: "tot_clr_{o},clr_18_{o}",
 }
 OLDER_OFFENSES = [
-    "murder", "rape_total", "robbery_total", "aggravated_assault", "burglary_total", "theft_total",
+    "murder",
+    "rape_total",
+    "robbery_total",
+    "aggravated_assault",
+    "burglary_total",
+    "theft_total",
     "mtr_vhc_theft_total",
 ]
 
 
-def write_current(root: Path, stem: str, rows: list[str], agency: str = "Ferguson Police Department",
-                  ori: str = "MO09528") -> None:
+def write_current(
+    root: Path, stem: str, rows: list[str], agency: str = "Ferguson Police Department", ori: str = "MO09528"
+) -> None:
     """Rows are 'year,population,murder,rape,robbery,agg,burglary,larceny,mvt' ('' for an empty row)."""
     lines = [CURRENT_HEADER]
     for row in rows:
@@ -92,12 +98,16 @@ def row(table: pd.DataFrame, slug: str, year: int) -> pd.Series:
 
 
 def test_empty_and_all_zero_years_become_missing_and_are_logged(tmp_path: Path) -> None:
-    write_current(tmp_path, FERGUSON, [
-        "2018,20663,2,4,46,77,149,647,150",
-        "2019,20664,,,,,,,",          # empty row
-        "2020,20454,0,0,0,0,0,0,0",   # every count zero
-        "2021,20386,9,13,25,135,115,473,115",
-    ])
+    write_current(
+        tmp_path,
+        FERGUSON,
+        [
+            "2018,20663,2,4,46,77,149,647,150",
+            "2019,20664,,,,,,,",  # empty row
+            "2020,20454,0,0,0,0,0,0,0",  # every count zero
+            "2021,20386,9,13,25,135,115,473,115",
+        ],
+    )
     table, log = clean(tmp_path)
     assert table["year"].tolist() == [2018, 2019, 2020, 2021]
     assert table["reported"].tolist() == [True, False, False, True]
@@ -127,11 +137,17 @@ def test_totals_rates_and_flags(tmp_path: Path) -> None:
 
 
 def test_older_layout_scientific_notation_na_and_negative_adjustment(tmp_path: Path) -> None:
-    write_older(tmp_path, BEL_RIDGE, [
-        "1969,6e3,0,0,8,10,35,154,17",
-        "1995,3662,1,-1,5,35,46,127,26",
-        "2e3,3082,1,0,7,15,39,154,23",
-    ], agency="Bel-ridge Police Dept", ori="MO09506")
+    write_older(
+        tmp_path,
+        BEL_RIDGE,
+        [
+            "1969,6e3,0,0,8,10,35,154,17",
+            "1995,3662,1,-1,5,35,46,127,26",
+            "2e3,3082,1,0,7,15,39,154,23",
+        ],
+        agency="Bel-ridge Police Dept",
+        ori="MO09506",
+    )
     table, log = clean(tmp_path)
     assert table["year"].tolist() == list(range(1969, 2001))  # '2e3' is 2000; years between are gaps
     assert row(table, "bel-ridge", 1969)["population"] == 6000
@@ -158,8 +174,9 @@ def test_every_older_header_variant_gives_the_current_layout_result(tmp_path: Pa
 
 
 def test_missing_component_leaves_its_total_missing(tmp_path: Path) -> None:
-    write_older(tmp_path, OVERLAND, ["1993,17965,0,NA,24,50,150,823,58"], agency="Overland Police Department",
-                ori="MO09556")
+    write_older(
+        tmp_path, OVERLAND, ["1993,17965,0,NA,24,50,150,823,58"], agency="Overland Police Department", ori="MO09556"
+    )
     table, log = clean(tmp_path)
     only = table.iloc[0]
     assert only["reported"] and pd.isna(only["rape"]) and pd.isna(only["violent"])
@@ -194,8 +211,7 @@ def test_exact_duplicate_rows_are_dropped_and_conflicting_ones_fail(tmp_path: Pa
 
 def test_agency_name_spelling_variants_map_through_the_crosswalk(tmp_path: Path) -> None:
     write_current(tmp_path, FERGUSON, ["2018,20663,2,4,46,77,149,647,150"], agency=" FERGUSON POLICE DEPT ")
-    write_older(tmp_path, BEL_RIDGE, ["2015,2721,0,1,3,22,85,84,11"], agency="Bel-ridge Police Dept",
-                ori="MO09506")
+    write_older(tmp_path, BEL_RIDGE, ["2015,2721,0,1,3,22,85,84,11"], agency="Bel-ridge Police Dept", ori="MO09506")
     table, _ = clean(tmp_path)
     assert table["agency_slug"].tolist() == ["bel-ridge", "ferguson"]
 
@@ -230,8 +246,7 @@ def test_raw_schema_names_file_and_dropped_column(tmp_path: Path) -> None:
 
 
 def test_raw_schema_names_file_column_and_text_in_a_count(tmp_path: Path) -> None:
-    write_older(tmp_path, ST_ANN, ["2016,12925,1,1,6,63,41,193,oops"], agency="St. Ann Police Dept",
-                ori="MO09565")
+    write_older(tmp_path, ST_ANN, ["2016,12925,1,1,6,63,41,193,oops"], agency="St. Ann Police Dept", ori="MO09565")
     with pytest.raises(SchemaValidationError) as error:
         ucr_offenses.load_raw(raw_root=tmp_path)
     message = str(error.value)
@@ -241,8 +256,9 @@ def test_raw_schema_names_file_column_and_text_in_a_count(tmp_path: Path) -> Non
 def test_processed_schema_fails_on_dropped_column_and_text(tmp_path: Path) -> None:
     write_current(tmp_path, FERGUSON, ["2018,20663,2,4,46,77,149,647,150"])
     table, _ = clean(tmp_path)
-    assert_processed_schema_names_column(table, ucr_offenses.PROCESSED_SCHEMA, "crime.csv",
-                                         dropped="larceny", text_column="burglary", text="many")
+    assert_processed_schema_names_column(
+        table, ucr_offenses.PROCESSED_SCHEMA, "crime.csv", dropped="larceny", text_column="burglary", text="many"
+    )
 
 
 def test_processed_schema_rejects_a_total_that_is_not_the_sum(tmp_path: Path) -> None:

@@ -24,8 +24,9 @@ HEADER = (
 )
 
 
-def write(root: Path, rows: list[str], stem: str = FERGUSON, agency: str = "Ferguson Police Department",
-          ori: str = "MO09528") -> None:
+def write(
+    root: Path, rows: list[str], stem: str = FERGUSON, agency: str = "Ferguson Police Department", ori: str = "MO09528"
+) -> None:
     """Rows are 'year,population,officers,civilians' (blank officers and civilians for an empty row);
     all officers are counted as men and all civilians as women so that the sex breakdown adds up."""
     lines = [HEADER]
@@ -62,9 +63,7 @@ def test_zero_employee_year_between_reports_is_missing_and_logged(tmp_path: Path
     assert years.loc[2019, "population"] == 20664
     assert years.loc[2018, "officers_per_1000"] == pytest.approx(40 / 20663 * 1000)
     assert sorted(log["column"]) == ["civilians", "sworn_officers", "total_employees"]
-    assert set(log["reason"]) == {
-        "every count 0 in the raw file (a reporting gap, not zero); between reported years"
-    }
+    assert set(log["reason"]) == {"every count 0 in the raw file (a reporting gap, not zero); between reported years"}
     assert set(log["raw_value"]) == {"0"}
 
 
@@ -146,8 +145,14 @@ def test_raw_schema_names_file_column_and_text(tmp_path: Path) -> None:
 def test_processed_schema_fails_on_dropped_column_and_text(tmp_path: Path) -> None:
     write(tmp_path, ["2018,20663,40,8"])
     table, _ = clean(tmp_path)
-    assert_processed_schema_names_column(table, ucr_police.PROCESSED_SCHEMA, "staffing.csv",
-                                         dropped="civilians", text_column="sworn_officers", text="forty")
+    assert_processed_schema_names_column(
+        table,
+        ucr_police.PROCESSED_SCHEMA,
+        "staffing.csv",
+        dropped="civilians",
+        text_column="sworn_officers",
+        text="forty",
+    )
 
 
 # ---- helpers (property tests) -----------------------------------------------------------------

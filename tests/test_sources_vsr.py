@@ -35,48 +35,71 @@ def metrics_document() -> dict:
         "years": [2020, 2021, 2022],
         "columns": list(vsr.RACES),
         "rows": {
-            ALL_STOPS: [[0, 0, 476.0, 33.0, 430.0, 4.0, 0.0, 0.0, 9.0], [0, 2, 550.0, 36.0, 506.0, 4.0, 2.0, 1.0, 1.0],
-                        [1, 0, 900.0, 800.0, 60.0, 40.0, 0.0, 0.0, 0.0]],
-            SEARCHES: [[0, 0, 19.0, 2.0, 17.0, 0.0, 0.0, 0.0, 0.0], [0, 2, 24.0, 2.0, 21.0, 0.0, 0.0, 1.0, 0.0],
-                       [1, 0, 30.0, 25.0, 5.0, None, 0.0, 0.0, 0.0]],
-            CONTRABAND: [[0, 0, 10.0, 1.0, 9.0, 0.0, 0.0, 0.0, 0.0], [0, 2, 8.0, 0.0, 8.0, 0.0, 0.0, 0.0, 0.0],
-                         [1, 0, 3.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0]],
-            ARRESTS: [[0, 0, 9.0, 0.0, 9.0, 0.0, 0.0, 0.0, 0.0], [0, 2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                      [1, 0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0]],
-            CITATIONS: [[0, 0, 283.0, 15.0, 261.0, 2.0, 0.0, 0.0, 5.0], [0, 2, 526.0, 32.0, 488.0, 3.0, 1.0, 1.0, 1.0],
-                        [1, 0, 100.0, 90.0, 5.0, 5.0, 0.0, 0.0, 0.0]],
+            ALL_STOPS: [
+                [0, 0, 476.0, 33.0, 430.0, 4.0, 0.0, 0.0, 9.0],
+                [0, 2, 550.0, 36.0, 506.0, 4.0, 2.0, 1.0, 1.0],
+                [1, 0, 900.0, 800.0, 60.0, 40.0, 0.0, 0.0, 0.0],
+            ],
+            SEARCHES: [
+                [0, 0, 19.0, 2.0, 17.0, 0.0, 0.0, 0.0, 0.0],
+                [0, 2, 24.0, 2.0, 21.0, 0.0, 0.0, 1.0, 0.0],
+                [1, 0, 30.0, 25.0, 5.0, None, 0.0, 0.0, 0.0],
+            ],
+            CONTRABAND: [
+                [0, 0, 10.0, 1.0, 9.0, 0.0, 0.0, 0.0, 0.0],
+                [0, 2, 8.0, 0.0, 8.0, 0.0, 0.0, 0.0, 0.0],
+                [1, 0, 3.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ],
+            ARRESTS: [
+                [0, 0, 9.0, 0.0, 9.0, 0.0, 0.0, 0.0, 0.0],
+                [0, 2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                [1, 0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ],
+            CITATIONS: [
+                [0, 0, 283.0, 15.0, 261.0, 2.0, 0.0, 0.0, 5.0],
+                [0, 2, 526.0, 32.0, 488.0, 3.0, 1.0, 1.0, 1.0],
+                [1, 0, 100.0, 90.0, 5.0, 5.0, 0.0, 0.0, 0.0],
+            ],
             "rates-by-race--rates--search-rate": [[0, 0, 3.99, 6.06, 3.95, 0.0, None, None, 0.0]],
         },
     }
 
 
 PER_RACE = {
-    "white": ("Agency,Region,Year,Stops,Indexed\n"
-              "Ferguson Police Dept,STL Metro,2014,758,100.0\n"
-              "Ferguson Police Dept,STL Metro,2019,171,22.6\n"
-              "Ferguson Police Dept,STL Metro,2020,33,4.4\n"
-              "Cass County Sheriff's Office,KC Metro,2019,1.2e3,90.0\n"     # old spelling, scientific notation
-              "Cass County Sheriff's Office,KC Metro,2019,1.2e3,90.0\n"),   # exact duplicate
-    "black": ("Agency,Region,Year,Stops,Indexed\n"
-              "Ferguson Police Dept,STL Metro,2014,3756,100.0\n"
-              "Ferguson Police Dept,STL Metro,2019,\"1,918\",51.1\n"
-              "Ferguson Police Dept,STL Metro,2020,431,11.4\n"),            # disagrees with the JSON (430)
-    "hispanic": ("Agency,Region,Year,Stops,Indexed\n"
-                 "Ferguson Police Dept,STL Metro,2014,11,100.0\n"
-                 "Ferguson Police Dept,STL Metro,2019,9,81.8\n"
-                 "Ferguson  Police Dept ,STL Metro,2020,4,36.4\n"),          # stray whitespace in the name
+    "white": (
+        "Agency,Region,Year,Stops,Indexed\n"
+        "Ferguson Police Dept,STL Metro,2014,758,100.0\n"
+        "Ferguson Police Dept,STL Metro,2019,171,22.6\n"
+        "Ferguson Police Dept,STL Metro,2020,33,4.4\n"
+        "Cass County Sheriff's Office,KC Metro,2019,1.2e3,90.0\n"  # old spelling, scientific notation
+        "Cass County Sheriff's Office,KC Metro,2019,1.2e3,90.0\n"
+    ),  # exact duplicate
+    "black": (
+        "Agency,Region,Year,Stops,Indexed\n"
+        "Ferguson Police Dept,STL Metro,2014,3756,100.0\n"
+        'Ferguson Police Dept,STL Metro,2019,"1,918",51.1\n'
+        "Ferguson Police Dept,STL Metro,2020,431,11.4\n"
+    ),  # disagrees with the JSON (430)
+    "hispanic": (
+        "Agency,Region,Year,Stops,Indexed\n"
+        "Ferguson Police Dept,STL Metro,2014,11,100.0\n"
+        "Ferguson Police Dept,STL Metro,2019,9,81.8\n"
+        "Ferguson  Police Dept ,STL Metro,2020,4,36.4\n"
+    ),  # stray whitespace in the name
 }
-BY_RACE = ("race,year,total_stops,license_stops,license_rate_pct,equipment_rate_pct,investigative_rate_pct,"
-           "arrest_rate_pct,search_rate_pct,arrest_count\n"
-           "White,2014,1317360,302797,22.99,14.64,3.9,4.14,5.21,54539\n"
-           "Black,2014,304321,92558,30.41,15.57,7.77,7.9,9.0,24041\n"
-           "Black,2015,276445,74903,27.1,15.36,7.64,6.91,,19102\n")
-HIT_RATES = ("year,race,searches,contraband,hit_rate\n"
-             "2014,White,68620,18434,26.9\n2014,Black,27381,5858,21.4\n")
+BY_RACE = (
+    "race,year,total_stops,license_stops,license_rate_pct,equipment_rate_pct,investigative_rate_pct,"
+    "arrest_rate_pct,search_rate_pct,arrest_count\n"
+    "White,2014,1317360,302797,22.99,14.64,3.9,4.14,5.21,54539\n"
+    "Black,2014,304321,92558,30.41,15.57,7.77,7.9,9.0,24041\n"
+    "Black,2015,276445,74903,27.1,15.36,7.64,6.91,,19102\n"
+)
+HIT_RATES = "year,race,searches,contraband,hit_rate\n2014,White,68620,18434,26.9\n2014,Black,27381,5858,21.4\n"
 
 
-def write_fixture(root: Path, document: dict | None = None, per_race: dict | None = None,
-                  by_race: str = BY_RACE) -> Path:
+def write_fixture(
+    root: Path, document: dict | None = None, per_race: dict | None = None, by_race: str = BY_RACE
+) -> Path:
     (root / METRICS_FILE).parent.mkdir(parents=True, exist_ok=True)
     (root / METRICS_FILE).write_text(json.dumps(document or metrics_document()))
     for race, text in (per_race or PER_RACE).items():
@@ -122,13 +145,13 @@ def test_pre_2020_rows_come_from_the_per_race_files_without_totals(cleaned):
     row = cell(table, "ferguson", 2014, "white")
     assert row.stops == 758
     for count in ["searches", "contraband", "arrests", "citations"]:
-        assert pd.isna(row[count])            # not reported: missing, never zero
+        assert pd.isna(row[count])  # not reported: missing, never zero
     assert row.small_cell_searches
 
 
 def test_json_is_the_source_of_record_for_2020_on(cleaned):
     table, _ = cleaned
-    assert cell(table, "ferguson", 2020, "black").stops == 430   # the JSON, not the per-race file's 431
+    assert cell(table, "ferguson", 2020, "black").stops == 430  # the JSON, not the per-race file's 431
     assert set(table[table.year >= 2020].source) == {vsr.SOURCE_JSON}
 
 
@@ -159,8 +182,8 @@ def test_small_cell_flag(cleaned):
     table, _ = cleaned
     expected = table.searches.isna() | (table.searches < SMALL_CELL_THRESHOLD)
     assert table.small_cell_searches.equals(expected.astype(bool))
-    assert not cell(table, "ferguson", 2020, "black").small_cell_searches   # 17 searches
-    assert cell(table, "ferguson", 2020, "white").small_cell_searches       # 2 searches
+    assert not cell(table, "ferguson", 2020, "black").small_cell_searches  # 17 searches
+    assert cell(table, "ferguson", 2020, "white").small_cell_searches  # 2 searches
 
 
 def test_schema_and_order(cleaned):
@@ -174,7 +197,7 @@ def test_agreement_counts_the_disagreeing_cell(fixture_raw):
     summary = vsr.per_race_agreement(fixture_raw).set_index("race")
     assert summary.loc["all", "compared"] == 3 and summary.loc["all", "agree"] == 2
     assert summary.loc["black", "agreement_rate"] == 0.0
-    assert summary.loc["hispanic", "agreement_rate"] == 1.0   # whitespace in the name does not matter
+    assert summary.loc["hispanic", "agreement_rate"] == 1.0  # whitespace in the name does not matter
 
 
 def test_statewide_table(fixture_raw):
@@ -214,7 +237,7 @@ def test_text_in_json_names_file_and_column(tmp_path):
 
 def test_broken_json_layout_names_file(tmp_path):
     document = metrics_document()
-    document["rows"][ALL_STOPS].append([7, 0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])   # no agency 7
+    document["rows"][ALL_STOPS].append([7, 0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])  # no agency 7
     with pytest.raises(SchemaValidationError) as err:
         vsr.load_raw(write_fixture(tmp_path, document=document))
     assert METRICS_FILE in str(err.value) and "outside agencies" in str(err.value)
@@ -239,7 +262,8 @@ def test_normalise_name_is_idempotent_and_trims(name):
 
 needs_raw = pytest.mark.skipif(
     not all((raw_dir() / f).exists() for f in [METRICS_FILE, BY_RACE_FILE, HIT_RATES_FILE, *PER_RACE_FILES.values()]),
-    reason="data/raw/vsr is missing: run `heartbeats fetch` first")
+    reason="data/raw/vsr is missing: run `heartbeats fetch` first",
+)
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +326,10 @@ def test_statewide_passes_through(real_raw):
     for row in hits:
         out = table[(table.year == int(row["year"])) & (table.race == row["race"].lower())].iloc[0]
         assert (out.searches, out.contraband, out.hit_rate_pct) == (
-            int(row["searches"]), int(row["contraband"]), float(row["hit_rate"]))
+            int(row["searches"]),
+            int(row["contraband"]),
+            float(row["hit_rate"]),
+        )
     black_2024 = table[(table.year == 2024) & (table.race == "black")].iloc[0]
     assert (black_2024.stops, black_2024.arrests) == (217871, 12680)
 
@@ -316,6 +343,6 @@ def test_full_data(real):
     assert len(json_rows) == 2584 * 7
     # 612 JSON names, 611 agencies: "City of Bellerive Acres" (2023) and "... Police Dept" (2024) are one
     assert json_rows.agency_slug.nunique() == 611
-    assert json_rows.stops.isna().sum() == 16          # blanks in the JSON stay missing
+    assert json_rows.stops.isna().sum() == 16  # blanks in the JSON stay missing
     assert table[table.source == vsr.SOURCE_PER_RACE].searches.isna().all()
     assert (log.reason == "blank in the VSR JSON (not reported for this race)").sum() == 80

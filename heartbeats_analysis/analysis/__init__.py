@@ -103,15 +103,17 @@ class ShownFigure:
         return f"Figure {self.record.name}: {self.record.title}"
 
 
-def record_claim(ctx, claim_id: str, value, unit: str, sentence: str, function: str, *, module: str,
-                 source: list[str], **kw) -> Claim:
+def record_claim(
+    ctx, claim_id: str, value, unit: str, sentence: str, function: str, *, module: str, source: list[str], **kw
+) -> Claim:
     """Record a claim in the notebook's registry, naming ``module.function`` as where it was computed.
 
     A module binds its own name and default sources once:
     ``_record = partial(record_claim, module=MODULE, source=SOURCE)``; a call may still pass ``source=``.
     """
-    return ctx.claims.record(claim_id, value, unit, sentence, source=source, function=f"{module}.{function}",
-                             notebook=ctx.notebook, **kw)
+    return ctx.claims.record(
+        claim_id, value, unit, sentence, source=source, function=f"{module}.{function}", notebook=ctx.notebook, **kw
+    )
 
 
 def show(ctx, figure: FigureRecord | NoData):

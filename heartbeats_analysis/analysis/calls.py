@@ -93,8 +93,12 @@ def across_cities(sensitivity: pd.DataFrame) -> dict[str, AcrossCities]:
             continue
         share = rows["share"].astype(float)
         out[mapping] = AcrossCities(
-            mapping=mapping, median=float(share.median()), low=float(share.min()), high=float(share.max()),
-            low_city=str(rows.loc[share.idxmin(), "city"]), high_city=str(rows.loc[share.idxmax(), "city"]),
+            mapping=mapping,
+            median=float(share.median()),
+            low=float(share.min()),
+            high=float(share.max()),
+            low_city=str(rows.loc[share.idxmin(), "city"]),
+            high_city=str(rows.loc[share.idxmax(), "city"]),
             cities=int(len(rows)),
         )
     return out
@@ -130,10 +134,20 @@ def report_agency_data(ctx, agency: str, agencies: pd.DataFrame | None = None) -
 
         agencies = load_table("agencies")
     name = listed_name(agencies, agency)
-    reason = (f"No 911 or calls-for-service data are published for {name}; the shares below come from five "
-              "large US cities and are a proxy, not a measurement of local demand")
-    ctx.claims.record("calls.agency_data", None, "text", reason + ".", source=["(none published)"],
-                      function=_fn("report_agency_data"), notebook=ctx.notebook, flags=["no_data"])
+    reason = (
+        f"No 911 or calls-for-service data are published for {name}; the shares below come from five "
+        "large US cities and are a proxy, not a measurement of local demand"
+    )
+    ctx.claims.record(
+        "calls.agency_data",
+        None,
+        "text",
+        reason + ".",
+        source=["(none published)"],
+        function=_fn("report_agency_data"),
+        notebook=ctx.notebook,
+        flags=["no_data"],
+    )
     return NoData(agency, "calls_for_service", reason)
 
 
@@ -144,19 +158,37 @@ def report_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
     summary = across_cities(sensitivity)
     save_table(ctx, sensitivity, "calls_mapping_sensitivity")
     for mapping, a in summary.items():
-        sentence = (f"Under the {MAPPING_LABELS[mapping]}, a median {_pct(a.median)} of 911 calls in "
-                    f"{a.cities} large US cities were of kinds where social-work training plausibly matters "
-                    f"(from {_pct(a.low)} in {a.low_city} to {_pct(a.high)} in {a.high_city}).")
-        ctx.claims.record(f"calls.relevant_share_{mapping}", a.median, "proportion", sentence,
-                          interval=(a.low, a.high), interval_kind=f"range across {a.cities} cities (min to max)",
-                          n=a.cities, source=SOURCES, function=_fn("across_cities"), notebook=ctx.notebook,
-                          flags=["proxy"])
+        sentence = (
+            f"Under the {MAPPING_LABELS[mapping]}, a median {_pct(a.median)} of 911 calls in "
+            f"{a.cities} large US cities were of kinds where social-work training plausibly matters "
+            f"(from {_pct(a.low)} in {a.low_city} to {_pct(a.high)} in {a.high_city})."
+        )
+        ctx.claims.record(
+            f"calls.relevant_share_{mapping}",
+            a.median,
+            "proportion",
+            sentence,
+            interval=(a.low, a.high),
+            interval_kind=f"range across {a.cities} cities (min to max)",
+            n=a.cities,
+            source=SOURCES,
+            function=_fn("across_cities"),
+            notebook=ctx.notebook,
+            flags=["proxy"],
+        )
     cities = sorted(sensitivity["city"].unique())
-    ctx.claims.record("calls.cities", len(cities), "cities",
-                      f"The call data cover {len(cities)} cities: {', '.join(cities[:-1])} and {cities[-1]} "
-                      "(about 2011 to 2019; years vary by city).",
-                      n=len(cities), source=SOURCES, function=_fn("city_mapping_shares"), notebook=ctx.notebook,
-                      flags=["proxy"])
+    ctx.claims.record(
+        "calls.cities",
+        len(cities),
+        "cities",
+        f"The call data cover {len(cities)} cities: {', '.join(cities[:-1])} and {cities[-1]} "
+        "(about 2011 to 2019; years vary by city).",
+        n=len(cities),
+        source=SOURCES,
+        function=_fn("city_mapping_shares"),
+        notebook=ctx.notebook,
+        flags=["proxy"],
+    )
     groups = city_group_shares(calls)
     save_table(ctx, groups, "calls_group_shares")
     for group in GROUPS:
@@ -164,11 +196,19 @@ def report_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
         if share.empty:
             continue
         ctx.claims.record(
-            f"calls.group_share_{group}", float(share.median()), "proportion",
+            f"calls.group_share_{group}",
+            float(share.median()),
+            "proportion",
             f"Calls about {GROUP_LABELS[group]} were a median {_pct(share.median())} of 911 calls across the "
             f"{len(share)} cities (range {_pct(share.min())} to {_pct(share.max())}; central mapping).",
-            interval=(float(share.min()), float(share.max())), interval_kind=f"range across {len(share)} cities",
-            n=len(share), source=SOURCES, function=_fn("city_group_shares"), notebook=ctx.notebook, flags=["proxy"])
+            interval=(float(share.min()), float(share.max())),
+            interval_kind=f"range across {len(share)} cities",
+            n=len(share),
+            source=SOURCES,
+            function=_fn("city_group_shares"),
+            notebook=ctx.notebook,
+            flags=["proxy"],
+        )
     wide = sensitivity.pivot(index="city", columns="mapping", values="share").reindex(columns=list(MAPPINGS))
     totals = sensitivity.drop_duplicates("city").set_index("city")["total"]
     return wide.assign(calls=totals).reset_index()
@@ -211,8 +251,7 @@ def figure_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
     # a reader never takes a program's figure for one of ours.
     city_y = np.arange(len(wide))[::-1] + len(refs) + 1.5
     ref_y = np.arange(len(refs))[::-1].astype(float)
-    ax.hlines(city_y, wide["narrow"], wide["broad"], color=PEER_COLOUR, linewidth=3,
-              label="narrow to broad mapping")
+    ax.hlines(city_y, wide["narrow"], wide["broad"], color=PEER_COLOUR, linewidth=3, label="narrow to broad mapping")
     ax.plot(wide["central"], city_y, "o", color=AGENCY_COLOUR, label="central mapping")
     for y, ref in zip(ref_y, refs):
         if ref.range:
@@ -222,26 +261,72 @@ def figure_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
     ax.plot([], [], "D", color=REFERENCE_COLOUR, mfc="none", label="published figure or range (elsewhere)")
     ax.axhline(len(refs) + 0.25, color="#555555", linewidth=0.8)
     ax.set_yticks([*city_y, *ref_y], [*wide.index, *(CHART_LABELS[r.id] for r in refs)], fontsize=9)
-    ax.text(1.0, len(refs) + 0.4, "five cities' 911 calls (our proxy)", transform=ax.get_yaxis_transform(),
-            ha="right", va="bottom", fontsize=8.5, color="#333333")
-    ax.text(1.0, len(refs) + 0.1, "published by programs elsewhere", transform=ax.get_yaxis_transform(),
-            ha="right", va="top", fontsize=8.5, color=REFERENCE_COLOUR)
+    ax.text(
+        1.0,
+        len(refs) + 0.4,
+        "five cities' 911 calls (our proxy)",
+        transform=ax.get_yaxis_transform(),
+        ha="right",
+        va="bottom",
+        fontsize=8.5,
+        color="#333333",
+    )
+    ax.text(
+        1.0,
+        len(refs) + 0.1,
+        "published by programs elsewhere",
+        transform=ax.get_yaxis_transform(),
+        ha="right",
+        va="top",
+        fontsize=8.5,
+        color=REFERENCE_COLOUR,
+    )
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlim(left=0)
     ax.set_xlabel("Share of calls")
     ax.set_title("911 calls where social-work training may matter")
     ax.legend(loc="lower right", fontsize=8)
     plotted = sensitivity.assign(series="ours: Vera 911 data, five cities")
-    plotted = pd.concat([plotted, pd.DataFrame([{"city": r.label, "mapping": "published", "share": r.value,
-                                                 "low": r.low, "high": r.high, "series": f"reference: {r.citation}"}
-                                                for r in refs])], ignore_index=True)
-    parts = [f"{city} {row['central']:.1%} (narrow {row['narrow']:.1%}, broad {row['broad']:.1%})"
-             for city, row in wide.iterrows()]
+    plotted = pd.concat(
+        [
+            plotted,
+            pd.DataFrame(
+                [
+                    {
+                        "city": r.label,
+                        "mapping": "published",
+                        "share": r.value,
+                        "low": r.low,
+                        "high": r.high,
+                        "series": f"reference: {r.citation}",
+                    }
+                    for r in refs
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    parts = [
+        f"{city} {row['central']:.1%} (narrow {row['narrow']:.1%}, broad {row['broad']:.1%})"
+        for city, row in wide.iterrows()
+    ]
     ref_parts = [f"{r.label}: " + (f"{r.low:.0%} to {r.high:.0%}" if r.range else f"{r.value:.1%}") for r in refs]
-    alt = ("Two-panel dot chart. Share of 911 calls where social-work training plausibly matters, central mapping "
-           "with the narrow-to-broad range: " + "; ".join(parts) + ". Published figures from programs elsewhere: "
-           + "; ".join(ref_parts) + ".")
-    return save_figure(fig, f"{ctx.notebook}-relevant-share",
-                       title="Share of 911 calls where social-work training may matter",
-                       data=plotted, alt_text=alt, source_line=SOURCE_LINE + "; program reports (below the line)",
-                       notebook=ctx.notebook, function=_fn("figure_shares"), out_dir=ctx.figures_dir)
+    alt = (
+        "Two-panel dot chart. Share of 911 calls where social-work training plausibly matters, central mapping "
+        "with the narrow-to-broad range: "
+        + "; ".join(parts)
+        + ". Published figures from programs elsewhere: "
+        + "; ".join(ref_parts)
+        + "."
+    )
+    return save_figure(
+        fig,
+        f"{ctx.notebook}-relevant-share",
+        title="Share of 911 calls where social-work training may matter",
+        data=plotted,
+        alt_text=alt,
+        source_line=SOURCE_LINE + "; program reports (below the line)",
+        notebook=ctx.notebook,
+        function=_fn("figure_shares"),
+        out_dir=ctx.figures_dir,
+    )

@@ -55,8 +55,19 @@ STATE_GEOID = "29"
 RACES = ("black", "white")
 RACE_CODES = {"b": "black", "black": "black", "w": "white", "white": "white"}
 
-RATE_COLUMNS = ["geography", "level", "source", "years", "race", "incidents", "person_years", "rate_per_million",
-                "lower", "upper", "small_cell"]
+RATE_COLUMNS = [
+    "geography",
+    "level",
+    "source",
+    "years",
+    "race",
+    "incidents",
+    "person_years",
+    "rate_per_million",
+    "lower",
+    "upper",
+    "small_cell",
+]
 
 
 def full_years(summary: pd.DataFrame) -> dict[str, tuple[int, int]]:
@@ -94,13 +105,23 @@ def person_years(pop: pd.DataFrame, years: range, race: str = "total") -> tuple[
     return float(sum(int(pop.loc[u, race]) for u in used)), sorted(set(used))
 
 
-def _rate_row(geography: str, level: str, source: str, years: range, race: str, incidents: int,
-              exposure: float) -> dict:
+def _rate_row(
+    geography: str, level: str, source: str, years: range, race: str, incidents: int, exposure: float
+) -> dict:
     est = poisson_rate_ci(incidents, exposure, per=PER) if exposure and exposure > 0 else None
-    return {"geography": geography, "level": level, "source": source, "years": f"{years.start}-{years.stop - 1}",
-            "race": race, "incidents": incidents, "person_years": exposure,
-            "rate_per_million": est.value if est else math.nan, "lower": est.lower if est else math.nan,
-            "upper": est.upper if est else math.nan, "small_cell": incidents < SMALL_CELL_THRESHOLD}
+    return {
+        "geography": geography,
+        "level": level,
+        "source": source,
+        "years": f"{years.start}-{years.stop - 1}",
+        "race": race,
+        "incidents": incidents,
+        "person_years": exposure,
+        "rate_per_million": est.value if est else math.nan,
+        "lower": est.lower if est else math.nan,
+        "upper": est.upper if est else math.nan,
+        "small_cell": incidents < SMALL_CELL_THRESHOLD,
+    }
 
 
 def _count(incidents: pd.DataFrame, source: str, years: range, race: str) -> int:
@@ -111,8 +132,9 @@ def _count(incidents: pd.DataFrame, source: str, years: range, race: str) -> int
 
 
 def _state_count(summary: pd.DataFrame, source: str, years: range, race: str) -> int | None:
-    rows = summary[summary["source"].eq(source) & summary["state"].eq("MO")
-                   & summary["year"].between(years.start, years.stop - 1)]
+    rows = summary[
+        summary["source"].eq(source) & summary["state"].eq("MO") & summary["year"].between(years.start, years.stop - 1)
+    ]
     column = {"total": "incidents", "black": "black"}.get(race)
     if column is None or column not in rows or rows[column].isna().any():
         return None
@@ -136,10 +158,15 @@ def _agency_geography(agencies: pd.DataFrame, agency: str) -> Geography | NoData
     return Geography(str(row["display_name"]), "agency", str(row["geoid"]))
 
 
-def fatal_force_rates(fatal_force: pd.DataFrame, summary: pd.DataFrame, population: pd.DataFrame,
-                      agencies: pd.DataFrame, agency: str,
-                      source_years: dict[str, tuple[int, int]] | None = None,
-                      linked: Collection[str] | None = None) -> pd.DataFrame:
+def fatal_force_rates(
+    fatal_force: pd.DataFrame,
+    summary: pd.DataFrame,
+    population: pd.DataFrame,
+    agencies: pd.DataFrame,
+    agency: str,
+    source_years: dict[str, tuple[int, int]] | None = None,
+    linked: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Incidents and rates per million residents per year, by source, geography and race.
 
     Rows for the agency (when it has a census geography and is a city police department: a county
@@ -156,8 +183,9 @@ def fatal_force_rates(fatal_force: pd.DataFrame, summary: pd.DataFrame, populati
     is_city = not agency_row.empty and str(agency_row.iloc[0].get("geo_type", "")) == "place"
     if not isinstance(own, NoData) and is_city and (linked is None or agency in linked):
         geographies.append((own, agency_incidents(fatal_force, agency)))
-    geographies.append((Geography("St. Louis County (all agencies)", "county", COUNTY_GEOID),
-                        county_incidents(fatal_force)))
+    geographies.append(
+        (Geography("St. Louis County (all agencies)", "county", COUNTY_GEOID), county_incidents(fatal_force))
+    )
     statewide_rows = fatal_force if _covers_state(fatal_force) else None
     geographies.append((Geography("Missouri", "state", STATE_GEOID), statewide_rows))
     rows = []
@@ -199,16 +227,42 @@ def race_rate_ratios(rates: pd.DataFrame) -> pd.DataFrame:
         if not (b["person_years"] > 0 and w["person_years"] > 0):
             continue
         est = rate_ratio(int(b["incidents"]), float(b["person_years"]), int(w["incidents"]), float(w["person_years"]))
-        rows.append({"geography": geography, "level": level, "source": source, "years": b["years"],
-                     "black_incidents": int(b["incidents"]), "white_incidents": int(w["incidents"]),
-                     "rate_ratio": est.value, "lower": est.lower, "upper": est.upper,
-                     "small_cell": bool(min(b["incidents"], w["incidents"]) < SMALL_CELL_THRESHOLD)})
-    return pd.DataFrame(rows, columns=["geography", "level", "source", "years", "black_incidents",
-                                       "white_incidents", "rate_ratio", "lower", "upper", "small_cell"])
+        rows.append(
+            {
+                "geography": geography,
+                "level": level,
+                "source": source,
+                "years": b["years"],
+                "black_incidents": int(b["incidents"]),
+                "white_incidents": int(w["incidents"]),
+                "rate_ratio": est.value,
+                "lower": est.lower,
+                "upper": est.upper,
+                "small_cell": bool(min(b["incidents"], w["incidents"]) < SMALL_CELL_THRESHOLD),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "geography",
+            "level",
+            "source",
+            "years",
+            "black_incidents",
+            "white_incidents",
+            "rate_ratio",
+            "lower",
+            "upper",
+            "small_cell",
+        ],
+    )
 
 
-def mental_illness_shares(summary: pd.DataFrame, source_years: dict[str, tuple[int, int]] | None = None,
-                          coding_change_year: int = WAPO_CODING_CHANGE_YEAR) -> pd.DataFrame:
+def mental_illness_shares(
+    summary: pd.DataFrame,
+    source_years: dict[str, tuple[int, int]] | None = None,
+    coding_change_year: int = WAPO_CODING_CHANGE_YEAR,
+) -> pd.DataFrame:
     """Share of incidents flagged as involving mental illness, Missouri vs US, with exact intervals.
 
     The Post's series is split at ``coding_change_year``; each source uses its full years only.
@@ -224,18 +278,42 @@ def mental_illness_shares(summary: pd.DataFrame, source_years: dict[str, tuple[i
     rows = []
     for source, first, last in periods:
         for state in ("MO", "US"):
-            sel = summary[summary["source"].eq(source) & summary["state"].eq(state)
-                          & summary["year"].between(first, last)]
+            sel = summary[
+                summary["source"].eq(source) & summary["state"].eq(state) & summary["year"].between(first, last)
+            ]
             if sel.empty or sel[["mental_illness_yes", "mental_illness_known"]].isna().any().any():
                 continue
             yes, known = int(sel["mental_illness_yes"].sum()), int(sel["mental_illness_known"].sum())
             est = binomial_ci(yes, known)
-            rows.append({"source": source, "period": f"{first}-{last}", "state": state, "mental_illness_yes": yes,
-                         "mental_illness_known": known, "incidents": int(sel["incidents"].sum()),
-                         "share": est.value, "lower": est.lower, "upper": est.upper,
-                         "small_cell": known < SMALL_CELL_THRESHOLD})
-    return pd.DataFrame(rows, columns=["source", "period", "state", "mental_illness_yes", "mental_illness_known",
-                                       "incidents", "share", "lower", "upper", "small_cell"])
+            rows.append(
+                {
+                    "source": source,
+                    "period": f"{first}-{last}",
+                    "state": state,
+                    "mental_illness_yes": yes,
+                    "mental_illness_known": known,
+                    "incidents": int(sel["incidents"].sum()),
+                    "share": est.value,
+                    "lower": est.lower,
+                    "upper": est.upper,
+                    "small_cell": known < SMALL_CELL_THRESHOLD,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "source",
+            "period",
+            "state",
+            "mental_illness_yes",
+            "mental_illness_known",
+            "incidents",
+            "share",
+            "lower",
+            "upper",
+            "small_cell",
+        ],
+    )
 
 
 def agency_incident_summary(fatal_force: pd.DataFrame, agency: str) -> pd.DataFrame:
@@ -251,8 +329,7 @@ def agency_incident_summary(fatal_force: pd.DataFrame, agency: str) -> pd.DataFr
 # --- notebook report: figures and claims ---------------------------------------------------------------
 
 NOTEBOOK = "05-force"
-SOURCE_LINE = ("Washington Post Fatal Force (CC BY-NC-SA 4.0); Mapping Police Violence; US Census Bureau ACS "
-               "5-year")
+SOURCE_LINE = "Washington Post Fatal Force (CC BY-NC-SA 4.0); Mapping Police Violence; US Census Bureau ACS 5-year"
 SOURCES = ["fatal_force.csv", "fatal_force_us_summary.csv", "population.csv", "agencies.csv"]
 
 
@@ -275,8 +352,7 @@ def load_inputs(folder=None) -> ForceInputs:
 
 
 def _rates(data: ForceInputs, agency: str) -> pd.DataFrame:
-    return fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency,
-                             linked=data.linked)
+    return fatal_force_rates(data.fatal_force, data.summary, data.population, data.agencies, agency, linked=data.linked)
 
 
 def _fn(name: str) -> str:
@@ -291,8 +367,10 @@ def _rate_sentence(row: pd.Series, where: str) -> str:
     rate = format_number(row["rate_per_million"], 1)
     interval = f"{format_number(row['lower'], 1)} to {format_number(row['upper'], 1)}"
     if row["small_cell"]:
-        return (f"{counted}: too few to read a rate from (the rate, {rate} per million residents a year, has a 95% "
-                f"interval of {interval}).")
+        return (
+            f"{counted}: too few to read a rate from (the rate, {rate} per million residents a year, has a 95% "
+            f"interval of {interval})."
+        )
     return f"{counted}: {rate} per million residents a year (95% CI {interval})."
 
 
@@ -312,47 +390,80 @@ def report_rates(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
         label = f"{first}-{last}"
         if data.linked is not None and agency not in data.linked:
             ctx.claims.record(
-                f"force.agency_incidents_{source}", None, "incidents",
+                f"force.agency_incidents_{source}",
+                None,
+                "incidents",
                 f"Deaths are linked to a department only for the {len(data.linked)} St. Louis County agencies in "
                 f"the project's crosswalk; {name} is not one of them, so its own count is not given (see the county "
-                "and state figures).", source=SOURCES, function=_fn("agency_incidents"), notebook=ctx.notebook,
-                flags=["no_data"])
+                "and state figures).",
+                source=SOURCES,
+                function=_fn("agency_incidents"),
+                notebook=ctx.notebook,
+                flags=["no_data"],
+            )
             continue
         count = _count(involved, source, range(first, last + 1), "total")
         row = own[own["source"].eq(source)]
         small = count < SMALL_CELL_THRESHOLD
         if count == 0:
-            sentence = (f"{_capitalised(SOURCE_LABELS[source])} records no deaths involving {police_of(name)} "
-                        f"in {label}.")
+            sentence = (
+                f"{_capitalised(SOURCE_LABELS[source])} records no deaths involving {police_of(name)} in {label}."
+            )
         elif row.empty:
-            sentence = (f"{_capitalised(SOURCE_LABELS[source])} records {count} "
-                        f"{'death' if count == 1 else 'deaths'} involving "
-                        f"{police_of(name)} in {label}; no rate is given because the agency does not serve a single "
-                        "city's census population.")
+            sentence = (
+                f"{_capitalised(SOURCE_LABELS[source])} records {count} "
+                f"{'death' if count == 1 else 'deaths'} involving "
+                f"{police_of(name)} in {label}; no rate is given because the agency does not serve a single "
+                "city's census population."
+            )
         else:
             sentence = _rate_sentence(row.iloc[0], f"involving {police_of(name)}")
-        ctx.claims.record(f"force.agency_incidents_{source}", count, "incidents", sentence, n=count, source=SOURCES,
-                          function=_fn("agency_incidents"), notebook=ctx.notebook,
-                          flags=(["small_cell"] if small else []) + (["no_data"] if count == 0 else []))
+        ctx.claims.record(
+            f"force.agency_incidents_{source}",
+            count,
+            "incidents",
+            sentence,
+            n=count,
+            source=SOURCES,
+            function=_fn("agency_incidents"),
+            notebook=ctx.notebook,
+            flags=(["small_cell"] if small else []) + (["no_data"] if count == 0 else []),
+        )
         if row.empty:
             continue
         r = row.iloc[0]
-        ctx.claims.record(f"force.agency_rate_{source}", float(r["rate_per_million"]),
-                          "per million residents per year", sentence, interval=(float(r["lower"]), float(r["upper"])),
-                          interval_kind="95% CI (exact Garwood)", n=count, source=SOURCES,
-                          function=_fn("fatal_force_rates"), notebook=ctx.notebook,
-                          flags=["small_cell"] if r["small_cell"] else [])
+        ctx.claims.record(
+            f"force.agency_rate_{source}",
+            float(r["rate_per_million"]),
+            "per million residents per year",
+            sentence,
+            interval=(float(r["lower"]), float(r["upper"])),
+            interval_kind="95% CI (exact Garwood)",
+            n=count,
+            source=SOURCES,
+            function=_fn("fatal_force_rates"),
+            notebook=ctx.notebook,
+            flags=["small_cell"] if r["small_cell"] else [],
+        )
     for level, where in (("county", "in St. Louis County (any agency)"), ("state", "in Missouri")):
         for source in full_years(data.summary):
             row = totals[totals["level"].eq(level) & totals["source"].eq(source)]
             if row.empty:
                 continue
             r = row.iloc[0]
-            ctx.claims.record(f"force.{level}_rate_{source}", float(r["rate_per_million"]),
-                              "per million residents per year", _rate_sentence(r, where),
-                              interval=(float(r["lower"]), float(r["upper"])), interval_kind="95% CI (exact Garwood)",
-                              n=int(r["incidents"]), source=SOURCES, function=_fn("fatal_force_rates"),
-                              notebook=ctx.notebook, flags=["small_cell"] if r["small_cell"] else [])
+            ctx.claims.record(
+                f"force.{level}_rate_{source}",
+                float(r["rate_per_million"]),
+                "per million residents per year",
+                _rate_sentence(r, where),
+                interval=(float(r["lower"]), float(r["upper"])),
+                interval_kind="95% CI (exact Garwood)",
+                n=int(r["incidents"]),
+                source=SOURCES,
+                function=_fn("fatal_force_rates"),
+                notebook=ctx.notebook,
+                flags=["small_cell"] if r["small_cell"] else [],
+            )
     return rates
 
 
@@ -365,22 +476,34 @@ def report_race_ratios(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
         label = SOURCE_LABELS[r["source"]]
         black, white = int(r["black_incidents"]), int(r["white_incidents"])
         if black == 0 or white == 0 or black + white < SMALL_CELL_THRESHOLD:
-            sentence = (f"In {r['geography']}, {r['years']}, {label} records {black} Black and {white} white "
-                        "people killed by police: too few to compare rates by race.")
+            sentence = (
+                f"In {r['geography']}, {r['years']}, {label} records {black} Black and {white} white "
+                "people killed by police: too few to compare rates by race."
+            )
         else:
-            sentence = (f"In {r['geography']}, {r['years']}, Black residents were killed by police at "
-                        f"{format_number(r['rate_ratio'], 1)} times the rate of white residents (95% CI "
-                        f"{format_number(r['lower'], 1)} to {format_number(r['upper'], 1)}; {black} Black and "
-                        f"{white} white people; {SOURCE_NAMES[r['source']]}).")
+            sentence = (
+                f"In {r['geography']}, {r['years']}, Black residents were killed by police at "
+                f"{format_number(r['rate_ratio'], 1)} times the rate of white residents (95% CI "
+                f"{format_number(r['lower'], 1)} to {format_number(r['upper'], 1)}; {black} Black and "
+                f"{white} white people; {SOURCE_NAMES[r['source']]})."
+            )
             if r["small_cell"]:
                 sentence += " With so few deaths the size of the gap is very uncertain."
         value = float(r["rate_ratio"]) if math.isfinite(r["rate_ratio"]) else None
         interval = (float(r["lower"]), float(r["upper"])) if math.isfinite(r["upper"]) else None
-        ctx.claims.record(f"force.{r['level']}_black_white_ratio_{r['source']}", value, "rate ratio", sentence,
-                          interval=interval, interval_kind="95% CI (exact conditional)" if interval else None,
-                          n=int(r["black_incidents"] + r["white_incidents"]), source=SOURCES,
-                          function=_fn("race_rate_ratios"), notebook=ctx.notebook,
-                          flags=["small_cell"] if r["small_cell"] else [])
+        ctx.claims.record(
+            f"force.{r['level']}_black_white_ratio_{r['source']}",
+            value,
+            "rate ratio",
+            sentence,
+            interval=interval,
+            interval_kind="95% CI (exact conditional)" if interval else None,
+            n=int(r["black_incidents"] + r["white_incidents"]),
+            source=SOURCES,
+            function=_fn("race_rate_ratios"),
+            notebook=ctx.notebook,
+            flags=["small_cell"] if r["small_cell"] else [],
+        )
     return ratios
 
 
@@ -391,17 +514,27 @@ def report_mental_illness(ctx, data: ForceInputs) -> pd.DataFrame:
     for _, r in shares.iterrows():
         period_id = r["period"].replace("-", "_")
         where = "Missouri" if r["state"] == "MO" else "the US"
-        sentence = (f"In {where}, {format_number(r['share'], 0, True)} of the {int(r['mental_illness_known']):,} "
-                    f"people killed by police in {r['period']} whose status is recorded showed signs of mental "
-                    f"illness (95% CI {format_number(r['lower'], 0, True)} to {format_number(r['upper'], 0, True)}; "
-                    f"{SOURCE_NAMES[r['source']]}).")
+        sentence = (
+            f"In {where}, {format_number(r['share'], 0, True)} of the {int(r['mental_illness_known']):,} "
+            f"people killed by police in {r['period']} whose status is recorded showed signs of mental "
+            f"illness (95% CI {format_number(r['lower'], 0, True)} to {format_number(r['upper'], 0, True)}; "
+            f"{SOURCE_NAMES[r['source']]})."
+        )
         if r["source"] == "wapo" and int(r["period"][:4]) >= WAPO_CODING_CHANGE_YEAR:
             sentence += " The Post's coding appears to change from 2021, so this is not comparable with earlier years."
-        ctx.claims.record(f"force.mi_share_{r['state'].lower()}_{r['source']}_{period_id}", float(r["share"]),
-                          "proportion", sentence, interval=(float(r["lower"]), float(r["upper"])),
-                          interval_kind="95% CI (exact Clopper-Pearson)", n=int(r["mental_illness_known"]),
-                          source=["fatal_force_us_summary.csv"], function=_fn("mental_illness_shares"),
-                          notebook=ctx.notebook, flags=["small_cell"] if r["small_cell"] else [])
+        ctx.claims.record(
+            f"force.mi_share_{r['state'].lower()}_{r['source']}_{period_id}",
+            float(r["share"]),
+            "proportion",
+            sentence,
+            interval=(float(r["lower"]), float(r["upper"])),
+            interval_kind="95% CI (exact Clopper-Pearson)",
+            n=int(r["mental_illness_known"]),
+            source=["fatal_force_us_summary.csv"],
+            function=_fn("mental_illness_shares"),
+            notebook=ctx.notebook,
+            flags=["small_cell"] if r["small_cell"] else [],
+        )
     return shares
 
 
@@ -416,14 +549,23 @@ def report_nonfatal(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
 
     name = listed_name(data.agencies, agency)
     ctx.claims.record(
-        "force.nonfatal_data", None, "text",
+        "force.nonfatal_data",
+        None,
+        "text",
         f"No public data count non-fatal uses of force by {police_of(name)}. Missouri publishes no agency-level "
         "use-of-force statistics and the FBI's national use-of-force collection does not release agency "
         "counts; the fatal-force databases cover deaths only, a small and unrepresentative part of all force."
-        + (" The Justice Department's 2015 report (force incidents 2010 to August 2014) holds the last "
-           "published figures for Ferguson." if agency == "ferguson" else ""),
+        + (
+            " The Justice Department's 2015 report (force incidents 2010 to August 2014) holds the last "
+            "published figures for Ferguson."
+            if agency == "ferguson"
+            else ""
+        ),
         source=["Missouri AGO; FBI National Use-of-Force Data Collection; fatal_force.csv"],
-        function=_fn("report_nonfatal"), notebook=ctx.notebook, flags=["no_data"])
+        function=_fn("report_nonfatal"),
+        notebook=ctx.notebook,
+        flags=["no_data"],
+    )
     ids = FORCE_REFERENCE_IDS if agency == "ferguson" else tuple(i for i in FORCE_REFERENCE_IDS if "doj" not in i)
     record_references(ctx.claims, ids, ctx.notebook)
     return reference_table(ids)
@@ -449,23 +591,41 @@ def figure_rates(ctx, data: ForceInputs, agency: str):
     labels = []
     ypos = np.arange(len(totals))[::-1]
     for y, (_, r) in zip(ypos, totals.iterrows()):
-        ax.errorbar(r["rate_per_million"], y, xerr=[[r["rate_per_million"] - r["lower"]],
-                                                     [r["upper"] - r["rate_per_million"]]],
-                    fmt="o", color=colours[r["source"]], mfc="white" if r["small_cell"] else colours[r["source"]],
-                    capsize=3)
+        ax.errorbar(
+            r["rate_per_million"],
+            y,
+            xerr=[[r["rate_per_million"] - r["lower"]], [r["upper"] - r["rate_per_million"]]],
+            fmt="o",
+            color=colours[r["source"]],
+            mfc="white" if r["small_cell"] else colours[r["source"]],
+            capsize=3,
+        )
         labels.append(f"{r['geography']}\n{SOURCE_SHORT[r['source']]} {r['years']} (n={int(r['incidents'])})")
     ax.set_yticks(ypos, labels, fontsize=8)
     ax.set_xlabel("Deaths per million residents per year (95% CI)")
     ax.set_xlim(left=0)
     ax.set_title("Fatal police force per resident, by place and source")
-    parts = [f"{r['geography']} ({SOURCE_SHORT[r['source']]}, {r['years']}): {int(r['incidents'])} deaths, "
-             f"{r['rate_per_million']:.1f} per million a year" for _, r in totals.iterrows()]
-    alt = ("Dot chart with 95% intervals. " + "; ".join(parts)
-           + ". Hollow dots mark fewer than 10 deaths, too few to read a rate from.")
-    return save_figure(fig, f"{ctx.notebook}-rates", title="Fatal police force per million residents a year",
-                       data=totals,
-                       alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook, function=_fn("figure_rates"),
-                       out_dir=ctx.figures_dir)
+    parts = [
+        f"{r['geography']} ({SOURCE_SHORT[r['source']]}, {r['years']}): {int(r['incidents'])} deaths, "
+        f"{r['rate_per_million']:.1f} per million a year"
+        for _, r in totals.iterrows()
+    ]
+    alt = (
+        "Dot chart with 95% intervals. "
+        + "; ".join(parts)
+        + ". Hollow dots mark fewer than 10 deaths, too few to read a rate from."
+    )
+    return save_figure(
+        fig,
+        f"{ctx.notebook}-rates",
+        title="Fatal police force per million residents a year",
+        data=totals,
+        alt_text=alt,
+        source_line=SOURCE_LINE,
+        notebook=ctx.notebook,
+        function=_fn("figure_rates"),
+        out_dir=ctx.figures_dir,
+    )
 
 
 def figure_mental_illness(ctx, data: ForceInputs):
@@ -491,9 +651,15 @@ def figure_mental_illness(ctx, data: ForceInputs):
             if row.empty:
                 continue
             r = row.iloc[0]
-            ax.errorbar(i + offset, r["share"], yerr=[[r["share"] - r["lower"]], [r["upper"] - r["share"]]],
-                        fmt="o", color=colours[state], capsize=3,
-                        label=("Missouri" if state == "MO" else "US") if i == 0 else None)
+            ax.errorbar(
+                i + offset,
+                r["share"],
+                yerr=[[r["share"] - r["lower"]], [r["upper"] - r["share"]]],
+                fmt="o",
+                color=colours[state],
+                capsize=3,
+                label=("Missouri" if state == "MO" else "US") if i == 0 else None,
+            )
         if source == "wapo" and int(period[:4]) >= WAPO_CODING_CHANGE_YEAR:
             ax.axvline(i - 0.5, color="#555555", linestyle="--", linewidth=0.8)
             ax.text(i - 0.45, 0.01, "Post coding\nchange", fontsize=8, color="#555555", va="bottom")
@@ -503,12 +669,23 @@ def figure_mental_illness(ctx, data: ForceInputs):
     ax.set_ylabel("Share with signs of mental illness")
     ax.set_title("People killed by police: share with signs of mental illness")
     ax.legend(loc="lower left")
-    parts = [f"{r['state']} {SOURCE_SHORT[r['source']]} {r['period']}: {r['share']:.0%} of "
-             f"{int(r['mental_illness_known']):,}"
-             for _, r in shares.iterrows()]
-    alt = ("Dot chart with 95% intervals of the share of people killed by police who showed signs of mental "
-           "illness. " + "; ".join(parts) + ". The Post's 2021 onward figures follow an apparent coding change.")
-    return save_figure(fig, f"{ctx.notebook}-mental-illness",
-                       title="Share of fatal-force incidents involving mental illness",
-                       data=shares, alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
-                       function=_fn("figure_mental_illness"), out_dir=ctx.figures_dir)
+    parts = [
+        f"{r['state']} {SOURCE_SHORT[r['source']]} {r['period']}: {r['share']:.0%} of "
+        f"{int(r['mental_illness_known']):,}"
+        for _, r in shares.iterrows()
+    ]
+    alt = (
+        "Dot chart with 95% intervals of the share of people killed by police who showed signs of mental "
+        "illness. " + "; ".join(parts) + ". The Post's 2021 onward figures follow an apparent coding change."
+    )
+    return save_figure(
+        fig,
+        f"{ctx.notebook}-mental-illness",
+        title="Share of fatal-force incidents involving mental illness",
+        data=shares,
+        alt_text=alt,
+        source_line=SOURCE_LINE,
+        notebook=ctx.notebook,
+        function=_fn("figure_mental_illness"),
+        out_dir=ctx.figures_dir,
+    )

@@ -15,8 +15,7 @@ import pandas as pd
 from heartbeats_analysis.report.claims import Claim, ClaimsRegistry
 
 DOJ_2015_CITATION = (
-    'US Department of Justice, Civil Rights Division, "Investigation of the Ferguson Police Department", '
-    "2015-03-04"
+    'US Department of Justice, Civil Rights Division, "Investigation of the Ferguson Police Department", 2015-03-04'
 )
 DOJ_2015_REPORT_URL = (
     "https://www.justice.gov/sites/default/files/opa/press-releases/attachments/2015/03/04/"
@@ -55,104 +54,181 @@ class ReferenceFigure:
         return None if self.low is None or self.high is None else (self.low, self.high)
 
 
-def _doj(id: str, label: str, unit: str, value: float, years: str, sentence: str, url: str = DOJ_2015_SUMMARY_URL,
-         note: str = "") -> ReferenceFigure:
+def _doj(
+    id: str,
+    label: str,
+    unit: str,
+    value: float,
+    years: str,
+    sentence: str,
+    url: str = DOJ_2015_SUMMARY_URL,
+    note: str = "",
+) -> ReferenceFigure:
     return ReferenceFigure(
-        id=id, label=label, unit=unit, value=value, citation=DOJ_2015_CITATION, url=url, years=years,
+        id=id,
+        label=label,
+        unit=unit,
+        value=value,
+        citation=DOJ_2015_CITATION,
+        url=url,
+        years=years,
         quality="A (official report; figures as summarised by the Washington Post and the DOJ charts)",
-        sentence=sentence, note=note or f"Original report: {DOJ_2015_REPORT_URL}",
+        sentence=sentence,
+        note=note or f"Original report: {DOJ_2015_REPORT_URL}",
     )
 
 
 REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
     fig.id: fig
     for fig in [
-        _doj("doj_black_population_share", "Black share of Ferguson's population (DOJ 2015)", "proportion", 0.67,
-             "2010 census, as used in the report",
-             "The US Justice Department reported in 2015 that Black residents were 67% of Ferguson's population."),
-        _doj("doj_black_stop_share", "Black share of Ferguson PD vehicle stops (DOJ 2015)", "proportion", 0.85,
-             "2012-2014",
-             "The Justice Department found that 85% of the people Ferguson police stopped in 2012-2014 were Black."),
-        _doj("doj_black_citation_share", "Black share of Ferguson PD citations (DOJ 2015)", "proportion", 0.90,
-             "2012-2014",
-             "The Justice Department found that 90% of citations Ferguson police issued in 2012-2014 went to Black "
-             "people."),
-        _doj("doj_black_arrest_share", "Black share of Ferguson PD arrests (DOJ 2015)", "proportion", 0.93,
-             "2012-2014",
-             "The Justice Department found that 93% of people Ferguson police arrested in 2012-2014 were Black."),
-        _doj("doj_black_force_share", "Black share of Ferguson PD reported force incidents (DOJ 2015)", "proportion",
-             0.88, "2010-2014 (to August 2014)",
-             "The Justice Department found that 88% of the force incidents Ferguson police reported from 2010 to "
-             "August 2014 were against Black people; these are the last published figures on non-fatal force in "
-             "Ferguson."),
-        _doj("doj_black_search_ratio", "Black vs white drivers: likelihood of being searched after a stop (DOJ 2015)",
-             "ratio", 2.07, "2012-2014",
-             "The Justice Department found that Black drivers stopped by Ferguson police were 2.07 times as likely as "
-             "white drivers to be searched.", url=DOJ_2015_STARTRIBUNE_URL),
-        _doj("doj_black_contraband_less_likely",
-             "How much less likely searches of Black drivers were to find contraband (DOJ 2015)", "proportion", 0.26,
-             "2012-2014",
-             "The Justice Department found that searches of Black drivers in Ferguson were 26% less likely than "
-             "searches of white drivers to find contraband.", url=DOJ_2015_STARTRIBUNE_URL),
+        _doj(
+            "doj_black_population_share",
+            "Black share of Ferguson's population (DOJ 2015)",
+            "proportion",
+            0.67,
+            "2010 census, as used in the report",
+            "The US Justice Department reported in 2015 that Black residents were 67% of Ferguson's population.",
+        ),
+        _doj(
+            "doj_black_stop_share",
+            "Black share of Ferguson PD vehicle stops (DOJ 2015)",
+            "proportion",
+            0.85,
+            "2012-2014",
+            "The Justice Department found that 85% of the people Ferguson police stopped in 2012-2014 were Black.",
+        ),
+        _doj(
+            "doj_black_citation_share",
+            "Black share of Ferguson PD citations (DOJ 2015)",
+            "proportion",
+            0.90,
+            "2012-2014",
+            "The Justice Department found that 90% of citations Ferguson police issued in 2012-2014 went to Black "
+            "people.",
+        ),
+        _doj(
+            "doj_black_arrest_share",
+            "Black share of Ferguson PD arrests (DOJ 2015)",
+            "proportion",
+            0.93,
+            "2012-2014",
+            "The Justice Department found that 93% of people Ferguson police arrested in 2012-2014 were Black.",
+        ),
+        _doj(
+            "doj_black_force_share",
+            "Black share of Ferguson PD reported force incidents (DOJ 2015)",
+            "proportion",
+            0.88,
+            "2010-2014 (to August 2014)",
+            "The Justice Department found that 88% of the force incidents Ferguson police reported from 2010 to "
+            "August 2014 were against Black people; these are the last published figures on non-fatal force in "
+            "Ferguson.",
+        ),
+        _doj(
+            "doj_black_search_ratio",
+            "Black vs white drivers: likelihood of being searched after a stop (DOJ 2015)",
+            "ratio",
+            2.07,
+            "2012-2014",
+            "The Justice Department found that Black drivers stopped by Ferguson police were 2.07 times as likely as "
+            "white drivers to be searched.",
+            url=DOJ_2015_STARTRIBUNE_URL,
+        ),
+        _doj(
+            "doj_black_contraband_less_likely",
+            "How much less likely searches of Black drivers were to find contraband (DOJ 2015)",
+            "proportion",
+            0.26,
+            "2012-2014",
+            "The Justice Department found that searches of Black drivers in Ferguson were 26% less likely than "
+            "searches of white drivers to find contraband.",
+            url=DOJ_2015_STARTRIBUNE_URL,
+        ),
         ReferenceFigure(
-            id="bjs_nonfatal_force_share", label="US residents with police contact who faced threat or use of force",
-            unit="proportion", value=0.02, years="2018 and 2020",
+            id="bjs_nonfatal_force_share",
+            label="US residents with police contact who faced threat or use of force",
+            unit="proportion",
+            value=0.02,
+            years="2018 and 2020",
             citation='Tapp & Davis, "Contacts Between Police and the Public, 2020", Bureau of Justice Statistics, '
-                     "NCJ 304527, November 2022",
+            "NCJ 304527, November 2022",
             url="https://www.ojp.gov/library/publications/contacts-between-police-and-public-2020",
             quality="A (national survey)",
             sentence="Nationally, about 2% of residents who had contact with police experienced the threat or use of "
-                     "non-fatal force (Bureau of Justice Statistics, 2018 and 2020).",
+            "non-fatal force (Bureau of Justice Statistics, 2018 and 2020).",
         ),
         ReferenceFigure(
-            id="cahoots_diversion_share", label="CAHOOTS (Eugene): calls police would otherwise have handled",
-            unit="proportion", value=None, low=0.03, high=0.08, years="2017-2021",
+            id="cahoots_diversion_share",
+            label="CAHOOTS (Eugene): calls police would otherwise have handled",
+            unit="proportion",
+            value=None,
+            low=0.03,
+            high=0.08,
+            years="2017-2021",
             citation="Chicago Tribune letter 2020-08-16; National League of Cities, Eugene community response model",
             url=NLC_EUGENE_URL,
             quality="B/C (program and news figures)",
             sentence="In Eugene, Oregon, the CAHOOTS crisis teams diverted an estimated 3% to 8% of calls that police "
-                     "would otherwise have handled.",
+            "would otherwise have handled.",
         ),
         ReferenceFigure(
-            id="cahoots_handled_share", label="CAHOOTS (Eugene): share of police call volume handled",
-            unit="proportion", value=None, low=0.15, high=0.17, years="2017-2021",
+            id="cahoots_handled_share",
+            label="CAHOOTS (Eugene): share of police call volume handled",
+            unit="proportion",
+            value=None,
+            low=0.15,
+            high=0.17,
+            years="2017-2021",
             citation="Chicago Tribune letter 2020-08-16 (17%, 2017); National League of Cities (16,479 of 109,855 "
-                     "public-initiated calls, 15.0%, 2021)",
+            "public-initiated calls, 15.0%, 2021)",
             url=NLC_EUGENE_URL,
             quality="B/C (program and news figures)",
             sentence="CAHOOTS handled 15% to 17% of Eugene police call volume, but most of those calls would not "
-                     "otherwise have needed an officer.",
+            "otherwise have needed an officer.",
         ),
         ReferenceFigure(
-            id="denver_star_eligible_share", label="Denver STAR: share of 911 calls eligible for a civilian response",
-            unit="proportion", value=0.028, years="2020-2021",
+            id="denver_star_eligible_share",
+            label="Denver STAR: share of 911 calls eligible for a civilian response",
+            unit="proportion",
+            value=0.028,
+            years="2020-2021",
             citation="Denver Gazette, 2021-03-24 (program data)",
             url="https://www.denvergazette.com/2021/03/24/council-committee-talks-expanding-denvers-star-program-"
-                "replacing-police-in-low-level-incidents-074afa4e-8cfa-11eb-882d-2391b9959a48",
+            "replacing-police-in-low-level-incidents-074afa4e-8cfa-11eb-882d-2391b9959a48",
             quality="C (news report of program data)",
             sentence="About 2.8% of Denver's 911 calls were eligible for its civilian STAR crisis team.",
         ),
         ReferenceFigure(
-            id="stl_bhr_divertible_share", label="St. Louis City: 911 calls projected divertible to behavioural health",
-            unit="proportion", value=0.007, years="2020",
+            id="stl_bhr_divertible_share",
+            label="St. Louis City: 911 calls projected divertible to behavioural health",
+            unit="proportion",
+            value=0.007,
+            years="2020",
             citation="Fox2 St. Louis, 2020-10-21; St. Louis Post-Dispatch via Police1 (up to 5,000 of ~700,000 calls "
-                     "a year)",
+            "a year)",
             url="https://fox2now.com/news/911-cops-and-clinicians-program-to-connect-st-louis-callers-with-correct-"
-                "services/",
+            "services/",
             quality="C (news report of a city projection)",
             sentence="St. Louis City projected that up to 5,000 of its roughly 700,000 yearly 911 calls, about 0.7%, "
-                     "could be diverted to behavioural-health responders.",
+            "could be diverted to behavioural-health responders.",
         ),
     ]
 }
 
 STOPS_REFERENCE_IDS = (
-    "doj_black_population_share", "doj_black_stop_share", "doj_black_citation_share", "doj_black_arrest_share",
-    "doj_black_search_ratio", "doj_black_contraband_less_likely",
+    "doj_black_population_share",
+    "doj_black_stop_share",
+    "doj_black_citation_share",
+    "doj_black_arrest_share",
+    "doj_black_search_ratio",
+    "doj_black_contraband_less_likely",
 )
 FORCE_REFERENCE_IDS = ("doj_black_force_share", "bjs_nonfatal_force_share")
 CALLS_REFERENCE_IDS = (
-    "cahoots_diversion_share", "cahoots_handled_share", "denver_star_eligible_share", "stl_bhr_divertible_share",
+    "cahoots_diversion_share",
+    "cahoots_handled_share",
+    "denver_star_eligible_share",
+    "stl_bhr_divertible_share",
 )
 
 
@@ -168,20 +244,37 @@ def reference_table(ids: tuple[str, ...] | list[str]) -> pd.DataFrame:
     rows = []
     for ref_id in ids:
         fig = get(ref_id)
-        rows.append({
-            "id": fig.id, "figure": fig.label, "value": fig.value, "low": fig.low, "high": fig.high,
-            "unit": fig.unit, "years": fig.years, "source": fig.citation, "url": fig.url, "quality": fig.quality,
-        })
-    return pd.DataFrame(rows, columns=["id", "figure", "value", "low", "high", "unit", "years", "source", "url",
-                                       "quality"])
+        rows.append(
+            {
+                "id": fig.id,
+                "figure": fig.label,
+                "value": fig.value,
+                "low": fig.low,
+                "high": fig.high,
+                "unit": fig.unit,
+                "years": fig.years,
+                "source": fig.citation,
+                "url": fig.url,
+                "quality": fig.quality,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["id", "figure", "value", "low", "high", "unit", "years", "source", "url", "quality"]
+    )
 
 
 def reference_claim(ref_id: str, notebook: str | None = None) -> Claim:
     fig = get(ref_id)
     return Claim(
-        id=f"reference.{fig.id}", value=fig.value, unit=fig.unit, sentence=fig.sentence,
-        interval=fig.range, interval_kind="published range" if fig.range else None,
-        source=[f"{fig.citation}, {fig.url}"], function=f"{__name__}.REFERENCE_FIGURES", notebook=notebook,
+        id=f"reference.{fig.id}",
+        value=fig.value,
+        unit=fig.unit,
+        sentence=fig.sentence,
+        interval=fig.range,
+        interval_kind="published range" if fig.range else None,
+        source=[f"{fig.citation}, {fig.url}"],
+        function=f"{__name__}.REFERENCE_FIGURES",
+        notebook=notebook,
         flags=["reference"],
     )
 

@@ -147,8 +147,12 @@ def compare_to_peers(series: pd.DataFrame, peer_median: pd.DataFrame) -> PeerCom
         return PeerComparison(latest.year, latest.value, None, None, None, 0)
     row = match.iloc[0]
     return PeerComparison(
-        latest.year, latest.value, float(row["peer_median_per_1000"]), float(row["peer_min"]),
-        float(row["peer_max"]), int(row["peers_reporting"]),
+        latest.year,
+        latest.value,
+        float(row["peer_median_per_1000"]),
+        float(row["peer_min"]),
+        float(row["peer_max"]),
+        int(row["peers_reporting"]),
     )
 
 
@@ -172,7 +176,9 @@ def gap_to_authorised(
 ) -> AuthorisedGap | None:
     if authorised_strength is None:
         return None
-    return AuthorisedGap(int(authorised_strength), authorised_year, source, int(analysis.latest.value), analysis.latest.year)
+    return AuthorisedGap(
+        int(authorised_strength), authorised_year, source, int(analysis.latest.value), analysis.latest.year
+    )
 
 
 def analyse_staffing(
@@ -188,9 +194,11 @@ def analyse_staffing(
         return replace(series, name=display_name(agencies, agency))
     peers = [p for p in peers if p != agency]
     peer_rows = staffing[staffing["agency_slug"].isin(peers)]
-    peer_series = peer_rows[["agency_slug", "year", "sworn_officers", "officers_per_1000"]].sort_values(
-        ["agency_slug", "year"], kind="stable"
-    ).reset_index(drop=True)
+    peer_series = (
+        peer_rows[["agency_slug", "year", "sworn_officers", "officers_per_1000"]]
+        .sort_values(["agency_slug", "year"], kind="stable")
+        .reset_index(drop=True)
+    )
     medians = peer_median_per_1000(staffing, peers)
     window = series[series["year"] >= chart_start_year]
     return StaffingAnalysis(
@@ -230,10 +238,14 @@ _record = partial(record_claim, module=MODULE, source=SOURCE)
 def report_no_data(ctx: NotebookContext, analysis: NoData) -> Findings:
     name = analysis.label
     claim = _record(
-        ctx, "staffing.no_data", None, "",
+        ctx,
+        "staffing.no_data",
+        None,
+        "",
         f"There are no staffing numbers for {name}: {analysis.reason}, so this section cannot describe its "
         "officer numbers.",
-        "analyse_staffing", flags=["no_data"],
+        "analyse_staffing",
+        flags=["no_data"],
     )
     return Findings((claim,))
 
@@ -255,17 +267,28 @@ def report_levels(ctx: NotebookContext, analysis: StaffingAnalysis | NoData) -> 
     latest, peak, name = analysis.latest, analysis.peak, analysis.name
     claims = [
         _record(
-            ctx, "staffing.latest_sworn", int(latest.value), "sworn officers",
+            ctx,
+            "staffing.latest_sworn",
+            int(latest.value),
+            "sworn officers",
             f"In {latest.year}, the latest year in the FBI police employee data, {name} reported "
             f"{format_number(latest.value, 0)} sworn officers.",
-            "latest_value", n=1,
+            "latest_value",
+            n=1,
         ),
         _record(
-            ctx, "staffing.latest_sworn_year", latest.year, "year",
-            f"The FBI police employee data for {name} end in {latest.year}.", "latest_value",
+            ctx,
+            "staffing.latest_sworn_year",
+            latest.year,
+            "year",
+            f"The FBI police employee data for {name} end in {latest.year}.",
+            "latest_value",
         ),
         _record(
-            ctx, "staffing.peak_sworn", int(peak.value), "sworn officers",
+            ctx,
+            "staffing.peak_sworn",
+            int(peak.value),
+            "sworn officers",
             f"The highest count since {analysis.chart_start_year} was {format_number(peak.value, 0)} sworn officers "
             f"in {peak.year}; the latest ({latest.year}) is {format_number(peak.value - latest.value, 0)} fewer.",
             "peak_value",
@@ -274,7 +297,10 @@ def report_levels(ctx: NotebookContext, analysis: StaffingAnalysis | NoData) -> 
     missing = analysis.missing_years
     claims.append(
         _record(
-            ctx, "staffing.missing_years", len(missing), "years",
+            ctx,
+            "staffing.missing_years",
+            len(missing),
+            "years",
             (
                 f"{name} filed no usable staffing report for {_plural(len(missing), 'year')} since "
                 f"{analysis.chart_start_year} ({_years_text(missing)}); these are shown as gaps, not zeros."
@@ -293,14 +319,25 @@ def report_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData) -
         return report_no_data(ctx, analysis)
     comparison, name = analysis.per_1000, analysis.name
     if comparison is None:
-        return Findings((_record(
-            ctx, "staffing.officers_per_1000_latest", None, "officers per 1,000 residents",
-            f"The FBI data give no population for {name}, so officers per 1,000 residents cannot be computed.",
-            "compare_to_peers", flags=["no_data"],
-        ),))
+        return Findings(
+            (
+                _record(
+                    ctx,
+                    "staffing.officers_per_1000_latest",
+                    None,
+                    "officers per 1,000 residents",
+                    f"The FBI data give no population for {name}, so officers per 1,000 residents cannot be computed.",
+                    "compare_to_peers",
+                    flags=["no_data"],
+                ),
+            )
+        )
     claims = [
         _record(
-            ctx, "staffing.officers_per_1000_latest", round(comparison.agency_value, 3), "officers per 1,000 residents",
+            ctx,
+            "staffing.officers_per_1000_latest",
+            round(comparison.agency_value, 3),
+            "officers per 1,000 residents",
             f"In {comparison.year}, {name} had {format_number(comparison.agency_value, 2)} sworn officers per "
             "1,000 residents"
             + (
@@ -315,13 +352,16 @@ def report_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData) -
     if comparison.peer_median is not None:
         claims.append(
             _record(
-                ctx, "staffing.peer_median_per_1000_latest", round(comparison.peer_median, 3),
+                ctx,
+                "staffing.peer_median_per_1000_latest",
+                round(comparison.peer_median, 3),
                 "officers per 1,000 residents",
                 f"Among the {comparison.peers_reporting} comparison departments reporting in {comparison.year}, the "
                 f"median was {format_number(comparison.peer_median, 2)} officers per 1,000 residents (range "
                 f"{format_number(comparison.peer_min, 2)} to {format_number(comparison.peer_max, 2)}).",
                 "peer_median_per_1000",
-                interval=(comparison.peer_min, comparison.peer_max), interval_kind="range across peer departments",
+                interval=(comparison.peer_min, comparison.peer_max),
+                interval_kind="range across peer departments",
                 n=comparison.peers_reporting,
             )
         )
@@ -334,26 +374,44 @@ def report_trend(ctx: NotebookContext, analysis: StaffingAnalysis | NoData) -> F
         return report_no_data(ctx, analysis)
     model, name, start = analysis.trend, analysis.name, analysis.trend_start_year
     if model is None:
-        return Findings((_record(
-            ctx, "staffing.trend_annual_change", None, "rate ratio per year",
-            f"{name} reported staffing in fewer than three years since {start}, too few to estimate a trend.",
-            "sworn_trend", flags=["insufficient_data"],
-        ),))
+        return Findings(
+            (
+                _record(
+                    ctx,
+                    "staffing.trend_annual_change",
+                    None,
+                    "rate ratio per year",
+                    f"{name} reported staffing in fewer than three years since {start}, too few to estimate a trend.",
+                    "sworn_trend",
+                    flags=["insufficient_data"],
+                ),
+            )
+        )
     slope = model.term("years_since")
     last_year = analysis.latest.year
     claims = [
         _record(
-            ctx, "staffing.trend_annual_change", round(slope.value, 4), "rate ratio per year",
+            ctx,
+            "staffing.trend_annual_change",
+            round(slope.value, 4),
+            "rate ratio per year",
             f"From {start} to {last_year}, {name}'s sworn officer count was on average "
             f"{format_ratio_change(slope, 1)} each year than the year before, estimated from {model.n} "
             f"reported years ({model.family_note} of officers on year).",
-            "sworn_trend", interval=slope.interval, interval_kind=slope.interval_kind, n=model.n,
+            "sworn_trend",
+            interval=slope.interval,
+            interval_kind=slope.interval_kind,
+            n=model.n,
         ),
         _record(
-            ctx, "staffing.trend_dispersion", round(model.dispersion, 3), "Pearson chi-square / df",
+            ctx,
+            "staffing.trend_dispersion",
+            round(model.dispersion, 3),
+            "Pearson chi-square / df",
             f"The trend model's dispersion is {format_number(model.dispersion, 2)} (1 means Poisson-like; below 1 "
             "the officer counts vary less than a Poisson count would, so the interval is on the cautious side).",
-            "sworn_trend", n=model.n,
+            "sworn_trend",
+            n=model.n,
         ),
     ]
     return Findings(tuple(claims))
@@ -371,29 +429,46 @@ def report_gap(
         return report_no_data(ctx, analysis)
     gap = gap_to_authorised(analysis, authorised_strength, authorised_strength_year, authorised_strength_source)
     if gap is None:
-        return Findings((_record(
-            ctx, "staffing.gap_to_authorised", None, "officers",
-            f"No authorised strength was given for {analysis.name}, so the gap to it is not computed.",
-            "gap_to_authorised", flags=["no_parameter"],
-        ),))
+        return Findings(
+            (
+                _record(
+                    ctx,
+                    "staffing.gap_to_authorised",
+                    None,
+                    "officers",
+                    f"No authorised strength was given for {analysis.name}, so the gap to it is not computed.",
+                    "gap_to_authorised",
+                    flags=["no_parameter"],
+                ),
+            )
+        )
     when = f" ({gap.authorised_year})" if gap.authorised_year else ""
     years_differ = gap.authorised_year is not None and gap.authorised_year != gap.sworn_year
     sentence = (
         f"{analysis.name}'s authorised strength is {gap.authorised} officers{when}, according to {gap.source}. "
         f"Its latest FBI count, {gap.sworn} sworn officers in {gap.sworn_year}, is {abs(gap.gap)} "
         f"{'below' if gap.gap >= 0 else 'above'} that ({format_number(gap.vacancy_share, 0, percent=True)} of the "
-        "authorised posts)."
-        + (" The two figures come from different years." if years_differ else "")
+        "authorised posts)." + (" The two figures come from different years." if years_differ else "")
     )
     claim = _record(
-        ctx, "staffing.gap_to_authorised", gap.gap, "officers", sentence, "gap_to_authorised",
-        source=[*SOURCE, gap.source], n=1,
+        ctx,
+        "staffing.gap_to_authorised",
+        gap.gap,
+        "officers",
+        sentence,
+        "gap_to_authorised",
+        source=[*SOURCE, gap.source],
+        n=1,
     )
     share = _record(
-        ctx, "staffing.vacancy_share", round(gap.vacancy_share, 4), "share of authorised posts",
+        ctx,
+        "staffing.vacancy_share",
+        round(gap.vacancy_share, 4),
+        "share of authorised posts",
         f"About {format_number(gap.vacancy_share, 0, percent=True)} of {analysis.name}'s {gap.authorised} authorised "
         f"posts were unfilled, comparing the {gap.sworn_year} FBI count with the authorised strength{when}.",
-        "gap_to_authorised", source=[*SOURCE, gap.source],
+        "gap_to_authorised",
+        source=[*SOURCE, gap.source],
     )
     return Findings((claim, share))
 
@@ -410,18 +485,46 @@ def figure_sworn(
     apply_style()
     data = analysis.series[analysis.series["year"] >= analysis.chart_start_year]
     fig, ax = plt.subplots()
-    ax.plot(data["year"], plot_values(data["sworn_officers"]), marker="o", markersize=3.5, color=AGENCY_COLOUR,
-            label=f"{analysis.name}: sworn officers (FBI)")
-    plotted = pd.DataFrame({"series": f"{analysis.name} sworn officers", "year": data["year"],
-                            "value": data["sworn_officers"].astype("Float64")})
+    ax.plot(
+        data["year"],
+        plot_values(data["sworn_officers"]),
+        marker="o",
+        markersize=3.5,
+        color=AGENCY_COLOUR,
+        label=f"{analysis.name}: sworn officers (FBI)",
+    )
+    plotted = pd.DataFrame(
+        {
+            "series": f"{analysis.name} sworn officers",
+            "year": data["year"],
+            "value": data["sworn_officers"].astype("Float64"),
+        }
+    )
     authorised_text = ""
     if authorised_strength is not None and authorised_strength_year is not None:
-        ax.scatter([authorised_strength_year], [authorised_strength], marker="D", color=REFERENCE_COLOUR, zorder=3,
-                   label=f"Authorised strength ({authorised_strength_year})")
-        plotted = pd.concat([plotted, pd.DataFrame({"series": ["authorised strength"],
-                                                    "year": [authorised_strength_year],
-                                                    "value": pd.array([authorised_strength], dtype="Float64")})])
-        authorised_text = f" A diamond marks the authorised strength of {authorised_strength} in {authorised_strength_year}."
+        ax.scatter(
+            [authorised_strength_year],
+            [authorised_strength],
+            marker="D",
+            color=REFERENCE_COLOUR,
+            zorder=3,
+            label=f"Authorised strength ({authorised_strength_year})",
+        )
+        plotted = pd.concat(
+            [
+                plotted,
+                pd.DataFrame(
+                    {
+                        "series": ["authorised strength"],
+                        "year": [authorised_strength_year],
+                        "value": pd.array([authorised_strength], dtype="Float64"),
+                    }
+                ),
+            ]
+        )
+        authorised_text = (
+            f" A diamond marks the authorised strength of {authorised_strength} in {authorised_strength_year}."
+        )
     ax.axvline(2014.6, color=PEER_COLOUR, linestyle=":", linewidth=1)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("Year")
@@ -438,8 +541,14 @@ def figure_sworn(
         + " A dotted line marks August 2014."
     )
     record = save_figure(
-        fig, f"{ctx.notebook}-sworn-officers", title=f"{analysis.name}: sworn officers", data=plotted.reset_index(drop=True),
-        alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook, function=f"{MODULE}.figure_sworn",
+        fig,
+        f"{ctx.notebook}-sworn-officers",
+        title=f"{analysis.name}: sworn officers",
+        data=plotted.reset_index(drop=True),
+        alt_text=alt,
+        source_line=SOURCE_LINE,
+        notebook=ctx.notebook,
+        function=f"{MODULE}.figure_sworn",
         out_dir=ctx.figures_dir,
     )
     return ShownFigure.saved(ctx, record)
@@ -447,8 +556,9 @@ def figure_sworn(
 
 def _axis_top(*series: pd.Series) -> float:
     """Room for the agency and the median; a small peer with a tiny population would squash the chart."""
-    highest = max(float(np.nanmax(plot_values(s))) if len(s) and np.isfinite(plot_values(s)).any() else 0.0
-                  for s in series)
+    highest = max(
+        float(np.nanmax(plot_values(s))) if len(s) and np.isfinite(plot_values(s)).any() else 0.0 for s in series
+    )
     return max(5.0, float(np.ceil(highest * 2.5)))
 
 
@@ -462,7 +572,9 @@ def _off_scale(peer_series: pd.DataFrame, top: float, agencies: pd.DataFrame | N
     return "; ".join(parts)
 
 
-def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, agencies: pd.DataFrame | None = None) -> ShownFigure:
+def figure_per_1000(
+    ctx: NotebookContext, analysis: StaffingAnalysis | NoData, agencies: pd.DataFrame | None = None
+) -> ShownFigure:
     """Officers per 1,000 residents: the agency, each peer (thin grey) and the peer median (dashed)."""
     if isinstance(analysis, NoData):
         return ShownFigure.no_chart(analysis.reason)
@@ -471,22 +583,59 @@ def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, a
     fig, ax = plt.subplots()
     frames = []
     for index, (peer, rows) in enumerate(analysis.peer_series.groupby("agency_slug", sort=True)):
-        rows = rows[rows["year"] >= start].set_index("year").reindex(
-            range(start, int(analysis.series["year"].max()) + 1)).reset_index()
-        ax.plot(rows["year"], plot_values(rows["officers_per_1000"]), color=PEER_COLOUR, linewidth=0.7, alpha=0.6,
-                label="Peer departments" if index == 0 else None)
-        frames.append(pd.DataFrame({"series": display_name(agencies, peer), "year": rows["year"],
-                                    "value": rows["officers_per_1000"].astype("Float64")}))
+        rows = (
+            rows[rows["year"] >= start]
+            .set_index("year")
+            .reindex(range(start, int(analysis.series["year"].max()) + 1))
+            .reset_index()
+        )
+        ax.plot(
+            rows["year"],
+            plot_values(rows["officers_per_1000"]),
+            color=PEER_COLOUR,
+            linewidth=0.7,
+            alpha=0.6,
+            label="Peer departments" if index == 0 else None,
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "series": display_name(agencies, peer),
+                    "year": rows["year"],
+                    "value": rows["officers_per_1000"].astype("Float64"),
+                }
+            )
+        )
     medians = analysis.peer_median[analysis.peer_median["year"] >= start]
-    ax.plot(medians["year"], medians["peer_median_per_1000"], color="black", linestyle="--", linewidth=1.4,
-            label="Peer median")
+    ax.plot(
+        medians["year"],
+        medians["peer_median_per_1000"],
+        color="black",
+        linestyle="--",
+        linewidth=1.4,
+        label="Peer median",
+    )
     own = analysis.series[analysis.series["year"] >= start]
-    ax.plot(own["year"], plot_values(own["officers_per_1000"]), color=AGENCY_COLOUR, linewidth=2.2, marker="o",
-            markersize=3.5, label=analysis.name)
+    ax.plot(
+        own["year"],
+        plot_values(own["officers_per_1000"]),
+        color=AGENCY_COLOUR,
+        linewidth=2.2,
+        marker="o",
+        markersize=3.5,
+        label=analysis.name,
+    )
     frames += [
-        pd.DataFrame({"series": "peer median", "year": medians["year"],
-                      "value": medians["peer_median_per_1000"].astype("Float64")}),
-        pd.DataFrame({"series": analysis.name, "year": own["year"], "value": own["officers_per_1000"].astype("Float64")}),
+        pd.DataFrame(
+            {
+                "series": "peer median",
+                "year": medians["year"],
+                "value": medians["peer_median_per_1000"].astype("Float64"),
+            }
+        ),
+        pd.DataFrame(
+            {"series": analysis.name, "year": own["year"], "value": own["officers_per_1000"].astype("Float64")}
+        ),
     ]
     top = _axis_top(own["officers_per_1000"], medians["peer_median_per_1000"])
     ax.set_ylim(0, top)
@@ -496,21 +645,30 @@ def figure_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData, a
     ax.set_title("Officers per 1,000 residents, with nearby departments")
     ax.legend(loc="upper right", ncols=3)
     comparison = analysis.per_1000
-    alt = f"Line chart of sworn officers per 1,000 residents, {start} to {analysis.latest.year}, for {analysis.name}, " \
-          f"{analysis.peer_series['agency_slug'].nunique()} peer departments and their median."
+    alt = (
+        f"Line chart of sworn officers per 1,000 residents, {start} to {analysis.latest.year}, for {analysis.name}, "
+        f"{analysis.peer_series['agency_slug'].nunique()} peer departments and their median."
+    )
     if comparison is not None:
         alt += f" In {comparison.year} {analysis.name} had {comparison.agency_value:.2f}"
-        alt += (f" against a peer median of {comparison.peer_median:.2f}." if comparison.peer_median is not None else ".")
+        alt += f" against a peer median of {comparison.peer_median:.2f}." if comparison.peer_median is not None else "."
     if off_scale:
         alt += f" Values above {top:.0f} per 1,000 are off the scale: {off_scale}."
     if analysis.missing_years:
-        alt += f" Years without a report are gaps in the lines ({analysis.name}: {_years_text(analysis.missing_years)})."
+        alt += (
+            f" Years without a report are gaps in the lines ({analysis.name}: {_years_text(analysis.missing_years)})."
+        )
     record = save_figure(
-        fig, f"{ctx.notebook}-officers-per-1000", title="Officers per 1,000 residents",
-        data=pd.concat(frames, ignore_index=True), alt_text=alt, notebook=ctx.notebook,
+        fig,
+        f"{ctx.notebook}-officers-per-1000",
+        title="Officers per 1,000 residents",
+        data=pd.concat(frames, ignore_index=True),
+        alt_text=alt,
+        notebook=ctx.notebook,
         # Under the chart, not inside it: every corner of the plot holds a line or the legend.
         source_line=SOURCE_LINE + (f". Off the scale: {off_scale}" if off_scale else ""),
-        function=f"{MODULE}.figure_per_1000", out_dir=ctx.figures_dir,
+        function=f"{MODULE}.figure_per_1000",
+        out_dir=ctx.figures_dir,
     )
     return ShownFigure.saved(ctx, record)
 

@@ -261,20 +261,35 @@ class OddsRatioTest:
 
     def as_frame(self) -> pd.DataFrame:
         rows = []
-        for label, est, p in ((f"odds ratio ({self.glm.method})", self.glm, self.glm_p_value),
-                              (f"odds ratio ({self.exact.method})", self.exact, self.fisher_p_value),
-                              (f"ratio of proportions ({self.risk_ratio.method})", self.risk_ratio, math.nan)):
-            rows.append({"outcome": self.outcome, "comparison": f"{self.group} vs {self.reference}",
-                         "years": years_label(self.years), "measure": label, "value": est.value,
-                         "lower": est.lower, "upper": est.upper, "p_value": p, "n": self.n,
-                         f"{self.group}_successes": self.group_successes, f"{self.group}_trials": self.group_trials,
-                         f"{self.reference}_successes": self.reference_successes,
-                         f"{self.reference}_trials": self.reference_trials, "small_cell": self.small_cell})
+        for label, est, p in (
+            (f"odds ratio ({self.glm.method})", self.glm, self.glm_p_value),
+            (f"odds ratio ({self.exact.method})", self.exact, self.fisher_p_value),
+            (f"ratio of proportions ({self.risk_ratio.method})", self.risk_ratio, math.nan),
+        ):
+            rows.append(
+                {
+                    "outcome": self.outcome,
+                    "comparison": f"{self.group} vs {self.reference}",
+                    "years": years_label(self.years),
+                    "measure": label,
+                    "value": est.value,
+                    "lower": est.lower,
+                    "upper": est.upper,
+                    "p_value": p,
+                    "n": self.n,
+                    f"{self.group}_successes": self.group_successes,
+                    f"{self.group}_trials": self.group_trials,
+                    f"{self.reference}_successes": self.reference_successes,
+                    f"{self.reference}_trials": self.reference_trials,
+                    "small_cell": self.small_cell,
+                }
+            )
         return pd.DataFrame(rows)
 
 
-def risk_ratio(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
-               confidence: float = CONFIDENCE) -> Estimate:
+def risk_ratio(
+    successes_a: int, trials_a: int, successes_b: int, trials_b: int, confidence: float = CONFIDENCE
+) -> Estimate:
     """(a / n_a) / (b / n_b) with the Katz log interval; NaN limits when a success count is zero."""
     if min(trials_a, trials_b) == 0:
         return Estimate(math.nan, math.nan, math.nan, confidence, "Katz log", trials_a + trials_b)
@@ -285,13 +300,21 @@ def risk_ratio(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
     z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
     se = math.sqrt(1 / successes_a - 1 / trials_a + 1 / successes_b - 1 / trials_b)
     ratio = pa / pb
-    return Estimate(ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), confidence, "Katz log",
-                    trials_a + trials_b)
+    return Estimate(
+        ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), confidence, "Katz log", trials_a + trials_b
+    )
 
 
-def binomial_glm_odds_ratio(data: pd.DataFrame, successes: str, trials: str, group_column: str, group: str,
-                            reference: str, by: str | None = None,
-                            confidence: float = CONFIDENCE) -> tuple[Estimate, float]:
+def binomial_glm_odds_ratio(
+    data: pd.DataFrame,
+    successes: str,
+    trials: str,
+    group_column: str,
+    group: str,
+    reference: str,
+    by: str | None = None,
+    confidence: float = CONFIDENCE,
+) -> tuple[Estimate, float]:
     """Odds ratio of ``group`` vs ``reference`` from a binomial GLM (logit link) on aggregated rows.
 
     ``data`` has one row per (group, stratum) with successes and trials; ``by`` adds stratum fixed
@@ -324,13 +347,22 @@ def binomial_glm_odds_ratio(data: pd.DataFrame, successes: str, trials: str, gro
         result = sm.GLM(endog, exog, family=sm.families.Binomial()).fit()
     coefficient = float(result.params["group"])
     low, high = result.conf_int(alpha=1 - confidence).loc["group"]
-    return (Estimate(math.exp(coefficient), math.exp(low), math.exp(high), confidence, method, n),
-            float(result.pvalues["group"]))
+    return (
+        Estimate(math.exp(coefficient), math.exp(low), math.exp(high), confidence, method, n),
+        float(result.pvalues["group"]),
+    )
 
 
-def odds_ratio_test(counts: pd.DataFrame, successes: str, trials: str, outcome: str, group: str = "black",
-                    reference: str = "white", adjust_for_year: bool = False,
-                    confidence: float = CONFIDENCE) -> OddsRatioTest:
+def odds_ratio_test(
+    counts: pd.DataFrame,
+    successes: str,
+    trials: str,
+    outcome: str,
+    group: str = "black",
+    reference: str = "white",
+    adjust_for_year: bool = False,
+    confidence: float = CONFIDENCE,
+) -> OddsRatioTest:
     """Compare ``successes / trials`` between two races over the years in ``counts``.
 
     ``counts`` has columns year, race, ``successes`` and ``trials`` (e.g. contraband and searches).
@@ -339,8 +371,9 @@ def odds_ratio_test(counts: pd.DataFrame, successes: str, trials: str, outcome: 
     totals = rows.groupby("race")[[successes, trials]].sum()
     get = lambda race, col: int(totals.loc[race, col]) if race in totals.index else 0  # noqa: E731
     a, n_a, b, n_b = get(group, successes), get(group, trials), get(reference, successes), get(reference, trials)
-    glm, p = binomial_glm_odds_ratio(rows, successes, trials, "race", group, reference,
-                                     by="year" if adjust_for_year else None, confidence=confidence)
+    glm, p = binomial_glm_odds_ratio(
+        rows, successes, trials, "race", group, reference, by="year" if adjust_for_year else None, confidence=confidence
+    )
     if min(n_a, n_b) > 0:
         table = np.array([[a, n_a - a], [b, n_b - b]])
         # The exact interval is what small tables need; on a statewide table (hundreds of thousands of
@@ -348,9 +381,14 @@ def odds_ratio_test(counts: pd.DataFrame, successes: str, trials: str, outcome: 
         kind = "conditional" if n_a + n_b <= EXACT_LIMIT else "sample"
         result = contingency.odds_ratio(table, kind=kind)
         ci = result.confidence_interval(confidence_level=confidence)
-        exact = Estimate(float(result.statistic), float(ci.low), float(ci.high), confidence,
-                         "conditional MLE, exact" if kind == "conditional" else "sample odds ratio, Woolf log",
-                         n_a + n_b)
+        exact = Estimate(
+            float(result.statistic),
+            float(ci.low),
+            float(ci.high),
+            confidence,
+            "conditional MLE, exact" if kind == "conditional" else "sample odds ratio, Woolf log",
+            n_a + n_b,
+        )
         fisher_p = float(fisher_exact(table).pvalue)
         cells = table.ravel()
     else:
@@ -358,11 +396,21 @@ def odds_ratio_test(counts: pd.DataFrame, successes: str, trials: str, outcome: 
         fisher_p, cells = math.nan, np.array([0])
     small = bool(cells.min() < MIN_CELL_FOR_WALD or min(n_a, n_b) < SMALL_CELL_THRESHOLD)
     return OddsRatioTest(
-        outcome=outcome, group=group, reference=reference,
+        outcome=outcome,
+        group=group,
+        reference=reference,
         years=tuple(sorted(int(y) for y in rows["year"].unique())),
-        group_successes=a, group_trials=n_a, reference_successes=b, reference_trials=n_b,
-        glm=glm, glm_p_value=p, exact=exact, fisher_p_value=fisher_p,
-        risk_ratio=risk_ratio(a, n_a, b, n_b, confidence), adjusted_for_year=adjust_for_year, small_cell=small,
+        group_successes=a,
+        group_trials=n_a,
+        reference_successes=b,
+        reference_trials=n_b,
+        glm=glm,
+        glm_p_value=p,
+        exact=exact,
+        fisher_p_value=fisher_p,
+        risk_ratio=risk_ratio(a, n_a, b, n_b, confidence),
+        adjusted_for_year=adjust_for_year,
+        small_cell=small,
     )
 
 
@@ -419,7 +467,11 @@ class RateModel:
         for column in frame.columns:
             if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
                 frame[column] = frame[column].astype("float64")
-        values = self.result(model).predict(frame, offset=offset) if offset is not None else self.result(model).predict(frame)
+        values = (
+            self.result(model).predict(frame, offset=offset)
+            if offset is not None
+            else self.result(model).predict(frame)
+        )
         return pd.Series(np.asarray(values, dtype=float), index=data.index, name="expected")
 
     def combination(self, terms: list[str], model: str | None = None) -> Estimate:
@@ -435,8 +487,12 @@ class RateModel:
         se = float(np.sqrt(weights @ result.cov_params() @ weights))
         z = sps.norm.ppf(1 - (1 - self.confidence) / 2)
         return Estimate(
-            math.exp(estimate), math.exp(estimate - z * se), math.exp(estimate + z * se), self.confidence,
-            _MODEL_LABELS[model or self.family], self.n,
+            math.exp(estimate),
+            math.exp(estimate - z * se),
+            math.exp(estimate + z * se),
+            self.confidence,
+            _MODEL_LABELS[model or self.family],
+            self.n,
         )
 
     def term(self, name: str, model: str | None = None) -> Estimate:
@@ -447,8 +503,12 @@ class RateModel:
             raise KeyError(f"term {name!r} not in the {model} model; terms: {sorted(set(self.table['term']))}")
         row = rows.iloc[0]
         return Estimate(
-            float(row["rate_ratio"]), float(row["lower"]), float(row["upper"]), self.confidence,
-            _MODEL_LABELS[model], self.n,
+            float(row["rate_ratio"]),
+            float(row["lower"]),
+            float(row["upper"]),
+            self.confidence,
+            _MODEL_LABELS[model],
+            self.n,
         )
 
 
@@ -482,7 +542,9 @@ def _moment_alpha(y: np.ndarray, mu: np.ndarray) -> float:
     return max(float(np.sum((y - mu) ** 2 - y) / np.sum(mu**2)), 1e-8)
 
 
-def _fit_negative_binomial(formula: str, data: pd.DataFrame, offset: np.ndarray | None, poisson) -> tuple[object, float, str]:
+def _fit_negative_binomial(
+    formula: str, data: pd.DataFrame, offset: np.ndarray | None, poisson
+) -> tuple[object, float, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", HessianInversionWarning)
@@ -492,7 +554,12 @@ def _fit_negative_binomial(formula: str, data: pd.DataFrame, offset: np.ndarray 
                 start_params=np.append(poisson.params.to_numpy(), 0.1), method="bfgs", maxiter=2000, disp=False
             )
             alpha = float(ml.params["alpha"])
-            if ml.mle_retvals.get("converged", False) and math.isfinite(alpha) and alpha > 0 and np.all(np.isfinite(ml.bse)):
+            if (
+                ml.mle_retvals.get("converged", False)
+                and math.isfinite(alpha)
+                and alpha > 0
+                and np.all(np.isfinite(ml.bse))
+            ):
                 return ml, alpha, "negative binomial (NB2), alpha by maximum likelihood"
         except (np.linalg.LinAlgError, ValueError):
             pass
@@ -546,9 +613,7 @@ def fit_rate_glm(
         negative_binomial, alpha, note = _fit_negative_binomial(formula, used, offset_values, poisson)
         family = "negative_binomial"
         table = pd.concat([table, _tidy(negative_binomial, family, confidence, drop=("alpha",))], ignore_index=True)
-        fitted = pd.Series(
-            negative_binomial.predict(used, offset=offset_values), index=used.index, dtype="float64"
-        )
+        fitted = pd.Series(negative_binomial.predict(used, offset=offset_values), index=used.index, dtype="float64")
     table["selected"] = table["model"] == family
     return RateModel(
         formula=formula,
@@ -580,7 +645,9 @@ def format_number(value: float, digits: int = 1, percent: bool = False) -> str:
     return f"{value:,.{digits}f}"
 
 
-def format_interval(lower: float, upper: float, digits: int = 1, percent: bool = False, confidence: float = CONFIDENCE) -> str:
+def format_interval(
+    lower: float, upper: float, digits: int = 1, percent: bool = False, confidence: float = CONFIDENCE
+) -> str:
     """'95% CI 1.1 to 1.4' ("to", not a dash, reads unambiguously with negative numbers)."""
     return f"{confidence:.0%} CI {format_number(lower, digits, percent)} to {format_number(upper, digits, percent)}"
 

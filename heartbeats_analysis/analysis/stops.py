@@ -51,13 +51,40 @@ STATE_SLUG = "missouri"
 STATE_NAME = "Missouri (statewide)"
 
 DISPARITY_COLUMNS = [
-    "agency_slug", "year", "race", "definition", "stops", "stops_denominator", "stop_share", "stop_share_lower",
-    "stop_share_upper", "population_year", "population", "population_denominator", "population_share",
-    "disparity_ratio", "lower", "upper", "small_cell",
+    "agency_slug",
+    "year",
+    "race",
+    "definition",
+    "stops",
+    "stops_denominator",
+    "stop_share",
+    "stop_share_lower",
+    "stop_share_upper",
+    "population_year",
+    "population",
+    "population_denominator",
+    "population_share",
+    "disparity_ratio",
+    "lower",
+    "upper",
+    "small_cell",
 ]
 OUTCOME_COLUMNS = [
-    "agency_slug", "period", "years", "race", "stops", "searches", "search_rate", "search_lower", "search_upper",
-    "contraband", "hit_rate", "hit_lower", "hit_upper", "small_cell_searches", "inconsistent",
+    "agency_slug",
+    "period",
+    "years",
+    "race",
+    "stops",
+    "searches",
+    "search_rate",
+    "search_lower",
+    "search_upper",
+    "contraband",
+    "hit_rate",
+    "hit_lower",
+    "hit_upper",
+    "small_cell_searches",
+    "inconsistent",
 ]
 
 
@@ -94,30 +121,57 @@ def _disparity_rows(counts: pd.DataFrame, pop: pd.DataFrame, agency: str) -> lis
         if pop_year is None or not all(r in by_race.index and pd.notna(by_race[r]) for r in POPULATION_RACES):
             continue
         residents = pop.loc[pop_year]
-        definitions = {"three_groups": (sum(int(by_race[r]) for r in POPULATION_RACES),
-                                        sum(int(residents[r]) for r in POPULATION_RACES))}
+        definitions = {
+            "three_groups": (
+                sum(int(by_race[r]) for r in POPULATION_RACES),
+                sum(int(residents[r]) for r in POPULATION_RACES),
+            )
+        }
         if "total" in by_race.index and pd.notna(by_race["total"]):
             definitions["all_races"] = (int(by_race["total"]), int(residents["total"]))
         for definition, (stop_total, pop_total) in definitions.items():
             for race in POPULATION_RACES:
                 stops, residents_race = int(by_race[race]), int(residents[race])
-                base = {"agency_slug": agency, "year": int(year), "race": race, "definition": definition,
-                        "stops": stops, "stops_denominator": stop_total, "population_year": int(pop_year),
-                        "population": residents_race, "population_denominator": pop_total,
-                        "population_share": residents_race / pop_total if pop_total else math.nan,
-                        "small_cell": _is_small(stops)}
+                base = {
+                    "agency_slug": agency,
+                    "year": int(year),
+                    "race": race,
+                    "definition": definition,
+                    "stops": stops,
+                    "stops_denominator": stop_total,
+                    "population_year": int(pop_year),
+                    "population": residents_race,
+                    "population_denominator": pop_total,
+                    "population_share": residents_race / pop_total if pop_total else math.nan,
+                    "small_cell": _is_small(stops),
+                }
                 if stop_total == 0 or residents_race == 0:
                     share = binomial_ci(stops, stop_total) if stop_total else None
-                    rows.append({**base, "stop_share": share.value if share else math.nan,
-                                 "stop_share_lower": share.lower if share else math.nan,
-                                 "stop_share_upper": share.upper if share else math.nan,
-                                 "disparity_ratio": math.nan, "lower": math.nan, "upper": math.nan})
+                    rows.append(
+                        {
+                            **base,
+                            "stop_share": share.value if share else math.nan,
+                            "stop_share_lower": share.lower if share else math.nan,
+                            "stop_share_upper": share.upper if share else math.nan,
+                            "disparity_ratio": math.nan,
+                            "lower": math.nan,
+                            "upper": math.nan,
+                        }
+                    )
                     continue
                 share = binomial_ci(stops, stop_total)
                 ratio = disparity_ratio(stops, stop_total, residents_race, pop_total)
-                rows.append({**base, "stop_share": share.value, "stop_share_lower": share.lower,
-                             "stop_share_upper": share.upper, "disparity_ratio": ratio.value,
-                             "lower": ratio.lower, "upper": ratio.upper})
+                rows.append(
+                    {
+                        **base,
+                        "stop_share": share.value,
+                        "stop_share_lower": share.lower,
+                        "stop_share_upper": share.upper,
+                        "disparity_ratio": ratio.value,
+                        "lower": ratio.lower,
+                        "upper": ratio.upper,
+                    }
+                )
     return rows
 
 
@@ -129,8 +183,9 @@ def _disparity_frame(rows: list[dict]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def disparity_table(stops: pd.DataFrame, population: pd.DataFrame, agencies: pd.DataFrame,
-                    agency: str) -> pd.DataFrame | NoData:
+def disparity_table(
+    stops: pd.DataFrame, population: pd.DataFrame, agencies: pd.DataFrame, agency: str
+) -> pd.DataFrame | NoData:
     """Disparity ratios by year and race for one agency, both definitions where the data allow.
 
     One row per (year, race, definition); ``small_cell`` marks fewer than SMALL_CELL_THRESHOLD stops.
@@ -170,18 +225,28 @@ def headline_disparity(table: pd.DataFrame, race: str = "black") -> pd.Series:
 # --- searches and contraband -------------------------------------------------------------------------
 
 
-def _outcome_row(agency: str, period: str, years: list[int], race: str, stops: int | None, searches: int,
-                 contraband: int) -> dict:
+def _outcome_row(
+    agency: str, period: str, years: list[int], race: str, stops: int | None, searches: int, contraband: int
+) -> dict:
     inconsistent = contraband > searches or (stops is not None and searches > stops)
     nan = Estimate(math.nan, math.nan, math.nan)
     search = binomial_ci(searches, stops) if stops is not None and searches <= stops else None
     hit = binomial_ci(contraband, searches) if contraband <= searches else nan
     return {
-        "agency_slug": agency, "period": period, "years": years_label(years), "race": race,
-        "stops": stops if stops is not None else pd.NA, "searches": searches,
-        "search_rate": search.value if search else math.nan, "search_lower": search.lower if search else math.nan,
-        "search_upper": search.upper if search else math.nan, "contraband": contraband, "hit_rate": hit.value,
-        "hit_lower": hit.lower, "hit_upper": hit.upper, "small_cell_searches": searches < SMALL_CELL_THRESHOLD,
+        "agency_slug": agency,
+        "period": period,
+        "years": years_label(years),
+        "race": race,
+        "stops": stops if stops is not None else pd.NA,
+        "searches": searches,
+        "search_rate": search.value if search else math.nan,
+        "search_lower": search.lower if search else math.nan,
+        "search_upper": search.upper if search else math.nan,
+        "contraband": contraband,
+        "hit_rate": hit.value,
+        "hit_lower": hit.lower,
+        "hit_upper": hit.upper,
+        "small_cell_searches": searches < SMALL_CELL_THRESHOLD,
         "inconsistent": inconsistent,
     }
 
@@ -200,8 +265,12 @@ def consistent(frame: pd.DataFrame) -> pd.Series:
     return ok.fillna(False).astype(bool)
 
 
-def search_outcomes(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
-                    races: tuple[str, ...] = ("total", "black", "white", "hispanic")) -> pd.DataFrame | NoData:
+def search_outcomes(
+    stops: pd.DataFrame,
+    agency: str,
+    since: int = DETAIL_YEAR,
+    races: tuple[str, ...] = ("total", "black", "white", "hispanic"),
+) -> pd.DataFrame | NoData:
     """Search and hit rates by race for each year from ``since`` and pooled over those years.
 
     Works on ``stops`` (one agency) or ``stops_statewide`` (pass agency=STATE_SLUG; it has no
@@ -215,15 +284,27 @@ def search_outcomes(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
     for (year, race), group in frame.groupby(["year", "race"], sort=True):
         row = group.iloc[0]
         stops_n = None if pd.isna(row.get("stops", pd.NA)) else int(row["stops"])
-        rows.append(_outcome_row(agency, str(int(year)), [int(year)], race, stops_n, int(row["searches"]),
-                                 int(row["contraband"])))
+        rows.append(
+            _outcome_row(
+                agency, str(int(year)), [int(year)], race, stops_n, int(row["searches"]), int(row["contraband"])
+            )
+        )
     usable = frame[consistent(frame)]
     years = sorted(usable["year"].astype(int).unique())
     pooled_label = f"pooled {years_label(years)}"
     for race, group in usable.groupby("race", sort=True):
         stops_n = None if group["stops"].isna().any() else int(group["stops"].sum()) if "stops" in group else None
-        rows.append(_outcome_row(agency, pooled_label, sorted(group["year"].astype(int)), race, stops_n,
-                                 int(group["searches"].sum()), int(group["contraband"].sum())))
+        rows.append(
+            _outcome_row(
+                agency,
+                pooled_label,
+                sorted(group["year"].astype(int)),
+                race,
+                stops_n,
+                int(group["searches"].sum()),
+                int(group["contraband"].sum()),
+            )
+        )
     out = pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
     out["stops"] = out["stops"].astype("Int64")
     out = out.assign(_p=out["period"].str.startswith("pooled"), _r=out["race"].map(list(races).index))
@@ -240,16 +321,18 @@ def pooled(outcomes: pd.DataFrame, race: str) -> pd.Series:
 # --- outcome test -----------------------------------------------------------------------------------
 
 
-def hit_rate_test(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR,
-                  adjust_for_year: bool = False) -> OddsRatioTest | NoData:
+def hit_rate_test(
+    stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR, adjust_for_year: bool = False
+) -> OddsRatioTest | NoData:
     """Are searches of Black drivers less likely than searches of white drivers to find contraband?"""
     frame = stops if "agency_slug" not in stops.columns else stops[stops["agency_slug"].eq(agency)]
     frame = _detail_rows(frame, since)
     frame = frame[consistent(frame)]
     if frame[frame["race"].isin(["black", "white"])].empty:
         return NoData(agency, "stops", f"no searches by race are published for this agency since {since}")
-    return odds_ratio_test(frame, "contraband", "searches", "contraband found per search",
-                           adjust_for_year=adjust_for_year)
+    return odds_ratio_test(
+        frame, "contraband", "searches", "contraband found per search", adjust_for_year=adjust_for_year
+    )
 
 
 def search_rate_test(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR) -> OddsRatioTest | NoData:
@@ -286,9 +369,20 @@ def enforcement_shares(stops: pd.DataFrame, agency: str, race: str = "black") ->
             if pd.isna(k) or pd.isna(n) or int(n) == 0 or int(k) > int(n):
                 continue
             est = binomial_ci(int(k), int(n))
-            rows.append({"agency_slug": agency, "year": int(year), "action": action, "race": race,
-                         "count": int(k), "total": int(n), "share": est.value, "lower": est.lower,
-                         "upper": est.upper, "small_cell": int(n) < SMALL_CELL_THRESHOLD})
+            rows.append(
+                {
+                    "agency_slug": agency,
+                    "year": int(year),
+                    "action": action,
+                    "race": race,
+                    "count": int(k),
+                    "total": int(n),
+                    "share": est.value,
+                    "lower": est.lower,
+                    "upper": est.upper,
+                    "small_cell": int(n) < SMALL_CELL_THRESHOLD,
+                }
+            )
     if not rows:
         return NoData(agency, "stops", f"no totals by race are published for this agency since {DETAIL_YEAR}")
     return pd.DataFrame(rows)
@@ -297,8 +391,15 @@ def enforcement_shares(stops: pd.DataFrame, agency: str, race: str = "black") ->
 # --- peers -----------------------------------------------------------------------------------------------
 
 
-def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, population: pd.DataFrame,
-                    agencies: pd.DataFrame, agency: str, peers: list[str], year: int | None = None) -> pd.DataFrame:
+def peer_comparison(
+    stops: pd.DataFrame,
+    stops_statewide: pd.DataFrame,
+    population: pd.DataFrame,
+    agencies: pd.DataFrame,
+    agency: str,
+    peers: list[str],
+    year: int | None = None,
+) -> pd.DataFrame:
     """One row per agency (the agency, its peers, and Missouri): the Black disparity ratio (three-group
     definition, comparable across all of them) in ``year`` (default: the agency's latest year with
     stops, else the latest year any of them has; an agency without that year shows its latest earlier
@@ -308,8 +409,11 @@ def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, populati
     tables[STATE_SLUG] = statewide_disparity_table(stops_statewide, population)
     if year is None:
         own = tables[agency]
-        pool = own if not isinstance(own, NoData) else pd.concat(
-            [t for t in tables.values() if not isinstance(t, NoData)], ignore_index=True)
+        pool = (
+            own
+            if not isinstance(own, NoData)
+            else pd.concat([t for t in tables.values() if not isinstance(t, NoData)], ignore_index=True)
+        )
         year = int(pool["year"].max())
     rows = []
     for slug, table in tables.items():
@@ -322,9 +426,14 @@ def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, populati
             if len(hit):
                 h = hit.iloc[0]
                 row["year"] = int(h["year"])
-                row.update(black_stops=int(h["stops"]), black_stop_share=h["stop_share"],
-                           black_population_share=h["population_share"], black_disparity=h["disparity_ratio"],
-                           lower=h["lower"], upper=h["upper"])
+                row.update(
+                    black_stops=int(h["stops"]),
+                    black_stop_share=h["stop_share"],
+                    black_population_share=h["population_share"],
+                    black_disparity=h["disparity_ratio"],
+                    lower=h["lower"],
+                    upper=h["upper"],
+                )
         source = stops_statewide if slug == STATE_SLUG else stops
         outcomes = search_outcomes(source, slug)
         if not isinstance(outcomes, NoData):
@@ -333,19 +442,44 @@ def peer_comparison(stops: pd.DataFrame, stops_statewide: pd.DataFrame, populati
                     p = pooled(outcomes, race)
                 except KeyError:
                     continue
-                row.update({f"{race}_searches": int(p["searches"]), f"{race}_search_rate": p["search_rate"],
-                            f"{race}_hit_rate": p["hit_rate"]})
+                row.update(
+                    {
+                        f"{race}_searches": int(p["searches"]),
+                        f"{race}_search_rate": p["search_rate"],
+                        f"{race}_hit_rate": p["hit_rate"],
+                    }
+                )
             row["outcome_years"] = outcomes["years"].iloc[-1]
         rows.append(row)
-    columns = ["agency_slug", "name", "role", "year", "black_stops", "black_stop_share", "black_population_share",
-               "black_disparity", "lower", "upper", "black_searches", "black_search_rate", "black_hit_rate",
-               "white_searches", "white_search_rate", "white_hit_rate", "outcome_years"]
+    columns = [
+        "agency_slug",
+        "name",
+        "role",
+        "year",
+        "black_stops",
+        "black_stop_share",
+        "black_population_share",
+        "black_disparity",
+        "lower",
+        "upper",
+        "black_searches",
+        "black_search_rate",
+        "black_hit_rate",
+        "white_searches",
+        "white_search_rate",
+        "white_hit_rate",
+        "outcome_years",
+    ]
     out = pd.DataFrame(rows).reindex(columns=columns)
     for column in ("year", "black_stops", "black_searches", "white_searches"):
         out[column] = out[column].astype("Int64")
     order = {"agency": 0, "peer": 1, "state": 2}
-    return out.assign(_o=out["role"].map(order)).sort_values(["_o", "agency_slug"], kind="stable").drop(
-        columns="_o").reset_index(drop=True)
+    return (
+        out.assign(_o=out["role"].map(order))
+        .sort_values(["_o", "agency_slug"], kind="stable")
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
 
 
 # --- notebook report: figures and claims -------------------------------------------------------------
@@ -381,14 +515,24 @@ def _name(data: StopsInputs, agency: str) -> str:
 
 def _record_no_data(ctx, ids: list[tuple[str, str]], reason: NoData, function: str, name: str) -> None:
     for claim_id, unit in ids:
-        ctx.claims.record(claim_id, None, unit, f"Not available for {name}: {reason.reason}.",
-                          source=[f"{reason.table}.csv"],
-                          function=_fn(function), notebook=ctx.notebook, flags=["no_data"])
+        ctx.claims.record(
+            claim_id,
+            None,
+            unit,
+            f"Not available for {name}: {reason.reason}.",
+            source=[f"{reason.table}.csv"],
+            function=_fn(function),
+            notebook=ctx.notebook,
+            flags=["no_data"],
+        )
 
 
-DISPARITY_CLAIMS = [("stops.latest_year", "year"), ("stops.black_disparity_latest", "ratio"),
-                    ("stops.black_share_stops_latest", "proportion"),
-                    ("stops.black_population_share_latest", "proportion")]
+DISPARITY_CLAIMS = [
+    ("stops.latest_year", "year"),
+    ("stops.black_disparity_latest", "ratio"),
+    ("stops.black_share_stops_latest", "proportion"),
+    ("stops.black_population_share_latest", "proportion"),
+]
 
 
 def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
@@ -402,41 +546,81 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
     save_table(ctx, table, "stops_disparity")
     row = headline_disparity(table)
     name, year = _name(data, agency), int(row["year"])
-    definition = ("all drivers and all residents" if row["definition"] == "all_races"
-                  else "White, Black and Hispanic drivers and residents only (no total is published for this year)")
+    definition = (
+        "all drivers and all residents"
+        if row["definition"] == "all_races"
+        else "White, Black and Hispanic drivers and residents only (no total is published for this year)"
+    )
     source = ["stops.csv", "population.csv", "agencies.csv"]
     small = bool(row["stops_denominator"] < SMALL_CELL_THRESHOLD)
     flags = ["small_cell"] if small else []
-    ctx.claims.record("stops.latest_year", year, "year",
-                      f"The latest year of vehicle stop data for {name} is {year}.", source=source,
-                      function=_fn("headline_disparity"), notebook=ctx.notebook)
+    ctx.claims.record(
+        "stops.latest_year",
+        year,
+        "year",
+        f"The latest year of vehicle stop data for {name} is {year}.",
+        source=source,
+        function=_fn("headline_disparity"),
+        notebook=ctx.notebook,
+    )
     share = binomial_ci(int(row["stops"]), int(row["stops_denominator"]))
     ctx.claims.record(
-        "stops.black_share_stops_latest", float(row["stop_share"]), "proportion",
+        "stops.black_share_stops_latest",
+        float(row["stop_share"]),
+        "proportion",
         f"In {year}, Black drivers were {fmt(row['stop_share'], 0, True)} of the {int(row['stops_denominator']):,} "
         f"vehicle stops {police_of(name)} reported ({int(row['stops']):,} stops; shares of {definition}).".replace(
-            "shares of all drivers and all residents", "all drivers"),
-        interval=share.interval, interval_kind=share.interval_kind, n=int(row["stops_denominator"]), source=source,
-        function=_fn("disparity_table"), notebook=ctx.notebook, flags=flags)
+            "shares of all drivers and all residents", "all drivers"
+        ),
+        interval=share.interval,
+        interval_kind=share.interval_kind,
+        n=int(row["stops_denominator"]),
+        source=source,
+        function=_fn("disparity_table"),
+        notebook=ctx.notebook,
+        flags=flags,
+    )
     ctx.claims.record(
-        "stops.black_population_share_latest", float(row["population_share"]), "proportion",
+        "stops.black_population_share_latest",
+        float(row["population_share"]),
+        "proportion",
         f"Black residents were {fmt(row['population_share'], 0, True)} of {name}'s population in the "
         f"{int(row['population_year'])} American Community Survey 5-year estimate (all ages; the Attorney "
         "General's index counts residents 16 and older).",
-        n=int(row["population_denominator"]), source=["population.csv"], function=_fn("disparity_table"),
-        notebook=ctx.notebook)
-    ratio = Estimate(row["disparity_ratio"], row["lower"], row["upper"],
-                     method="exact Clopper-Pearson on the stop share; population share fixed")
+        n=int(row["population_denominator"]),
+        source=["population.csv"],
+        function=_fn("disparity_table"),
+        notebook=ctx.notebook,
+    )
+    ratio = Estimate(
+        row["disparity_ratio"],
+        row["lower"],
+        row["upper"],
+        method="exact Clopper-Pearson on the stop share; population share fixed",
+    )
     sentence = (
         f"In {year}, Black drivers were stopped by {police_of(name)} {fmt(ratio.value, 2)} times as often as their "
         f"share of residents would predict (95% CI {fmt(ratio.lower, 2)} to {fmt(ratio.upper, 2)}). Residents "
-        "are not the same people as drivers on the town's roads, so this ratio measures a gap, not its cause.")
+        "are not the same people as drivers on the town's roads, so this ratio measures a gap, not its cause."
+    )
     if small:
-        sentence = (f"{name} reported only {int(row['stops_denominator'])} stops in {year}: too few to read a "
-                    "disparity ratio from.")
-    ctx.claims.record("stops.black_disparity_latest", float(ratio.value), "ratio", sentence,
-                      interval=ratio.interval, interval_kind=ratio.interval_kind, n=int(row["stops_denominator"]),
-                      source=source, function=_fn("disparity_table"), notebook=ctx.notebook, flags=flags)
+        sentence = (
+            f"{name} reported only {int(row['stops_denominator'])} stops in {year}: too few to read a "
+            "disparity ratio from."
+        )
+    ctx.claims.record(
+        "stops.black_disparity_latest",
+        float(ratio.value),
+        "ratio",
+        sentence,
+        interval=ratio.interval,
+        interval_kind=ratio.interval_kind,
+        n=int(row["stops_denominator"]),
+        source=source,
+        function=_fn("disparity_table"),
+        notebook=ctx.notebook,
+        flags=flags,
+    )
     return table
 
 
@@ -472,22 +656,52 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
     years = series["year"].to_numpy()
     # Reindexing on every year leaves NaN in a missing year, so the line breaks instead of bridging it.
     gapped = _gapped(series)
-    ax.fill_between(gapped.index, gapped["stop_share_lower"].astype(float), gapped["stop_share_upper"].astype(float),
-                    color=AGENCY_COLOUR, alpha=0.2, linewidth=0)
-    ax.plot(gapped.index, gapped["stop_share"], marker="o", color=AGENCY_COLOUR,
-            label="Black share of stops (95% CI)")
-    ax.plot(gapped.index, gapped["population_share"], marker="s", color=PEER_COLOUR, linestyle="--",
-            label="Black share of residents (ACS, all ages)")
-    plotted = series[["year", "stops", "stops_denominator", "stop_share", "stop_share_lower", "stop_share_upper",
-                      "population_share"]].assign(series="ours: AGO Vehicle Stops Report and ACS")
+    ax.fill_between(
+        gapped.index,
+        gapped["stop_share_lower"].astype(float),
+        gapped["stop_share_upper"].astype(float),
+        color=AGENCY_COLOUR,
+        alpha=0.2,
+        linewidth=0,
+    )
+    ax.plot(gapped.index, gapped["stop_share"], marker="o", color=AGENCY_COLOUR, label="Black share of stops (95% CI)")
+    ax.plot(
+        gapped.index,
+        gapped["population_share"],
+        marker="s",
+        color=PEER_COLOUR,
+        linestyle="--",
+        label="Black share of residents (ACS, all ages)",
+    )
+    plotted = series[
+        ["year", "stops", "stops_denominator", "stop_share", "stop_share_lower", "stop_share_upper", "population_share"]
+    ].assign(series="ours: AGO Vehicle Stops Report and ACS")
     if agency == DOJ_AGENCY:
         stop_ref, pop_ref = get_reference("doj_black_stop_share"), get_reference("doj_black_population_share")
-        ax.scatter([2013, 2013], [stop_ref.value, pop_ref.value], marker="D", facecolors="none",
-                   edgecolors=REFERENCE_COLOUR, s=60, zorder=5,
-                   label="DOJ 2015 report, published (stops 2012-14; residents 2010 census)")
-        plotted = pd.concat([plotted, pd.DataFrame({
-            "year": [2013, 2013], "stop_share": [stop_ref.value, None], "population_share": [None, pop_ref.value],
-            "series": ["published: DOJ 2015 report (reference only)"] * 2})], ignore_index=True)
+        ax.scatter(
+            [2013, 2013],
+            [stop_ref.value, pop_ref.value],
+            marker="D",
+            facecolors="none",
+            edgecolors=REFERENCE_COLOUR,
+            s=60,
+            zorder=5,
+            label="DOJ 2015 report, published (stops 2012-14; residents 2010 census)",
+        )
+        plotted = pd.concat(
+            [
+                plotted,
+                pd.DataFrame(
+                    {
+                        "year": [2013, 2013],
+                        "stop_share": [stop_ref.value, None],
+                        "population_share": [None, pop_ref.value],
+                        "series": ["published: DOJ 2015 report (reference only)"] * 2,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("Year")
@@ -496,16 +710,29 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
     ax.legend(loc="lower left")
     first, last = series.iloc[0], series.iloc[-1]
     missing = sorted(set(range(int(years.min()), int(years.max()) + 1)) - set(years.tolist()))
-    alt = (f"Line chart of {name}: Black drivers were {first['stop_share']:.0%} of stops in {int(first['year'])} "
-           f"and {last['stop_share']:.0%} in {int(last['year'])}, while Black residents were "
-           f"{first['population_share']:.0%} and {last['population_share']:.0%} of the population. "
-           + (f"No report for {years_label(missing)} (a gap in the lines). " if missing else "")
-           + ("Separate diamond markers show the Justice Department's 2015 figures: 85% of stops and 67% of "
-              "residents." if agency == DOJ_AGENCY else ""))
+    alt = (
+        f"Line chart of {name}: Black drivers were {first['stop_share']:.0%} of stops in {int(first['year'])} "
+        f"and {last['stop_share']:.0%} in {int(last['year'])}, while Black residents were "
+        f"{first['population_share']:.0%} and {last['population_share']:.0%} of the population. "
+        + (f"No report for {years_label(missing)} (a gap in the lines). " if missing else "")
+        + (
+            "Separate diamond markers show the Justice Department's 2015 figures: 85% of stops and 67% of residents."
+            if agency == DOJ_AGENCY
+            else ""
+        )
+    )
     source_line = SOURCE_LINE + ("; DOJ 2015 (diamonds)" if agency == DOJ_AGENCY else "")
-    return save_figure(fig, f"{ctx.notebook}-black-share", title=f"{name}: Black share of stops and of residents",
-                       data=plotted, alt_text=alt.strip(), source_line=source_line, notebook=ctx.notebook,
-                       function=_fn("figure_black_share"), out_dir=ctx.figures_dir)
+    return save_figure(
+        fig,
+        f"{ctx.notebook}-black-share",
+        title=f"{name}: Black share of stops and of residents",
+        data=plotted,
+        alt_text=alt.strip(),
+        source_line=source_line,
+        notebook=ctx.notebook,
+        function=_fn("figure_black_share"),
+        out_dir=ctx.figures_dir,
+    )
 
 
 def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]):
@@ -537,15 +764,28 @@ def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]
         frames.append(line.assign(series=_name(data, peer), role="peer"))
     state = statewide_disparity_table(data.stops_statewide, data.population)
     state_line = state[state["race"].eq("black") & state["definition"].eq("three_groups")]
-    ax.plot(state_line["year"], state_line["disparity_ratio"], color=PALETTE["black"], linestyle=":",
-            label="Missouri (statewide)")
+    ax.plot(
+        state_line["year"],
+        state_line["disparity_ratio"],
+        color=PALETTE["black"],
+        linestyle=":",
+        label="Missouri (statewide)",
+    )
     frames.append(state_line.assign(series=STATE_NAME, role="state"))
     line = own[own["race"].eq("black") & own["definition"].eq("three_groups")]
     gapped = _gapped(line)
     ratio = gapped["disparity_ratio"].astype(float)
     errors = [ratio - gapped["lower"].astype(float), gapped["upper"].astype(float) - ratio]
-    ax.errorbar(gapped.index, ratio, yerr=errors,
-                color=AGENCY_COLOUR, marker="o", capsize=3, linewidth=2, label=f"{_name(data, agency)} (95% CI)")
+    ax.errorbar(
+        gapped.index,
+        ratio,
+        yerr=errors,
+        color=AGENCY_COLOUR,
+        marker="o",
+        capsize=3,
+        linewidth=2,
+        label=f"{_name(data, agency)} (95% CI)",
+    )
     frames.append(line.assign(series=_name(data, agency), role="agency"))
     ax.plot([], [], color=PEER_COLOUR, label="Peer agencies")
     ax.axhline(1.0, color="#555555", linewidth=0.8)
@@ -553,29 +793,59 @@ def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]
     ax.set_ylabel("Share of stops / share of residents")
     ax.set_title("Black drivers: disparity ratio, agency, peers and state")
     ax.legend(loc="upper right")
-    plotted = pd.concat(frames, ignore_index=True)[["series", "role", "year", "stops", "stops_denominator",
-                                                      "stop_share", "population_share", "disparity_ratio",
-                                                      "lower", "upper"]]
+    plotted = pd.concat(frames, ignore_index=True)[
+        [
+            "series",
+            "role",
+            "year",
+            "stops",
+            "stops_denominator",
+            "stop_share",
+            "population_share",
+            "disparity_ratio",
+            "lower",
+            "upper",
+        ]
+    ]
     last = line.iloc[-1]
     state_last = state_line[state_line["year"].eq(last["year"])]
     peer_last = plotted[plotted["role"].eq("peer") & plotted["year"].eq(last["year"])]["disparity_ratio"]
-    alt = (f"Line chart of the ratio of Black drivers' share of stops to Black residents' share. "
-           f"{_name(data, agency)}: {line.iloc[0]['disparity_ratio']:.2f} in {int(line.iloc[0]['year'])} and "
-           f"{last['disparity_ratio']:.2f} in {int(last['year'])}. "
-           + (f"Missouri statewide in {int(last['year'])}: {state_last.iloc[0]['disparity_ratio']:.2f}. "
-              if len(state_last) else "")
-           + (f"{len(peer_last)} peer agencies that year ranged from {peer_last.min():.2f} to {peer_last.max():.2f}. "
-              if len(peer_last) else "")
-           + "A ratio of 1 means stops in proportion to residents.")
-    return save_figure(fig, f"{ctx.notebook}-disparity-peers",
-                       title="Black drivers' disparity ratio: agency, peers, state",
-                       data=plotted, alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
-                       function=_fn("figure_disparity_peers"), out_dir=ctx.figures_dir)
+    alt = (
+        f"Line chart of the ratio of Black drivers' share of stops to Black residents' share. "
+        f"{_name(data, agency)}: {line.iloc[0]['disparity_ratio']:.2f} in {int(line.iloc[0]['year'])} and "
+        f"{last['disparity_ratio']:.2f} in {int(last['year'])}. "
+        + (
+            f"Missouri statewide in {int(last['year'])}: {state_last.iloc[0]['disparity_ratio']:.2f}. "
+            if len(state_last)
+            else ""
+        )
+        + (
+            f"{len(peer_last)} peer agencies that year ranged from {peer_last.min():.2f} to {peer_last.max():.2f}. "
+            if len(peer_last)
+            else ""
+        )
+        + "A ratio of 1 means stops in proportion to residents."
+    )
+    return save_figure(
+        fig,
+        f"{ctx.notebook}-disparity-peers",
+        title="Black drivers' disparity ratio: agency, peers, state",
+        data=plotted,
+        alt_text=alt,
+        source_line=SOURCE_LINE,
+        notebook=ctx.notebook,
+        function=_fn("figure_disparity_peers"),
+        out_dir=ctx.figures_dir,
+    )
 
 
-SEARCH_CLAIMS = [("stops.black_search_rate", "proportion"), ("stops.white_search_rate", "proportion"),
-                 ("stops.search_rate_ratio", "ratio"), ("stops.hit_rate_black", "proportion"),
-                 ("stops.hit_rate_white", "proportion")]
+SEARCH_CLAIMS = [
+    ("stops.black_search_rate", "proportion"),
+    ("stops.white_search_rate", "proportion"),
+    ("stops.search_rate_ratio", "ratio"),
+    ("stops.hit_rate_black", "proportion"),
+    ("stops.hit_rate_white", "proportion"),
+]
 
 
 def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_words: str) -> None:
@@ -592,9 +862,19 @@ def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_w
     if small:
         sentence += f" That rests on fewer than {SMALL_CELL_THRESHOLD} searches: too few to read a rate from."
     est = binomial_ci(int(k), int(n))
-    ctx.claims.record(claim_id, None if pd.isna(value) else float(value), "proportion", sentence,
-                      interval=est.interval, interval_kind=est.interval_kind, n=int(n), source=["stops.csv"],
-                      function=_fn("search_outcomes"), notebook=ctx.notebook, flags=["small_cell"] if small else [])
+    ctx.claims.record(
+        claim_id,
+        None if pd.isna(value) else float(value),
+        "proportion",
+        sentence,
+        interval=est.interval,
+        interval_kind=est.interval_kind,
+        n=int(n),
+        source=["stops.csv"],
+        function=_fn("search_outcomes"),
+        notebook=ctx.notebook,
+        flags=["small_cell"] if small else [],
+    )
 
 
 def report_search_outcomes(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
@@ -615,21 +895,36 @@ def report_search_outcomes(ctx, data: StopsInputs, agency: str) -> pd.DataFrame 
     ratio = search_ratio(outcomes)
     small = _is_small(black["searches"]) or _is_small(white["searches"])
     if small:
-        sentence = (f"Too few searches ({int(black['searches'])} of Black and {int(white['searches'])} of white "
-                    f"drivers in {black['years']}) to compare {name}'s search rates by race.")
+        sentence = (
+            f"Too few searches ({int(black['searches'])} of Black and {int(white['searches'])} of white "
+            f"drivers in {black['years']}) to compare {name}'s search rates by race."
+        )
     elif ratio.excludes(1.0):
         more = "more" if ratio.value > 1 else "less"
-        sentence = (f"In {black['years']}, {police_of(name)} searched stopped Black drivers {more} often than stopped "
-                    f"white drivers: {fmt(ratio.value, 2)} times the white drivers' search rate (95% CI "
-                    f"{fmt(ratio.lower, 2)} to {fmt(ratio.upper, 2)}).")
+        sentence = (
+            f"In {black['years']}, {police_of(name)} searched stopped Black drivers {more} often than stopped "
+            f"white drivers: {fmt(ratio.value, 2)} times the white drivers' search rate (95% CI "
+            f"{fmt(ratio.lower, 2)} to {fmt(ratio.upper, 2)})."
+        )
     else:
-        sentence = (f"In {black['years']}, the search rates of stopped Black and white drivers in {name} were not "
-                    f"clearly different: ratio {fmt(ratio.value, 2)} (95% CI {fmt(ratio.lower, 2)} to "
-                    f"{fmt(ratio.upper, 2)}).")
-    ctx.claims.record("stops.search_rate_ratio", None if not math.isfinite(ratio.value) else float(ratio.value),
-                      "ratio", sentence, interval=ratio.interval, interval_kind=ratio.interval_kind, n=ratio.n,
-                      source=["stops.csv"], function=_fn("search_ratio"), notebook=ctx.notebook,
-                      flags=["small_cell"] if small else [])
+        sentence = (
+            f"In {black['years']}, the search rates of stopped Black and white drivers in {name} were not "
+            f"clearly different: ratio {fmt(ratio.value, 2)} (95% CI {fmt(ratio.lower, 2)} to "
+            f"{fmt(ratio.upper, 2)})."
+        )
+    ctx.claims.record(
+        "stops.search_rate_ratio",
+        None if not math.isfinite(ratio.value) else float(ratio.value),
+        "ratio",
+        sentence,
+        interval=ratio.interval,
+        interval_kind=ratio.interval_kind,
+        n=ratio.n,
+        source=["stops.csv"],
+        function=_fn("search_ratio"),
+        notebook=ctx.notebook,
+        flags=["small_cell"] if small else [],
+    )
     return outcomes
 
 
@@ -637,19 +932,27 @@ def _or_sentence(test: OddsRatioTest, name: str) -> str:
     from heartbeats_analysis.analysis.stats import format_number as fmt
 
     years = years_label(test.years)
-    rates = (f"{fmt(test.group_rate, 0, True)} of {test.group_trials:,} searches of Black drivers found contraband "
-             f"vs {fmt(test.reference_rate, 0, True)} of {test.reference_trials:,} searches of white drivers")
+    rates = (
+        f"{fmt(test.group_rate, 0, True)} of {test.group_trials:,} searches of Black drivers found contraband "
+        f"vs {fmt(test.reference_rate, 0, True)} of {test.reference_trials:,} searches of white drivers"
+    )
     if test.small_cell:
-        return (f"In {years}, {rates} in {name}. The white-driver searches are too few to tell whether the "
-                f"difference is real (odds ratio {fmt(test.glm.value, 2)}; exact 95% CI {fmt(test.exact.lower, 2)} "
-                f"to {fmt(test.exact.upper, 2)}).")
-    verdict = ("less likely" if test.glm.upper < 1 else "more likely" if test.glm.lower > 1 else None)
+        return (
+            f"In {years}, {rates} in {name}. The white-driver searches are too few to tell whether the "
+            f"difference is real (odds ratio {fmt(test.glm.value, 2)}; exact 95% CI {fmt(test.exact.lower, 2)} "
+            f"to {fmt(test.exact.upper, 2)})."
+        )
+    verdict = "less likely" if test.glm.upper < 1 else "more likely" if test.glm.lower > 1 else None
     if verdict:
-        return (f"In {years}, {rates} in {name}: searches of Black drivers were {verdict} to find contraband "
-                f"(odds ratio {fmt(test.glm.value, 2)}, 95% CI {fmt(test.glm.lower, 2)} to "
-                f"{fmt(test.glm.upper, 2)}).")
-    return (f"In {years}, {rates} in {name}; the difference is within chance (odds ratio {fmt(test.glm.value, 2)}, "
-            f"95% CI {fmt(test.glm.lower, 2)} to {fmt(test.glm.upper, 2)}).")
+        return (
+            f"In {years}, {rates} in {name}: searches of Black drivers were {verdict} to find contraband "
+            f"(odds ratio {fmt(test.glm.value, 2)}, 95% CI {fmt(test.glm.lower, 2)} to "
+            f"{fmt(test.glm.upper, 2)})."
+        )
+    return (
+        f"In {years}, {rates} in {name}; the difference is within chance (odds ratio {fmt(test.glm.value, 2)}, "
+        f"95% CI {fmt(test.glm.lower, 2)} to {fmt(test.glm.upper, 2)})."
+    )
 
 
 def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
@@ -667,28 +970,55 @@ def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | 
     else:
         frames.append(test.as_frame().assign(geography=name))
         rr = test.risk_ratio
-        rr_sentence = (f"Searches of Black drivers in {name} found contraband at {fmt(rr.value, 2)} times the rate of "
-                       f"searches of white drivers ({years_label(test.years)}; 95% CI {fmt(rr.lower, 2)} to "
-                       f"{fmt(rr.upper, 2)}).")
+        rr_sentence = (
+            f"Searches of Black drivers in {name} found contraband at {fmt(rr.value, 2)} times the rate of "
+            f"searches of white drivers ({years_label(test.years)}; 95% CI {fmt(rr.lower, 2)} to "
+            f"{fmt(rr.upper, 2)})."
+        )
         if test.small_cell:
             rr_sentence += " The white-driver searches are too few to read this ratio."
-        ctx.claims.record("stops.hit_rate_ratio", None if not math.isfinite(rr.value) else rr.value, "ratio",
-                          rr_sentence, interval=rr.interval, interval_kind=rr.interval_kind, n=test.n,
-                          source=["stops.csv"], function=_fn("hit_rate_test"), notebook=ctx.notebook,
-                          flags=["small_cell"] if test.small_cell else [])
+        ctx.claims.record(
+            "stops.hit_rate_ratio",
+            None if not math.isfinite(rr.value) else rr.value,
+            "ratio",
+            rr_sentence,
+            interval=rr.interval,
+            interval_kind=rr.interval_kind,
+            n=test.n,
+            source=["stops.csv"],
+            function=_fn("hit_rate_test"),
+            notebook=ctx.notebook,
+            flags=["small_cell"] if test.small_cell else [],
+        )
         # With a cell under 5 the GLM's Wald interval is unreliable: the claim carries the exact one.
         shown = test.exact if test.small_cell else test.glm
-        ctx.claims.record("stops.hit_rate_or", None if not math.isfinite(test.glm.value) else test.glm.value,
-                          "odds ratio", _or_sentence(test, name), interval=shown.interval,
-                          interval_kind=shown.interval_kind, n=test.n, source=["stops.csv"],
-                          function=_fn("hit_rate_test"), notebook=ctx.notebook,
-                          flags=["small_cell"] if test.small_cell else [])
+        ctx.claims.record(
+            "stops.hit_rate_or",
+            None if not math.isfinite(test.glm.value) else test.glm.value,
+            "odds ratio",
+            _or_sentence(test, name),
+            interval=shown.interval,
+            interval_kind=shown.interval_kind,
+            n=test.n,
+            source=["stops.csv"],
+            function=_fn("hit_rate_test"),
+            notebook=ctx.notebook,
+            flags=["small_cell"] if test.small_cell else [],
+        )
     if not isinstance(state, NoData):
         frames.append(state.as_frame().assign(geography=STATE_NAME + ", adjusted for year"))
-        ctx.claims.record("stops.state_hit_rate_or", state.glm.value, "odds ratio",
-                          _or_sentence(state, "Missouri as a whole") + " (Statewide model adjusted for year.)",
-                          interval=state.glm.interval, interval_kind=state.glm.interval_kind, n=state.n,
-                          source=["stops_statewide.csv"], function=_fn("hit_rate_test"), notebook=ctx.notebook)
+        ctx.claims.record(
+            "stops.state_hit_rate_or",
+            state.glm.value,
+            "odds ratio",
+            _or_sentence(state, "Missouri as a whole") + " (Statewide model adjusted for year.)",
+            interval=state.glm.interval,
+            interval_kind=state.glm.interval_kind,
+            n=state.n,
+            source=["stops_statewide.csv"],
+            function=_fn("hit_rate_test"),
+            notebook=ctx.notebook,
+        )
     if not frames:
         return test
     table = pd.concat(frames, ignore_index=True)
@@ -721,11 +1051,23 @@ def figure_search_outcomes(ctx, data: StopsInputs, agency: str):
                 p = pooled(outcomes, race)
             except KeyError:
                 continue
-            rows.append({"geography": label, "race": race, "years": p["years"], "searches": p["searches"],
-                         "stops": p["stops"], "search_rate": p["search_rate"], "search_lower": p["search_lower"],
-                         "search_upper": p["search_upper"], "contraband": p["contraband"], "hit_rate": p["hit_rate"],
-                         "hit_lower": p["hit_lower"], "hit_upper": p["hit_upper"],
-                         "small_cell_searches": p["small_cell_searches"]})
+            rows.append(
+                {
+                    "geography": label,
+                    "race": race,
+                    "years": p["years"],
+                    "searches": p["searches"],
+                    "stops": p["stops"],
+                    "search_rate": p["search_rate"],
+                    "search_lower": p["search_lower"],
+                    "search_upper": p["search_upper"],
+                    "contraband": p["contraband"],
+                    "hit_rate": p["hit_rate"],
+                    "hit_lower": p["hit_lower"],
+                    "hit_upper": p["hit_upper"],
+                    "small_cell_searches": p["small_cell_searches"],
+                }
+            )
     plotted = pd.DataFrame(rows)
     apply_style()
     fig, axes = plt.subplots(1, 2, sharey=True)
@@ -737,23 +1079,41 @@ def figure_search_outcomes(ctx, data: StopsInputs, agency: str):
             value = r[f"{rate}_rate"]
             if pd.isna(value):
                 continue
-            ax.errorbar(value, y, xerr=[[value - r[f"{rate}_lower"]], [r[f"{rate}_upper"] - value]], fmt="o",
-                        color=colours[r["geography"]], mfc="white" if r["small_cell_searches"] else None, capsize=3)
+            ax.errorbar(
+                value,
+                y,
+                xerr=[[value - r[f"{rate}_lower"]], [r[f"{rate}_upper"] - value]],
+                fmt="o",
+                color=colours[r["geography"]],
+                mfc="white" if r["small_cell_searches"] else None,
+                capsize=3,
+            )
         ax.set_title(title)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.set_xlim(left=0)
     axes[0].set_yticks(ypos, labels)
-    fig.suptitle(f"Searches and contraband by driver race, pooled from {DETAIL_YEAR}", fontweight="bold",
-                 x=0.01, ha="left")
+    fig.suptitle(
+        f"Searches and contraband by driver race, pooled from {DETAIL_YEAR}", fontweight="bold", x=0.01, ha="left"
+    )
     parts = []
     for _, r in plotted.iterrows():
-        parts.append(f"{r['geography']}, {r['race']} drivers: searched "
-                     + ("n/a" if pd.isna(r["search_rate"]) else f"{r['search_rate']:.1%}")
-                     + f", contraband found in {r['hit_rate']:.0%} of {int(r['searches']):,} searches")
+        parts.append(
+            f"{r['geography']}, {r['race']} drivers: searched "
+            + ("n/a" if pd.isna(r["search_rate"]) else f"{r['search_rate']:.1%}")
+            + f", contraband found in {r['hit_rate']:.0%} of {int(r['searches']):,} searches"
+        )
     alt = "Dot chart with 95% intervals. " + "; ".join(parts) + ". Hollow dots mark fewer than 10 searches."
-    return save_figure(fig, f"{ctx.notebook}-search-outcomes", title="Search and contraband hit rates by race",
-                       data=plotted, alt_text=alt, source_line=SOURCE_LINE, notebook=ctx.notebook,
-                       function=_fn("figure_search_outcomes"), out_dir=ctx.figures_dir)
+    return save_figure(
+        fig,
+        f"{ctx.notebook}-search-outcomes",
+        title="Search and contraband hit rates by race",
+        data=plotted,
+        alt_text=alt,
+        source_line=SOURCE_LINE,
+        notebook=ctx.notebook,
+        function=_fn("figure_search_outcomes"),
+        out_dir=ctx.figures_dir,
+    )
 
 
 def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.DataFrame:
@@ -767,25 +1127,36 @@ def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.Da
     peer_values = table.loc[table["role"].eq("peer") & same_year, "black_disparity"].dropna()
     if len(peer_values):
         ctx.claims.record(
-            "stops.peer_black_disparity_median", float(peer_values.median()), "ratio",
+            "stops.peer_black_disparity_median",
+            float(peer_values.median()),
+            "ratio",
             f"In {year}, the Black disparity ratio of the {len(peer_values)} peer agencies with stop data had a median "
             f"of {fmt(peer_values.median(), 2)} (range {fmt(peer_values.min(), 2)} to {fmt(peer_values.max(), 2)}; "
             "shares within White, Black and Hispanic drivers and residents).",
-            interval=(float(peer_values.min()), float(peer_values.max())), interval_kind="range across peers",
-            n=len(peer_values), source=["stops.csv", "population.csv", "agencies.csv"],
-            function=_fn("peer_comparison"), notebook=ctx.notebook)
+            interval=(float(peer_values.min()), float(peer_values.max())),
+            interval_kind="range across peers",
+            n=len(peer_values),
+            source=["stops.csv", "population.csv", "agencies.csv"],
+            function=_fn("peer_comparison"),
+            notebook=ctx.notebook,
+        )
     state = table[table["role"].eq("state")].iloc[0]
     if pd.notna(state["black_disparity"]):
         year = int(state["year"])
         ctx.claims.record(
-            "stops.state_black_disparity", float(state["black_disparity"]), "ratio",
+            "stops.state_black_disparity",
+            float(state["black_disparity"]),
+            "ratio",
             f"Across Missouri in {year}, Black drivers were {fmt(state['black_stop_share'], 0, True)} of stops of "
             f"White, Black and Hispanic drivers and Black residents {fmt(state['black_population_share'], 0, True)} "
             f"of those residents: a disparity ratio of {fmt(state['black_disparity'], 2)}.",
             interval=(float(state["lower"]), float(state["upper"])),
             interval_kind="95% CI (exact Clopper-Pearson on the stop share; population share fixed)",
-            n=None, source=["stops_statewide.csv", "population.csv"], function=_fn("peer_comparison"),
-            notebook=ctx.notebook)
+            n=None,
+            source=["stops_statewide.csv", "population.csv"],
+            function=_fn("peer_comparison"),
+            notebook=ctx.notebook,
+        )
     return table
 
 
@@ -799,8 +1170,14 @@ def report_references(ctx, data: StopsInputs, agency: str) -> pd.DataFrame:
     )
 
     if agency != DOJ_AGENCY:
-        return pd.DataFrame({"note": [f"The 2015 Justice Department figures describe Ferguson only; none are "
-                                      f"shown for {_name(data, agency)}."]})
+        return pd.DataFrame(
+            {
+                "note": [
+                    f"The 2015 Justice Department figures describe Ferguson only; none are "
+                    f"shown for {_name(data, agency)}."
+                ]
+            }
+        )
     record_references(ctx.claims, STOPS_REFERENCE_IDS, ctx.notebook)
     ours = {
         "doj_black_population_share": "stops.black_population_share_latest",
@@ -819,14 +1196,25 @@ def report_references(ctx, data: StopsInputs, agency: str) -> pd.DataFrame:
         if ref_id == "doj_black_contraband_less_likely" and isinstance(value, float):
             # The DOJ states the gap as "x% less likely"; restate our ratio the same way, beside theirs.
             value, unit = 1 - value, "proportion (1 - ratio of hit rates)"
-        rows.append({"measure": ref.label, "DOJ 2015 (published)": ref.value, "DOJ unit": ref.unit,
-                     "DOJ years": ref.years, "ours (computed)": value, "our unit": unit, "our claim": claim_id,
-                     "our basis": claim.sentence if claim else "not computed from public data"})
+        rows.append(
+            {
+                "measure": ref.label,
+                "DOJ 2015 (published)": ref.value,
+                "DOJ unit": ref.unit,
+                "DOJ years": ref.years,
+                "ours (computed)": value,
+                "our unit": unit,
+                "our claim": claim_id,
+                "our basis": claim.sentence if claim else "not computed from public data",
+            }
+        )
     return pd.DataFrame(rows)
 
 
-ENFORCEMENT_CLAIMS = [("stops.black_share_citations_latest", "proportion"),
-                      ("stops.black_share_arrests_latest", "proportion")]
+ENFORCEMENT_CLAIMS = [
+    ("stops.black_share_citations_latest", "proportion"),
+    ("stops.black_share_arrests_latest", "proportion"),
+]
 
 
 def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
@@ -839,22 +1227,38 @@ def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFra
         return shares
     save_table(ctx, shares, "stops_enforcement_shares")
     name = _name(data, agency)
-    for action, claim_id, words, verb in (("citations", "stops.black_share_citations_latest", "citations issued",
-                                           "went to"),
-                                          ("arrests", "stops.black_share_arrests_latest", "arrests made", "were of")):
+    for action, claim_id, words, verb in (
+        ("citations", "stops.black_share_citations_latest", "citations issued", "went to"),
+        ("arrests", "stops.black_share_arrests_latest", "arrests made", "were of"),
+    ):
         rows = shares[shares["action"].eq(action)]
         if rows.empty:
-            _record_no_data(ctx, [(claim_id, "proportion")],
-                            NoData(agency, "stops", f"no {action} by race are published for this agency"),
-                            "enforcement_shares", name)
+            _record_no_data(
+                ctx,
+                [(claim_id, "proportion")],
+                NoData(agency, "stops", f"no {action} by race are published for this agency"),
+                "enforcement_shares",
+                name,
+            )
             continue
         r = rows[rows["year"].eq(rows["year"].max())].iloc[0]
-        sentence = (f"In {int(r['year'])}, {int(r['count']):,} of the {int(r['total']):,} {words} by {police_of(name)} "
-                    f"during vehicle stops ({fmt(r['share'], 0, True)}) {verb} Black people.")
+        sentence = (
+            f"In {int(r['year'])}, {int(r['count']):,} of the {int(r['total']):,} {words} by {police_of(name)} "
+            f"during vehicle stops ({fmt(r['share'], 0, True)}) {verb} Black people."
+        )
         if r["small_cell"]:
             sentence += " That is too few to read a share from."
-        ctx.claims.record(claim_id, float(r["share"]), "proportion", sentence, interval=(float(r["lower"]),
-                          float(r["upper"])), interval_kind="95% CI (exact Clopper-Pearson)", n=int(r["total"]),
-                          source=["stops.csv"], function=_fn("enforcement_shares"), notebook=ctx.notebook,
-                          flags=["small_cell"] if r["small_cell"] else [])
+        ctx.claims.record(
+            claim_id,
+            float(r["share"]),
+            "proportion",
+            sentence,
+            interval=(float(r["lower"]), float(r["upper"])),
+            interval_kind="95% CI (exact Clopper-Pearson)",
+            n=int(r["total"]),
+            source=["stops.csv"],
+            function=_fn("enforcement_shares"),
+            notebook=ctx.notebook,
+            flags=["small_cell"] if r["small_cell"] else [],
+        )
     return shares

@@ -42,8 +42,7 @@ def _build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool
     started = time.perf_counter()
     try:
         params, _ = load_params(None, sets, base={"agency": agency})
-        result = build(params, with_pdf=with_pdf, kernels=kernels,
-                       command=canonical_command(None, agency, None, sets))
+        result = build(params, with_pdf=with_pdf, kernels=kernels, command=canonical_command(None, agency, None, sets))
     except HeartbeatsError as error:
         return BatchResult(agency, False, time.perf_counter() - started, _one_line(str(error)))
     except Exception as error:  # a bug in one agency's build must not stop the others
@@ -112,7 +111,8 @@ def write_index(results: list[BatchResult], path: Path | None = None) -> Path:
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         "<title>Project Heartbeats briefs</title><style>body{font-family:sans-serif;max-width:40em;margin:2em auto}"
         "td{padding:2px 10px}</style></head><body><h1>Project Heartbeats briefs</h1><table>"
-        + "".join(rows) + "</table></body></html>\n"
+        + "".join(rows)
+        + "</table></body></html>\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

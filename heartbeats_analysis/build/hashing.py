@@ -29,7 +29,8 @@ def hash_json(value: Any) -> str:
 def package_code_hash() -> str:
     """Hash of the package's code, templates and resources (what a notebook's result can depend on)."""
     files = [
-        p for p in PACKAGE_DIR.rglob("*")
+        p
+        for p in PACKAGE_DIR.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".py", ".csv", ".j2", ".css", ".json", ".yaml"}
     ]
     return hash_files(files, root=PACKAGE_DIR)

@@ -185,7 +185,9 @@ class KernelPool:
         if not manager.is_alive():
             exit_code = _exit_code(manager)  # read before the shutdown forgets the process
             self._retire(kernel)
-            raise KernelControlError(f"the kernel {self.kernel_name!r} stopped while it started (exit code {exit_code})")
+            raise KernelControlError(
+                f"the kernel {self.kernel_name!r} stopped while it started (exit code {exit_code})"
+            )
         return kernel
 
     def _wipe(self, kernel: PooledKernel) -> PooledKernel:

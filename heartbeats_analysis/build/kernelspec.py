@@ -17,8 +17,14 @@ from heartbeats_analysis.paths import KERNEL_NAME
 
 def install(prefix: str = sys.prefix) -> Path:
     spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--IPKernelApp.log_level=ERROR"],
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--IPKernelApp.log_level=ERROR",
+        ],
         "display_name": "Python (heartbeats)",
         "language": "python",
         "metadata": {"debugger": False},

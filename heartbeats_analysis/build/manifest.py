@@ -13,8 +13,21 @@ from heartbeats_analysis.ingest.registry import data_as_of, registry_hash
 from heartbeats_analysis.paths import PROJECT_ROOT
 
 REPORTED_PACKAGES = [
-    "heartbeats-analysis", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pandera",
-    "pydantic", "papermill", "nbconvert", "nbclient", "ipykernel", "pooch", "playwright",
+    "heartbeats-analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "pandera",
+    "pydantic",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "pooch",
+    "playwright",
 ]
 
 
@@ -26,7 +39,10 @@ def git_commit() -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

@@ -85,8 +85,14 @@ def agency_steps() -> list[str]:
 class _Steps:
     """Runs steps, skipping those whose input hash matches the stamp they left last time."""
 
-    def __init__(self, stamp_dir: Path, force: bool, listener: StepListener | None, result: BuildResult,
-                 kernels: KernelPool | None = None):
+    def __init__(
+        self,
+        stamp_dir: Path,
+        force: bool,
+        listener: StepListener | None,
+        result: BuildResult,
+        kernels: KernelPool | None = None,
+    ):
         self.stamp_dir = stamp_dir
         self.force = force
         self.listener = listener or (lambda *_: None)
@@ -171,8 +177,9 @@ def build(
     pool across its builds); without it the build opens its own pool and shuts it down at the end."""
     if kernels is None:
         with KernelPool(parallel_jobs()) as own_kernels:
-            return build(params, force=force, listener=listener, command=command, with_pdf=with_pdf,
-                         kernels=own_kernels)
+            return build(
+                params, force=force, listener=listener, command=command, with_pdf=with_pdf, kernels=own_kernels
+            )
 
     from heartbeats_analysis.ingest.agency_lookup import display_name, resolve_agency
 
@@ -250,8 +257,13 @@ def declared_parameters(notebook: Path) -> set[str]:
     for cell in cells:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             tree = ast.parse("".join(cell["source"]))
-            return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
-                    if isinstance(t, ast.Name)}
+            return {
+                t.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for t in node.targets
+                if isinstance(t, ast.Name)
+            }
     return set()
 
 
@@ -295,7 +307,6 @@ def _claims_read_by(name: str, claims_dir: Path) -> list[Path]:
     return sorted(p for p in claims_dir.glob("*.json") if p.stem in wanted)
 
 
-
 def _stamp_keys(stamp_dir: Path) -> dict[str, str]:
     return {p.stem: json.loads(p.read_text())["key"] for p in sorted(stamp_dir.glob("*.json"))}
 
@@ -317,8 +328,10 @@ def _assemble(version: Path, work: Path, manifest: dict, with_pdf: bool) -> None
         if executed.stem == BRIEF_NOTEBOOK:
             continue
         export.notebook_to_html(
-            executed, appendix / f"{executed.stem}.html",
-            title=f"Technical appendix: {NOTEBOOK_TITLES.get(executed.stem, executed.stem)}", hide_code=False,
+            executed,
+            appendix / f"{executed.stem}.html",
+            title=f"Technical appendix: {NOTEBOOK_TITLES.get(executed.stem, executed.stem)}",
+            hide_code=False,
         )
     _copy_tree_files(work / "figures", appendix / "figures", "*.csv")
     _copy_tree_files(work / "tables", appendix / "tables", "*.csv")
@@ -328,9 +341,7 @@ def _assemble(version: Path, work: Path, manifest: dict, with_pdf: bool) -> None
         shutil.copyfile(processed_doc, appendix / "processed" / processed_doc.name)
     brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
     if brief_nb.is_file():
-        html = export.notebook_to_html(
-            brief_nb, version / "brief.html", title=_brief_title(manifest), hide_code=True
-        )
+        html = export.notebook_to_html(brief_nb, version / "brief.html", title=_brief_title(manifest), hide_code=True)
         if with_pdf:
             pdf.html_to_pdf(html, version / "brief.pdf")
 

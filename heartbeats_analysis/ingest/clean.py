@@ -105,37 +105,57 @@ def _field_type(frame: pd.DataFrame, column: str) -> str:
     dtype = str(frame[column].dtype) if column in frame else "unknown"
     if dtype.startswith("datetime64"):
         return "datetime"
-    return {"Int64": "integer", "int64": "integer", "float64": "number", "Float64": "number", "bool": "boolean",
-            "boolean": "boolean", "str": "string", "object": "string"}.get(dtype, dtype)
+    return {
+        "Int64": "integer",
+        "int64": "integer",
+        "float64": "number",
+        "Float64": "number",
+        "bool": "boolean",
+        "boolean": "boolean",
+        "str": "string",
+        "object": "string",
+    }.get(dtype, dtype)
 
 
 def datapackage(outputs: list[TableOutput]) -> dict:
     resources = []
     for output in outputs:
         key = list(output.schema.unique) if output.schema is not None and output.schema.unique else []
-        resources.append({
-            "name": output.name,
-            "path": f"{output.name}.csv",
-            "rows": int(len(output.frame)),
-            "source_module": f"heartbeats_analysis.ingest.sources.{output.module}",
-            "schema": {
-                "fields": [
-                    {"name": c, "type": _field_type(output.frame, c), "description": output.columns.get(c, "")}
-                    for c in output.frame.columns
-                ],
-                "primaryKey": key,
-            },
-        })
+        resources.append(
+            {
+                "name": output.name,
+                "path": f"{output.name}.csv",
+                "rows": int(len(output.frame)),
+                "source_module": f"heartbeats_analysis.ingest.sources.{output.module}",
+                "schema": {
+                    "fields": [
+                        {"name": c, "type": _field_type(output.frame, c), "description": output.columns.get(c, "")}
+                        for c in output.frame.columns
+                    ],
+                    "primaryKey": key,
+                },
+            }
+        )
     return {"name": "heartbeats-processed", "resources": resources}
 
 
 def data_dictionary_markdown(outputs: list[TableOutput]) -> str:
-    lines = ["# Processed tables (data dictionary)", "",
-             "Rebuilt by `heartbeats clean` from the raw files in data/raw/; never edited by hand.", ""]
+    lines = [
+        "# Processed tables (data dictionary)",
+        "",
+        "Rebuilt by `heartbeats clean` from the raw files in data/raw/; never edited by hand.",
+        "",
+    ]
     for output in outputs:
-        lines += [f"## {output.name}.csv ({len(output.frame)} rows; from heartbeats_analysis.ingest.sources.{output.module})",
-                  "", "| column | type | description |", "|---|---|---|"]
-        lines += [f"| {c} | {_field_type(output.frame, c)} | {output.columns.get(c, '')} |" for c in output.frame.columns]
+        lines += [
+            f"## {output.name}.csv ({len(output.frame)} rows; from heartbeats_analysis.ingest.sources.{output.module})",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {c} | {_field_type(output.frame, c)} | {output.columns.get(c, '')} |" for c in output.frame.columns
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -146,12 +166,16 @@ def run(raw_root: Path | None = None, folder: Path | None = None, progress: Call
     return outputs
 
 
-def summary(outputs: list[TableOutput]) -> "pd.DataFrame":
+def summary(outputs: list[TableOutput]) -> pd.DataFrame:
     """Rows, columns and missing values per table written."""
     return pd.DataFrame(
         [
-            {"table": o.name, "rows": len(o.frame), "columns": o.frame.shape[1],
-             "missing_values": int(o.frame.isna().sum().sum())}
+            {
+                "table": o.name,
+                "rows": len(o.frame),
+                "columns": o.frame.shape[1],
+                "missing_values": int(o.frame.isna().sum().sum()),
+            }
             for o in outputs
         ]
     )

@@ -35,8 +35,12 @@ def load_table(name: str, folder: Path | None = None) -> pd.DataFrame:
                 types = {f["name"]: f["type"] for f in resource["schema"]["fields"]}
     dtypes = {c: _PANDAS_TYPES[t] for c, t in types.items() if t in _PANDAS_TYPES}
     dates = [c for c, t in types.items() if t == "datetime"]
-    frame = pd.read_csv(path, dtype={c: t for c, t in dtypes.items() if t in ("str", "Int64", "float64")},
-                        keep_default_na=True, parse_dates=dates)
+    frame = pd.read_csv(
+        path,
+        dtype={c: t for c, t in dtypes.items() if t in ("str", "Int64", "float64")},
+        keep_default_na=True,
+        parse_dates=dates,
+    )
     for column, kind in dtypes.items():
         if kind == "boolean" and column in frame:
             frame[column] = frame[column].astype("boolean")

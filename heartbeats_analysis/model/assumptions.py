@@ -34,8 +34,20 @@ REGISTER_VERSION = "1.0"
 """Bump when a row's value, range or source changes; the brief prints it beside the model results."""
 
 COLUMNS = [
-    "id", "group", "description", "low", "central", "high", "distribution", "unit",
-    "min_allowed", "max_allowed", "source", "url", "quality", "note",
+    "id",
+    "group",
+    "description",
+    "low",
+    "central",
+    "high",
+    "distribution",
+    "unit",
+    "min_allowed",
+    "max_allowed",
+    "source",
+    "url",
+    "quality",
+    "note",
 ]
 NUMERIC_COLUMNS = ["low", "central", "high", "min_allowed", "max_allowed"]
 DISTRIBUTIONS = ("fixed", "uniform", "triangular", "pert", "lognormal")
@@ -164,7 +176,9 @@ def _override_problems(register: pd.DataFrame, overrides: Mapping[str, Any]) -> 
         elif isinstance(value, Mapping):
             extra = sorted(set(value) - set(OVERRIDE_FIELDS))
             if extra:
-                problems.append(f"{where}: unknown field(s) {', '.join(map(str, extra))}; use {', '.join(OVERRIDE_FIELDS)}")
+                problems.append(
+                    f"{where}: unknown field(s) {', '.join(map(str, extra))}; use {', '.join(OVERRIDE_FIELDS)}"
+                )
                 continue
             bad_type = False
             for name, field_value in value.items():
@@ -173,7 +187,9 @@ def _override_problems(register: pd.DataFrame, overrides: Mapping[str, Any]) -> 
                         problems.append(f"{where}: distribution must be a string, got {field_value!r}")
                         bad_type = True
                 elif not _is_number(field_value):
-                    problems.append(f"{where}: {name} must be a number, got {type(field_value).__name__} {field_value!r}")
+                    problems.append(
+                        f"{where}: {name} must be a number, got {type(field_value).__name__} {field_value!r}"
+                    )
                     bad_type = True
             if bad_type:
                 continue
@@ -193,7 +209,9 @@ def _override_problems(register: pd.DataFrame, overrides: Mapping[str, Any]) -> 
     return problems, updates
 
 
-def apply_overrides(register: pd.DataFrame, overrides: Mapping[str, Any] | None, origin: str = "override") -> pd.DataFrame:
+def apply_overrides(
+    register: pd.DataFrame, overrides: Mapping[str, Any] | None, origin: str = "override"
+) -> pd.DataFrame:
     """Return a copy of the register with the overrides applied; raise ParameterError listing every problem."""
     overrides = overrides or {}
     problems, updates = _override_problems(register, overrides)
@@ -227,7 +245,9 @@ class ModelParameters(BaseModel):
     seed: int = Field(default=20161, ge=0, description="Seed of the PCG64 generator")
     draws: int = Field(default=10_000, ge=1, le=2_000_000, description="Monte Carlo draws")
     horizon_years: int = Field(default=10, ge=1, le=50, description="Years projected")
-    overrides: dict[str, Any] = Field(default_factory=dict, description="Parameter id -> number or {low, central, high}")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Parameter id -> number or {low, central, high}"
+    )
     process_noise: bool = Field(
         default=True,
         description="Draw hires and separations as whole people (binomial/Poisson); False gives expected values",
@@ -247,8 +267,11 @@ def validate_model_parameters(
     problems: list[str] = []
     try:
         params = ModelParameters(
-            seed=seed, draws=draws, horizon_years=horizon_years,
-            overrides=overrides if isinstance(overrides, Mapping) else {}, **settings,
+            seed=seed,
+            draws=draws,
+            horizon_years=horizon_years,
+            overrides=overrides if isinstance(overrides, Mapping) else {},
+            **settings,
         )
     except ValidationError as exc:
         params = None

@@ -101,8 +101,13 @@ def inputs_from_claims(claims: ClaimsRegistry, register: pd.DataFrame) -> Analys
             break
         if chosen is None:
             result.provenance.append(
-                {"parameter": key, "used": "register", "value": float(row["central"]),
-                 "source": row["source"], "note": note}
+                {
+                    "parameter": key,
+                    "used": "register",
+                    "value": float(row["central"]),
+                    "source": row["source"],
+                    "note": note,
+                }
             )
         else:
             result.values[key] = chosen
@@ -123,8 +128,13 @@ def inputs_from_arguments(register: pd.DataFrame, **values: float | None) -> Ana
         value = values.get(key)
         if value is None:
             result.provenance.append(
-                {"parameter": key, "used": "register", "value": float(rows.loc[key, "central"]),
-                 "source": rows.loc[key, "source"], "note": "not given"}
+                {
+                    "parameter": key,
+                    "used": "register",
+                    "value": float(rows.loc[key, "central"]),
+                    "source": rows.loc[key, "source"],
+                    "note": "not given",
+                }
             )
         else:
             result.values[key] = AnalysisInput(float(value))
@@ -132,4 +142,3 @@ def inputs_from_arguments(register: pd.DataFrame, **values: float | None) -> Ana
                 {"parameter": key, "used": "analysis", "value": float(value), "source": "argument", "note": ""}
             )
     return result
-

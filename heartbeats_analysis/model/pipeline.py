@@ -27,9 +27,17 @@ import numpy as np
 from numpy.random import Generator
 
 STAFFING_PARAMETERS = (
-    "current_sworn", "authorized_strength", "attrition_rate", "status_quo_hires_per_year",
-    "umsl_sw_graduates_per_year", "sw_grad_interest_share", "screening_pass_rate",
-    "academy_completion_rate", "ferguson_capture_share", "sw_officer_attrition_rate", "program_lag_years",
+    "current_sworn",
+    "authorized_strength",
+    "attrition_rate",
+    "status_quo_hires_per_year",
+    "umsl_sw_graduates_per_year",
+    "sw_grad_interest_share",
+    "screening_pass_rate",
+    "academy_completion_rate",
+    "ferguson_capture_share",
+    "sw_officer_attrition_rate",
+    "program_lag_years",
 )
 
 

@@ -64,6 +64,7 @@ FUNCTION = "heartbeats_analysis.model.report"
 
 # ----------------------------------------------------------------------------------------- set-up
 
+
 def model_settings(seed: int, draws: int, horizon_years: int, overrides: dict[str, Any]) -> ModelParameters:
     """Validate the notebook parameters; a ParameterError lists every problem at once."""
     return validate_model_parameters(seed=seed, draws=draws, horizon_years=horizon_years, overrides=overrides)
@@ -92,10 +93,19 @@ def assumptions_table(run: ModelRun) -> pd.DataFrame:
     return run.register[columns]
 
 
-def _save(ctx: NotebookContext, fig: plt.Figure, name: str, title: str, data: pd.DataFrame, alt_text: str, function: str):
+def _save(
+    ctx: NotebookContext, fig: plt.Figure, name: str, title: str, data: pd.DataFrame, alt_text: str, function: str
+):
     return style.save_figure(
-        fig, name, title=title, data=data, alt_text=alt_text, source_line=MODEL_SOURCE,
-        notebook=NOTEBOOK, function=f"{FUNCTION}.{function}", out_dir=ctx.figures_dir,
+        fig,
+        name,
+        title=title,
+        data=data,
+        alt_text=alt_text,
+        source_line=MODEL_SOURCE,
+        notebook=NOTEBOOK,
+        function=f"{FUNCTION}.{function}",
+        out_dir=ctx.figures_dir,
     )
 
 
@@ -104,6 +114,7 @@ def _fmt_range(est: Estimate, spec: str = "{:.0f}") -> str:
 
 
 # ----------------------------------------------------------------------------------------- figures
+
 
 def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     """Fan chart of sworn strength (status quo vs Heartbeats) and P(at full strength) by year."""
@@ -116,14 +127,25 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         fan.fill_between(part["year"], part["sworn_p05"], part["sworn_p95"], color=colour, alpha=0.15, linewidth=0)
         fan.fill_between(part["year"], part["sworn_p25"], part["sworn_p75"], color=colour, alpha=0.3, linewidth=0)
         fan.plot(part["year"], part["sworn_median"], color=colour, linewidth=2, label=SCENARIO_LABELS[scenario])
-        prob.plot(part["year"], part["p_at_full_strength"] * 100, color=colour, linewidth=2, marker="o", markersize=3,
-                  label=SCENARIO_LABELS[scenario])
+        prob.plot(
+            part["year"],
+            part["p_at_full_strength"] * 100,
+            color=colour,
+            linewidth=2,
+            marker="o",
+            markersize=3,
+            label=SCENARIO_LABELS[scenario],
+        )
     register = run.register.set_index("id")
     authorised, today = register.loc["authorized_strength"], register.loc["current_sworn"]
     fan.axhline(authorised["central"], color=style.REFERENCE_COLOUR, linestyle="--", linewidth=1.2)
     fan.annotate(
         f"Authorised strength {authorised['central']:.0f} (range {authorised['low']:.0f}-{authorised['high']:.0f})",
-        (0, authorised["central"]), xytext=(2, 4), textcoords="offset points", color=style.REFERENCE_COLOUR, fontsize=9,
+        (0, authorised["central"]),
+        xytext=(2, 4),
+        textcoords="offset points",
+        color=style.REFERENCE_COLOUR,
+        fontsize=9,
     )
     fan.set_xlabel("Years from now")
     fan.set_ylabel("Sworn officers")
@@ -137,7 +159,10 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     prob.set_title("At full authorised strength", fontsize=10.5)
     numbers = headline_numbers(run)
     year, horizon = run.evaluation.headline_year, run.settings.horizon_years
-    sq, hb = table[table["scenario"] == "status_quo"].set_index("year"), table[table["scenario"] == "heartbeats"].set_index("year")
+    sq, hb = (
+        table[table["scenario"] == "status_quo"].set_index("year"),
+        table[table["scenario"] == "heartbeats"].set_index("year"),
+    )
     alt = (
         f"Fan chart of projected sworn officers over {horizon} years, starting from about {today['central']:.0f} today "
         f"(range {today['low']:.0f} to {today['high']:.0f}). "
@@ -150,8 +175,15 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         f"{numbers['p_full_strength_hb_y5']:.0%} of simulated futures with Heartbeats and "
         f"{numbers['p_full_strength_sq_y5']:.0%} without it."
     )
-    return _save(ctx, fig, "model_staffing_fan", "Projected sworn strength: status quo vs Heartbeats", table, alt,
-                 "figure_staffing")
+    return _save(
+        ctx,
+        fig,
+        "model_staffing_fan",
+        "Projected sworn strength: status quo vs Heartbeats",
+        table,
+        alt,
+        "figure_staffing",
+    )
 
 
 def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
@@ -173,8 +205,15 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     left.set_yticks(range(len(levels)), [labels[k] for k in levels["id"]])
     left.set_ylim(-0.5, len(levels) - 0.5)
     left.set_xlabel("Thousand US dollars a year")
-    left.annotate("* St. Louis County and national figures:\nFerguson's own was not found", xy=(0.99, 0.04),
-                  xycoords="axes fraction", ha="right", va="bottom", fontsize=8, color="#555555")
+    left.annotate(
+        "* St. Louis County and national figures:\nFerguson's own was not found",
+        xy=(0.99, 0.04),
+        xycoords="axes fraction",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="#555555",
+    )
     left.set_title("Entry pay: range and central value", fontsize=10.5)
     for key, colour, label in (
         ("probationary", style.AGENCY_COLOUR, "Probationary officer / social worker"),
@@ -182,8 +221,13 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     ):
         right.hist(run.salary[key], bins=60, color=colour, alpha=0.6, label=label, density=True)
     right.axvline(1.0, color="#555555", linewidth=1)
-    right.axvline(threshold, color=style.REFERENCE_COLOUR, linestyle="--", linewidth=1.4,
-                  label=f"'Nearly doubling' ({threshold:.1f} times)")
+    right.axvline(
+        threshold,
+        color=style.REFERENCE_COLOUR,
+        linestyle="--",
+        linewidth=1.4,
+        label=f"'Nearly doubling' ({threshold:.1f} times)",
+    )
     right.set_xlabel("Officer pay as a multiple of a new social worker's entry pay")
     right.set_yticks([])
     right.grid(False, axis="y")
@@ -192,12 +236,17 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     right.legend(loc="upper right", fontsize=8.5)
     right.set_xlim(0.6, max(2.1, float(np.quantile(run.salary["probationary"], 0.999)) + 0.1))
     prob = ratios.set_index("comparison")
-    data = pd.concat([
-        levels.assign(panel="entry pay (USD)").rename(columns={"id": "item"})[["panel", "item", "low", "central", "high", "source"]],
-        ratios.assign(panel="ratio", source="model draws").rename(
-            columns={"comparison": "item", "ratio_low": "low", "ratio_median": "central", "ratio_high": "high"}
-        )[["panel", "item", "low", "central", "high", "source"]],
-    ], ignore_index=True)
+    data = pd.concat(
+        [
+            levels.assign(panel="entry pay (USD)").rename(columns={"id": "item"})[
+                ["panel", "item", "low", "central", "high", "source"]
+            ],
+            ratios.assign(panel="ratio", source="model draws").rename(
+                columns={"comparison": "item", "ratio_low": "low", "ratio_median": "central", "ratio_high": "high"}
+            )[["panel", "item", "low", "central", "high", "source"]],
+        ],
+        ignore_index=True,
+    )
     lv = levels.set_index("id")
     alt = (
         f"Two panels. Left: entry pay ranges: a new social worker ${lv.loc['sw_entry_salary', 'central']:,.0f} "
@@ -224,7 +273,13 @@ def figure_outcomes(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         part = table[table["outcome"] == outcome].set_index("scenario")
         for position, scenario in enumerate(scenarios):
             row = part.loc[scenario]
-            ax.plot([row["low"], row["high"]], [position, position], color=SCENARIO_COLOURS[scenario], linewidth=3, alpha=0.6)
+            ax.plot(
+                [row["low"], row["high"]],
+                [position, position],
+                color=SCENARIO_COLOURS[scenario],
+                linewidth=3,
+                alpha=0.6,
+            )
             ax.plot(row["mean"], position, "o", color=SCENARIO_COLOURS[scenario], markersize=7)
         ax.axvline(0, color="#555555", linewidth=1)
         ax.set_title(OUTCOME_LABELS[outcome], fontsize=10)
@@ -234,10 +289,15 @@ def figure_outcomes(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     parts = []
     for row in table.itertuples():
         zero = " (interval includes no change)" if row.interval_includes_zero else ""
-        parts.append(f"{row.scenario_label}, {row.outcome_label.lower()}: {fmt(row.mean, '{:+.1f}')} a year "
-                     f"({fmt(row.low, '{:+.1f}')} to {fmt(row.high, '{:+.1f}')}){zero}")
-    alt = ("Point-and-interval chart of expected changes a year against the status quo, averaged over the horizon. "
-           + "; ".join(parts) + ".")
+        parts.append(
+            f"{row.scenario_label}, {row.outcome_label.lower()}: {fmt(row.mean, '{:+.1f}')} a year "
+            f"({fmt(row.low, '{:+.1f}')} to {fmt(row.high, '{:+.1f}')}){zero}"
+        )
+    alt = (
+        "Point-and-interval chart of expected changes a year against the status quo, averaged over the horizon. "
+        + "; ".join(parts)
+        + "."
+    )
     return _save(ctx, fig, "model_outcomes", "Expected changes in outcomes a year", table, alt, "figure_outcomes")
 
 
@@ -276,7 +336,11 @@ def _plain_name(parameter: str, register) -> str:
 
 
 def figure_tornado(
-    ctx: NotebookContext, run: ModelRun, result: Sensitivity, output: str = "heartbeats_added_officers_y5", top: int = 8,
+    ctx: NotebookContext,
+    run: ModelRun,
+    result: Sensitivity,
+    output: str = "heartbeats_added_officers_y5",
+    top: int = 8,
 ) -> style.FigureRecord:
     """Tornado chart: the output at each parameter's low and high value, everything else central."""
     style.apply_style()
@@ -285,8 +349,20 @@ def figure_tornado(
     central = float(table.loc[table["output"] == output, "output_central"].iloc[0])
     fig, ax = plt.subplots(figsize=(style.FIGURE_WIDTH_IN, 0.42 * len(part) + 1.4))
     positions = np.arange(len(part))
-    ax.barh(positions, part["output_at_low"] - central, left=central, color=style.PALETTE["sky"], label="Parameter at its low value")
-    ax.barh(positions, part["output_at_high"] - central, left=central, color=style.PALETTE["blue"], label="Parameter at its high value")
+    ax.barh(
+        positions,
+        part["output_at_low"] - central,
+        left=central,
+        color=style.PALETTE["sky"],
+        label="Parameter at its low value",
+    )
+    ax.barh(
+        positions,
+        part["output_at_high"] - central,
+        left=central,
+        color=style.PALETTE["blue"],
+        label="Parameter at its high value",
+    )
     ax.axvline(central, color="#333333", linewidth=1)
     ax.set_yticks(positions, [_label(p) for p in part["parameter"]])
     ax.set_xlabel(OUTPUT_LABELS[output])
@@ -306,7 +382,9 @@ def figure_tornado(
         + f". Across all draws the strongest rank correlations are with {', '.join(_label(p) for p in global_top)}."
     )
     name = "model_tornado" if output == "heartbeats_added_officers_y5" else f"model_tornado_{output}"
-    return _save(ctx, fig, name, f"What moves the result: {OUTPUT_LABELS[output]}", part.iloc[::-1], alt, "figure_tornado")
+    return _save(
+        ctx, fig, name, f"What moves the result: {OUTPUT_LABELS[output]}", part.iloc[::-1], alt, "figure_tornado"
+    )
 
 
 def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
@@ -316,11 +394,21 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     fig, (cost_ax, capacity_ax) = plt.subplots(1, 2, figsize=(style.FIGURE_WIDTH_IN, 3.2), sharey=True)
     for position, row in enumerate(table.itertuples()):
         colour = SCENARIO_COLOURS[row.scenario]
-        cost_ax.plot([row.incremental_low / 1e3, row.incremental_high / 1e3], [position, position], color=colour,
-                     linewidth=3, alpha=0.6)
+        cost_ax.plot(
+            [row.incremental_low / 1e3, row.incremental_high / 1e3],
+            [position, position],
+            color=colour,
+            linewidth=3,
+            alpha=0.6,
+        )
         cost_ax.plot(row.incremental_mean / 1e3, position, "o", color=colour, markersize=7)
-        capacity_ax.plot([row.officer_capacity_added_low, row.officer_capacity_added_high], [position, position],
-                         color=colour, linewidth=3, alpha=0.6)
+        capacity_ax.plot(
+            [row.officer_capacity_added_low, row.officer_capacity_added_high],
+            [position, position],
+            color=colour,
+            linewidth=3,
+            alpha=0.6,
+        )
         capacity_ax.plot(row.officer_capacity_added_mean, position, "o", color=colour, markersize=7)
     cost_ax.set_yticks(range(len(table)), list(table["scenario_label"]))
     cost_ax.axvline(0, color="#555555", linewidth=1)
@@ -332,7 +420,9 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     cost_ax.set_ylim(-0.6, len(table) - 0.4)
     parts = []
     for r in table.itertuples():
-        text = f"{r.scenario_label}: {money(r.net_cost_mean)} a year ({money(r.net_cost_low)} to {money(r.net_cost_high)})"
+        text = (
+            f"{r.scenario_label}: {money(r.net_cost_mean)} a year ({money(r.net_cost_low)} to {money(r.net_cost_high)})"
+        )
         if r.scenario != "status_quo":
             text += (
                 f", {money(r.incremental_mean)} more than the status quo ({money(r.incremental_low)} to "
@@ -346,10 +436,20 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
 
 # ----------------------------------------------------------------------------------------- claims
 
-def _record(ctx: NotebookContext, claim_id: str, est: Estimate | float, unit: str, sentence: str, run: ModelRun,
-            source: list[str] | None = None) -> None:
+
+def _record(
+    ctx: NotebookContext,
+    claim_id: str,
+    est: Estimate | float,
+    unit: str,
+    sentence: str,
+    run: ModelRun,
+    source: list[str] | None = None,
+) -> None:
     kwargs: dict[str, Any] = {
-        "n": run.settings.draws, "notebook": NOTEBOOK, "function": f"{FUNCTION}.record_model_claims",
+        "n": run.settings.draws,
+        "notebook": NOTEBOOK,
+        "function": f"{FUNCTION}.record_model_claims",
         "source": source or [f"resources/assumptions.csv v{REGISTER_VERSION}"],
     }
     if isinstance(est, Estimate):
@@ -365,70 +465,160 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     n = headline_numbers(run)
     year, horizon = run.evaluation.headline_year, run.settings.horizon_years
     draws = run.settings.draws
-    _record(ctx, "model.salary_ratio", n["salary_ratio"], "ratio",
-            f"A probationary officer's salary is {_fmt_range(n['salary_ratio'], '{:.2f}')} times a new social worker's "
-            f"entry salary, using St. Louis County and national officer pay because Ferguson's was not found.", run)
-    _record(ctx, "model.salary_ratio_first_year", n["salary_ratio_first_year"], "ratio",
-            f"Counting half of the first year at academy pay, the first year's pay is "
-            f"{_fmt_range(n['salary_ratio_first_year'], '{:.2f}')} times a new social worker's.", run)
-    _record(ctx, "model.p_salary_nearly_doubles", n["p_salary_nearly_doubles"], "share of draws",
-            f"The pay rise reaches 'nearly doubling' in {n['p_salary_nearly_doubles']:.0%} of {draws:,} draws.", run)
+    _record(
+        ctx,
+        "model.salary_ratio",
+        n["salary_ratio"],
+        "ratio",
+        f"A probationary officer's salary is {_fmt_range(n['salary_ratio'], '{:.2f}')} times a new social worker's "
+        f"entry salary, using St. Louis County and national officer pay because Ferguson's was not found.",
+        run,
+    )
+    _record(
+        ctx,
+        "model.salary_ratio_first_year",
+        n["salary_ratio_first_year"],
+        "ratio",
+        f"Counting half of the first year at academy pay, the first year's pay is "
+        f"{_fmt_range(n['salary_ratio_first_year'], '{:.2f}')} times a new social worker's.",
+        run,
+    )
+    _record(
+        ctx,
+        "model.p_salary_nearly_doubles",
+        n["p_salary_nearly_doubles"],
+        "share of draws",
+        f"The pay rise reaches 'nearly doubling' in {n['p_salary_nearly_doubles']:.0%} of {draws:,} draws.",
+        run,
+    )
     for when, key in ((year, "y5"), (horizon, "final")):
         with_program, without = n[f"p_full_strength_hb_{key}"], n[f"p_full_strength_sq_{key}"]
         if f"model.p_close_gap_year{when}" in ctx.claims:
             continue
-        _record(ctx, f"model.p_close_gap_year{when}", with_program, "share of draws",
-                f"With Heartbeats, the department is at its full authorised strength in year {when} in "
-                f"{with_program:.0%} of {draws:,} simulated futures, against {without:.0%} with status-quo hiring.", run)
-        _record(ctx, f"model.p_close_gap_year{when}_status_quo", without, "share of draws",
-                f"With status-quo hiring, the department is at its full authorised strength in year {when} in "
-                f"{without:.0%} of {draws:,} simulated futures.", run)
-    _record(ctx, f"model.added_officers_year{year}", n["added_officers_y5"], "officers",
-            f"By year {year} Heartbeats adds {_fmt_range(n['added_officers_y5'])} sworn officers over status-quo hiring.", run)
-    _record(ctx, f"model.sw_officers_year{horizon}", n["sw_officers_final"], "officers",
-            f"After {horizon} years, {_fmt_range(n['sw_officers_final'])} of Ferguson's officers would be program "
-            f"recruits with social-work degrees.", run)
-    _record(ctx, "model.program_recruits_per_year", n["program_recruits_per_year"], "officers per year",
-            f"The program would bring Ferguson {_fmt_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a year.", run)
-    _record(ctx, "model.workload_officers_needed", n["workload_officers_needed"], "sworn officers",
-            f"A workload-based estimate (COPS Office method) puts the sworn officers Ferguson's calls need at "
-            f"{_fmt_range(n['workload_officers_needed'])}, against {run.register.set_index('id').loc['authorized_strength', 'central']:.0f} "
-            f"authorised and {run.register.set_index('id').loc['current_sworn', 'central']:.0f} serving.", run)
-    _record(ctx, "model.workload_officers_needed_civilian_responder", n["workload_officers_needed_civilian"], "sworn officers",
-            f"With a civilian responder taking part of the calls, the estimate is "
-            f"{_fmt_range(n['workload_officers_needed_civilian'])} sworn officers.", run)
+        _record(
+            ctx,
+            f"model.p_close_gap_year{when}",
+            with_program,
+            "share of draws",
+            f"With Heartbeats, the department is at its full authorised strength in year {when} in "
+            f"{with_program:.0%} of {draws:,} simulated futures, against {without:.0%} with status-quo hiring.",
+            run,
+        )
+        _record(
+            ctx,
+            f"model.p_close_gap_year{when}_status_quo",
+            without,
+            "share of draws",
+            f"With status-quo hiring, the department is at its full authorised strength in year {when} in "
+            f"{without:.0%} of {draws:,} simulated futures.",
+            run,
+        )
+    _record(
+        ctx,
+        f"model.added_officers_year{year}",
+        n["added_officers_y5"],
+        "officers",
+        f"By year {year} Heartbeats adds {_fmt_range(n['added_officers_y5'])} sworn officers over status-quo hiring.",
+        run,
+    )
+    _record(
+        ctx,
+        f"model.sw_officers_year{horizon}",
+        n["sw_officers_final"],
+        "officers",
+        f"After {horizon} years, {_fmt_range(n['sw_officers_final'])} of Ferguson's officers would be program "
+        f"recruits with social-work degrees.",
+        run,
+    )
+    _record(
+        ctx,
+        "model.program_recruits_per_year",
+        n["program_recruits_per_year"],
+        "officers per year",
+        f"The program would bring Ferguson {_fmt_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a year.",
+        run,
+    )
+    _record(
+        ctx,
+        "model.workload_officers_needed",
+        n["workload_officers_needed"],
+        "sworn officers",
+        f"A workload-based estimate (COPS Office method) puts the sworn officers Ferguson's calls need at "
+        f"{_fmt_range(n['workload_officers_needed'])}, against {run.register.set_index('id').loc['authorized_strength', 'central']:.0f} "
+        f"authorised and {run.register.set_index('id').loc['current_sworn', 'central']:.0f} serving.",
+        run,
+    )
+    _record(
+        ctx,
+        "model.workload_officers_needed_civilian_responder",
+        n["workload_officers_needed_civilian"],
+        "sworn officers",
+        f"With a civilian responder taking part of the calls, the estimate is "
+        f"{_fmt_range(n['workload_officers_needed_civilian'])} sworn officers.",
+        run,
+    )
     for scenario in SCENARIOS:
         est, extra = n[f"net_cost_{scenario}"], n[f"incremental_cost_{scenario}"]
-        versus = "" if scenario == "status_quo" else (
-            f", {money(extra.mean)} a year more than the status quo ({money(extra.low)} to {money(extra.high)})"
+        versus = (
+            ""
+            if scenario == "status_quo"
+            else (f", {money(extra.mean)} a year more than the status quo ({money(extra.low)} to {money(extra.high)})")
         )
-        _record(ctx, f"model.net_cost_per_year_{scenario}", est, "USD per year",
-                f"{SCENARIO_LABELS[scenario]}: a net public cost for sworn staffing, hiring, overtime and the program, "
-                f"less avoided jail days and claims, of {money(est.mean)} a year ({money(est.low)} to {money(est.high)})"
-                f"{versus}.", run)
+        _record(
+            ctx,
+            f"model.net_cost_per_year_{scenario}",
+            est,
+            "USD per year",
+            f"{SCENARIO_LABELS[scenario]}: a net public cost for sworn staffing, hiring, overtime and the program, "
+            f"less avoided jail days and claims, of {money(est.mean)} a year ({money(est.low)} to {money(est.high)})"
+            f"{versus}.",
+            run,
+        )
     for scenario in ("heartbeats", "civilian_responder"):
         est = n[f"incremental_cost_{scenario}"]
-        _record(ctx, f"model.incremental_cost_per_year_{scenario}", est, "USD per year",
-                f"{SCENARIO_LABELS[scenario]} costs {money(est.mean)} a year more than the status quo "
-                f"({money(est.low)} to {money(est.high)}).", run)
+        _record(
+            ctx,
+            f"model.incremental_cost_per_year_{scenario}",
+            est,
+            "USD per year",
+            f"{SCENARIO_LABELS[scenario]} costs {money(est.mean)} a year more than the status quo "
+            f"({money(est.low)} to {money(est.high)}).",
+            run,
+        )
         for outcome in OUTCOMES:
             est = n[f"{outcome}_change_{scenario}"]
-            _record(ctx, f"model.{outcome}_change_{scenario}", est, "per year",
-                    f"{SCENARIO_LABELS[scenario]}: {OUTCOME_LABELS[outcome].lower()} change by "
-                    f"{fmt(est.mean, '{:+.1f}')} a year ({fmt(est.low, '{:+.1f}')} to {fmt(est.high, '{:+.1f}')}) "
-                    f"against the status quo.", run)
-    _record(ctx, "model.civilian_officer_equivalents_freed", n["civilian_officer_equivalents_freed"], "officer equivalents",
-            f"A civilian responder frees {_fmt_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer "
-            f"equivalents of call time.", run)
+            _record(
+                ctx,
+                f"model.{outcome}_change_{scenario}",
+                est,
+                "per year",
+                f"{SCENARIO_LABELS[scenario]}: {OUTCOME_LABELS[outcome].lower()} change by "
+                f"{fmt(est.mean, '{:+.1f}')} a year ({fmt(est.low, '{:+.1f}')} to {fmt(est.high, '{:+.1f}')}) "
+                f"against the status quo.",
+                run,
+            )
+    _record(
+        ctx,
+        "model.civilian_officer_equivalents_freed",
+        n["civilian_officer_equivalents_freed"],
+        "officer equivalents",
+        f"A civilian responder frees {_fmt_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer "
+        f"equivalents of call time.",
+        run,
+    )
     for output in TORNADO_OUTPUTS:
         drivers = top_drivers(result.one_at_a_time, output, 3)
         global_drivers = top_drivers(result.rank_correlation, output, 3, measure="abs_spearman")
         ctx.claims.record(
-            f"model.top_sensitivity_{output}", ", ".join(drivers), "parameter ids",
+            f"model.top_sensitivity_{output}",
+            ", ".join(drivers),
+            "parameter ids",
             f"'{OUTPUT_LABELS[output]}' moves most with: {'; '.join(_plain_name(d, run.register) for d in drivers)} "
             f"(one at a time). Across all draws the strongest rank correlations are with: "
             f"{'; '.join(_plain_name(d, run.register) for d in global_drivers)}.",
-            n=draws, notebook=NOTEBOOK, function="heartbeats_analysis.model.sensitivity.one_at_a_time",
+            n=draws,
+            notebook=NOTEBOOK,
+            function="heartbeats_analysis.model.sensitivity.one_at_a_time",
             source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
         )
     main = top_drivers(result.one_at_a_time, "heartbeats_added_officers_y5", 3)
@@ -441,50 +631,71 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     else:
         caveat = ""
     ctx.claims.record(
-        "model.top_sensitivity", ", ".join(main), "parameter ids",
+        "model.top_sensitivity",
+        ", ".join(main),
+        "parameter ids",
         f"What Heartbeats does for staffing depends most on: "
         f"{'; '.join(_plain_name(d, run.register) for d in main) or 'nothing varied'}{caveat}.",
-        n=draws, notebook=NOTEBOOK, function="heartbeats_analysis.model.sensitivity.one_at_a_time",
+        n=draws,
+        notebook=NOTEBOOK,
+        function="heartbeats_analysis.model.sensitivity.one_at_a_time",
         source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
     )
     for row in run.provenance.to_dict("records"):
         ctx.claims.record(
-            f"model.input_source_{row['parameter']}", row["source"] if row["used"] == "analysis" else "register",
-            "source", f"The model's {_label(row['parameter'])} ({_plain_number(row['value'])}) comes from "
+            f"model.input_source_{row['parameter']}",
+            row["source"] if row["used"] == "analysis" else "register",
+            "source",
+            f"The model's {_label(row['parameter'])} ({_plain_number(row['value'])}) comes from "
             f"{'the data analysis (' + row['source'] + ')' if row['used'] == 'analysis' else 'the assumptions register'}.",
-            notebook=NOTEBOOK, function="heartbeats_analysis.model.inputs.inputs_from_claims",
+            notebook=NOTEBOOK,
+            function="heartbeats_analysis.model.inputs.inputs_from_claims",
         )
     ctx.claims.record(
-        "model.register_version", f"{REGISTER_VERSION} ({register_fingerprint()})", "version",
+        "model.register_version",
+        f"{REGISTER_VERSION} ({register_fingerprint()})",
+        "version",
         f"Assumptions register version {REGISTER_VERSION}, file hash {register_fingerprint()}, seed "
         f"{run.settings.seed}, {draws:,} draws, {horizon}-year horizon.",
-        notebook=NOTEBOOK, function="heartbeats_analysis.model.assumptions.register_fingerprint",
+        notebook=NOTEBOOK,
+        function="heartbeats_analysis.model.assumptions.register_fingerprint",
     )
     recorded = [c for c in ctx.claims if c.id.startswith("model.")]
-    return pd.DataFrame([{"id": c.id, "value": c.value, "unit": c.unit, "interval": c.interval, "sentence": c.sentence}
-                         for c in recorded])
+    return pd.DataFrame(
+        [
+            {"id": c.id, "value": c.value, "unit": c.unit, "interval": c.interval, "sentence": c.sentence}
+            for c in recorded
+        ]
+    )
 
 
 def scorecard(ctx: NotebookContext, run: ModelRun) -> pd.DataFrame:
     """Build the claims scorecard, record one claim per proposal claim, save it as a table."""
     table = build_scorecard(headline_numbers(run), run.register, ctx.earlier_claims())
     record_scorecard(ctx.claims, table, notebook=NOTEBOOK)
-    save_table(ctx, table.assign(sources=table["sources"].map(" | ".join),
-                                 register_ids=table["register_ids"].map(", ".join)), "model_scorecard")
+    save_table(
+        ctx,
+        table.assign(sources=table["sources"].map(" | ".join), register_ids=table["register_ids"].map(", ".join)),
+        "model_scorecard",
+    )
     return table[["proposal_claim", "verdict", "numbers"]]
 
 
 def summary_tables(run: ModelRun) -> dict[str, pd.DataFrame]:
     """All summary tables (for display or export)."""
     return {
-        "staffing": staffing_table(run), "salary": salary_table(run), "workload": workload_table(run),
-        "outcomes": outcomes_table(run), "costs": costs_table(run),
+        "staffing": staffing_table(run),
+        "salary": salary_table(run),
+        "workload": workload_table(run),
+        "outcomes": outcomes_table(run),
+        "costs": costs_table(run),
     }
 
 
 def save_summary_tables(ctx: NotebookContext, run: ModelRun) -> list[str]:
-    return [save_table(ctx, table, f"model_{name}", float_format="%.6g").name
-            for name, table in summary_tables(run).items()]
+    return [
+        save_table(ctx, table, f"model_{name}", float_format="%.6g").name for name, table in summary_tables(run).items()
+    ]
 
 
 # ----------------------------------------------------------------------------------------- documentation
@@ -505,10 +716,23 @@ def register_markdown(register: pd.DataFrame) -> str:
     for row in register.to_dict("records"):
         source = f"{row['source']} <{row['url']}>" if row["url"] else row["source"]
         lines.append(
-            "| " + " | ".join(_cell(v) for v in (
-                f"`{row['id']}`", row["description"], f"{row['low']:g}", f"{row['central']:g}", f"{row['high']:g}",
-                row["distribution"], row["unit"], row["quality"], source, row["note"],
-            )) + " |"
+            "| "
+            + " | ".join(
+                _cell(v)
+                for v in (
+                    f"`{row['id']}`",
+                    row["description"],
+                    f"{row['low']:g}",
+                    f"{row['central']:g}",
+                    f"{row['high']:g}",
+                    row["distribution"],
+                    row["unit"],
+                    row["quality"],
+                    source,
+                    row["note"],
+                )
+            )
+            + " |"
         )
     return "\n".join(lines)
 

@@ -93,7 +93,9 @@ class Evaluation:
         }
 
 
-def evaluate(params: dict[str, np.ndarray], horizon_years: int, *, seed: int = 0, process_noise: bool = True) -> Evaluation:
+def evaluate(
+    params: dict[str, np.ndarray], horizon_years: int, *, seed: int = 0, process_noise: bool = True
+) -> Evaluation:
     """Run every part of the model on given parameter arrays (all of one length)."""
     draws = len(next(iter(params.values())))
 
@@ -115,7 +117,9 @@ def evaluate(params: dict[str, np.ndarray], horizon_years: int, *, seed: int = 0
     }
     costs = {name: scenario_costs(params, paths[name], changes[name], program_costs[name]) for name in SCENARIOS}
     needed = officers_needed(params)
-    needed_civilian = officers_needed(params, params["civilian_diversion_share"] * (1 - params["civilian_police_backup_share"]))
+    needed_civilian = officers_needed(
+        params, params["civilian_diversion_share"] * (1 - params["civilian_police_backup_share"])
+    )
     workload = {"patrol": needed["patrol"], "sworn": needed["sworn"], "sworn_with_civilian": needed_civilian["sworn"]}
     return Evaluation(params, horizon_years, paths, changes, costs, salary_ratios(params), workload)
 

@@ -75,8 +75,15 @@ def _officer_shortage(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"(year {horizon}: {n['p_full_strength_hb_final']:.0%} and {n['p_full_strength_sq_final']:.0%}). "
         f"Vacancies in year {year}: {_range(n['vacancies_hb_y5'])} with the program, {_range(n['vacancies_sq_y5'])} without."
     )
-    ids = ("current_sworn", "authorized_strength", "attrition_rate", "status_quo_hires_per_year",
-           "umsl_sw_graduates_per_year", "sw_grad_interest_share", "academy_completion_rate")
+    ids = (
+        "current_sworn",
+        "authorized_strength",
+        "attrition_rate",
+        "status_quo_hires_per_year",
+        "umsl_sw_graduates_per_year",
+        "sw_grad_interest_share",
+        "academy_completion_rate",
+    )
     headline = (
         f"It would add about {fmt(added.mean, '{:.0f}')} officers by year {year}; the department reaches full strength "
         f"in {p_hb:.0%} of simulated futures with it, against {p_sq:.0%} without it."
@@ -85,7 +92,11 @@ def _officer_shortage(n: Numbers, register: pd.DataFrame) -> Verdict:
 
 
 def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
-    ratio, first, threshold = n["salary_ratio"], n["salary_ratio_first_year"], _value(register, "nearly_double_threshold")
+    ratio, first, threshold = (
+        n["salary_ratio"],
+        n["salary_ratio_first_year"],
+        _value(register, "nearly_double_threshold"),
+    )
     if ratio.high < threshold:
         verdict = NOT_SUPPORTED
     elif ratio.low >= threshold:
@@ -103,7 +114,9 @@ def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"A new officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry pay; a rise of "
         f"{threshold:.1f} times or more occurs in {n['p_salary_nearly_doubles']:.0%} of simulated draws."
     )
-    return Verdict(verdict, sentence, ("sw_entry_salary", "officer_starting_salary", "academy_recruit_salary"), headline)
+    return Verdict(
+        verdict, sentence, ("sw_entry_salary", "officer_starting_salary", "academy_recruit_salary"), headline
+    )
 
 
 def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -123,7 +136,12 @@ def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"No study of sworn social workers exists; borrowed estimates suggest {_signed(change)} use-of-force "
         "incidents, a possible small reduction rather than prevention."
     )
-    return Verdict(verdict, sentence, ("force_rr_sw_officer", "base_force_rate", "coresponder_force_ate", "relevant_share_of_calls"), headline)
+    return Verdict(
+        verdict,
+        sentence,
+        ("force_rr_sw_officer", "base_force_rate", "coresponder_force_ate", "relevant_share_of_calls"),
+        headline,
+    )
 
 
 def _services(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -140,7 +158,12 @@ def _services(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"{_signed(n['arrests_change_civilian_responder'])}. Fewer fines would also cut court revenue."
     )
     headline = f"Referrals to services change by {_signed(referrals)}; the research finds no clear effect on arrests."
-    return Verdict(verdict, sentence, ("referral_rr_sw_officer", "arrest_rr_sw_officer", "base_referral_rate", "civilian_referral_rr"), headline)
+    return Verdict(
+        verdict,
+        sentence,
+        ("referral_rr_sw_officer", "arrest_rr_sw_officer", "base_referral_rate", "civilian_referral_rr"),
+        headline,
+    )
 
 
 def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -151,8 +174,15 @@ def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"arrests or jailing. The model's overall arrest change is {_signed(n['arrests_change_heartbeats'])}; it has no "
         f"basis to say how that would fall by race."
     )
-    headline = "No study shows that officers with social-work training change racial disparities in stops, arrests or jail."
-    return Verdict(NO_EVIDENCE, sentence, ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer"), headline)
+    headline = (
+        "No study shows that officers with social-work training change racial disparities in stops, arrests or jail."
+    )
+    return Verdict(
+        NO_EVIDENCE,
+        sentence,
+        ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer"),
+        headline,
+    )
 
 
 def _trust(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -182,7 +212,12 @@ def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
         "Extra patrol time would come mainly from hiring more officers; a civilian responder would free "
         f"{_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer equivalents."
     )
-    return Verdict(verdict, sentence, ("repeat_call_reduction", "civilian_diversion_share", "calls_per_resident", "minutes_per_unit_call"), headline)
+    return Verdict(
+        verdict,
+        sentence,
+        ("repeat_call_reduction", "civilian_diversion_share", "calls_per_resident", "minutes_per_unit_call"),
+        headline,
+    )
 
 
 def _crime(n: Numbers, register: pd.DataFrame) -> Verdict:
@@ -204,7 +239,9 @@ class ProposalClaim:
 
 
 PROPOSAL_CLAIMS: tuple[ProposalClaim, ...] = (
-    ProposalClaim("fills_officer_shortage", "Fills the officer shortage the Consent Decree requires", _officer_shortage),
+    ProposalClaim(
+        "fills_officer_shortage", "Fills the officer shortage the Consent Decree requires", _officer_shortage
+    ),
     ProposalClaim("nearly_doubles_salary", "Nearly doubles social workers' entry salary", _salary),
     ProposalClaim("prevents_excessive_force", "Prevents excessive force", _force),
     ProposalClaim("routes_to_services", "Routes people to services instead of fines and jail", _services),
@@ -241,24 +278,38 @@ def build_scorecard(
             if analysis_claims is not None and claim_id in analysis_claims:
                 sentence += f" From the data analysis: {analysis_claims[claim_id].sentence}"
                 extra_sources.append(f"claim {claim_id}")
-        rows.append({
-            "claim_id": f"scorecard.{claim.slug}", "slug": claim.slug, "proposal_claim": claim.text,
-            "verdict": judged.verdict, "numbers": sentence, "headline": judged.headline,
-            "sources": _sources(register, judged.register_ids) + extra_sources,
-            "register_ids": list(judged.register_ids),
-        })
+        rows.append(
+            {
+                "claim_id": f"scorecard.{claim.slug}",
+                "slug": claim.slug,
+                "proposal_claim": claim.text,
+                "verdict": judged.verdict,
+                "numbers": sentence,
+                "headline": judged.headline,
+                "sources": _sources(register, judged.register_ids) + extra_sources,
+                "register_ids": list(judged.register_ids),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def record_scorecard(claims: ClaimsRegistry, scorecard: pd.DataFrame, notebook: str | None = None) -> None:
     for row in scorecard.to_dict("records"):
         claims.record(
-            row["claim_id"], row["verdict"], "verdict",
+            row["claim_id"],
+            row["verdict"],
+            "verdict",
             f"{row['proposal_claim']}: {row['verdict']}. {row['numbers']}",
-            source=row["sources"], function="heartbeats_analysis.model.scorecard.build_scorecard", notebook=notebook,
+            source=row["sources"],
+            function="heartbeats_analysis.model.scorecard.build_scorecard",
+            notebook=notebook,
         )
         claims.record(
-            f"scorecard_summary.{row['slug']}", row["verdict"], "verdict",
+            f"scorecard_summary.{row['slug']}",
+            row["verdict"],
+            "verdict",
             f"{row['proposal_claim']}: {row['verdict']}. {row['headline']}",
-            source=row["sources"], function="heartbeats_analysis.model.scorecard.build_scorecard", notebook=notebook,
+            source=row["sources"],
+            function="heartbeats_analysis.model.scorecard.build_scorecard",
+            notebook=notebook,
         )

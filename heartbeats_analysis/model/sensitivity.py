@@ -39,13 +39,21 @@ def one_at_a_time(register: pd.DataFrame, horizon_years: int) -> pd.DataFrame:
         central = float(values[0])
         for position, key in enumerate(varied):
             at_low, at_high = float(values[1 + 2 * position]), float(values[2 + 2 * position])
-            records.append({
-                "output": output, "output_label": OUTPUT_LABELS[output], "parameter": key,
-                "description": rows.loc[key, "description"], "unit": rows.loc[key, "unit"],
-                "low_value": float(rows.loc[key, "low"]), "high_value": float(rows.loc[key, "high"]),
-                "output_central": central, "output_at_low": at_low, "output_at_high": at_high,
-                "swing": abs(at_high - at_low),
-            })
+            records.append(
+                {
+                    "output": output,
+                    "output_label": OUTPUT_LABELS[output],
+                    "parameter": key,
+                    "description": rows.loc[key, "description"],
+                    "unit": rows.loc[key, "unit"],
+                    "low_value": float(rows.loc[key, "low"]),
+                    "high_value": float(rows.loc[key, "high"]),
+                    "output_central": central,
+                    "output_at_low": at_low,
+                    "output_at_high": at_high,
+                    "swing": abs(at_high - at_low),
+                }
+            )
     table = pd.DataFrame(records)
     table["rank"] = table.groupby("output")["swing"].rank(ascending=False, method="first").astype(int)
     return table.sort_values(["output", "rank"]).reset_index(drop=True)
@@ -63,10 +71,19 @@ def rank_correlations(run: ModelRun) -> pd.DataFrame:
     for output, values in outputs.items():
         ranks = stats.rankdata(values)
         spread = ranks.std()
-        rho = np.zeros(len(varied)) if spread == 0 else parameter_ranks.T @ ((ranks - ranks.mean()) / spread) / len(ranks)
+        rho = (
+            np.zeros(len(varied)) if spread == 0 else parameter_ranks.T @ ((ranks - ranks.mean()) / spread) / len(ranks)
+        )
         for key, value in zip(varied, rho):
-            records.append({"output": output, "output_label": OUTPUT_LABELS[output], "parameter": key,
-                            "spearman": float(value), "abs_spearman": float(abs(value))})
+            records.append(
+                {
+                    "output": output,
+                    "output_label": OUTPUT_LABELS[output],
+                    "parameter": key,
+                    "spearman": float(value),
+                    "abs_spearman": float(abs(value)),
+                }
+            )
     table = pd.DataFrame(records)
     table["rank"] = table.groupby("output")["abs_spearman"].rank(ascending=False, method="first").astype(int)
     return table.sort_values(["output", "rank"]).reset_index(drop=True)

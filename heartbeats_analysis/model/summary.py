@@ -73,16 +73,25 @@ def staffing_table(run: ModelRun) -> pd.DataFrame:
         at_strength, reached = path.p_at_strength(), path.p_reached_by()
         gap = path.gap().mean(axis=0)
         for year in range(path.horizon_years + 1):
-            rows.append({
-                "scenario": scenario, "year": year,
-                "sworn_mean": path.sworn[:, year].mean(),
-                "sworn_p05": quantiles[0, year], "sworn_p25": quantiles[1, year], "sworn_median": quantiles[2, year],
-                "sworn_p75": quantiles[3, year], "sworn_p95": quantiles[4, year],
-                "authorized_mean": path.authorized.mean(), "vacancies_mean": gap[year],
-                "p_at_full_strength": at_strength[year], "p_reached_full_strength_by": reached[year],
-                "sw_officers_mean": path.sw_officers[:, year].mean(),
-                "sw_officers_p05": sw_low[year], "sw_officers_p95": sw_high[year],
-            })
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "year": year,
+                    "sworn_mean": path.sworn[:, year].mean(),
+                    "sworn_p05": quantiles[0, year],
+                    "sworn_p25": quantiles[1, year],
+                    "sworn_median": quantiles[2, year],
+                    "sworn_p75": quantiles[3, year],
+                    "sworn_p95": quantiles[4, year],
+                    "authorized_mean": path.authorized.mean(),
+                    "vacancies_mean": gap[year],
+                    "p_at_full_strength": at_strength[year],
+                    "p_reached_full_strength_by": reached[year],
+                    "sw_officers_mean": path.sw_officers[:, year].mean(),
+                    "sw_officers_p05": sw_low[year],
+                    "sw_officers_p95": sw_high[year],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -97,11 +106,17 @@ def salary_table(run: ModelRun) -> pd.DataFrame:
     }
     for key, label in labels.items():
         est = estimate(run.salary[key], level)
-        rows.append({
-            "comparison": key, "label": label, "ratio_mean": est.mean, "ratio_median": est.median,
-            "ratio_low": est.low, "ratio_high": est.high,
-            "p_nearly_doubling": share_nearly_doubling(run.salary[key], threshold),
-        })
+        rows.append(
+            {
+                "comparison": key,
+                "label": label,
+                "ratio_mean": est.mean,
+                "ratio_median": est.median,
+                "ratio_low": est.low,
+                "ratio_high": est.high,
+                "p_nearly_doubling": share_nearly_doubling(run.salary[key], threshold),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -122,10 +137,20 @@ def workload_table(run: ModelRun) -> pd.DataFrame:
         ("sworn_with_civilian", "Sworn officers needed with a civilian responder"),
     ):
         est = estimate(run.workload[key], level)
-        rows.append({"measure": key, "label": label, "mean": est.mean, "median": est.median, "low": est.low, "high": est.high})
+        rows.append(
+            {"measure": key, "label": label, "mean": est.mean, "median": est.median, "low": est.low, "high": est.high}
+        )
     for key, label in (("authorized_strength", "Authorised strength"), ("current_sworn", "Current sworn count")):
-        rows.append({"measure": key, "label": label, "mean": register.loc[key, "central"],
-                     "median": register.loc[key, "central"], "low": register.loc[key, "low"], "high": register.loc[key, "high"]})
+        rows.append(
+            {
+                "measure": key,
+                "label": label,
+                "mean": register.loc[key, "central"],
+                "median": register.loc[key, "central"],
+                "low": register.loc[key, "low"],
+                "high": register.loc[key, "high"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -137,19 +162,33 @@ def outcomes_table(run: ModelRun) -> pd.DataFrame:
         changes = run.outcomes[scenario]
         for outcome in OUTCOMES:
             est = estimate(changes.get(outcome).mean(axis=1), level)
-            rows.append({
-                "scenario": scenario, "scenario_label": SCENARIO_LABELS[scenario],
-                "outcome": outcome, "outcome_label": OUTCOME_LABELS[outcome],
-                "mean": est.mean, "median": est.median, "low": est.low, "high": est.high,
-                "interval_includes_zero": est.low <= 0 <= est.high,
-            })
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "scenario_label": SCENARIO_LABELS[scenario],
+                    "outcome": outcome,
+                    "outcome_label": OUTCOME_LABELS[outcome],
+                    "mean": est.mean,
+                    "median": est.median,
+                    "low": est.low,
+                    "high": est.high,
+                    "interval_includes_zero": est.low <= 0 <= est.high,
+                }
+            )
         handled = estimate(changes.calls_handled.mean(axis=1), level)
-        rows.append({
-            "scenario": scenario, "scenario_label": SCENARIO_LABELS[scenario],
-            "outcome": "calls_handled", "outcome_label": "Relevant calls handled by the program",
-            "mean": handled.mean, "median": handled.median, "low": handled.low, "high": handled.high,
-            "interval_includes_zero": handled.low <= 0 <= handled.high,
-        })
+        rows.append(
+            {
+                "scenario": scenario,
+                "scenario_label": SCENARIO_LABELS[scenario],
+                "outcome": "calls_handled",
+                "outcome_label": "Relevant calls handled by the program",
+                "mean": handled.mean,
+                "median": handled.median,
+                "low": handled.low,
+                "high": handled.high,
+                "interval_includes_zero": handled.low <= 0 <= handled.high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -167,10 +206,16 @@ def costs_table(run: ModelRun) -> pd.DataFrame:
         freed = hours_to_officers(run.outcomes[scenario].officer_hours_freed.mean(axis=1), run.params)
         capacity = estimate(added_officers + freed, level)
         row = {
-            "scenario": scenario, "scenario_label": SCENARIO_LABELS[scenario],
-            "net_cost_mean": total.mean, "net_cost_low": total.low, "net_cost_high": total.high,
-            "incremental_mean": extra.mean, "incremental_low": extra.low, "incremental_high": extra.high,
-            "officer_capacity_added_mean": capacity.mean, "officer_capacity_added_low": capacity.low,
+            "scenario": scenario,
+            "scenario_label": SCENARIO_LABELS[scenario],
+            "net_cost_mean": total.mean,
+            "net_cost_low": total.low,
+            "net_cost_high": total.high,
+            "incremental_mean": extra.mean,
+            "incremental_low": extra.low,
+            "incremental_high": extra.high,
+            "officer_capacity_added_mean": capacity.mean,
+            "officer_capacity_added_low": capacity.low,
             "officer_capacity_added_high": capacity.high,
         }
         for name, values in cost.component_means().items():
@@ -190,7 +235,9 @@ def headline_numbers(run: ModelRun) -> dict[str, Estimate | float]:
         "horizon_years": float(horizon),
         "salary_ratio": estimate(run.salary["probationary"], level),
         "salary_ratio_first_year": estimate(run.salary["first_year"], level),
-        "p_salary_nearly_doubles": share_nearly_doubling(run.salary["probationary"], run.params["nearly_double_threshold"]),
+        "p_salary_nearly_doubles": share_nearly_doubling(
+            run.salary["probationary"], run.params["nearly_double_threshold"]
+        ),
         "p_full_strength_sq_y5": float(sq.p_at_strength()[year]),
         "p_full_strength_hb_y5": float(hb.p_at_strength()[year]),
         "p_full_strength_sq_final": float(sq.p_at_strength()[horizon]),

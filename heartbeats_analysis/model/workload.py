@@ -14,8 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 WORKLOAD_PARAMETERS = (
-    "population", "calls_per_resident", "minutes_per_unit_call", "units_per_call",
-    "available_hours_per_officer", "proactive_time_share", "patrol_share_of_sworn",
+    "population",
+    "calls_per_resident",
+    "minutes_per_unit_call",
+    "units_per_call",
+    "available_hours_per_officer",
+    "proactive_time_share",
+    "patrol_share_of_sworn",
 )
 
 

@@ -57,30 +57,79 @@ SECTION_INTROS = {
 
 # The findings each section leads with; the rest sit under "More findings" (and in the appendix).
 SECTION_HEADLINES = {
-    "staffing": ["latest_sworn", "peak_sworn", "officers_per_1000_latest", "trend_annual_change",
-                 "gap_to_authorised", "missing_years"],
-    "crime": ["latest_year", "violent_rate_latest", "property_rate_latest", "violent_rr_vs_missouri",
-              "property_rr_vs_missouri", "violent_rr_post2014", "violent_rr_2016_on_vs_trend",
-              "peer_violent_rr_post2014"],
-    "stops": ["black_share_stops_latest", "black_disparity_latest", "peer_black_disparity_median",
-              "state_black_disparity", "black_share_citations_latest", "black_share_arrests_latest",
-              "search_rate_ratio", "hit_rate_ratio"],
-    "force": ["agency_incidents_wapo", "agency_incidents_mpv", "county_rate_wapo", "state_rate_wapo",
-              "state_black_white_ratio_wapo", "mi_share_mo_wapo_2015_2020", "mi_share_us_wapo_2015_2020",
-              "mi_share_us_wapo_2021_2023", "nonfatal_data"],
+    "staffing": [
+        "latest_sworn",
+        "peak_sworn",
+        "officers_per_1000_latest",
+        "trend_annual_change",
+        "gap_to_authorised",
+        "missing_years",
+    ],
+    "crime": [
+        "latest_year",
+        "violent_rate_latest",
+        "property_rate_latest",
+        "violent_rr_vs_missouri",
+        "property_rr_vs_missouri",
+        "violent_rr_post2014",
+        "violent_rr_2016_on_vs_trend",
+        "peer_violent_rr_post2014",
+    ],
+    "stops": [
+        "black_share_stops_latest",
+        "black_disparity_latest",
+        "peer_black_disparity_median",
+        "state_black_disparity",
+        "black_share_citations_latest",
+        "black_share_arrests_latest",
+        "search_rate_ratio",
+        "hit_rate_ratio",
+    ],
+    "force": [
+        "agency_incidents_wapo",
+        "agency_incidents_mpv",
+        "county_rate_wapo",
+        "state_rate_wapo",
+        "state_black_white_ratio_wapo",
+        "mi_share_mo_wapo_2015_2020",
+        "mi_share_us_wapo_2015_2020",
+        "mi_share_us_wapo_2021_2023",
+        "nonfatal_data",
+    ],
     "calls": ["agency_data", "relevant_share_central", "relevant_share_narrow", "relevant_share_broad"],
-    "model": ["salary_ratio", "program_recruits_per_year", "added_officers_year5", "p_close_gap_year5",
-              "p_close_gap_year10", "sw_officers_year10", "workload_officers_needed",
-              "net_cost_per_year_status_quo", "incremental_cost_per_year_heartbeats",
-              "incremental_cost_per_year_civilian_responder", "force_change_heartbeats",
-              "force_change_civilian_responder", "referrals_change_heartbeats", "top_sensitivity"],
+    "model": [
+        "salary_ratio",
+        "program_recruits_per_year",
+        "added_officers_year5",
+        "p_close_gap_year5",
+        "p_close_gap_year10",
+        "sw_officers_year10",
+        "workload_officers_needed",
+        "net_cost_per_year_status_quo",
+        "incremental_cost_per_year_heartbeats",
+        "incremental_cost_per_year_civilian_responder",
+        "force_change_heartbeats",
+        "force_change_civilian_responder",
+        "referrals_change_heartbeats",
+        "top_sensitivity",
+    ],
 }
 SECTION_REFERENCES = {
-    "stops": ["doj_black_population_share", "doj_black_stop_share", "doj_black_citation_share",
-              "doj_black_arrest_share", "doj_black_search_ratio", "doj_black_contraband_less_likely"],
+    "stops": [
+        "doj_black_population_share",
+        "doj_black_stop_share",
+        "doj_black_citation_share",
+        "doj_black_arrest_share",
+        "doj_black_search_ratio",
+        "doj_black_contraband_less_likely",
+    ],
     "force": ["doj_black_force_share", "bjs_nonfatal_force_share"],
-    "calls": ["denver_star_eligible_share", "cahoots_diversion_share", "cahoots_handled_share",
-              "stl_bhr_divertible_share"],
+    "calls": [
+        "denver_star_eligible_share",
+        "cahoots_diversion_share",
+        "cahoots_handled_share",
+        "stl_bhr_divertible_share",
+    ],
 }
 
 PROPOSAL_CLAIMS_TEXT = (
@@ -130,7 +179,7 @@ class BriefContext:
     shown_tables: list[tuple[FigureRecord, str]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, build_dir: str | Path, agency: str) -> "BriefContext":
+    def load(cls, build_dir: str | Path, agency: str) -> BriefContext:
         notebook = NotebookContext.for_notebook(build_dir, "90-brief", agency)
         claims = ClaimsRegistry()
         for path in sorted(notebook.claims_dir.glob("*.json")):
@@ -139,8 +188,9 @@ class BriefContext:
         manifest_path = notebook.build_dir / "manifest.json"
         manifest = read_manifest(manifest_path) if manifest_path.is_file() else {}
         display_name = manifest.get("agency_display_name", agency)
-        return cls(agency, display_name, notebook.build_dir, claims,
-                   load_figure_records(notebook.figures_dir), manifest)
+        return cls(
+            agency, display_name, notebook.build_dir, claims, load_figure_records(notebook.figures_dir), manifest
+        )
 
     def get(self, claim_id: str) -> Claim | None:
         return self.claims[claim_id] if claim_id in self.claims else None
@@ -207,12 +257,14 @@ def title_block(ctx: BriefContext) -> HTML:
 
 
 def executive_summary(ctx: BriefContext) -> HTML:
-    items = "".join(
-        f"<li>{claim_sentence_html(c)}</li>" for c in _in_proposal_order(ctx, "scorecard_summary")
-    ) or "<li>The claims scorecard was not produced in this build.</li>"
+    items = (
+        "".join(f"<li>{claim_sentence_html(c)}</li>" for c in _in_proposal_order(ctx, "scorecard_summary"))
+        or "<li>The claims scorecard was not produced in this build.</li>"
+    )
     take = _sentences(ctx, ["model.p_close_gap_year5", "model.sw_officers_year10", "model.workload_officers_needed"])
-    cost = _sentences(ctx, ["model.incremental_cost_per_year_heartbeats",
-                            "model.incremental_cost_per_year_civilian_responder"])
+    cost = _sentences(
+        ctx, ["model.incremental_cost_per_year_heartbeats", "model.incremental_cost_per_year_civilian_responder"]
+    )
     return _html(
         "<h2>Summary</h2>"
         f"<h3>What the proposal claims</h3><p>{esc(PROPOSAL_CLAIMS_TEXT)}</p>"
@@ -233,9 +285,13 @@ def readability(ctx: BriefContext, notebook: NotebookContext | None = None) -> H
     """Flesch-Kincaid grade of the summary, recorded as a claim and printed by the build."""
     grade = round(flesch_kincaid_grade(executive_summary_text(ctx)), 1)
     claim = Claim(
-        id="brief.readability_grade", value=grade, unit="grade level",
+        id="brief.readability_grade",
+        value=grade,
+        unit="grade level",
         sentence=f"The summary reads at about US school grade {grade:.1f} (Flesch-Kincaid).",
-        source=["brief summary text"], function="heartbeats_analysis.report.brief.readability", notebook="90-brief",
+        source=["brief summary text"],
+        function="heartbeats_analysis.report.brief.readability",
+        notebook="90-brief",
     )
     ctx.claims.add(claim)
     if notebook is not None:
@@ -311,14 +367,16 @@ def section(ctx: BriefContext, topic: str) -> HTML:
     if references:
         parts.append(
             '<div class="note"><strong>Published figures for comparison</strong> (cited, not computed here):<ul>'
-            + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in references) + "</ul></div>"
+            + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in references)
+            + "</ul></div>"
         )
     for record in (r for r in ctx.figures if r.notebook == notebook):
         parts.append(figure_html(ctx, record))
     if others:
         parts.append(
             '<details class="screen-only"><summary>More findings from this analysis</summary><ul>'
-            + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in others) + "</ul></details>"
+            + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in others)
+            + "</ul></details>"
         )
     return _html("".join(parts))
 
@@ -329,8 +387,8 @@ def figure_html(ctx: BriefContext, record: FigureRecord) -> str:
     table = data_table_html(ctx.build_dir / "figures" / record.data_csv, record.data_csv)
     ctx.shown_tables.append((record, table))
     return (
-        f"<figure><img src=\"data:image/png;base64,{encoded}\" alt=\"{esc(record.alt_text)}\">"
-        f"<figcaption>{esc(record.title)}. <span class=\"provenance\">Made by "
+        f'<figure><img src="data:image/png;base64,{encoded}" alt="{esc(record.alt_text)}">'
+        f'<figcaption>{esc(record.title)}. <span class="provenance">Made by '
         f'<a href="appendix/{esc(record.notebook)}.html">{esc(record.notebook)}</a>, '
         f"<code>{esc(record.function)}</code>; data: appendix/figures/{esc(record.data_csv)}.</span>"
         f"</figcaption></figure>"
@@ -365,7 +423,7 @@ def limitations(ctx: BriefContext) -> HTML:
 
 def methods_and_sources(ctx: BriefContext) -> HTML:
     rows = "".join(
-        f"<tr><td>{esc(e.path)}<br><code class=\"hash\">sha256 {esc(e.sha256)}</code></td><td>{esc(e.publisher)}</td>"
+        f'<tr><td>{esc(e.path)}<br><code class="hash">sha256 {esc(e.sha256)}</code></td><td>{esc(e.publisher)}</td>'
         f"<td>{esc(e.license)}</td><td>{esc(_years(e))}</td></tr>"
         for e in load_registry()
     )
@@ -393,19 +451,18 @@ def how_made(ctx: BriefContext) -> HTML:
         f"<p>Git commit: <code>{esc(m.get('git_commit', 'unknown'))}</code><br>"
         f"Data registry sha256: <code>{esc(m.get('data_registry_sha256', 'unknown'))}</code><br>"
         f"Build command: <code>{esc(m.get('build_command', ''))}</code></p>"
-        f"<h3>Parameters</h3><pre class=\"code\">{params}</pre>"
+        f'<h3>Parameters</h3><pre class="code">{params}</pre>'
         f"<h3>Package versions</h3><table><tbody>{versions}</tbody></table></div>"
     )
 
 
 def chart_data_appendix(ctx: BriefContext) -> HTML:
     """In print, the collapsible data tables move here, after the main text."""
-    parts = [
-        f"<h3>{esc(record.title)}</h3>{table}" for record, table in ctx.shown_tables
-    ]
+    parts = [f"<h3>{esc(record.title)}</h3>{table}" for record, table in ctx.shown_tables]
     return _html(
         '<section class="print-only provenance"><h2 class="page-break">Appendix: data behind each chart</h2>'
-        + "".join(parts) + "</section>"
+        + "".join(parts)
+        + "</section>"
     )
 
 

@@ -22,7 +22,7 @@ class NotebookContext:
     claims: ClaimsRegistry = field(default_factory=ClaimsRegistry)
 
     @classmethod
-    def for_notebook(cls, build_dir: str | Path, notebook: str, agency: str = "ferguson") -> "NotebookContext":
+    def for_notebook(cls, build_dir: str | Path, notebook: str, agency: str = "ferguson") -> NotebookContext:
         folder = Path(build_dir) if str(build_dir) else reports_dir() / agency / "_build"
         folder.mkdir(parents=True, exist_ok=True)
         return cls(folder.resolve(), notebook)

@@ -54,10 +54,12 @@ RAW_SCHEMA = pa.DataFrameSchema(
         "place_fips": pa.Column(str, pa.Check.str_matches(r"^\d{0,5}$")),
     },
     checks=[
-        pa.Check(lambda df: df["geo_type"].ne("place") | df["place_fips"].ne(""),
-                 error="place rows carry a place_fips"),
-        pa.Check(lambda df: df["geo_type"].ne("county") | df["county_fips"].ne(""),
-                 error="county rows carry a county_fips"),
+        pa.Check(
+            lambda df: df["geo_type"].ne("place") | df["place_fips"].ne(""), error="place rows carry a place_fips"
+        ),
+        pa.Check(
+            lambda df: df["geo_type"].ne("county") | df["county_fips"].ne(""), error="county rows carry a county_fips"
+        ),
     ],
     name="acs_population_by_race_raw",
 )
@@ -82,8 +84,10 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
         "survey": pa.Column(str, pa.Check.isin(["acs1", "acs5"])),
     },
     checks=[
-        pa.Check(lambda df: df["geoid"].str.len() == df["geo_type"].map(GEOID_LENGTH),
-                 error="geoid length matches geo_type (state 2, county 5, place 7)"),
+        pa.Check(
+            lambda df: df["geoid"].str.len() == df["geo_type"].map(GEOID_LENGTH),
+            error="geoid length matches geo_type (state 2, county 5, place 7)",
+        ),
     ],
     unique=["geoid", "year", "race"],
     strict=True,
@@ -125,8 +129,12 @@ def _geoid(frame: pd.DataFrame) -> pd.Series:
 
 def _long(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     wide = frame.rename(columns=RACE_COLUMNS)
-    long = wide.melt(id_vars=["geography", "geoid", "geo_type", "year", "survey"],
-                     value_vars=list(RACE_COLUMNS.values()), var_name="race", value_name="raw_population")
+    long = wide.melt(
+        id_vars=["geography", "geoid", "geo_type", "year", "survey"],
+        value_vars=list(RACE_COLUMNS.values()),
+        var_name="race",
+        value_name="raw_population",
+    )
     long["origin"] = origin
     return long
 
@@ -142,7 +150,8 @@ def clean(raw: AcsRaw, log: MissingnessLog) -> pd.DataFrame:
     big = _drop_exact_duplicates(raw.places_counties, log)
     big = big.assign(geoid=_geoid(big)).rename(columns={"name": "geography", "source": "survey"})
     statewide = raw.statewide.rename(columns={"source": "survey"}).assign(
-        geography=STATE_NAME, geoid=STATE_FIPS, geo_type="state")
+        geography=STATE_NAME, geoid=STATE_FIPS, geo_type="state"
+    )
     long = pd.concat([_long(big, "places_counties"), _long(statewide, "statewide")], ignore_index=True)
     long["year"] = long["year"].astype("int64")
 
@@ -151,19 +160,29 @@ def clean(raw: AcsRaw, log: MissingnessLog) -> pd.DataFrame:
     statewide_rows = long[long["origin"].eq("statewide")]
     both = statewide_rows.merge(in_big, on=key, suffixes=("_state", "_kept"))
     differs = (both["raw_population_state"].map(parse_count) != both["raw_population_kept"].map(parse_count)) | (
-        both["survey_state"] != both["survey_kept"])
+        both["survey_state"] != both["survey_kept"]
+    )
     for _, row in both[differs].iterrows():
-        log.add(TABLE_NAME, f"{row['geoid']}|{row['year']}|{row['race']}", "population",
-                f"statewide file disagrees ({row['survey_state']} {row['raw_population_state']}); "
-                f"kept the places/counties file ({row['survey_kept']} {row['raw_population_kept']})",
-                row["raw_population_state"])
+        log.add(
+            TABLE_NAME,
+            f"{row['geoid']}|{row['year']}|{row['race']}",
+            "population",
+            f"statewide file disagrees ({row['survey_state']} {row['raw_population_state']}); "
+            f"kept the places/counties file ({row['survey_kept']} {row['raw_population_kept']})",
+            row["raw_population_state"],
+        )
     covered = pd.MultiIndex.from_frame(in_big[key])
     fills = statewide_rows[~pd.MultiIndex.from_frame(statewide_rows[key]).isin(covered)]
     table = pd.concat([in_big, fills], ignore_index=True)
 
     table["population"] = to_int64(table["raw_population"])
     for _, row in table[table["population"].isna()].iterrows():
-        log.add(TABLE_NAME, f"{row['geoid']}|{row['year']}|{row['race']}", "population",
-                "blank in the raw file", row["raw_population"])
+        log.add(
+            TABLE_NAME,
+            f"{row['geoid']}|{row['year']}|{row['race']}",
+            "population",
+            "blank in the raw file",
+            row["raw_population"],
+        )
 
     return finish_table(table, PROCESSED_SCHEMA, key)

@@ -51,8 +51,15 @@ UCR_CROSSWALK_CSV = RESOURCES_DIR / "ucr_agency_crosswalk.csv"
 CENSUS_CROSSWALK_KEY = "vsr_agency_census_crosswalk"
 AGENCY_POPULATION_KEY = "vsr_agency_population_acs2024"
 
-AGENCY_TYPES = ["municipal_police", "county_police", "county_sheriff", "university", "park_ranger",
-                "state_patrol", "other"]
+AGENCY_TYPES = [
+    "municipal_police",
+    "county_police",
+    "county_sheriff",
+    "university",
+    "park_ranger",
+    "state_patrol",
+    "other",
+]
 GEO_TYPES = ["place", "county", "state"]
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -69,7 +76,7 @@ UCR_SCHEMA = pa.DataFrameSchema(
         "agency_type": pa.Column(str, pa.Check.isin(AGENCY_TYPES)),
         "note": pa.Column(str),
     },
-    checks=[pa.Check(lambda df: (df["ori9"].str[:7] == df["ori"]), error="ori9 extends ori")],
+    checks=[pa.Check(lambda df: df["ori9"].str[:7] == df["ori"], error="ori9 extends ori")],
     name="ucr_agency_crosswalk",
 )
 
@@ -91,8 +98,10 @@ AGENCY_POPULATION_RAW_SCHEMA = pa.DataFrameSchema(
         "agency_type": pa.Column(str, pa.Check.isin(AGENCY_TYPES)),
         "census_geo_type": pa.Column(str, pa.Check.isin(GEO_TYPES)),
         "census_match_name": pa.Column(str, pa.Check.str_length(min_value=1)),
-        **{column: pa.Column(str, count_text_check())
-           for column in ["pop_total", "pop_white", "pop_black", "pop_hispanic"]},
+        **{
+            column: pa.Column(str, count_text_check())
+            for column in ["pop_total", "pop_white", "pop_black", "pop_hispanic"]
+        },
     },
     name="vsr_agency_population_acs2024_raw",
 )
@@ -162,8 +171,9 @@ def assign_slugs(observed: pd.DataFrame, overrides: Mapping[str, str] | None = N
     first_year, last_year and is_primary (the name to show: latest year, then the JSON, then name order).
     """
     overrides = dict(overrides or {})
-    spans = observed.groupby("vsr_name").agg(first_year=("year", "min"), last_year=("year", "max"),
-                                             in_json=("file", lambda f: bool((f == "json").any())))
+    spans = observed.groupby("vsr_name").agg(
+        first_year=("year", "min"), last_year=("year", "max"), in_json=("file", lambda f: bool((f == "json").any()))
+    )
     seen_in = observed.groupby("vsr_name").apply(lambda g: set(zip(g["file"], g["year"])), include_groups=False)
     base = {name: overrides.get(name) or agency_slug(name) for name in spans.index}
 
@@ -174,7 +184,7 @@ def assign_slugs(observed: pd.DataFrame, overrides: Mapping[str, str] | None = N
     slug_of: dict[str, str] = {}
     for slug in sorted(groups):
         names = groups[slug]
-        overlapping = any(seen_in[a] & seen_in[b] for i, a in enumerate(names) for b in names[i + 1:])
+        overlapping = any(seen_in[a] & seen_in[b] for i, a in enumerate(names) for b in names[i + 1 :])
         if not overlapping:
             slug_of.update({name: slug for name in names})
             continue
@@ -188,8 +198,9 @@ def assign_slugs(observed: pd.DataFrame, overrides: Mapping[str, str] | None = N
             taken.add(slug_of[name])
 
     table = spans.reset_index().assign(agency_slug=lambda t: t["vsr_name"].map(slug_of))
-    table = table.sort_values(["agency_slug", "last_year", "in_json", "vsr_name"],
-                              ascending=[True, False, False, True], kind="stable")
+    table = table.sort_values(
+        ["agency_slug", "last_year", "in_json", "vsr_name"], ascending=[True, False, False, True], kind="stable"
+    )
     table["is_primary"] = ~table.duplicated("agency_slug")
     return table[["vsr_name", "agency_slug", "first_year", "last_year", "is_primary"]].reset_index(drop=True)
 
@@ -332,11 +343,15 @@ def clean(raw: AgenciesRaw, log: MissingnessLog) -> pd.DataFrame:
                 for source, frame in [("population", population_match), ("crosswalk", crosswalk_match)]:
                     if name in frame.index:
                         match = frame.loc[name]
-                        agency_type, geo_type, census_name = (match["agency_type"], match["census_geo_type"],
-                                                              match["census_match_name"])
+                        agency_type, geo_type, census_name = (
+                            match["agency_type"],
+                            match["census_geo_type"],
+                            match["census_match_name"],
+                        )
                         if name in crosswalk_match.index and "1" in (
-                                crosswalk_match.at[name, "census_match_uncertain"],
-                                crosswalk_match.at[name, "needs_manual_review"]):
+                            crosswalk_match.at[name, "census_match_uncertain"],
+                            crosswalk_match.at[name, "needs_manual_review"],
+                        ):
                             notes.append("the VSR census crosswalk flags this match as uncertain")
                         break
                 if census_name:
@@ -360,24 +375,26 @@ def clean(raw: AgenciesRaw, log: MissingnessLog) -> pd.DataFrame:
             county = u["county"] or None
         else:
             county = census_name if geo_type == "county" else None
-        rows.append({
-            "agency_slug": slug,
-            "display_name": u["display_name"] if in_ucr else _display_name(vsr_name),
-            "vsr_name": vsr_name,
-            "vsr_aliases": "; ".join(aliases) or None,
-            "ucr_name": u["ucr_name"] if in_ucr else None,
-            "ori": u["ori"] if in_ucr else None,
-            "ori9": u["ori9"] if in_ucr else None,
-            "census_name": census_name,
-            "geoid": geoid,
-            "geo_type": geo_type,
-            "county": county,
-            "agency_type": agency_type,
-            "in_ucr": in_ucr,
-            "in_vsr": not own.empty,
-            "has_population": geoid is not None and geoid in census.geoids,
-            "note": _join_notes(*notes),
-        })
+        rows.append(
+            {
+                "agency_slug": slug,
+                "display_name": u["display_name"] if in_ucr else _display_name(vsr_name),
+                "vsr_name": vsr_name,
+                "vsr_aliases": "; ".join(aliases) or None,
+                "ucr_name": u["ucr_name"] if in_ucr else None,
+                "ori": u["ori"] if in_ucr else None,
+                "ori9": u["ori9"] if in_ucr else None,
+                "census_name": census_name,
+                "geoid": geoid,
+                "geo_type": geo_type,
+                "county": county,
+                "agency_type": agency_type,
+                "in_ucr": in_ucr,
+                "in_vsr": not own.empty,
+                "has_population": geoid is not None and geoid in census.geoids,
+                "note": _join_notes(*notes),
+            }
+        )
     table = pd.DataFrame(rows, columns=list(PROCESSED_SCHEMA.columns))
     flags = ["in_ucr", "in_vsr", "has_population"]
     table = table.astype({column: bool if column in flags else "str" for column in table.columns})
@@ -427,7 +444,8 @@ def resolve_agency(query: str, agencies: pd.DataFrame) -> str:
                 break
         suggestions = suggestions[:5]
         message = f"No agency matches {query!r}. Closest: "
-    error = AgencyNotFoundError(message + ", ".join(f"{display[s]} ({s})" for s in suggestions)
-                                + ". Pass the agency_slug from agencies.csv.")
+    error = AgencyNotFoundError(
+        message + ", ".join(f"{display[s]} ({s})" for s in suggestions) + ". Pass the agency_slug from agencies.csv."
+    )
     error.suggestions = suggestions
     raise error

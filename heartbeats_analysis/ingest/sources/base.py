@@ -66,9 +66,7 @@ def read_raw_csv(root: Path, file: str, schema: pa.DataFrameSchema) -> pd.DataFr
     return validate(read_text_csv(Path(root) / file), schema, file)
 
 
-def finish_table(
-    table: pd.DataFrame, schema: pa.DataFrameSchema, sort_by: list[str], key=None
-) -> pd.DataFrame:
+def finish_table(table: pd.DataFrame, schema: pa.DataFrameSchema, sort_by: list[str], key=None) -> pd.DataFrame:
     """A processed table as it is written: rows in a stable sort by ``sort_by`` (``key`` as in
     DataFrame.sort_values), the schema's columns in its order, a fresh index, validated against
     ``schema`` as '<schema name>.csv' (each processed schema is named after its table)."""
@@ -89,8 +87,13 @@ class MissingnessLog:
 
     def add(self, table: str, key: str, column: str, reason: str, raw_value: object = None) -> None:
         self.rows.append(
-            {"table": table, "key": key, "column": column, "reason": reason,
-             "raw_value": None if raw_value is None else str(raw_value)}
+            {
+                "table": table,
+                "key": key,
+                "column": column,
+                "reason": reason,
+                "raw_value": None if raw_value is None else str(raw_value),
+            }
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -140,8 +143,6 @@ def count_text_check() -> pa.Check:
 def to_int64(series: pd.Series) -> pd.Series:
     """Nullable integers from raw counts, never turning a gap into zero."""
     return pd.Series([parse_count(v) for v in series], index=series.index, dtype="float64").astype("Int64")
-
-
 
 
 def agency_slug(name: str) -> str:

@@ -95,11 +95,31 @@ reports; Seattle's and New Orleans's other columns are the type after police arr
 
 UNCATEGORISED = "Uncategorised"
 CATEGORIES = (
-    "Accidents/Traffic Safety", "Alarms", "Assisting the Public", "Behavioral Health", "Call Related Issues",
-    "Callback", "Complaints/Environmental Conditions", "Domestic Violence", "Drugs", "Fire",
-    "Liquor Violations", "Medical Emergencies", "Missing Persons", "Officer Needs Help", "Other (Not Crime)",
-    "Other Crimes", "Property Crime", "Sex Offenses", "Status Offenses", "Statuses", "Suspicion",
-    "Training Academy", "Violent Crime", "Warrants", UNCATEGORISED,
+    "Accidents/Traffic Safety",
+    "Alarms",
+    "Assisting the Public",
+    "Behavioral Health",
+    "Call Related Issues",
+    "Callback",
+    "Complaints/Environmental Conditions",
+    "Domestic Violence",
+    "Drugs",
+    "Fire",
+    "Liquor Violations",
+    "Medical Emergencies",
+    "Missing Persons",
+    "Officer Needs Help",
+    "Other (Not Crime)",
+    "Other Crimes",
+    "Property Crime",
+    "Sex Offenses",
+    "Status Offenses",
+    "Statuses",
+    "Suspicion",
+    "Training Academy",
+    "Violent Crime",
+    "Warrants",
+    UNCATEGORISED,
 )
 CATEGORY_ALIASES = {
     "assist the public": "Assisting the Public",
@@ -171,8 +191,12 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
         "heartbeats_group": pa.Column(str, pa.Check.isin([*GROUPS, NONE])),
         "heartbeats_relevant": pa.Column(bool),
     },
-    checks=[pa.Check(lambda df: df["heartbeats_relevant"] == df["heartbeats_group"].ne(NONE),
-                     error="heartbeats_relevant is heartbeats_group != 'none'")],
+    checks=[
+        pa.Check(
+            lambda df: df["heartbeats_relevant"] == df["heartbeats_group"].ne(NONE),
+            error="heartbeats_relevant is heartbeats_group != 'none'",
+        )
+    ],
     unique=["city", "source_column", "call_type"],
     strict=True,
     ordered=True,
@@ -182,14 +206,14 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
 COLUMNS = {
     "city": "Charleston, Dallas, Detroit, New Orleans or Seattle",
     "source_column": "CAD column the call type comes from (trimmed: New Orleans's is published as "
-                     "'InitialTypeText '); compute shares within one (city, source_column)",
+    "'InitialTypeText '); compute shares within one (city, source_column)",
     "call_type": "Raw call type exactly as published (plain text)",
     "category_raw": "Vera's category as published (inconsistent spelling; blank for some call types)",
     "category": "Vera's category with spelling harmonised; 'Uncategorised' where Vera left it blank",
     "count": "Calls of this type, all years pooled (New Orleans TypeText 2011-2019, InitialTypeText 2014-2019)",
     "small_cell": f"count below {SMALL_CELL_THRESHOLD}",
     "heartbeats_group": "Central mapping: behavioural_health, welfare_assist, domestic, "
-                        "homelessness_quality_of_life, substance or none (rules in call_category_mapping.csv)",
+    "homelessness_quality_of_life, substance or none (rules in call_category_mapping.csv)",
     "heartbeats_relevant": "heartbeats_group is not 'none'",
 }
 
@@ -211,8 +235,8 @@ INITIATION_COLUMNS = {
     "city": "New Orleans, Detroit or Seattle (Charleston and Dallas do not record who initiated a call)",
     "year": "Calendar year; first and last years are part-years (Seattle 2009, Detroit 2016, all 2019)",
     "initiated_by": "officer (self-initiated / on-view), community (911, other phone lines, alarms) or "
-                    "unknown (New Orleans 2011-2013, before its data carried the flag). New Orleans labels are "
-                    "the reverse of the workbook header (see calls.py)",
+    "unknown (New Orleans 2011-2013, before its data carried the flag). New Orleans labels are "
+    "the reverse of the workbook header (see calls.py)",
     "count": "CAD events; blank where the city's data did not record initiation that year",
     "small_cell": f"count below {SMALL_CELL_THRESHOLD}",
 }
@@ -266,11 +290,19 @@ def _initiation_frame(path: Path, file: str) -> pd.DataFrame:
             header, *rows = [r for r in workbook[city].iter_rows(values_only=True) if any(v is not None for v in r)]
             if tuple(str(h) for h in header) != expected:
                 raise SchemaValidationError(
-                    f"{file} does not match the schema: sheet {city!r} header is {header}, expected {expected}")
+                    f"{file} does not match the schema: sheet {city!r} header is {header}, expected {expected}"
+                )
             for row in rows:
                 for position, label in enumerate(INITIATION_COLUMN_LABELS[city], start=1):
-                    records.append({"city": city, "year": row[0], "position": position,
-                                    "header": expected[position], "count": row[position]})
+                    records.append(
+                        {
+                            "city": city,
+                            "year": row[0],
+                            "position": position,
+                            "header": expected[position],
+                            "count": row[position],
+                        }
+                    )
     finally:
         workbook.close()
     frame = pd.DataFrame(records, columns=["city", "year", "position", "header", "count"])
@@ -286,11 +318,14 @@ def load_raw(raw_root: Path | None = None) -> CallsRaw:
     self_initiated = _sheet_frame(root / call_types_file, SELF_INITIATED_SHEET, text)
     return CallsRaw(
         call_types=validate(call_types, RAW_SCHEMA, f"{call_types_file} (sheet {CALL_TYPES_SHEET})"),
-        self_initiated=validate(self_initiated, SELF_INITIATED_RAW_SCHEMA,
-                                f"{call_types_file} (sheet {SELF_INITIATED_SHEET})"),
-        initiation=validate(_initiation_frame(root / initiation_file, initiation_file), INITIATION_RAW_SCHEMA,
-                            initiation_file),
+        self_initiated=validate(
+            self_initiated, SELF_INITIATED_RAW_SCHEMA, f"{call_types_file} (sheet {SELF_INITIATED_SHEET})"
+        ),
+        initiation=validate(
+            _initiation_frame(root / initiation_file, initiation_file), INITIATION_RAW_SCHEMA, initiation_file
+        ),
     )
+
 
 # ---------------------------------------------------------------------------------------------
 # Categories and the Heartbeats mapping
@@ -363,8 +398,7 @@ def _ordered_rules(mapping: str, rules: Sequence[Rule]) -> list[Rule]:
     return [r for r in chosen if r.pattern is not None] + [r for r in chosen if r.pattern is None]
 
 
-def group_of(call_type: str, category: str, mapping: str = "central",
-             rules: Sequence[Rule] | None = None) -> str:
+def group_of(call_type: str, category: str, mapping: str = "central", rules: Sequence[Rule] | None = None) -> str:
     """The Heartbeats group of one call type under the narrow, central or broad mapping."""
     if mapping not in MAPPINGS:
         raise ValueError(f"mapping must be one of {MAPPINGS}, not {mapping!r}")
@@ -381,15 +415,20 @@ def assign_groups(calls: pd.DataFrame, mapping: str = "central", rules: Sequence
     """heartbeats_group for every row of a calls table (needs call_type and category)."""
     pairs = calls[["call_type", "category"]].drop_duplicates()
     lookup = {(t, c): group_of(t, c, mapping, rules) for t, c in pairs.itertuples(index=False)}
-    return pd.Series([lookup[(t, c)] for t, c in zip(calls["call_type"], calls["category"])],
-                     index=calls.index, dtype="str")
+    return pd.Series(
+        [lookup[(t, c)] for t, c in zip(calls["call_type"], calls["category"])], index=calls.index, dtype="str"
+    )
 
 
 def broad_candidates(rules: Sequence[Rule] | None = None) -> list[str]:
     """The borderline categories and call-type patterns that only the broad mapping counts."""
     rules = load_mapping() if rules is None else rules
-    return [r.category if r.pattern is None else f"call types matching {r.pattern.pattern}"
-            for r in rules if r.scope == "broad"]
+    return [
+        r.category if r.pattern is None else f"call types matching {r.pattern.pattern}"
+        for r in rules
+        if r.scope == "broad"
+    ]
+
 
 # ---------------------------------------------------------------------------------------------
 # Cleaning
@@ -410,24 +449,40 @@ def _merge_repeated_call_types(table: pd.DataFrame, log: MissingnessLog, file: s
         city, column, call_type = conflicting[conflicting > 1].index[0]
         raise SchemaValidationError(
             f"{file} does not match the schema: call type {call_type!r} ({city}, {column}) appears in two "
-            f"different categories")
+            f"different categories"
+        )
     for (city, column, call_type), rows in repeated.groupby(key):
-        log.add(TABLE_NAME, f"{city}|{column}|{call_type}", "count",
-                f"{len(rows)} raw rows with this call type summed", ";".join(map(str, rows["raw_count"])))
-    merged = table.groupby(key, sort=False, dropna=False).agg(
-        category_raw=("category_raw", "first"),
-        category=("category", "first"),
-        count=("count", lambda s: s.sum(min_count=len(s)) if s.notna().all() else pd.NA),
-    ).reset_index()
+        log.add(
+            TABLE_NAME,
+            f"{city}|{column}|{call_type}",
+            "count",
+            f"{len(rows)} raw rows with this call type summed",
+            ";".join(map(str, rows["raw_count"])),
+        )
+    merged = (
+        table.groupby(key, sort=False, dropna=False)
+        .agg(
+            category_raw=("category_raw", "first"),
+            category=("category", "first"),
+            count=("count", lambda s: s.sum(min_count=len(s)) if s.notna().all() else pd.NA),
+        )
+        .reset_index()
+    )
     merged["count"] = merged["count"].astype("Int64")
     return merged
 
 
 def clean(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
     file = f"{TABLE_NAME}.csv"
-    table = raw.call_types.rename(columns={
-        "City": "city", "Column_name": "source_column", "Field 1": "call_type", "Category": "category_raw",
-        "Count": "raw_count"})
+    table = raw.call_types.rename(
+        columns={
+            "City": "city",
+            "Column_name": "source_column",
+            "Field 1": "call_type",
+            "Category": "category_raw",
+            "Count": "raw_count",
+        }
+    )
     table = table[["city", "source_column", "call_type", "category_raw", "raw_count"]].copy()
     # Labels lose stray spaces (New Orleans's column is published as 'InitialTypeText '); call types do not.
     for column in ("city", "source_column"):
@@ -444,6 +499,7 @@ def clean(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
     table["heartbeats_relevant"] = table["heartbeats_group"].ne(NONE)
     return finish_table(table, PROCESSED_SCHEMA, ["city", "source_column", "call_type"])
 
+
 # ---------------------------------------------------------------------------------------------
 # Shares
 # ---------------------------------------------------------------------------------------------
@@ -454,8 +510,10 @@ _CELL = ("city", "source_column")
 def _check_by(by: Sequence[str]) -> list[str]:
     by = list(by)
     if not set(_CELL) <= set(by):
-        raise ValueError(f"shares must be computed within one (city, source_column): by={by} must include both, "
-                         "or calls listed under two columns of one city are counted twice")
+        raise ValueError(
+            f"shares must be computed within one (city, source_column): by={by} must include both, "
+            "or calls listed under two columns of one city are counted twice"
+        )
     return by
 
 
@@ -473,14 +531,23 @@ def relevant_share(calls: pd.DataFrame, by: Sequence[str] = _CELL, groups: Seque
         raise ValueError(f"unknown groups {sorted(unknown)}; choose from {GROUPS}")
     totals = calls.groupby(by, sort=True)["count"].agg(_sum_or_na).rename("total")
     selected = calls[calls["heartbeats_group"].isin(groups)]
-    per_group = (selected.groupby([*by, "heartbeats_group"])["count"].agg(_sum_or_na)
-                 .unstack("heartbeats_group").reindex(index=totals.index, columns=groups))
+    per_group = (
+        selected.groupby([*by, "heartbeats_group"])["count"]
+        .agg(_sum_or_na)
+        .unstack("heartbeats_group")
+        .reindex(index=totals.index, columns=groups)
+    )
     # A group with no call types in a cell has zero calls, not an unknown number.
-    present = selected.groupby([*by, "heartbeats_group"]).size().unstack("heartbeats_group").reindex(
-        index=totals.index, columns=groups)
+    present = (
+        selected.groupby([*by, "heartbeats_group"])
+        .size()
+        .unstack("heartbeats_group")
+        .reindex(index=totals.index, columns=groups)
+    )
     per_group = per_group.where(present.notna(), 0)
-    per_group["relevant"] = per_group[groups].apply(
-        lambda r: r.sum() if r.notna().all() else pd.NA, axis=1) if len(groups) else 0
+    per_group["relevant"] = (
+        per_group[groups].apply(lambda r: r.sum() if r.notna().all() else pd.NA, axis=1) if len(groups) else 0
+    )
     long = per_group.stack(future_stack=True).rename("count").reset_index()
     long = long.rename(columns={long.columns[len(by)]: "heartbeats_group"})
     long = long.merge(totals.reset_index(), on=by)
@@ -488,8 +555,9 @@ def relevant_share(calls: pd.DataFrame, by: Sequence[str] = _CELL, groups: Seque
     long["total"] = long["total"].astype("Int64")
     long["share"] = long["count"].astype("Float64") / long["total"].astype("Float64")
     order = {g: i for i, g in enumerate([*groups, "relevant"])}
-    long = long.sort_values([*by, "heartbeats_group"], key=lambda s: s.map(order) if s.name == "heartbeats_group"
-                            else s, kind="stable")
+    long = long.sort_values(
+        [*by, "heartbeats_group"], key=lambda s: s.map(order) if s.name == "heartbeats_group" else s, kind="stable"
+    )
     return long.reset_index(drop=True)
 
 
@@ -502,12 +570,14 @@ def mapping_sensitivity(calls: pd.DataFrame, rules: Sequence[Rule] | None = None
         shares = shares[shares["heartbeats_group"].eq("relevant")].drop(columns="heartbeats_group")
         parts.append(shares.assign(mapping=mapping))
     table = pd.concat(parts, ignore_index=True)
-    table = table.rename(columns={"count": "relevant"})[["city", "source_column", "mapping", "relevant", "total",
-                                                        "share"]]
+    table = table.rename(columns={"count": "relevant"})[
+        ["city", "source_column", "mapping", "relevant", "total", "share"]
+    ]
     table["mapping"] = pd.Categorical(table["mapping"], categories=MAPPINGS, ordered=True)
     table = table.sort_values(["city", "source_column", "mapping"], kind="stable").reset_index(drop=True)
     table["mapping"] = table["mapping"].astype("str")
     return table
+
 
 # ---------------------------------------------------------------------------------------------
 # Who initiated the call
@@ -529,15 +599,23 @@ def calls_initiation(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
         if labels == {"unknown"}:
             for label in ("officer", "community"):
                 gaps.append({"city": city, "year": year, "initiated_by": label, "count": pd.NA})
-                log.add(INITIATION_TABLE_NAME, f"{city}|{year}|{label}", "count",
-                        "the city's data for this year has no self-initiated flag; every call is 'unknown'")
+                log.add(
+                    INITIATION_TABLE_NAME,
+                    f"{city}|{year}|{label}",
+                    "count",
+                    "the city's data for this year has no self-initiated flag; every call is 'unknown'",
+                )
     if gaps:
         table = pd.concat([table, pd.DataFrame(gaps)], ignore_index=True)
     table["count"] = table["count"].astype("Int64")
     table["small_cell"] = table["count"].lt(SMALL_CELL_THRESHOLD).fillna(False).astype(bool)
     order = {label: i for i, label in enumerate(INITIATED_BY)}
-    return finish_table(table, INITIATION_SCHEMA, ["city", "year", "initiated_by"],
-                        key=lambda s: s.map(order) if s.name == "initiated_by" else s)
+    return finish_table(
+        table,
+        INITIATION_SCHEMA,
+        ["city", "year", "initiated_by"],
+        key=lambda s: s.map(order) if s.name == "initiated_by" else s,
+    )
 
 
 def initiation_reconciliation(raw: CallsRaw) -> pd.DataFrame:
@@ -545,10 +623,14 @@ def initiation_reconciliation(raw: CallsRaw) -> pd.DataFrame:
     pooled Yes/No counts of CallTypes_TS's SelfInitiated sheet: equal for New Orleans and Seattle."""
     table = calls_initiation(raw, MissingnessLog())
     summary = table[table["initiated_by"].ne("unknown")].groupby(["city", "initiated_by"])["count"].sum()
-    pooled = raw.self_initiated.assign(
-        initiated_by=raw.self_initiated["Self initiated"].map({"Yes": "officer", "No": "community"}),
-        count=to_int64(raw.self_initiated["Count"]),
-    ).groupby(["City", "initiated_by"])["count"].sum()
+    pooled = (
+        raw.self_initiated.assign(
+            initiated_by=raw.self_initiated["Self initiated"].map({"Yes": "officer", "No": "community"}),
+            count=to_int64(raw.self_initiated["Count"]),
+        )
+        .groupby(["City", "initiated_by"])["count"]
+        .sum()
+    )
     pooled.index = pooled.index.set_names(["city", "initiated_by"])
     out = pd.DataFrame({"summary_total": summary, "pooled_total": pooled}).dropna(how="all").reset_index()
     out["equal"] = out["summary_total"].eq(out["pooled_total"]).fillna(False).astype(bool)

@@ -100,13 +100,20 @@ MPV_WAPO_ID = "WaPo ID (If included in WaPo database)"
 
 WAPO_RACE = {"W": "white", "B": "black", "H": "hispanic", "A": "asian", "N": "native_american", "O": "other"}
 MPV_RACE_LABELS = {
-    "white": "white", "black": "black", "hispanic": "hispanic", "asian": "asian",
-    "native american": "native_american", "pacific islander": "other", "unknown race": "unknown",
+    "white": "white",
+    "black": "black",
+    "hispanic": "hispanic",
+    "asian": "asian",
+    "native american": "native_american",
+    "pacific islander": "other",
+    "unknown race": "unknown",
 }
 WAPO_WEAPONS = {"gun", "knife", "blunt_object", "other", "replica", "vehicle", "unknown"}
 MPV_ARMED_LABELS = {
-    "allegedly armed": "armed", "vehicle": "armed",
-    "unarmed/did not have an actual weapon": "unarmed", "unclear": "undetermined",
+    "allegedly armed": "armed",
+    "vehicle": "armed",
+    "unarmed/did not have an actual weapon": "unarmed",
+    "unclear": "undetermined",
 }
 MPV_MENTAL_LABELS = {"yes": True, "no": False, "drug or alcohol use": False, "unknown": None, "unkown": None}
 
@@ -150,8 +157,7 @@ WAPO_AGENCIES_RAW_SCHEMA = pa.DataFrameSchema(
 
 
 def _is_whole_number(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) or (
-        isinstance(value, float) and value.is_integer())
+    return isinstance(value, int) and not isinstance(value, bool) or (isinstance(value, float) and value.is_integer())
 
 
 def _is_text_or_blank(value: object) -> bool:
@@ -165,16 +171,17 @@ def _is_age(value: object) -> bool:
 _TEXT_COLUMN = pa.Column(object, pa.Check(_is_text_or_blank, element_wise=True, error="text or blank"), nullable=True)
 MPV_RAW_SCHEMA = pa.DataFrameSchema(
     {
-        MPV_ID: pa.Column(object, pa.Check(_is_whole_number, element_wise=True, error="a whole number"),
-                          unique=True),
-        MPV_DATE: pa.Column(object, pa.Check(lambda v: isinstance(v, datetime), element_wise=True,
-                                             error="a date")),
-        "State": pa.Column(object, pa.Check(lambda v: isinstance(v, str) and len(v) == 2, element_wise=True,
-                                            error="a two-letter state code")),
+        MPV_ID: pa.Column(object, pa.Check(_is_whole_number, element_wise=True, error="a whole number"), unique=True),
+        MPV_DATE: pa.Column(object, pa.Check(lambda v: isinstance(v, datetime), element_wise=True, error="a date")),
+        "State": pa.Column(
+            object,
+            pa.Check(lambda v: isinstance(v, str) and len(v) == 2, element_wise=True, error="a two-letter state code"),
+        ),
         "City": _TEXT_COLUMN,
         "County": _TEXT_COLUMN,
-        MPV_AGE: pa.Column(object, pa.Check(_is_age, element_wise=True, error="a whole number, text or blank"),
-                           nullable=True),
+        MPV_AGE: pa.Column(
+            object, pa.Check(_is_age, element_wise=True, error="a whole number, text or blank"), nullable=True
+        ),
         MPV_RACE: _TEXT_COLUMN,
         MPV_AGENCY: _TEXT_COLUMN,
         MPV_ORI: _TEXT_COLUMN,
@@ -208,8 +215,10 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
     },
     checks=[
         pa.Check(lambda df: df["year"] == df["date"].dt.year, error="year is the year of date"),
-        pa.Check(lambda df: df["incident_id"].str.split("-").str[0] == df["source"],
-                 error="incident_id carries the source prefix"),
+        pa.Check(
+            lambda df: df["incident_id"].str.split("-").str[0] == df["source"],
+            error="incident_id carries the source prefix",
+        ),
     ],
     unique=["incident_id"],
     strict=True,
@@ -220,8 +229,8 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
 COLUMNS = {
     "incident_id": "Source-prefixed id: 'wapo-<Fatal Force id>' or 'mpv-<MPV ID>'",
     "source": "wapo (Washington Post Fatal Force, shootings 2015-01-02 to 2024-04-04) or mpv (Mapping Police "
-              "Violence, all killings 2013-01-01 to 2020-08-22); the same death can appear under both: never "
-              "add the sources together",
+    "Violence, all killings 2013-01-01 to 2020-08-22); the same death can appear under both: never "
+    "add the sources together",
     "date": "Date of the incident",
     "year": "Calendar year of the incident (2024 for wapo and 2020 for mpv are part-years)",
     "city": "City as the source records it (often the mailing-address city)",
@@ -229,15 +238,15 @@ COLUMNS = {
     "agency_names": "Involved agencies, ';'-joined, as the source names them",
     "agency_oris": "ORI codes of the involved agencies, ';'-joined, where the source gives them",
     "agency_slugs": "agency_slug of involved agencies that are in ucr_agency_crosswalk.csv (ORI match first, "
-                    "then name); empty otherwise",
+    "then name); empty otherwise",
     "race": "white, black, hispanic, asian, native_american, other or unknown (see module docstring)",
     "age_group": "<18, 18-24, 25-34, 35-44, 45-54, 55+ or unknown",
     "mental_illness": "Source's mental-illness flag; blank when MPV says unknown. Fatal Force 2021+ values are "
-                      "coded differently (US share steps from 21.7% in 2020 to 14.6% in 2021)",
+    "coded differently (US share steps from 21.7% in 2020 to 14.6% in 2021)",
     "armed_status": "armed, unarmed, undetermined (source could not tell) or unknown (blank); MPV's unarmed "
-                    "includes toy weapons, Fatal Force's does not",
+    "includes toy weapons, Fatal Force's does not",
     "in_st_louis_county": "Incident in St. Louis County (not the City of St. Louis), from the county field when "
-                          "explicit, else an agency ORI MO095*, else the city (rule in fatal_force.py)",
+    "explicit, else an agency ORI MO095*, else the city (rule in fatal_force.py)",
 }
 
 _COUNT = pa.Column("Int64", pa.Check.ge(0))
@@ -255,11 +264,15 @@ US_SUMMARY_SCHEMA = pa.DataFrameSchema(
         "small_cell": pa.Column(bool),
     },
     checks=[
-        pa.Check(lambda df: df["mental_illness_yes"] <= df["mental_illness_known"],
-                 error="mental_illness_yes <= mental_illness_known"),
+        pa.Check(
+            lambda df: df["mental_illness_yes"] <= df["mental_illness_known"],
+            error="mental_illness_yes <= mental_illness_known",
+        ),
         pa.Check(lambda df: df["mental_illness_known"] <= df["incidents"], error="known <= incidents"),
-        pa.Check(lambda df: (df["unarmed"] <= df["incidents"]) & (df["black"] <= df["incidents"]),
-                 error="unarmed and black <= incidents"),
+        pa.Check(
+            lambda df: (df["unarmed"] <= df["incidents"]) & (df["black"] <= df["incidents"]),
+            error="unarmed and black <= incidents",
+        ),
     ],
     unique=["source", "year", "state"],
     strict=True,
@@ -312,14 +325,16 @@ def load_raw(raw_root: Path | None = None) -> FatalForceRaw:
         mpv=validate(_read_mpv(root / mpv_file), MPV_RAW_SCHEMA, mpv_file),
     )
 
+
 # ---------------------------------------------------------------------------------------------
 # Field harmonisation
 # ---------------------------------------------------------------------------------------------
 
 
 def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or (
-        isinstance(value, str) and not value.strip())
+    return (
+        value is None or (isinstance(value, float) and pd.isna(value)) or (isinstance(value, str) and not value.strip())
+    )
 
 
 def wapo_race(code: str) -> str:
@@ -423,8 +438,9 @@ def _crosswalk() -> _Crosswalk:
         for name in (row.display_name, row.ucr_name, row.vsr_name):
             if name:
                 by_name[agency_slug(name)] = row.agency_slug
-    peers = {_place_key(row.display_name) for row in frame.itertuples(index=False)
-             if row.agency_type == "municipal_police"}
+    peers = {
+        _place_key(row.display_name) for row in frame.itertuples(index=False) if row.agency_type == "municipal_police"
+    }
     return _Crosswalk(by_ori, by_name, peers)
 
 
@@ -443,6 +459,7 @@ def match_slugs(agencies: list[tuple[str, list[str]]], crosswalk: _Crosswalk) ->
             slugs.append(crosswalk.by_name[agency_slug(name)])
     return sorted(set(slugs))
 
+
 # ---------------------------------------------------------------------------------------------
 # Incidents (every state; clean keeps Missouri)
 # ---------------------------------------------------------------------------------------------
@@ -453,8 +470,10 @@ def _text_or_na(value: object) -> object:
 
 
 def _wapo_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk) -> pd.DataFrame:
-    agencies = {row.id: (row.name.strip(), _unique([o.strip() for o in row.oricodes.split(";")]))
-                for row in raw.wapo_agencies.itertuples(index=False)}
+    agencies = {
+        row.id: (row.name.strip(), _unique([o.strip() for o in row.oricodes.split(";")]))
+        for row in raw.wapo_agencies.itertuples(index=False)
+    }
     rows = []
     for record in raw.wapo.itertuples(index=False):
         incident_id = f"wapo-{record.id}"
@@ -462,24 +481,29 @@ def _wapo_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk) -> pd.DataFrame:
         pairs = [agencies[i] for i in ids if i in agencies]
         issues = [("agency_names", "agency id not in the agencies file", i) for i in ids if i not in agencies]
         oris = _unique([o for _, os in pairs for o in os])
-        rows.append({
-            "incident_id": incident_id,
-            "source": "wapo",
-            "date": record.date,
-            "state": record.state,
-            "city": _text_or_na(record.city),
-            "county": _text_or_na(record.county),
-            "agency_names": ";".join(_unique([n for n, _ in pairs])),
-            "agency_oris": ";".join(oris),
-            "agency_slugs": ";".join(match_slugs(pairs, crosswalk)),
-            "race": wapo_race(record.race),
-            "age_group": age_group(record.age),
-            "mental_illness": record.was_mental_illness_related == "True",
-            "armed_status": wapo_armed(record.armed_with),
-            "in_st_louis_county": in_st_louis_county(record.city, record.county, oris, crosswalk.peer_cities),
-            "raw_race": record.race, "raw_age": record.age, "raw_mental": record.was_mental_illness_related,
-            "raw_armed": record.armed_with, "issues": issues,
-        })
+        rows.append(
+            {
+                "incident_id": incident_id,
+                "source": "wapo",
+                "date": record.date,
+                "state": record.state,
+                "city": _text_or_na(record.city),
+                "county": _text_or_na(record.county),
+                "agency_names": ";".join(_unique([n for n, _ in pairs])),
+                "agency_oris": ";".join(oris),
+                "agency_slugs": ";".join(match_slugs(pairs, crosswalk)),
+                "race": wapo_race(record.race),
+                "age_group": age_group(record.age),
+                "mental_illness": record.was_mental_illness_related == "True",
+                "armed_status": wapo_armed(record.armed_with),
+                "in_st_louis_county": in_st_louis_county(record.city, record.county, oris, crosswalk.peer_cities),
+                "raw_race": record.race,
+                "raw_age": record.age,
+                "raw_mental": record.was_mental_illness_related,
+                "raw_armed": record.armed_with,
+                "issues": issues,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -487,12 +511,14 @@ def _mpv_agencies(names: object, oris: object, issues: list) -> list[tuple[str, 
     """(name, ORIs) pairs from MPV's ', '-joined names and ';'-joined ORIs, paired by position when
     the counts agree; otherwise the names carry no ORIs and the ORIs form one unnamed agency."""
     # Split on commas between agencies, not the one in "Kansas City, KS Police Department".
-    name_list = [] if _blank(names) else [n.strip() for n in re.split(r",\s+(?![A-Z]{2}\b)", str(names))
-                                          if n.strip()]
+    name_list = [] if _blank(names) else [n.strip() for n in re.split(r",\s+(?![A-Z]{2}\b)", str(names)) if n.strip()]
     tokens = [] if _blank(oris) else [t.strip() for t in str(oris).split(";") if t.strip()]
     valid = [t.upper() for t in tokens if ORI_PATTERN.match(t.upper())]
-    issues += [("agency_oris", "not an ORI code in the raw ORI field; dropped", t)
-               for t in tokens if not ORI_PATTERN.match(t.upper())]
+    issues += [
+        ("agency_oris", "not an ORI code in the raw ORI field; dropped", t)
+        for t in tokens
+        if not ORI_PATTERN.match(t.upper())
+    ]
     if len(name_list) == len(tokens) and len(valid) == len(tokens):
         return [(name, [ori]) for name, ori in zip(name_list, valid)]
     return [(name, []) for name in name_list] + ([("", valid)] if valid else [])
@@ -504,25 +530,29 @@ def _mpv_incidents(raw: FatalForceRaw, crosswalk: _Crosswalk) -> pd.DataFrame:
         issues: list = []
         pairs = _mpv_agencies(record[MPV_AGENCY], record[MPV_ORI], issues)
         oris = _unique([o for _, os in pairs for o in os])
-        rows.append({
-            "incident_id": f"mpv-{int(record[MPV_ID])}",
-            "source": "mpv",
-            "date": record[MPV_DATE],
-            "state": str(record["State"]).strip(),
-            "city": _text_or_na(record["City"]),
-            "county": _text_or_na(record["County"]),
-            "agency_names": ";".join(_unique([n for n, _ in pairs])),
-            "agency_oris": ";".join(oris),
-            "agency_slugs": ";".join(match_slugs(pairs, crosswalk)),
-            "race": mpv_race(record[MPV_RACE]),
-            "age_group": age_group(record[MPV_AGE]),
-            "mental_illness": mpv_mental_illness(record[MPV_MENTAL]),
-            "armed_status": mpv_armed(record[MPV_ARMED]),
-            "in_st_louis_county": in_st_louis_county(record["City"], record["County"], oris,
-                                                     crosswalk.peer_cities),
-            "raw_race": record[MPV_RACE], "raw_age": record[MPV_AGE], "raw_mental": record[MPV_MENTAL],
-            "raw_armed": record[MPV_ARMED], "issues": issues,
-        })
+        rows.append(
+            {
+                "incident_id": f"mpv-{int(record[MPV_ID])}",
+                "source": "mpv",
+                "date": record[MPV_DATE],
+                "state": str(record["State"]).strip(),
+                "city": _text_or_na(record["City"]),
+                "county": _text_or_na(record["County"]),
+                "agency_names": ";".join(_unique([n for n, _ in pairs])),
+                "agency_oris": ";".join(oris),
+                "agency_slugs": ";".join(match_slugs(pairs, crosswalk)),
+                "race": mpv_race(record[MPV_RACE]),
+                "age_group": age_group(record[MPV_AGE]),
+                "mental_illness": mpv_mental_illness(record[MPV_MENTAL]),
+                "armed_status": mpv_armed(record[MPV_ARMED]),
+                "in_st_louis_county": in_st_louis_county(record["City"], record["County"], oris, crosswalk.peer_cities),
+                "raw_race": record[MPV_RACE],
+                "raw_age": record[MPV_AGE],
+                "raw_mental": record[MPV_MENTAL],
+                "raw_armed": record[MPV_ARMED],
+                "issues": issues,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -577,14 +607,18 @@ def us_summary(raw: FatalForceRaw, log: MissingnessLog) -> pd.DataFrame:
     frame["complete_year"] = _complete_year(frame)
     parts = []
     for state, subset in (("US", frame), (STATE, frame[frame["state"].eq(STATE)])):
-        grouped = subset.groupby(["source", "year"]).agg(
-            incidents=("incident_id", "size"),
-            mental_illness_yes=("mental_illness", lambda s: int(s.fillna(False).sum())),
-            mental_illness_known=("mental_illness", lambda s: int(s.notna().sum())),
-            unarmed=("armed_status", lambda s: int(s.eq("unarmed").sum())),
-            black=("race", lambda s: int(s.eq("black").sum())),
-            complete_year=("complete_year", "all"),
-        ).reset_index()
+        grouped = (
+            subset.groupby(["source", "year"])
+            .agg(
+                incidents=("incident_id", "size"),
+                mental_illness_yes=("mental_illness", lambda s: int(s.fillna(False).sum())),
+                mental_illness_known=("mental_illness", lambda s: int(s.notna().sum())),
+                unarmed=("armed_status", lambda s: int(s.eq("unarmed").sum())),
+                black=("race", lambda s: int(s.eq("black").sum())),
+                complete_year=("complete_year", "all"),
+            )
+            .reset_index()
+        )
         parts.append(grouped.assign(state=state))
     table = pd.concat(parts, ignore_index=True)
     for column in ("incidents", "mental_illness_yes", "mental_illness_known", "unarmed", "black"):

@@ -42,8 +42,17 @@ SUM_TOLERANCE = 1e-4
 """Largest relative difference allowed between a published total and the sum of its parts."""
 
 RAW_COUNTS = [
-    "population", "violent_crime", "homicide", "rape_legacy", "rape_revised", "robbery",
-    "aggravated_assault", "property_crime", "burglary", "larceny", "motor_vehicle_theft",
+    "population",
+    "violent_crime",
+    "homicide",
+    "rape_legacy",
+    "rape_revised",
+    "robbery",
+    "aggravated_assault",
+    "property_crime",
+    "burglary",
+    "larceny",
+    "motor_vehicle_theft",
 ]
 RENAMED = {"violent_crime": "violent", "property_crime": "property", "homicide": "murder"}
 

@@ -27,7 +27,7 @@ RAW_KEY = "movsr_data2017"
 R_OBJECT = "data2017"
 
 MOVSR_SLUGS = {
-    "Furguson": "ferguson",         # misspelled in the package's data
+    "Furguson": "ferguson",  # misspelled in the package's data
     "Calverton": "calverton-park",  # VSR: Calverton Park Police Dept
 }
 """movsr names whose slug is not agency_slug(name); every other name is a place name that slugs alike."""
@@ -65,9 +65,11 @@ COLUMNS = {
     "disparity_index": "AGO disparity index, 2017: share of stops / share of the 16+ population (1 = parity)",
 }
 
-_CONSTRUCTORS = {**rdata.conversion.DEFAULT_CLASS_MAP,
-                 "tbl_df": rdata.conversion.dataframe_constructor,
-                 "tbl": rdata.conversion.dataframe_constructor}
+_CONSTRUCTORS = {
+    **rdata.conversion.DEFAULT_CLASS_MAP,
+    "tbl_df": rdata.conversion.dataframe_constructor,
+    "tbl": rdata.conversion.dataframe_constructor,
+}
 
 
 def load_raw(raw_root: Path | None = None) -> pd.DataFrame:
@@ -83,13 +85,15 @@ def movsr_slug(name: str) -> str:
 
 
 def clean(raw: pd.DataFrame, log: MissingnessLog) -> pd.DataFrame:
-    table = pd.DataFrame({
-        "agency_slug": raw["agency"].map(movsr_slug),
-        "movsr_name": raw["agency"],
-        "black_share_of_stops": raw["prop"].astype("float64"),
-        "black_stops": raw["count"].astype("Int64"),  # already R integers (base.parse_count rejects pd.NA)
-        "disparity_index": raw["disp"].astype("float64"),
-    })
+    table = pd.DataFrame(
+        {
+            "agency_slug": raw["agency"].map(movsr_slug),
+            "movsr_name": raw["agency"],
+            "black_share_of_stops": raw["prop"].astype("float64"),
+            "black_stops": raw["count"].astype("Int64"),  # already R integers (base.parse_count rejects pd.NA)
+            "disparity_index": raw["disp"].astype("float64"),
+        }
+    )
     for column in ["black_share_of_stops", "black_stops", "disparity_index"]:
         for _, row in table[table[column].isna()].iterrows():
             log.add(TABLE_NAME, row["agency_slug"], column, "missing in the movsr data")

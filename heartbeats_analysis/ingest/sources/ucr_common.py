@@ -166,9 +166,7 @@ def parse_years(frame: pd.DataFrame) -> pd.Series:
     return pd.Series([int(parse_count(v)) for v in frame["year"]], index=frame.index, dtype="int64")
 
 
-def drop_duplicate_years(
-    frame: pd.DataFrame, display: str, table: str, slug: str, log: MissingnessLog
-) -> pd.DataFrame:
+def drop_duplicate_years(frame: pd.DataFrame, display: str, table: str, slug: str, log: MissingnessLog) -> pd.DataFrame:
     """One row per year: exact repeats are dropped (and logged); conflicting repeats are an error."""
     repeated = frame["year"].duplicated(keep=False)
     if not repeated.any():

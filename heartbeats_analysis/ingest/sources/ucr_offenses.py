@@ -217,8 +217,11 @@ def _log_published_total_differences(frame: pd.DataFrame, out: pd.DataFrame, log
         differs = published.notna() & out[column].notna() & published.ne(out[column]).fillna(False)
         for index in out.index[differs]:
             log.add(
-                TABLE_NAME, row_key(out.at[index, "agency_slug"], int(out.at[index, "year"])), column,
-                f"published {raw_column} differs from the sum of its parts; the sum is used", published[index],
+                TABLE_NAME,
+                row_key(out.at[index, "agency_slug"], int(out.at[index, "year"])),
+                column,
+                f"published {raw_column} differs from the sum of its parts; the sum is used",
+                published[index],
             )
 
 
@@ -233,6 +236,8 @@ def _log_blank_counts(table: pd.DataFrame, log: MissingnessLog) -> None:
         for index in table.index[incomplete]:
             missing = [part for part in parts if pd.isna(table.at[index, part])]
             log.add(
-                TABLE_NAME, row_key(table.at[index, "agency_slug"], int(table.at[index, "year"])), column,
+                TABLE_NAME,
+                row_key(table.at[index, "agency_slug"], int(table.at[index, "year"])),
+                column,
                 f"total not computed: {', '.join(missing)} missing in the raw file",
             )

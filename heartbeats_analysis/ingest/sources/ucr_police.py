@@ -42,9 +42,7 @@ EMPLOYEE_COUNTS = {
     "total_employees_civilians": "civilians",
     "total_employees_total": "total_employees",
 }
-SEX_BREAKDOWN = [
-    f"{sex}_employees_{role}" for sex in ("female", "male") for role in ("civilians", "officers", "total")
-]
+SEX_BREAKDOWN = [f"{sex}_employees_{role}" for sex in ("female", "male") for role in ("civilians", "officers", "total")]
 """Not carried into the table, but part of 'every employee count is 0'."""
 
 RAW_SCHEMA = pa.DataFrameSchema(
@@ -70,8 +68,10 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
     },
     checks=[
         pa.Check(
-            lambda df: df["total_employees"].isna()
-            | df["total_employees"].eq(df["sworn_officers"] + df["civilians"]).fillna(False),
+            lambda df: (
+                df["total_employees"].isna()
+                | df["total_employees"].eq(df["sworn_officers"] + df["civilians"]).fillna(False)
+            ),
             error="total_employees = sworn_officers + civilians",
         ),
         pa.Check(
@@ -123,7 +123,9 @@ def _drop_inconsistent_totals(table: pd.DataFrame, log: MissingnessLog) -> pd.Da
     differs = table["total_employees"].notna() & expected.notna() & table["total_employees"].ne(expected).fillna(False)
     for index in table.index[differs]:
         log.add(
-            TABLE_NAME, row_key(table.at[index, "agency_slug"], int(table.at[index, "year"])), "total_employees",
+            TABLE_NAME,
+            row_key(table.at[index, "agency_slug"], int(table.at[index, "year"])),
+            "total_employees",
             "published total_employees_total is not officers + civilians; set missing",
             table.at[index, "total_employees"],
         )

@@ -55,8 +55,13 @@ SOURCE_JSON = "vsr_2020_2024"
 SOURCE_PER_RACE = "vsr_stops_by_race_2014_2024"
 
 RACES = {
-    "Total": "total", "White": "white", "Black": "black", "Hispanic": "hispanic",
-    "Native American": "native_american", "Asian": "asian", "Other": "other",
+    "Total": "total",
+    "White": "white",
+    "Black": "black",
+    "Hispanic": "hispanic",
+    "Native American": "native_american",
+    "Asian": "asian",
+    "Other": "other",
 }
 COUNT_METRICS = {
     "rates-by-race--totals--all-stops": "stops",
@@ -81,8 +86,10 @@ METRICS_RAW_SCHEMA = pa.DataFrameSchema(
         **{race: pa.Column("float64", pa.Check.ge(0), nullable=True) for race in RACES},
     },
     checks=[
-        pa.Check(lambda df: pd.Series(list(COUNT_METRICS)).isin(df["metric"]).all(),
-                 error=f"the JSON carries every count metric: {', '.join(COUNT_METRICS)}"),
+        pa.Check(
+            lambda df: pd.Series(list(COUNT_METRICS)).isin(df["metric"]).all(),
+            error=f"the JSON carries every count metric: {', '.join(COUNT_METRICS)}",
+        ),
         pa.Check(_whole_counts, error="count metrics hold whole numbers"),
     ],
     unique=["agency", "year", "metric"],
@@ -137,8 +144,10 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
         "small_cell_searches": pa.Column(bool),
     },
     checks=[
-        pa.Check(lambda df: df["source"].ne(SOURCE_PER_RACE) | df["race"].isin(["white", "black", "hispanic"]),
-                 error="the per-race files only carry white, black and hispanic"),
+        pa.Check(
+            lambda df: df["source"].ne(SOURCE_PER_RACE) | df["race"].isin(["white", "black", "hispanic"]),
+            error="the per-race files only carry white, black and hispanic",
+        ),
     ],
     unique=["agency_slug", "year", "race"],
     strict=True,
@@ -171,13 +180,13 @@ COLUMNS = {
     "stops": "Vehicle stops",
     "searches": "Searches (of driver or property); <NA> before 2020 (not in the per-race files)",
     "contraband": "Searches that found contraband, as published (a few agencies report more than searches); "
-                  "<NA> before 2020",
+    "<NA> before 2020",
     "arrests": "Stops ending in an arrest; <NA> before 2020",
     "citations": "Citations issued (can exceed stops); <NA> before 2020",
     "source": f"{SOURCE_JSON} (metric_year_subset JSON, 2020-2024) or {SOURCE_PER_RACE} "
-              "(stops_<race>_by_agency CSVs, 2014-2019)",
+    "(stops_<race>_by_agency CSVs, 2014-2019)",
     "small_cell_searches": f"True when searches < {SMALL_CELL_THRESHOLD} or missing: do not read search or "
-                           "hit rates from this row",
+    "hit rates from this row",
 }
 
 STATEWIDE_COLUMNS = {
@@ -260,8 +269,9 @@ def load_raw(raw_root: Path | None = None) -> VsrRaw:
         metrics=metrics,
         stops_by_race=pd.concat(per_race, ignore_index=True),
         statewide_by_race=read_raw_csv(root, registry.get(STATEWIDE_BY_RACE_KEY).path, STATEWIDE_BY_RACE_RAW_SCHEMA),
-        statewide_hit_rates=read_raw_csv(root, registry.get(STATEWIDE_HIT_RATES_KEY).path,
-                                         STATEWIDE_HIT_RATES_RAW_SCHEMA),
+        statewide_hit_rates=read_raw_csv(
+            root, registry.get(STATEWIDE_HIT_RATES_KEY).path, STATEWIDE_HIT_RATES_RAW_SCHEMA
+        ),
     )
 
 
@@ -282,8 +292,12 @@ def _json_rows(raw: VsrRaw, slugs: pd.Series, log: MissingnessLog) -> pd.DataFra
     for count in COUNTS:
         wide[count] = to_int64(wide[count])
         for _, row in wide[wide[count].isna()].iterrows():
-            log.add(TABLE_NAME, f"{row['agency_slug']}|{row['year']}|{row['race']}", count,
-                    "blank in the VSR JSON (not reported for this race)")
+            log.add(
+                TABLE_NAME,
+                f"{row['agency_slug']}|{row['year']}|{row['race']}",
+                count,
+                "blank in the VSR JSON (not reported for this race)",
+            )
     return wide.assign(source=SOURCE_JSON)
 
 
@@ -298,19 +312,34 @@ def _per_race_rows(raw: VsrRaw, slugs: pd.Series, json_rows: pd.DataFrame, log: 
     rows["agency_slug"] = rows["vsr_name"].map(slugs)
     repeated = rows.duplicated(["agency_slug", "year", "race", "Stops"])
     for _, row in rows[repeated].iterrows():
-        log.add(TABLE_NAME, f"{row['agency_slug']}|{row['year']}|{row['race']}", "stops",
-                "exact duplicate row in the per-race stops file; dropped", row["Stops"])
+        log.add(
+            TABLE_NAME,
+            f"{row['agency_slug']}|{row['year']}|{row['race']}",
+            "stops",
+            "exact duplicate row in the per-race stops file; dropped",
+            row["Stops"],
+        )
     rows = rows[~repeated]
     covered_by_json = rows["year"].isin(json_years)
     in_json = pd.MultiIndex.from_frame(rows[["agency_slug", "year"]]).isin(json_agency_years)
     for _, row in rows[covered_by_json & ~in_json].iterrows():
-        log.add(TABLE_NAME, f"{row['agency_slug']}|{row['year']}|{row['race']}", "stops",
-                "per-race file has a row the JSON (source of record for this year) lacks; not used", row["Stops"])
+        log.add(
+            TABLE_NAME,
+            f"{row['agency_slug']}|{row['year']}|{row['race']}",
+            "stops",
+            "per-race file has a row the JSON (source of record for this year) lacks; not used",
+            row["Stops"],
+        )
     rows = rows[~covered_by_json].copy()
     rows["stops"] = to_int64(rows["Stops"])
     for _, row in rows[rows["stops"].isna()].iterrows():
-        log.add(TABLE_NAME, f"{row['agency_slug']}|{row['year']}|{row['race']}", "stops",
-                "blank in the per-race stops file", row["Stops"])
+        log.add(
+            TABLE_NAME,
+            f"{row['agency_slug']}|{row['year']}|{row['race']}",
+            "stops",
+            "blank in the per-race stops file",
+            row["Stops"],
+        )
     for count in COUNTS[1:]:
         rows[count] = pd.array([pd.NA] * len(rows), dtype="Int64")
     return rows.assign(source=SOURCE_PER_RACE)
@@ -334,8 +363,11 @@ def clean(raw: VsrRaw, log: MissingnessLog) -> pd.DataFrame:
     _log_interior_gaps(table, log)
 
     race_order = {race: i for i, race in enumerate(RACES.values())}
-    return finish_table(table.assign(_race_order=table["race"].map(race_order)), PROCESSED_SCHEMA,
-                        ["agency_slug", "year", "_race_order"])
+    return finish_table(
+        table.assign(_race_order=table["race"].map(race_order)),
+        PROCESSED_SCHEMA,
+        ["agency_slug", "year", "_race_order"],
+    )
 
 
 def per_race_agreement(raw: VsrRaw) -> pd.DataFrame:
@@ -356,8 +388,9 @@ def per_race_agreement(raw: VsrRaw) -> pd.DataFrame:
     both = per_race.merge(json_stops, on=["agency_slug", "year", "race"], how="left", indicator=True)
     both["compared"] = both["_merge"].eq("both")
     both["agree"] = both["compared"] & (both["per_race_stops"] == both["stops"]).fillna(False).astype(bool)
-    summary = both.groupby("race").agg(compared=("compared", "sum"), agree=("agree", "sum"),
-                                       json_missing=("compared", lambda c: int((~c).sum())))
+    summary = both.groupby("race").agg(
+        compared=("compared", "sum"), agree=("agree", "sum"), json_missing=("compared", lambda c: int((~c).sum()))
+    )
     summary.loc["all"] = summary.sum()
     summary["agreement_rate"] = summary["agree"] / summary["compared"]
     return summary.reset_index()
@@ -381,11 +414,16 @@ def clean_statewide(raw: VsrRaw, log: MissingnessLog) -> pd.DataFrame:
         table[column] = table[column].astype("Float64")
     for column in STATEWIDE_SCHEMA.columns:
         for _, row in table[table[column].isna()].iterrows():
-            log.add(STATEWIDE_TABLE_NAME, f"{row['year']}|{row['race']}", column,
-                    "blank in, or absent from, the statewide file")
+            log.add(
+                STATEWIDE_TABLE_NAME,
+                f"{row['year']}|{row['race']}",
+                column,
+                "blank in, or absent from, the statewide file",
+            )
     race_order = {"white": 0, "black": 1, "hispanic": 2}
-    return finish_table(table, STATEWIDE_SCHEMA, ["year", "race"],
-                        key=lambda s: s.map(race_order) if s.name == "race" else s)
+    return finish_table(
+        table, STATEWIDE_SCHEMA, ["year", "race"], key=lambda s: s.map(race_order) if s.name == "race" else s
+    )
 
 
 EXTRA_TABLES = {STATEWIDE_TABLE_NAME: (STATEWIDE_SCHEMA, STATEWIDE_COLUMNS, clean_statewide)}
