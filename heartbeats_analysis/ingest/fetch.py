@@ -58,8 +58,8 @@ def verify(entries: Iterable[RawFile] | None = None) -> None:
     raise DataVerificationError(
         f"{len(problems)} raw data file(s) failed verification against the data registry:\n"
         f"{listing}\n"
-        "Nothing was built. To fix: delete the listed files and run `heartbeats fetch` "
-        f"(set {MIRROR_ENV_VAR} to a local mirror such as ../shared/data to copy instead of "
+        "Nothing was built. To fix: run `heartbeats fetch`, which replaces every listed file with one "
+        f"that matches its checksum (set {MIRROR_ENV_VAR} to a local mirror folder to copy instead of "
         "downloading). If the upstream file really changed, review the change and update "
         "heartbeats_analysis/resources/data_registry.csv in its own commit."
     )
@@ -75,9 +75,12 @@ def fetch(
 ) -> list[RawFile]:
     """Bring every registered file into data/raw/, skipping files already present and intact.
 
-    mirror: a folder laid out like ../shared/data to copy from; None to download from the upstream
-    URLs; by default, the folder named by HEARTBEATS_DATA_MIRROR (downloading if it is unset).
-    Returns the entries that were copied or downloaded. Every file is verified after it lands.
+    mirror: a folder laid out like the data mirror (one subfolder per source) to copy from; None to
+    download from the upstream URLs; by default, the folder named by HEARTBEATS_DATA_MIRROR
+    (downloading if it is unset). Returns the entries that were copied or downloaded.
+
+    Every file lands under a temporary name in its target folder and is checksummed there; only a
+    file that matches the registry is renamed into place, so a bad source never changes data/raw/.
     """
     if mirror == FROM_ENVIRONMENT:
         mirror = mirror_from_env()
@@ -89,71 +92,80 @@ def fetch(
                 progress(entry, "present")
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        if mirror is not None:
-            _copy_from_mirror(entry, mirror, target)
-            how = "copied"
-        else:
-            _download(entry, target)
-            how = "downloaded"
-        verify([entry])
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
+            if mirror is not None:
+                candidate, source = _copy_from_mirror(entry, mirror, Path(tmp))
+                how = "copied"
+            else:
+                candidate, source = _download(entry, Path(tmp))
+                how = "downloaded"
+            _place_if_intact(entry, candidate, target, source)
         fetched.append(entry)
         if progress:
             progress(entry, how)
     return fetched
 
 
-def _copy_from_mirror(entry: RawFile, mirror: Path, target: Path) -> None:
+def _place_if_intact(entry: RawFile, candidate: Path, target: Path, source: str) -> None:
+    """Rename the candidate onto its real name only if its checksum matches the registry."""
+    actual = sha256_of(candidate)
+    if actual != entry.sha256:
+        raise DataVerificationError(
+            f"{source} served bad bytes for {entry.path}: "
+            f"expected sha256 {entry.sha256}, got {actual}. "
+            f"Nothing in {target.parent} was changed. Repair or replace that source "
+            "(or fetch from another one); if the upstream file really changed, review the change and "
+            "update heartbeats_analysis/resources/data_registry.csv in its own commit."
+        )
+    os.replace(candidate, target)  # same folder, so the rename is atomic
+
+
+def _copy_from_mirror(entry: RawFile, mirror: Path, tmp: Path) -> tuple[Path, str]:
     source = mirror / entry.path
     if not source.is_file():
         raise FetchError(
             f"Could not copy {entry.path}: it is not in the mirror {mirror} "
-            f"(looked for {source}). Point {MIRROR_ENV_VAR} at a folder laid out like "
-            "../shared/data, or unset it to download from the upstream URL."
+            f"(looked for {source}). Point {MIRROR_ENV_VAR} at a folder laid out like the data "
+            "mirror (one subfolder per source), or unset it to download from the upstream URL."
         )
-    _atomic_copy(source, target)
+    candidate = tmp / Path(entry.path).name
+    shutil.copyfile(source, candidate)
+    return candidate, f"The mirror file {source}"
 
 
-def _download(entry: RawFile, target: Path) -> None:
+def _download(entry: RawFile, tmp: Path) -> tuple[Path, str]:
     import pooch  # only needed when downloading; keeps verify and no-op builds fast
 
     # pooch logs every download and extraction at INFO; the CLI reports progress itself.
     pooch.get_logger().setLevel("WARNING")
     try:
-        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-            if entry.in_archive:
-                members = pooch.retrieve(
+        if entry.in_archive:
+            members = pooch.retrieve(
+                entry.url,
+                known_hash=f"sha256:{entry.archive_sha256}",
+                path=tmp,
+                processor=pooch.Unzip(members=[entry.archive_member]),
+                progressbar=False,
+            )
+            downloaded = Path(members[0])
+        else:
+            downloaded = Path(
+                pooch.retrieve(
                     entry.url,
-                    known_hash=f"sha256:{entry.archive_sha256}",
+                    known_hash=f"sha256:{entry.sha256}",
+                    fname=Path(entry.path).name,
                     path=tmp,
-                    processor=pooch.Unzip(members=[entry.archive_member]),
                     progressbar=False,
                 )
-                downloaded = Path(members[0])
-            else:
-                downloaded = Path(
-                    pooch.retrieve(
-                        entry.url,
-                        known_hash=f"sha256:{entry.sha256}",
-                        fname=Path(entry.path).name,
-                        path=tmp,
-                        progressbar=False,
-                    )
-                )
-            _atomic_copy(downloaded, target)
+            )
     except ValueError as exc:  # pooch: hash mismatch of the downloaded file
         raise DataVerificationError(
-            f"Downloaded {entry.path} from {entry.url} but its checksum is wrong: {exc}"
+            f"The URL {entry.url} served bad bytes for {entry.path}: {exc}. Nothing in data/raw/ was changed."
         ) from exc
     except Exception as exc:  # network and HTTP failures surface as many exception types
         raise FetchError(
             f"Could not download {entry.path} from {entry.url}: {exc.__class__.__name__}: {exc}. "
             f"If this machine is offline, set {MIRROR_ENV_VAR} to a local mirror folder laid out "
-            "like ../shared/data (for example HEARTBEATS_DATA_MIRROR=../shared/data)."
+            "like the data mirror (one subfolder per source)."
         ) from exc
-
-
-def _atomic_copy(source: Path, target: Path) -> None:
-    """Copy so that an interrupted fetch never leaves a half-written file under its real name."""
-    partial = target.with_name(target.name + ".partial")
-    shutil.copyfile(source, partial)
-    os.replace(partial, target)
+    return downloaded, f"The URL {entry.url}"
