@@ -11,7 +11,7 @@ PARAMS ?= params/ferguson.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps data processed report test lab clean-reports batch bench env-file
+.PHONY: help setup system-deps data processed report test lint lab clean-reports batch bench env-file
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ report: data ## Build the Ferguson brief into reports/ferguson/ (HTML and PDF)
 
 test: processed ## Run the whole test suite
 	$(VENV)/bin/python -m pytest
+
+lint: $(STAMP) ## Check code style with ruff (lint rules and formatting, as configured in pyproject.toml)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 batch: data ## Build briefs for every agency with complete data, in parallel
 	$(HEARTBEATS) batch

@@ -5,6 +5,7 @@ Run: ``.venv/bin/python benchmarks/model_speed.py [draws ...]`` (default 1,000 1
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 
@@ -27,9 +28,9 @@ def main(draw_counts: list[int]) -> None:
     print(f"{'draws':>9}  {'model (s)':>10}  {'rank corr. (s)':>14}")
     for draws in draw_counts:
         settings = ModelParameters(draws=draws)
-        seconds = best_of(3, lambda: run_model(settings, register))
+        seconds = best_of(3, functools.partial(run_model, settings, register))
         run = run_model(settings, register)
-        rank_seconds = best_of(3, lambda: rank_correlations(run))
+        rank_seconds = best_of(3, functools.partial(rank_correlations, run))
         print(f"{draws:>9,}  {seconds:>10.3f}  {rank_seconds:>14.3f}")
     oat = best_of(3, lambda: one_at_a_time(register, 10))
     print(f"one-at-a-time sensitivity (all parameters, one vectorised call): {oat:.3f} s")

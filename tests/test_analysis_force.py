@@ -199,7 +199,7 @@ def test_race_rate_ratios(data):
 
 def test_mental_illness_split_at_coding_change(data):
     shares = F.mental_illness_shares(data.summary)
-    assert list(zip(shares["source"], shares["period"], shares["state"])) == [
+    assert list(zip(shares["source"], shares["period"], shares["state"], strict=True)) == [
         ("mpv", "2013-2019", "MO"),
         ("mpv", "2013-2019", "US"),
         ("wapo", "2015-2020", "MO"),

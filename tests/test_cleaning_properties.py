@@ -117,7 +117,7 @@ def test_to_int64_keeps_every_count_and_every_gap(cells, dtype):
     series = pd.Series([text for _, text in cells], index=range(100, 100 + len(cells)), dtype=dtype)
     parsed = to_int64(series)
     assert str(parsed.dtype) == "Int64" and list(parsed.index) == list(series.index)
-    for (value, text), out in zip(cells, parsed):
+    for (value, text), out in zip(cells, parsed, strict=True):
         assert_count(out, value, repr(text))
 
 
@@ -312,7 +312,7 @@ def test_crime_passes_counts_through_and_never_invents_a_zero(rows):
         values = [value for value, _ in row["parts"]]
         gap_year = all(v is None for v in values) or all(v == 0 for v in values)
         assert bool(out["reported"]) is not gap_year, where
-        for column, value in zip(ucr_offenses.OFFENSES, values):
+        for column, value in zip(ucr_offenses.OFFENSES, values, strict=True):
             if gap_year:
                 assert_missing(out[column], f"{where} {column}")
             else:
@@ -347,7 +347,7 @@ def vsr_raw(draw):
         for metric in vsr.COUNT_METRICS:
             values = [draw(cell) for _ in vsr.RACES]
             rows[metric].append([agency, year, *(None if v is None else float(v) for v in values)])
-            for label, value in zip(vsr.RACES, values):
+            for label, value in zip(vsr.RACES, values, strict=True):
                 json_cells[(VSR_AGENCIES[agency], VSR_YEARS[year], vsr.RACES[label], vsr.COUNT_METRICS[metric])] = value
     document = {"agencies": VSR_AGENCIES, "years": VSR_YEARS, "columns": list(vsr.RACES), "rows": rows}
     per_race = {}

@@ -11,6 +11,7 @@ it before changing anything.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -239,10 +240,8 @@ class LiveBuild:
 
     def interrupt(self) -> None:
         """Ctrl-C: SIGINT to the command's process group."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
 
     def kill(self) -> None:
         """SIGKILL to the command and everything it started, at once (power loss, OOM killer)."""
@@ -307,10 +306,8 @@ def _kill_if_same(pid: int, start: str | None) -> None:
     """SIGKILL pid only if it is still the process that started at `start` (pids get reused)."""
     if start is None or _start_time(pid) != start:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 # ---------------------------------------------------------------- shared copies of the data
@@ -1120,7 +1117,7 @@ def test_ctrl_c_starts_no_further_step(tmp_path, raw_tree, processed_tree):
     # Lines written just before the signal may be read a little after it.
     started_after = [
         line
-        for line, when in zip(build.lines, build.arrived)
+        for line, when in zip(build.lines, build.arrived, strict=True)
         if when > interrupted + 0.5 and re.search(r"running\s", line)
     ]
     assert started_after == [], build.stderr

@@ -36,8 +36,10 @@ POLLUTER = [
     "import heartbeats_analysis.report.style as style\nstyle.apply_style()",
 ]
 PROBE = [
-    "user_names = sorted(n for n in globals() if not n.startswith('_') and n not in {'In', 'Out', 'exit', 'quit', 'get_ipython', 'open'})\nuser_names",
-    "import matplotlib\nimport matplotlib.pyplot as plt\n(matplotlib.rcParams['font.size'], matplotlib.rcParams['axes.grid'], len(plt.get_fignums()))",
+    "user_names = sorted(n for n in globals() if not n.startswith('_') and n not in "
+    "{'In', 'Out', 'exit', 'quit', 'get_ipython', 'open'})\nuser_names",
+    "import matplotlib\nimport matplotlib.pyplot as plt\n(matplotlib.rcParams['font.size'], "
+    "matplotlib.rcParams['axes.grid'], len(plt.get_fignums()))",
     "'leftover' in globals()",
     "import numpy as np\nnp.mean([])",
 ]
@@ -164,9 +166,12 @@ def test_a_missing_kernel_is_reported_with_the_fix(tmp_path):
 @pytest.mark.slow
 def test_kernel_control_errors_name_the_kernel_error(monkeypatch):
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
-    with KernelPool(1, kernel=KERNEL) as pool, pool.kernel() as kernel:
-        with pytest.raises(KernelControlError, match="NameError: name 'undefined_name' is not defined"):
-            kernel.run_quietly("undefined_name")
+    with (
+        KernelPool(1, kernel=KERNEL) as pool,
+        pool.kernel() as kernel,
+        pytest.raises(KernelControlError, match="NameError: name 'undefined_name' is not defined"),
+    ):
+        kernel.run_quietly("undefined_name")
 
 
 @pytest.mark.slow

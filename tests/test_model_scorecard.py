@@ -58,7 +58,7 @@ def register():
 
 
 def verdicts(table) -> dict[str, str]:
-    return dict(zip(table["slug"], table["verdict"]))
+    return dict(zip(table["slug"], table["verdict"], strict=True))
 
 
 def test_one_row_per_proposal_claim_with_a_known_verdict(register):

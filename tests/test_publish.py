@@ -53,9 +53,8 @@ def test_a_plain_failed_folder_is_replaced_by_the_first_published_report(tmp_pat
 
 def test_second_build_of_the_same_agency_is_refused(tmp_path):
     with build_lock(tmp_path, "ferguson"):
-        with pytest.raises(BuildLockedError, match="Another build of 'ferguson'"):
-            with build_lock(tmp_path, "ferguson"):
-                pass
+        with pytest.raises(BuildLockedError, match="Another build of 'ferguson'"), build_lock(tmp_path, "ferguson"):
+            pass
         with build_lock(tmp_path, "florissant"):
             pass
     with build_lock(tmp_path, "ferguson"):

@@ -5,7 +5,8 @@ from heartbeats_analysis.ingest import registry
 
 
 def test_registry_lists_every_manifest_file_with_the_same_checksum(mirror):
-    manifest = {row["file"]: row for row in csv.DictReader(open(mirror / "MANIFEST.csv", encoding="utf-8"))}
+    with open(mirror / "MANIFEST.csv", encoding="utf-8") as handle:
+        manifest = {row["file"]: row for row in csv.DictReader(handle)}
     entries = {entry.path: entry for entry in registry.load_registry()}
     assert set(entries) == set(manifest)
     for path, row in manifest.items():

@@ -62,7 +62,8 @@ def write_call_types(root: Path, rows=CALL_TYPE_ROWS, header=CALL_TYPES_HEADER) 
     sheet = workbook.create_sheet(calls.CALL_TYPES_SHEET)
     sheet.append(header)
     for values in rows:
-        record = dict(zip(CALL_TYPES_HEADER, values))
+        # A fixture row may stop early: its missing trailing cells are written as empty.
+        record = dict(zip(CALL_TYPES_HEADER, values, strict=False))
         sheet.append([record.get(column) for column in header])
     self_initiated = workbook.create_sheet(calls.SELF_INITIATED_SHEET)
     self_initiated.append(["City", "Column_name", "Field1", "Count", "Self initiated"])
@@ -129,7 +130,7 @@ def test_counts_pass_through_and_gaps_stay_missing(cleaned):
     assert record(table, "Initial", "THEFT")["count"] == 100  # two raw rows, summed
     assert record(table, "Initial", HOSTILE)["small_cell"] and not record(table, "Initial", "THEFT")["small_cell"]
     frame = log.to_frame()
-    assert set(zip(frame["key"], frame["column"])) == {
+    assert set(zip(frame["key"], frame["column"], strict=True)) == {
         ("Testville|Final|ALARM", "count"),
         ("Testville|Initial|THEFT", "count"),
         ("Testville|Final|HOMELESS", "category_raw"),
@@ -148,7 +149,7 @@ def test_hostile_call_type_is_plain_text(cleaned, tmp_path):
 
 def test_central_groups(cleaned):
     table, _, _ = cleaned
-    groups = dict(zip(table["source_column"] + "|" + table["call_type"], table["heartbeats_group"]))
+    groups = dict(zip(table["source_column"] + "|" + table["call_type"], table["heartbeats_group"], strict=True))
     assert groups == {
         "Final|ALARM": "none",
         "Final|HOMELESS": "homelessness_quality_of_life",

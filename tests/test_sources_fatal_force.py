@@ -342,7 +342,7 @@ def test_mpv_fields(cleaned):
 def test_gaps_are_logged_not_zeroed(cleaned):
     _, log, _ = cleaned
     frame = log.to_frame()
-    logged = set(zip(frame["key"], frame["column"]))
+    logged = set(zip(frame["key"], frame["column"], strict=True))
     assert {
         ("wapo-2", "race"),
         ("wapo-2", "age_group"),

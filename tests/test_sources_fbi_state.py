@@ -47,7 +47,7 @@ def clean(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_keeps_missouri_and_the_us_total(tmp_path: Path) -> None:
     write(tmp_path)
     table, _ = clean(tmp_path)
-    assert list(zip(table["state_abbr"], table["year"])) == [
+    assert list(zip(table["state_abbr"], table["year"], strict=True)) == [
         ("MO", 2012),
         ("MO", 2013),
         ("MO", 2017),

@@ -65,7 +65,10 @@ def test_missing_values_stay_missing_and_are_logged(cleaned):
     table, log = cleaned
     ballwin = table.set_index("agency_slug").loc["ballwin"]
     assert pd.isna(ballwin.black_stops) and pd.isna(ballwin.black_share_of_stops)
-    assert set(zip(log.key, log.column)) == {("ballwin", "black_stops"), ("ballwin", "black_share_of_stops")}
+    assert set(zip(log.key, log.column, strict=True)) == {
+        ("ballwin", "black_stops"),
+        ("ballwin", "black_share_of_stops"),
+    }
 
 
 def test_dropped_column_names_file_and_column(tmp_path):

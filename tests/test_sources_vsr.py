@@ -287,7 +287,7 @@ def test_ferguson_json_passes_through(real, year):
     year_idx = document["years"].index(year)
     for metric, column in vsr.COUNT_METRICS.items():
         (row,) = [r for r in document["rows"][metric] if r[0] == agency and r[1] == year_idx]
-        for label, value in zip(document["columns"], row[2:]):
+        for label, value in zip(document["columns"], row[2:], strict=True):
             assert cell(table, "ferguson", year, vsr.RACES[label])[column] == int(value)
 
 

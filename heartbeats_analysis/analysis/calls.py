@@ -253,7 +253,7 @@ def figure_shares(ctx, calls: pd.DataFrame, rules: Sequence[Rule] | None = None)
     ref_y = np.arange(len(refs))[::-1].astype(float)
     ax.hlines(city_y, wide["narrow"], wide["broad"], color=PEER_COLOUR, linewidth=3, label="narrow to broad mapping")
     ax.plot(wide["central"], city_y, "o", color=AGENCY_COLOUR, label="central mapping")
-    for y, ref in zip(ref_y, refs):
+    for y, ref in zip(ref_y, refs, strict=True):
         if ref.range:
             ax.hlines(y, *ref.range, color=REFERENCE_COLOUR, linewidth=3)
         if ref.value is not None:

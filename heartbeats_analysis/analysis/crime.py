@@ -437,8 +437,8 @@ def report_levels(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
                     f"crime.{outcome}_peer_median_latest",
                     round(peer.median, 3),
                     "offences per 1,000 residents",
-                    f"Among the {peer.peers_reporting} comparison departments that reported {label} for {peer.year}, the "
-                    f"median rate was {format_number(peer.median, 1)} per 1,000 residents (range "
+                    f"Among the {peer.peers_reporting} comparison departments that reported {label} for {peer.year}, "
+                    f"the median rate was {format_number(peer.median, 1)} per 1,000 residents (range "
                     f"{format_number(peer.low, 1)} to {format_number(peer.high, 1)}).",
                     "peer_rates",
                     interval=(peer.low, peer.high),
@@ -472,8 +472,10 @@ def report_levels(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
             "crime.latest_year",
             max((v.year for v in analysis.latest.values() if v), default=None),
             "year",
-            f"The FBI crime data for {name} run to {max((v.year for v in analysis.latest.values() if v), default='no year')}; "
-            f"the FBI's switch to NIBRS in {NIBRS_START_YEAR} makes later years not directly comparable with earlier ones.",
+            f"The FBI crime data for {name} run to "
+            f"{max((v.year for v in analysis.latest.values() if v), default='no year')}; "
+            f"the FBI's switch to NIBRS in {NIBRS_START_YEAR} makes later years not directly comparable with earlier "
+            "ones.",
             "latest_rate",
         )
     )
@@ -534,8 +536,8 @@ def report_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
                 f"crime.{outcome}_rr_post2016",
                 round(after_2016.value, 4),
                 "rate ratio",
-                f"From {FIRST_YEAR_OF_CONSENT_DECREE}, the year the Consent Decree was approved, the {label} rate was a "
-                f"further {format_ratio_change(after_2016)} relative to the {FIRST_YEAR_AFTER_AUGUST_2014} level, "
+                f"From {FIRST_YEAR_OF_CONSENT_DECREE}, the year the Consent Decree was approved, the {label} rate was "
+                f"a further {format_ratio_change(after_2016)} relative to the {FIRST_YEAR_AFTER_AUGUST_2014} level, "
                 "allowing for the trend." + caveat,
                 "fit_its",
                 interval=after_2016.interval,
@@ -683,7 +685,7 @@ def figure_rates(
     state = analysis.state[analysis.state["year"] >= start_year]
     last_year = int(own["year"].max())
     frames = []
-    for ax, (outcome, label) in zip(axes, OUTCOMES.items()):
+    for ax, (outcome, label) in zip(axes, OUTCOMES.items(), strict=True):
         _mark_events(ax, last_year)
         if f"{outcome}_median" in peers:
             ax.fill_between(
@@ -794,7 +796,7 @@ def figure_its(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> ShownF
     data = analysis.its_data
     frames = []
     alt = f"Model charts for {analysis.name}, {analysis.model_start_year}-{analysis.model_end_year}."
-    for ax, (outcome, model) in zip(axes[:, 0], fitted.items()):
+    for ax, (outcome, model) in zip(axes[:, 0], fitted.items(), strict=True):
         observed = data[outcome] / data["population"] * PER
         expected = model.predict(data) / data["population"] * PER
         counterfactual = model.predict(data.assign(post_2014=0.0, post_2016=0.0)) / data["population"] * PER

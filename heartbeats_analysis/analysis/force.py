@@ -590,7 +590,7 @@ def figure_rates(ctx, data: ForceInputs, agency: str):
     colours = {"mpv": AGENCY_COLOUR, "wapo": PALETTE["orange"]}
     labels = []
     ypos = np.arange(len(totals))[::-1]
-    for y, (_, r) in zip(ypos, totals.iterrows()):
+    for y, (_, r) in zip(ypos, totals.iterrows(), strict=True):
         ax.errorbar(
             r["rate_per_million"],
             y,
@@ -644,7 +644,7 @@ def figure_mental_illness(ctx, data: ForceInputs):
     apply_style()
     fig, ax = plt.subplots()
     colours = {"MO": AGENCY_COLOUR, "US": PALETTE["black"]}
-    groups = list(dict.fromkeys(zip(shares["source"], shares["period"])))
+    groups = list(dict.fromkeys(zip(shares["source"], shares["period"], strict=True)))
     for i, (source, period) in enumerate(groups):
         for offset, state in ((-0.12, "MO"), (0.12, "US")):  # noqa: B007
             row = shares[shares["source"].eq(source) & shares["period"].eq(period) & shares["state"].eq(state)]

@@ -194,7 +194,6 @@ def disparity_table(
     if isinstance(geography, NoData):
         return geography
     counts = stops[stops["agency_slug"].eq(agency)][["year", "race", "stops"]].dropna(subset=["stops"])
-    name = listed_name(agencies, agency)
     if counts.empty:
         return NoData(agency, "stops", "the Missouri Vehicle Stops Report has no stops for this agency")
     pop = population_for(population, geography[0])
@@ -1072,10 +1071,12 @@ def figure_search_outcomes(ctx, data: StopsInputs, agency: str):
     apply_style()
     fig, axes = plt.subplots(1, 2, sharey=True)
     colours = {name: AGENCY_COLOUR, STATE_NAME: PALETTE["black"]}
-    labels = [f"{g}\n{r.capitalize()} drivers" for g, r in zip(plotted["geography"], plotted["race"])]
+    labels = [f"{g}\n{r.capitalize()} drivers" for g, r in zip(plotted["geography"], plotted["race"], strict=True)]
     ypos = np.arange(len(plotted))[::-1]
-    for ax, (rate, title) in zip(axes, (("search", "Searched per stop"), ("hit", "Contraband per search"))):
-        for y, (_, r) in zip(ypos, plotted.iterrows()):
+    for ax, (rate, title) in zip(
+        axes, (("search", "Searched per stop"), ("hit", "Contraband per search")), strict=True
+    ):
+        for y, (_, r) in zip(ypos, plotted.iterrows(), strict=True):
             value = r[f"{rate}_rate"]
             if pd.isna(value):
                 continue

@@ -14,6 +14,7 @@ Kernels start only when the first notebook asks for one, so a rebuild that runs 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -178,10 +179,9 @@ class KernelPool:
         if closed:
             self._retire(kernel)
             raise KernelControlError("the kernel pool was closed while a kernel started")
-        try:
+        # A failed warm-up only makes the first notebook slower: it imports what it needs itself.
+        with contextlib.suppress(KernelControlError):
             kernel.run_quietly(WARM_UP_CODE)
-        except KernelControlError:
-            pass  # only slower: each notebook imports what it needs, and reports its own import errors
         if not manager.is_alive():
             exit_code = _exit_code(manager)  # read before the shutdown forgets the process
             self._retire(kernel)
@@ -202,10 +202,8 @@ class KernelPool:
 
     def _replace(self) -> None:
         if not self._closed:
-            try:
+            with contextlib.suppress(RuntimeError):  # the pool closed meanwhile
                 self._ready.put(self._workers.submit(self._start_kernel))
-            except RuntimeError:  # closed meanwhile
-                pass
 
     def _retire(self, kernel: PooledKernel) -> None:
         """Shut the kernel down, once: a second, concurrent shutdown of one kernel can abort the process

@@ -8,6 +8,7 @@ are keyed by file modification time or read only files shipped with the package,
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 
@@ -39,10 +40,9 @@ _fresh_warning_filters: list | None = None
 
 def warm_up(modules: tuple[str, ...] = WARM_MODULES) -> None:
     for name in modules:
-        try:
+        # The notebook that imports it reports the error, in its own cell.
+        with contextlib.suppress(Exception):
             importlib.import_module(name)
-        except Exception:  # the notebook that imports it reports the error, in its own cell
-            pass
     take_snapshot()
 
 

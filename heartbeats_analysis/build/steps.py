@@ -110,11 +110,11 @@ class _Steps:
         self.check_not_interrupted()
         stamp = self.stamp_dir / f"{name}.json"
         key = hash_json(inputs)
-        if not self.force and stamp.is_file() and all(p.exists() for p in outputs):
-            if json.loads(stamp.read_text()).get("key") == key:
-                self.result.steps.append((name, "skipped", 0.0))
-                self.listener(name, "skipped", 0.0)
-                return False
+        up_to_date = not self.force and stamp.is_file() and all(p.exists() for p in outputs)
+        if up_to_date and json.loads(stamp.read_text()).get("key") == key:
+            self.result.steps.append((name, "skipped", 0.0))
+            self.listener(name, "skipped", 0.0)
+            return False
         stamp.unlink(missing_ok=True)
         self.listener(name, "started", 0.0)
         started = time.perf_counter()

@@ -166,9 +166,11 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     alt = (
         f"Fan chart of projected sworn officers over {horizon} years, starting from about {today['central']:.0f} today "
         f"(range {today['low']:.0f} to {today['high']:.0f}). "
-        f"Status quo: median {sq.loc[year, 'sworn_median']:.0f} in year {year} (90% range {sq.loc[year, 'sworn_p05']:.0f} to "
-        f"{sq.loc[year, 'sworn_p95']:.0f}) and {sq.loc[horizon, 'sworn_median']:.0f} in year {horizon}. Heartbeats: median "
-        f"{hb.loc[year, 'sworn_median']:.0f} in year {year} ({hb.loc[year, 'sworn_p05']:.0f} to {hb.loc[year, 'sworn_p95']:.0f}) "
+        f"Status quo: median {sq.loc[year, 'sworn_median']:.0f} in year {year} (90% range "
+        f"{sq.loc[year, 'sworn_p05']:.0f} to "
+        f"{sq.loc[year, 'sworn_p95']:.0f}) and {sq.loc[horizon, 'sworn_median']:.0f} in year {horizon}. Heartbeats: "
+        f"median {hb.loc[year, 'sworn_median']:.0f} in year {year} ({hb.loc[year, 'sworn_p05']:.0f} to "
+        f"{hb.loc[year, 'sworn_p95']:.0f}) "
         f"and {hb.loc[horizon, 'sworn_median']:.0f} in year {horizon}, against an authorised strength of "
         f"{authorised['central']:.0f} (range {authorised['low']:.0f} to {authorised['high']:.0f}). "
         f"The second panel shows the department at full strength in year {year} in "
@@ -199,7 +201,7 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         "officer_starting_salary": "Probationary officer*",
     }
     colours = [style.PALETTE["orange"], style.PEER_COLOUR, style.AGENCY_COLOUR]
-    for position, (row, colour) in enumerate(zip(levels.itertuples(), colours)):
+    for position, (row, colour) in enumerate(zip(levels.itertuples(), colours, strict=True)):
         left.plot([row.low / 1000, row.high / 1000], [position, position], color=colour, linewidth=4, alpha=0.5)
         left.plot(row.central / 1000, position, "o", color=colour, markersize=8)
     left.set_yticks(range(len(levels)), [labels[k] for k in levels["id"]])
@@ -254,9 +256,10 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         f"${lv.loc['academy_recruit_salary', 'central']:,.0f} and a probationary officer "
         f"${lv.loc['officer_starting_salary', 'central']:,.0f} (${lv.loc['officer_starting_salary', 'low']:,.0f} to "
         f"${lv.loc['officer_starting_salary', 'high']:,.0f}), regional and national comparators because Ferguson's own "
-        f"figure was not found. Right: the officer to social-worker pay ratio is {prob.loc['probationary', 'ratio_median']:.2f} "
-        f"(90% range {prob.loc['probationary', 'ratio_low']:.2f} to {prob.loc['probationary', 'ratio_high']:.2f}) for a "
-        f"probationary officer and {prob.loc['first_year', 'ratio_median']:.2f} over the first year; it reaches the "
+        "figure was not found. Right: the officer to social-worker pay ratio is "
+        f"{prob.loc['probationary', 'ratio_median']:.2f} "
+        f"(90% range {prob.loc['probationary', 'ratio_low']:.2f} to {prob.loc['probationary', 'ratio_high']:.2f}) for "
+        f"a probationary officer and {prob.loc['first_year', 'ratio_median']:.2f} over the first year; it reaches the "
         f"'nearly doubling' line of {threshold:.1f} in {prob.loc['probationary', 'p_nearly_doubling']:.0%} of draws."
     )
     return _save(ctx, fig, "model_salary", "Entry pay: officer vs social worker", data, alt, "figure_salary")
@@ -269,7 +272,7 @@ def figure_outcomes(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     table = table[table["outcome"].isin(OUTCOMES)].reset_index(drop=True)
     fig, axes = plt.subplots(1, len(OUTCOMES), figsize=(style.FIGURE_WIDTH_IN, 3.2), sharey=True)
     scenarios = ["heartbeats", "civilian_responder"]
-    for ax, outcome in zip(axes, OUTCOMES):
+    for ax, outcome in zip(axes, OUTCOMES, strict=True):
         part = table[table["outcome"] == outcome].set_index("scenario")
         for position, scenario in enumerate(scenarios):
             row = part.loc[scenario]
@@ -374,7 +377,8 @@ def figure_tornado(
     global_top = top_drivers(rank, output, 3, measure="abs_spearman")
     fmt = _output_format(output)
     alt = (
-        f"Tornado chart for '{OUTPUT_LABELS[output]}', which is {fmt(central)} with every assumption at its central value. "
+        f"Tornado chart for '{OUTPUT_LABELS[output]}', which is {fmt(central)} with every assumption at its central "
+        "value. "
         + "; ".join(
             f"{_label(r.parameter)} moves it from {fmt(r.output_at_low)} (low) to {fmt(r.output_at_high)} (high)"
             for r in ordered.head(5).itertuples()
@@ -535,7 +539,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         "model.program_recruits_per_year",
         n["program_recruits_per_year"],
         "officers per year",
-        f"The program would bring Ferguson {_fmt_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a year.",
+        f"The program would bring Ferguson {_fmt_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a "
+        "year.",
         run,
     )
     _record(
@@ -544,7 +549,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         n["workload_officers_needed"],
         "sworn officers",
         f"A workload-based estimate (COPS Office method) puts the sworn officers Ferguson's calls need at "
-        f"{_fmt_range(n['workload_officers_needed'])}, against {run.register.set_index('id').loc['authorized_strength', 'central']:.0f} "
+        f"{_fmt_range(n['workload_officers_needed'])}, against "
+        f"{run.register.set_index('id').loc['authorized_strength', 'central']:.0f} "
         f"authorised and {run.register.set_index('id').loc['current_sworn', 'central']:.0f} serving.",
         run,
     )
@@ -642,12 +648,12 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
     )
     for row in run.provenance.to_dict("records"):
+        origin = f"the data analysis ({row['source']})" if row["used"] == "analysis" else "the assumptions register"
         ctx.claims.record(
             f"model.input_source_{row['parameter']}",
             row["source"] if row["used"] == "analysis" else "register",
             "source",
-            f"The model's {_label(row['parameter'])} ({_plain_number(row['value'])}) comes from "
-            f"{'the data analysis (' + row['source'] + ')' if row['used'] == 'analysis' else 'the assumptions register'}.",
+            f"The model's {_label(row['parameter'])} ({_plain_number(row['value'])}) comes from {origin}.",
             notebook=NOTEBOOK,
             function="heartbeats_analysis.model.inputs.inputs_from_claims",
         )

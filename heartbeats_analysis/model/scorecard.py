@@ -69,11 +69,12 @@ def _officer_shortage(n: Numbers, register: pd.DataFrame) -> Verdict:
     else:
         verdict = NOT_SUPPORTED
     sentence = (
-        f"The program would yield about {_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a year for Ferguson. "
-        f"By year {year} it adds {_range(added)} officers over status-quo hiring; the department is at its full "
-        f"authorised strength in {p_hb:.0%} of simulated futures with the program and {p_sq:.0%} without it "
+        f"The program would yield about {_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a year for "
+        f"Ferguson. By year {year} it adds {_range(added)} officers over status-quo hiring; the department is at its "
+        f"full authorised strength in {p_hb:.0%} of simulated futures with the program and {p_sq:.0%} without it "
         f"(year {horizon}: {n['p_full_strength_hb_final']:.0%} and {n['p_full_strength_sq_final']:.0%}). "
-        f"Vacancies in year {year}: {_range(n['vacancies_hb_y5'])} with the program, {_range(n['vacancies_sq_y5'])} without."
+        f"Vacancies in year {year}: {_range(n['vacancies_hb_y5'])} with the program, {_range(n['vacancies_sq_y5'])} "
+        "without."
     )
     ids = (
         "current_sworn",
@@ -104,11 +105,12 @@ def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
     else:
         verdict = PARTLY
     sentence = (
-        f"A probationary officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry salary; over the first "
-        f"year, half of it at academy pay, {_range(first, '{:.2f}')} times. A rise of {threshold:.1f} times or more "
-        f"('nearly doubling') occurs in {n['p_salary_nearly_doubles']:.0%} of draws. Ferguson's own starting salary was "
-        f"not found: the officer figures are St. Louis County (${_value(register, 'officer_starting_salary'):,.0f}) and "
-        f"national comparators, against a mean MSW starting salary of ${_value(register, 'sw_entry_salary'):,.0f}."
+        f"A probationary officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry salary; over the "
+        f"first year, half of it at academy pay, {_range(first, '{:.2f}')} times. A rise of {threshold:.1f} times or "
+        f"more ('nearly doubling') occurs in {n['p_salary_nearly_doubles']:.0%} of draws. Ferguson's own starting "
+        "salary was not found: the officer figures are St. Louis County "
+        f"(${_value(register, 'officer_starting_salary'):,.0f}) "
+        f"and national comparators, against a mean MSW starting salary of ${_value(register, 'sw_entry_salary'):,.0f}."
     )
     headline = (
         f"A new officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry pay; a rise of "
@@ -126,7 +128,8 @@ def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
     sentence = (
         "No evaluation of sworn officers with social-work degrees exists. The proxies disagree: more-educated "
         f"officers used force less often, one matched co-responder study found "
-        f"{abs(_value(register, 'coresponder_force_ate')) * 100:.0f} percentage points less force, and meta-analyses of CIT training found no "
+        f"{abs(_value(register, 'coresponder_force_ate')) * 100:.0f} percentage points less force, and meta-analyses "
+        "of CIT training found no "
         f"significant effect on objective force measures; the model uses a relative risk of {central:.2f} "
         f"({low:.2f} to {high:.2f}). With the share of calls the program's officers would take, it expects "
         f"{_signed(change)} use-of-force incidents against the status quo: a possible small reduction, not prevention. "
@@ -146,10 +149,7 @@ def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
 
 def _services(n: Numbers, register: pd.DataFrame) -> Verdict:
     referrals, arrests = n["referrals_change_heartbeats"], n["arrests_change_heartbeats"]
-    if referrals.low > 0:
-        verdict = PARTLY
-    else:
-        verdict = NO_EVIDENCE
+    verdict = PARTLY if referrals.low > 0 else NO_EVIDENCE
     sentence = (
         f"Referrals to services: {_signed(referrals)}; arrests: {_signed(arrests)}. CIT-trained officers refer more "
         f"people to services, mainly where services exist, but the meta-analysis of CIT found no significant effect on "
@@ -171,8 +171,8 @@ def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
         f"The DOJ found Black residents were {_value(register, 'doj_black_share_population'):.0%} of Ferguson's "
         f"population but {_value(register, 'doj_black_share_arrests'):.0%} of arrests (2012-14). No study was found "
         f"showing that CIT, co-responders or officers with social-work degrees change racial disparities in stops, "
-        f"arrests or jailing. The model's overall arrest change is {_signed(n['arrests_change_heartbeats'])}; it has no "
-        f"basis to say how that would fall by race."
+        f"arrests or jailing. The model's overall arrest change is {_signed(n['arrests_change_heartbeats'])}; it has "
+        "no basis to say how that would fall by race."
     )
     headline = (
         "No study shows that officers with social-work training change racial disparities in stops, arrests or jail."
@@ -187,9 +187,10 @@ def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
 
 def _trust(n: Numbers, register: pd.DataFrame) -> Verdict:
     sentence = (
-        f"Only {_value(register, 'gallup_black_confidence_2021'):.0%} of Black adults nationally had a great deal or quite "
-        f"a lot of confidence in police (Gallup 2021), and the DOJ found great distrust of the department in Ferguson. "
-        f"No study was found that CIT, co-responders or sworn social workers raise trust; the model does not estimate it."
+        f"Only {_value(register, 'gallup_black_confidence_2021'):.0%} of Black adults nationally had a great deal or "
+        "quite a lot of confidence in police (Gallup 2021), and the DOJ found great distrust of the department in "
+        "Ferguson. No study was found that CIT, co-responders or sworn social workers raise trust; the model does not "
+        "estimate it."
     )
     headline = "No study shows that crisis training, co-responders or sworn social workers raise trust in police."
     return Verdict(NO_EVIDENCE, sentence, ("gallup_black_confidence_2021",), headline)
@@ -197,12 +198,10 @@ def _trust(n: Numbers, register: pd.DataFrame) -> Verdict:
 
 def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
     freed, added = n["heartbeats_officer_equivalents_freed"], n["added_officers_y5"]
-    if added.mean >= 1 or freed.mean >= 1:
-        verdict = PARTLY
-    else:
-        verdict = NOT_SUPPORTED
+    verdict = PARTLY if added.mean >= 1 or freed.mean >= 1 else NOT_SUPPORTED
     sentence = (
-        f"Heartbeats adds patrol time mainly by adding officers, {_range(added)} more by year {int(n['headline_year'])}, "
+        f"Heartbeats adds patrol time mainly by adding officers, {_range(added)} more by year "
+        f"{int(n['headline_year'])}, "
         f"as any successful hiring would. Fewer repeat calls from the way its officers handle calls free "
         f"{_range(freed, '{:.2f}')} officer equivalents. A civilian responder frees "
         f"{_range(n['civilian_officer_equivalents_freed'], '{:.1f}')} officer equivalents by taking calls off police. "
@@ -223,9 +222,9 @@ def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
 def _crime(n: Numbers, register: pd.DataFrame) -> Verdict:
     sentence = (
         f"The only quasi-experimental estimate is for a civilian program: Denver STAR areas saw "
-        f"{abs(_value(register, 'star_low_level_crime_effect')):.0%} fewer reports of the targeted low-level crimes, an "
-        f"estimate others contest, and no change in serious crime. No study of sworn social workers and crime was found; "
-        f"the model does not estimate crime."
+        f"{abs(_value(register, 'star_low_level_crime_effect')):.0%} fewer reports of the targeted low-level crimes, "
+        "an estimate others contest, and no change in serious crime. No study of sworn social workers and crime was "
+        "found; the model does not estimate crime."
     )
     headline = "No study links sworn social workers to crime; the one estimate for a civilian program is contested."
     return Verdict(NO_EVIDENCE, sentence, ("star_low_level_crime_effect",), headline)

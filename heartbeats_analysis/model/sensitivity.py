@@ -74,7 +74,7 @@ def rank_correlations(run: ModelRun) -> pd.DataFrame:
         rho = (
             np.zeros(len(varied)) if spread == 0 else parameter_ranks.T @ ((ranks - ranks.mean()) / spread) / len(ranks)
         )
-        for key, value in zip(varied, rho):
+        for key, value in zip(varied, rho, strict=True):
             records.append(
                 {
                     "output": output,

@@ -30,7 +30,8 @@ class Estimate:
 
     @property
     def interval_kind(self) -> str:
-        return f"{self.level:.0%} simulation interval ({(1 - self.level) / 2:.0%}-{(1 + self.level) / 2:.0%} percentiles of the draws)"
+        lower, upper = (1 - self.level) / 2, (1 + self.level) / 2
+        return f"{self.level:.0%} simulation interval ({lower:.0%}-{upper:.0%} percentiles of the draws)"
 
 
 def fmt(value: float, spec: str = "{:.0f}") -> str:

@@ -193,7 +193,7 @@ class BriefContext:
         )
 
     def get(self, claim_id: str) -> Claim | None:
-        return self.claims[claim_id] if claim_id in self.claims else None
+        return self.claims.get(claim_id)
 
     def with_prefix(self, prefix: str) -> list[Claim]:
         return [c for c in sorted(self.claims, key=lambda c: c.id) if c.id.startswith(prefix + ".")]
@@ -346,7 +346,8 @@ def scorecard(ctx: BriefContext) -> HTML:
         "(supported, partly supported, not supported, or no evidence either way), and the numbers behind it.</p>"
         '<table class="scorecard"><thead><tr><th>Claim</th><th>Verdict</th><th>What the evidence shows</th>'
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f'<details class="provenance sources" open><summary>Sources for the scorecard</summary><ol>{listing}</ol></details>'
+        '<details class="provenance sources" open><summary>Sources for the '
+        f"scorecard</summary><ol>{listing}</ol></details>"
     )
 
 
@@ -509,7 +510,8 @@ def _literature_rows(ctx: BriefContext) -> str:
         rows = list(csv.DictReader(fh))
     body = "".join(
         f"<tr><td>{esc(r.get('description', r.get('id', '')))}</td>"
-        f"<td>{esc(r.get('central', ''))} ({esc(r.get('low', ''))} to {esc(r.get('high', ''))}) {esc(r.get('unit', ''))}</td>"
+        f"<td>{esc(r.get('central', ''))} ({esc(r.get('low', ''))} to {esc(r.get('high', ''))}) "
+        f"{esc(r.get('unit', ''))}</td>"
         f"<td>{esc(r.get('source', ''))} {esc(r.get('url', ''))}</td><td>{esc(r.get('quality', ''))}</td></tr>"
         for r in rows
     )

@@ -174,7 +174,9 @@ def assign_slugs(observed: pd.DataFrame, overrides: Mapping[str, str] | None = N
     spans = observed.groupby("vsr_name").agg(
         first_year=("year", "min"), last_year=("year", "max"), in_json=("file", lambda f: bool((f == "json").any()))
     )
-    seen_in = observed.groupby("vsr_name").apply(lambda g: set(zip(g["file"], g["year"])), include_groups=False)
+    seen_in = observed.groupby("vsr_name").apply(
+        lambda g: set(zip(g["file"], g["year"], strict=True)), include_groups=False
+    )
     base = {name: overrides.get(name) or agency_slug(name) for name in spans.index}
 
     groups: dict[str, list[str]] = defaultdict(list)
@@ -340,7 +342,7 @@ def clean(raw: AgenciesRaw, log: MissingnessLog) -> pd.DataFrame:
         else:
             # Census match for the current name first, then for older spellings.
             for name in [vsr_name, *sorted(aliases, key=lambda n: -own.set_index("vsr_name").at[n, "last_year"])]:
-                for source, frame in [("population", population_match), ("crosswalk", crosswalk_match)]:
+                for frame in (population_match, crosswalk_match):
                     if name in frame.index:
                         match = frame.loc[name]
                         agency_type, geo_type, census_name = (
@@ -371,10 +373,8 @@ def clean(raw: AgenciesRaw, log: MissingnessLog) -> pd.DataFrame:
             notes.append("not in the VSR census crosswalk")
             log.add(TABLE_NAME, slug, "geoid", "agency absent from the VSR census crosswalk", vsr_name)
 
-        if in_ucr:
-            county = u["county"] or None
-        else:
-            county = census_name if geo_type == "county" else None
+        county_from_census = census_name if geo_type == "county" else None
+        county = (u["county"] or None) if in_ucr else county_from_census
         rows.append(
             {
                 "agency_slug": slug,

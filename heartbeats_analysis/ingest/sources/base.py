@@ -42,7 +42,7 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path, max
                 examples = group.head(max_rows)
                 shown = ", ".join(
                     f"row {idx}: {_plain(val)!r}" if pd.notna(idx) else repr(_plain(val))
-                    for idx, val in zip(examples["index"], examples["failure_case"])
+                    for idx, val in zip(examples["index"], examples["failure_case"], strict=True)
                 )
                 lines.append(f"  - column {column!r} failed {check}: {shown}")
         else:

@@ -273,7 +273,8 @@ def _sheet_rows(path: Path, sheet: str) -> list[tuple]:
 def _sheet_frame(path: Path, sheet: str, text_columns: Sequence[str]) -> pd.DataFrame:
     header, *rows = _sheet_rows(path, sheet)
     names = [str(h) for h in header]
-    frame = pd.DataFrame([dict(zip(names, row)) for row in rows], columns=names, dtype=object)
+    # read-only openpyxl may return a row shorter than the header (trailing empty cells): those are missing values.
+    frame = pd.DataFrame([dict(zip(names, row, strict=False)) for row in rows], columns=names, dtype=object)
     for column in text_columns:
         if column in frame:
             frame[column] = frame[column].map(_as_text).astype("str")
@@ -293,7 +294,7 @@ def _initiation_frame(path: Path, file: str) -> pd.DataFrame:
                     f"{file} does not match the schema: sheet {city!r} header is {header}, expected {expected}"
                 )
             for row in rows:
-                for position, label in enumerate(INITIATION_COLUMN_LABELS[city], start=1):
+                for position in range(1, len(INITIATION_COLUMN_LABELS[city]) + 1):
                     records.append(
                         {
                             "city": city,
@@ -416,7 +417,9 @@ def assign_groups(calls: pd.DataFrame, mapping: str = "central", rules: Sequence
     pairs = calls[["call_type", "category"]].drop_duplicates()
     lookup = {(t, c): group_of(t, c, mapping, rules) for t, c in pairs.itertuples(index=False)}
     return pd.Series(
-        [lookup[(t, c)] for t, c in zip(calls["call_type"], calls["category"])], index=calls.index, dtype="str"
+        [lookup[(t, c)] for t, c in zip(calls["call_type"], calls["category"], strict=True)],
+        index=calls.index,
+        dtype="str",
     )
 
 
@@ -589,7 +592,9 @@ def calls_initiation(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
     cells = raw.initiation.copy()
     cells["year"] = to_int64(cells["year"]).astype("int64")
     cells["count"] = to_int64(cells["count"])
-    cells["initiated_by"] = [INITIATION_COLUMN_LABELS[c][p - 1] for c, p in zip(cells["city"], cells["position"])]
+    cells["initiated_by"] = [
+        INITIATION_COLUMN_LABELS[c][p - 1] for c, p in zip(cells["city"], cells["position"], strict=True)
+    ]
     published = cells[cells["count"].notna()]
     table = published.groupby(["city", "year", "initiated_by"], as_index=False)["count"].sum()
     # Years with only an 'unknown' total: the city's data had no initiation flag, so the split is missing.

@@ -520,7 +520,7 @@ def _mpv_agencies(names: object, oris: object, issues: list) -> list[tuple[str, 
         if not ORI_PATTERN.match(t.upper())
     ]
     if len(name_list) == len(tokens) and len(valid) == len(tokens):
-        return [(name, [ori]) for name, ori in zip(name_list, valid)]
+        return [(name, [ori]) for name, ori in zip(name_list, valid, strict=True)]
     return [(name, []) for name in name_list] + ([("", valid)] if valid else [])
 
 

@@ -18,6 +18,7 @@ after); ``agencies.assign_slugs`` decides which spellings are one agency.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,10 +248,9 @@ def _flatten_metrics(document: object, file: str) -> pd.DataFrame:
             records.append([agencies[agency_idx], years[year_idx], metric, *row[2:]])
     frame = pd.DataFrame(records, columns=["agency", "year", "metric", *RACES]).astype({"year": "int64"})
     for race in RACES:
-        try:
+        # Text in a count is left as it is, for the schema to report with its column.
+        with contextlib.suppress(TypeError, ValueError):
             frame[race] = frame[race].astype("float64")
-        except (TypeError, ValueError):
-            pass  # text in a count: left as it is for the schema to report with its column
     return frame
 
 
