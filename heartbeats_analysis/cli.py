@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from heartbeats_analysis.errors import HeartbeatsError
+from heartbeats_analysis.errors import BuildInterruptedError, HeartbeatsError, OutputNotWritableError
 from heartbeats_analysis.paths import MIRROR_ENV_VAR, absolutise_folder_variables
 
 app = typer.Typer(
@@ -47,13 +47,13 @@ def _guarded(function):
             _fail(error)
         except KeyboardInterrupt:
             console.print("[bold red]Interrupted.[/] The published report, if any, was left as it was.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(BuildInterruptedError.exit_code) from None
         except PermissionError as error:
             console.print(f"[bold red]Error:[/] permission denied: {error.filename}. Check the folder's permissions.")
-            raise typer.Exit(6) from None
+            raise typer.Exit(OutputNotWritableError.exit_code) from None
         except OSError as error:
             console.print(f"[bold red]Error:[/] {error.strerror or error} ({error.filename or ''}).")
-            raise typer.Exit(6) from None
+            raise typer.Exit(OutputNotWritableError.exit_code) from None
 
     return wrapper
 
@@ -337,7 +337,7 @@ def batch(
     failed = [r for r in results if not r.ok]
     out.print(f"{len(results) - len(failed)} of {len(results)} briefs built; index: {reports_dir() / 'index.html'}")
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(HeartbeatsError.exit_code)
 
 
 if __name__ == "__main__":

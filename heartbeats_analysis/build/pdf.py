@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from heartbeats_analysis.errors import HeartbeatsError
+from heartbeats_analysis.errors import BrowserNotFoundError, HeartbeatsError
 
 CHROMIUM_ENV_VAR = "HEARTBEATS_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -30,10 +30,6 @@ FOOTER = (
     '<div style="font-size:8pt;color:#555;width:100%;text-align:center;font-family:sans-serif;">'
     'Page <span class="pageNumber"></span> of <span class="totalPages"></span></div>'
 )
-
-
-class BrowserNotFoundError(HeartbeatsError):
-    exit_code = 9
 
 
 def find_chromium() -> str:

@@ -12,17 +12,12 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from heartbeats_analysis.errors import HeartbeatsError
+# SchemaValidationError lives with every other exit-coded error; sources import it from here too.
+from heartbeats_analysis.errors import SchemaValidationError as SchemaValidationError
 from heartbeats_analysis.paths import raw_dir
 
 SMALL_CELL_THRESHOLD = 10
 """Counts below this are kept but flagged: rates and shares are not read from them."""
-
-
-class SchemaValidationError(HeartbeatsError):
-    """A raw or processed table does not match its schema."""
-
-    exit_code = 8
 
 
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path, max_rows: int = 5):
