@@ -41,13 +41,7 @@ def build_processed_tables(folder: Path, source_names: Sequence[str]) -> Path:
         for name in source_names
     ]
     outputs = [
-        clean.TableOutput(
-            m.TABLE_NAME,
-            m.clean(m.load_raw(), MissingnessLog()),
-            m.PROCESSED_SCHEMA,
-            m.COLUMNS,
-            m.__name__.rsplit(".", 1)[1],
-        )
+        clean.TableOutput(m.TABLE_NAME, clean_source(m)[0], m.PROCESSED_SCHEMA, m.COLUMNS, m.__name__.rsplit(".", 1)[1])
         for m in modules
     ]
     clean.write_tables(outputs, folder)
@@ -106,11 +100,26 @@ def write_lines(path: Path, lines: Sequence[str]) -> Path:
     return path
 
 
+def agencies_inputs(raw_root: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The cleaned tables agencies.clean receives in the pipeline (VSR names, ACS population), cleaned
+    here from the raw files under ``raw_root`` (default data/raw)."""
+    from heartbeats_analysis.ingest.sources import acs, vsr
+
+    log = MissingnessLog()
+    return {
+        vsr.NAMES_TABLE_NAME: vsr.clean_names(vsr.load_raw(raw_root), log),
+        acs.TABLE_NAME: acs.clean(acs.load_raw(raw_root), log),
+    }
+
+
 def clean_source(module, raw_root: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A source module's processed table from the raw files under ``raw_root`` (default data/raw), with
-    its missingness log as a frame."""
+    its missingness log as a frame. The agencies source also gets the tables it builds on."""
+    from heartbeats_analysis.ingest.sources import agencies
+
     log = MissingnessLog()
-    table = module.clean(module.load_raw(raw_root=raw_root), log)
+    raw = module.load_raw(raw_root=raw_root)
+    table = module.clean(raw, log, agencies_inputs(raw_root)) if module is agencies else module.clean(raw, log)
     return table, log.to_frame()
 
 

@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "state_crime",
     "stops",
     "stops_statewide",
+    "agency_names",
     "fatal_force",
     "fatal_force_us_summary",
     "calls_for_service",

@@ -1,9 +1,11 @@
-"""The agency crosswalk: slug collisions, census matching, resolve_agency, and the full table."""
+"""The agency crosswalk: slug collisions (agency_identity), census matching, the lookup of what a user typed
+(agency_lookup.resolve_in_table), and the full table."""
 
 from __future__ import annotations
 
 import csv
 import re
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -12,7 +14,8 @@ from hypothesis import strategies as st
 
 from heartbeats_analysis.errors import AgencyNotFoundError
 from heartbeats_analysis.ingest import registry
-from heartbeats_analysis.ingest.sources import acs, agencies, vsr
+from heartbeats_analysis.ingest.agency_lookup import resolve_in_table
+from heartbeats_analysis.ingest.sources import acs, agencies, agency_identity, vsr
 from heartbeats_analysis.ingest.sources.base import (
     MissingnessLog,
     SchemaValidationError,
@@ -21,7 +24,7 @@ from heartbeats_analysis.paths import raw_dir
 
 CENSUS_FILE = registry.get(agencies.CENSUS_CROSSWALK_KEY).path
 POPULATION_FILE = registry.get(agencies.AGENCY_POPULATION_KEY).path
-UCR = agencies.ucr_crosswalk()
+UCR = agency_identity.ucr_crosswalk()
 
 
 def observed(*rows: tuple[str, str, int]) -> pd.DataFrame:
@@ -32,7 +35,7 @@ def observed(*rows: tuple[str, str, int]) -> pd.DataFrame:
 
 
 def test_spellings_in_different_years_are_one_agency():
-    table = agencies.assign_slugs(
+    table = agency_identity.assign_slugs(
         observed(("Cass County Sheriff's Office", "white", 2019), ("Cass County Sheriff's Dept", "json", 2020))
     )
     assert set(table.agency_slug) == {"cass-county-sheriff"}
@@ -46,17 +49,17 @@ def test_names_reported_side_by_side_are_split_deterministically():
         ("Bourbon - Dept of Public Safety", "json", 2022),
         ("Bourbon-2 Police Dept", "json", 2022),
     ]  # already owns "bourbon-2"
-    table = agencies.assign_slugs(observed(*rows)).set_index("vsr_name").agency_slug
+    table = agency_identity.assign_slugs(observed(*rows)).set_index("vsr_name").agency_slug
     assert table["Bourbon - Dept of Public Safety"] == "bourbon"  # first in name order keeps the slug
     assert table["Bourbon Police Dept"] == "bourbon-3"  # "-2" is taken, so "-3"
     assert table["Bourbon-2 Police Dept"] == "bourbon-2"
-    shuffled = agencies.assign_slugs(observed(*reversed(rows))).set_index("vsr_name").agency_slug
+    shuffled = agency_identity.assign_slugs(observed(*reversed(rows))).set_index("vsr_name").agency_slug
     assert shuffled.sort_index().equals(table.sort_index())
 
 
 def test_override_keeps_its_slug_in_a_collision():
     rows = [("Alpha Police Dept", "json", 2020), ("Alpha Dept", "json", 2020)]
-    table = agencies.assign_slugs(observed(*rows), {"Alpha Police Dept": "alpha"}).set_index("vsr_name")
+    table = agency_identity.assign_slugs(observed(*rows), {"Alpha Police Dept": "alpha"}).set_index("vsr_name")
     assert table.agency_slug["Alpha Police Dept"] == "alpha"
     assert table.agency_slug["Alpha Dept"] == "alpha-2"
 
@@ -85,7 +88,7 @@ NAME_POOL = [
     st.randoms(use_true_random=False),
 )
 def test_slug_assignment_properties(rows, rnd):
-    table = agencies.assign_slugs(observed(*rows))
+    table = agency_identity.assign_slugs(observed(*rows))
     seen = observed(*rows).merge(table, on="vsr_name")
     # two names that share a slug never appear in the same file for the same year
     clashes = seen.groupby(["agency_slug", "file", "year"]).vsr_name.nunique()
@@ -94,7 +97,7 @@ def test_slug_assignment_properties(rows, rnd):
     assert all(re.fullmatch(agencies.SLUG_PATTERN, s) for s in table.agency_slug)
     shuffled = list(rows)
     rnd.shuffle(shuffled)
-    again = agencies.assign_slugs(observed(*shuffled))
+    again = agency_identity.assign_slugs(observed(*shuffled))
     assert (
         again.sort_values("vsr_name")
         .reset_index(drop=True)
@@ -119,7 +122,13 @@ def test_census_stem(name, stem):
 # --- clean on a small fixture -------------------------------------------------------------------------
 
 
-def fixture_raw() -> agencies.AgenciesRaw:
+def cleaned_inputs(vsr_raw: vsr.VsrRaw, acs_raw: acs.AcsRaw) -> dict[str, pd.DataFrame]:
+    """The tables agencies.clean receives from the vsr and acs sources, cleaned as the pipeline does."""
+    log = MissingnessLog()
+    return {vsr.NAMES_TABLE_NAME: vsr.clean_names(vsr_raw, log), acs.TABLE_NAME: acs.clean(acs_raw, log)}
+
+
+def fixture_raw() -> tuple[agencies.AgenciesRaw, dict[str, pd.DataFrame]]:
     metrics = pd.DataFrame(
         [
             [name, 2020, metric, 10.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0]
@@ -208,13 +217,14 @@ def fixture_raw() -> agencies.AgenciesRaw:
         ],
     )
     acs_raw = acs.AcsRaw(acs_frame, pd.DataFrame(columns=["year", "source", "Total", "White", "Black", "Hispanic"]))
-    return agencies.AgenciesRaw(census, population, UCR, vsr_raw, acs_raw)
+    return agencies.AgenciesRaw(census, population, UCR), cleaned_inputs(vsr_raw, acs_raw)
 
 
 @pytest.fixture(scope="module")
 def small():
     log = MissingnessLog()
-    return agencies.clean(fixture_raw(), log).set_index("agency_slug", drop=False), log.to_frame()
+    raw, tables = fixture_raw()
+    return agencies.clean(raw, log, tables).set_index("agency_slug", drop=False), log.to_frame()
 
 
 def test_every_vsr_and_ucr_agency_has_one_row(small):
@@ -298,9 +308,9 @@ def test_text_in_population_names_file_and_column(tmp_path):
 
 def test_resolve_on_the_fixture(small):
     table, _ = small
-    assert agencies.resolve_agency("Cass County Sheriff's Office", table) == "cass-county-sheriff"
-    assert agencies.resolve_agency("  ST ANN police dept ", table) == "st-ann"
-    assert agencies.resolve_agency("St. Ann Police Department", table) == "st-ann"  # via its slug form
+    assert resolve_in_table("Cass County Sheriff's Office", table) == "cass-county-sheriff"
+    assert resolve_in_table("  ST ANN police dept ", table) == "st-ann"
+    assert resolve_in_table("St. Ann Police Department", table) == "st-ann"  # via its slug form
 
 
 def test_ambiguous_query_lists_the_candidates():
@@ -316,13 +326,13 @@ def test_ambiguous_query_lists_the_candidates():
         }
     )
     with pytest.raises(AgencyNotFoundError) as err:
-        agencies.resolve_agency("oak", table.assign(agency_slug=["oak-1", "oak-2"]))
+        resolve_in_table("oak", table.assign(agency_slug=["oak-1", "oak-2"]))
     assert err.value.suggestions == ["oak-1", "oak-2"] and "more than one agency" in str(err.value)
 
 
 def test_empty_query_is_not_found(small):
     with pytest.raises(AgencyNotFoundError):
-        agencies.resolve_agency("   ", small[0])
+        resolve_in_table("   ", small[0])
 
 
 # --- the real raw files ---------------------------------------------------------------------------
@@ -344,9 +354,11 @@ needs_raw = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def real():
-    raw = agencies.load_raw()
+    """(the vsr and acs raw sources, the agencies table, its missingness log)."""
+    sources = SimpleNamespace(vsr=vsr.load_raw(), acs=acs.load_raw())
     log = MissingnessLog()
-    return raw, agencies.clean(raw, log), log.to_frame()
+    table = agencies.clean(agencies.load_raw(), log, cleaned_inputs(sources.vsr, sources.acs))
+    return sources, table, log.to_frame()
 
 
 @pytest.fixture(scope="module")
@@ -373,7 +385,7 @@ def test_each_ucr_agency_resolves_across_sources(real, population, slug):
     ucr = UCR.set_index("agency_slug").loc[slug]
     for query in [slug, ucr.ucr_name, ucr.ori, ucr.ori9, ucr.ori.lower(), ucr.display_name, ucr.vsr_name]:
         if query:
-            assert agencies.resolve_agency(query, table) == slug, query
+            assert resolve_in_table(query, table) == slug, query
     row = table.set_index("agency_slug").loc[slug]
     assert row.has_population and row.geoid in set(population.geoid)
     assert row.in_vsr == bool(ucr.vsr_name)
@@ -383,7 +395,7 @@ def test_each_ucr_agency_resolves_across_sources(real, population, slug):
 def test_ferguson_across_sources(real, population):
     _, table, _ = real
     for query in ["ferguson", "Ferguson Police Dept", "FERGUSON POLICE DEPARTMENT", "MO09528", "mo0952800", "Ferguson"]:
-        assert agencies.resolve_agency(query, table) == "ferguson"
+        assert resolve_in_table(query, table) == "ferguson"
     row = table.set_index("agency_slug").loc["ferguson"]
     assert (row.geoid, row.census_name, row.geo_type) == ("2923986", "Ferguson city, Missouri", "place")
     with open(raw_dir() / acs.registry.get(acs.PLACES_COUNTIES_KEY).path, newline="") as fh:
@@ -397,7 +409,7 @@ def test_ferguson_across_sources(real, population):
 def test_misspelling_suggests_ferguson(real, typo):
     _, table, _ = real
     try:
-        slug = agencies.resolve_agency(typo, table)
+        slug = resolve_in_table(typo, table)
     except AgencyNotFoundError as err:
         assert "ferguson" in err.suggestions[:3] and "Ferguson (ferguson)" in str(err)
     else:
@@ -427,19 +439,19 @@ def test_renames_point_at_real_names(real):
     names = raw.vsr.observed_names()
     json_names = set(names[names.file == "json"].vsr_name)
     per_race_names = set(names[names.file != "json"].vsr_name)
-    for old, new in agencies.VSR_RENAMES.items():
+    for old, new in agency_identity.VSR_RENAMES.items():
         assert old in per_race_names and new in json_names and old not in json_names
-        slug = agencies.resolve_agency(old, table)
-        assert agencies.resolve_agency(new, table) == slug
+        slug = resolve_in_table(old, table)
+        assert resolve_in_table(new, table) == slug
 
 
 @needs_raw
 def test_slug_collisions_in_the_real_names_are_renames(real):
     raw, _, _ = real
-    slugs = agencies.vsr_slug_table(raw.vsr.observed_names())
+    slugs = agency_identity.vsr_slug_table(raw.vsr.observed_names())
     merged = slugs.groupby("agency_slug").vsr_name.nunique()
     assert not slugs.agency_slug.str.fullmatch(r".*-\d+").any()  # no agency had to be split
-    assert merged.max() == 2 and (merged == 2).sum() == 7 + len(agencies.VSR_RENAMES)
-    assert agencies.assign_slugs(raw.vsr.observed_names().sample(frac=1, random_state=1)).equals(
-        agencies.assign_slugs(raw.vsr.observed_names())
+    assert merged.max() == 2 and (merged == 2).sum() == 7 + len(agency_identity.VSR_RENAMES)
+    assert agency_identity.assign_slugs(raw.vsr.observed_names().sample(frac=1, random_state=1)).equals(
+        agency_identity.assign_slugs(raw.vsr.observed_names())
     )

@@ -7,6 +7,7 @@ import csv
 import pandas as pd
 import pytest
 import rdata
+from helpers import clean_source
 
 from heartbeats_analysis.ingest import registry
 from heartbeats_analysis.ingest.sources import agencies, movsr, vsr
@@ -112,7 +113,7 @@ def test_full_data(real):
 
 @needs_raw
 def test_every_movsr_agency_is_in_the_crosswalk(real):
-    table = agencies.clean(agencies.load_raw(), MissingnessLog())
+    table, _ = clean_source(agencies)
     assert set(real.agency_slug) <= set(table.agency_slug)
 
 

@@ -1,11 +1,8 @@
 """The agency crosswalk: one row per agency across the VSR, the UCR files and the census.
 
-Identity. An agency's key is ``agency_slug``: for the 16 UCR agencies the slug in
-resources/ucr_agency_crosswalk.csv, for every other VSR agency ``base.agency_slug(vsr_name)``. VSR names
-change between report years ("Cass County Sheriff's Office" to "... Dept", "Bourbon - Dept of Public
-Safety" to "Bourbon-Dept of Public Safety"), so names that share a slug are one agency when they never
-appear in the same file for the same year, and distinct agencies when they do; distinct agencies keep
-the slug in name order and the later ones get "-2", "-3" (``assign_slugs``).
+Identity. An agency's key is ``agency_slug``, decided once in ``agency_identity`` and written by the vsr
+source as the ``agency_names`` table (every VSR spelling and its slug), which ``clean`` receives with the
+cleaned ``population`` table. Looking an agency up by what a user typed: ``ingest.agency_lookup``.
 
 Census geography. The UCR crosswalk wins for its agencies; otherwise vsr/agency_population_acs2024.csv
 (matched to ACS 2024 names), then vsr/agency_census_crosswalk.csv (generated names such as
@@ -22,63 +19,27 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pandera.pandas as pa
-from rapidfuzz import fuzz, process
 
-from heartbeats_analysis.errors import AgencyNotFoundError
 from heartbeats_analysis.ingest import registry
-from heartbeats_analysis.ingest.sources import acs
+from heartbeats_analysis.ingest.sources import acs, vsr
+from heartbeats_analysis.ingest.sources.agency_identity import AGENCY_TYPES, SLUG_PATTERN, ucr_crosswalk
 from heartbeats_analysis.ingest.sources.base import (
     MissingnessLog,
-    agency_slug,
     count_text_check,
     raw_root_dir,
     read_raw_csv,
-    read_text_csv,
     validate,
 )
-from heartbeats_analysis.paths import RESOURCES_DIR
-
-if TYPE_CHECKING:  # vsr imports this module for its slugs; the runtime import is inside load_raw
-    from heartbeats_analysis.ingest.sources.vsr import VsrRaw
 
 TABLE_NAME = "agencies"
 
-UCR_CROSSWALK_CSV = RESOURCES_DIR / "ucr_agency_crosswalk.csv"
 CENSUS_CROSSWALK_KEY = "vsr_agency_census_crosswalk"
 AGENCY_POPULATION_KEY = "vsr_agency_population_acs2024"
 
-AGENCY_TYPES = [
-    "municipal_police",
-    "county_police",
-    "county_sheriff",
-    "university",
-    "park_ranger",
-    "state_patrol",
-    "other",
-]
 GEO_TYPES = ["place", "county", "state"]
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-
-UCR_SCHEMA = pa.DataFrameSchema(
-    {
-        "agency_slug": pa.Column(str, pa.Check.str_matches(SLUG_PATTERN), unique=True),
-        "display_name": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "ucr_name": pa.Column(str, pa.Check.str_length(min_value=1), unique=True),
-        "ori": pa.Column(str, pa.Check.str_matches(r"^MO\d{5}$"), unique=True),
-        "ori9": pa.Column(str, pa.Check.str_matches(r"^MO\d{7}$"), unique=True),
-        "vsr_name": pa.Column(str),
-        "census_name": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "county": pa.Column(str),
-        "agency_type": pa.Column(str, pa.Check.isin(AGENCY_TYPES)),
-        "note": pa.Column(str),
-    },
-    checks=[pa.Check(lambda df: df["ori9"].str[:7] == df["ori"], error="ori9 extends ori")],
-    name="ucr_agency_crosswalk",
-)
 
 RAW_SCHEMA = pa.DataFrameSchema(
     {
@@ -156,109 +117,22 @@ COLUMNS = {
 }
 
 
-def ucr_crosswalk(path: Path = UCR_CROSSWALK_CSV) -> pd.DataFrame:
-    """The explicit crosswalk of the 16 UCR agencies (blank cells are empty strings)."""
-    return validate(read_text_csv(path), UCR_SCHEMA, path.name)
-
-
-def assign_slugs(observed: pd.DataFrame, overrides: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Give every VSR name an agency slug.
-
-    ``observed`` has one row per (vsr_name, file, year) seen; ``overrides`` maps a VSR name to a fixed
-    slug (the UCR crosswalk). Names sharing a slug are one renamed agency if no file lists two of them in
-    the same year; otherwise each is its own agency: an overridden name keeps the slug, the rest follow
-    in name order with "-2", "-3", ... (skipping slugs already in use). Returns vsr_name, agency_slug,
-    first_year, last_year and is_primary (the name to show: latest year, then the JSON, then name order).
-    """
-    overrides = dict(overrides or {})
-    spans = observed.groupby("vsr_name").agg(
-        first_year=("year", "min"), last_year=("year", "max"), in_json=("file", lambda f: bool((f == "json").any()))
-    )
-    seen_in = observed.groupby("vsr_name").apply(
-        lambda g: set(zip(g["file"], g["year"], strict=True)), include_groups=False
-    )
-    base = {name: overrides.get(name) or agency_slug(name) for name in spans.index}
-
-    groups: dict[str, list[str]] = defaultdict(list)
-    for name in sorted(base):
-        groups[base[name]].append(name)
-    taken = set(groups)
-    slug_of: dict[str, str] = {}
-    for slug in sorted(groups):
-        names = groups[slug]
-        overlapping = any(seen_in[a] & seen_in[b] for i, a in enumerate(names) for b in names[i + 1 :])
-        if not overlapping:
-            slug_of.update({name: slug for name in names})
-            continue
-        ordered = sorted(names, key=lambda n: (overrides.get(n) != slug, n))
-        slug_of[ordered[0]] = slug
-        suffix = 2
-        for name in ordered[1:]:
-            while f"{slug}-{suffix}" in taken:
-                suffix += 1
-            slug_of[name] = f"{slug}-{suffix}"
-            taken.add(slug_of[name])
-
-    table = spans.reset_index().assign(agency_slug=lambda t: t["vsr_name"].map(slug_of))
-    table = table.sort_values(
-        ["agency_slug", "last_year", "in_json", "vsr_name"], ascending=[True, False, False, True], kind="stable"
-    )
-    table["is_primary"] = ~table.duplicated("agency_slug")
-    return table[["vsr_name", "agency_slug", "first_year", "last_year", "is_primary"]].reset_index(drop=True)
-
-
-VSR_RENAMES = {
-    "California Police Dept": "City of California Police Dept",
-    "Kansas City Int'l Airport PD": "Kansas City Int'l Airport Police",
-    "Metropolitan Comm College PD": "Metropolitan Community College Police Dept",
-    "Missouri Dept Ntl Res-Park Ranger": "Missouri Dept Natural Resources-Park Rangers",
-    "Missouri Dept of Conservation": "Missouri Dept of Conservation Protection Branch",
-    "Missouri Southern St Univ PD": "Missouri Southern State University",
-    "Missouri Univ of Sci and Tech PD": "Missouri Univ SandT Police Dept",
-    "Missouri Western St Univ PD": "Missouri Western State University Police Dept",
-    "NW MO St Univ PD": "NW MO State University Police Dept",
-    "SE MO St Univ - DPS": "SE MO State University-Dept of Public Safety",
-    "Springfield-Branson Ntl Airport PD": "Springfield-Branson National Airport Police",
-    "St Charles City Parks & Rec Dept": "St Charles City Parks and Recreation Dept",
-    "St Charles Comm College PD": "St Charles Community College Police Dept",
-    "Univ of Missouri-Columbia PD": "University of Missouri-Columbia Police Dept",
-    "Univ of Missouri-Kansas City PD": "University of Missouri-Kansas City Police Dept",
-    "Univ of Missouri-St Louis PD": "University of Missouri-St Louis Police Dept",
-}
-"""Pre-2020 abbreviations in the per-race stops files -> the agency's name in the 2020-2024 JSON. Only
-unmistakable renames; look-alike towns (Camden Point / Camden, Hayti Heights / Hayti) stay apart."""
-
-
-def vsr_slug_table(observed: pd.DataFrame) -> pd.DataFrame:
-    """assign_slugs with the UCR crosswalk's slugs fixed for its VSR names and the known renames joined."""
-    ucr = ucr_crosswalk()
-    overrides = {row.vsr_name: row.agency_slug for row in ucr.itertuples() if row.vsr_name}
-    for old, new in VSR_RENAMES.items():
-        overrides[old] = overrides.get(new) or agency_slug(new)
-    return assign_slugs(observed, overrides)
-
-
 @dataclass(frozen=True)
 class AgenciesRaw:
+    """The crosswalk's own inputs. The VSR names and the ACS geographies come from the tables the vsr and
+    acs sources already cleaned (``clean``'s ``tables``), not from a second read of their raw files."""
+
     census_crosswalk: pd.DataFrame
     agency_population: pd.DataFrame
     ucr: pd.DataFrame
-    vsr: VsrRaw
-    acs: acs.AcsRaw
 
 
 def load_raw(raw_root: Path | None = None) -> AgenciesRaw:
-    from heartbeats_analysis.ingest.sources import (
-        vsr,  # here, not at the top: vsr imports this module for vsr_slug_table
-    )
-
     root = raw_root_dir(raw_root)
     return AgenciesRaw(
         census_crosswalk=read_raw_csv(root, registry.get(CENSUS_CROSSWALK_KEY).path, RAW_SCHEMA),
         agency_population=read_raw_csv(root, registry.get(AGENCY_POPULATION_KEY).path, AGENCY_POPULATION_RAW_SCHEMA),
         ucr=ucr_crosswalk(),
-        vsr=vsr.load_raw(root),
-        acs=acs.load_raw(root),
     )
 
 
@@ -316,9 +190,11 @@ def _join_notes(*notes: str) -> str | None:
     return "; ".join(kept) if kept else None
 
 
-def clean(raw: AgenciesRaw, log: MissingnessLog) -> pd.DataFrame:
-    names = vsr_slug_table(raw.vsr.observed_names())
-    census = _CensusIndex(acs.clean(raw.acs, MissingnessLog()))
+def clean(raw: AgenciesRaw, log: MissingnessLog, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """tables: the processed tables cleaned before this one; it reads ``agency_names`` (vsr) and
+    ``population`` (acs)."""
+    names = tables[vsr.NAMES_TABLE_NAME]
+    census = _CensusIndex(tables[acs.TABLE_NAME])
     population_match = raw.agency_population.set_index("agency")
     crosswalk_match = raw.census_crosswalk.set_index("agency")
     ucr = raw.ucr.set_index("agency_slug")
@@ -399,53 +275,3 @@ def clean(raw: AgenciesRaw, log: MissingnessLog) -> pd.DataFrame:
     flags = ["in_ucr", "in_vsr", "has_population"]
     table = table.astype({column: bool if column in flags else "str" for column in table.columns})
     return validate(table, PROCESSED_SCHEMA, f"{TABLE_NAME}.csv")
-
-
-def _normalise_query(text: str) -> str:
-    return " ".join(str(text).casefold().split())
-
-
-def _lookup(agencies: pd.DataFrame) -> dict[str, set[str]]:
-    keys: dict[str, set[str]] = defaultdict(set)
-    for row in agencies.itertuples():
-        aliases = row.vsr_aliases.split("; ") if isinstance(row.vsr_aliases, str) else []
-        for value in [row.agency_slug, row.display_name, row.vsr_name, row.ucr_name, row.ori, row.ori9, *aliases]:
-            if isinstance(value, str) and value:
-                keys[_normalise_query(value)].add(row.agency_slug)
-    return keys
-
-
-def resolve_agency(query: str, agencies: pd.DataFrame) -> str:
-    """The agency_slug for a slug, VSR name (or older spelling), UCR name, display name or ORI (7 or 9
-    characters), case-insensitive. Unknown or ambiguous queries raise AgencyNotFoundError listing the
-    closest agencies (its ``suggestions`` attribute holds their slugs)."""
-    keys = _lookup(agencies)
-    wanted = _normalise_query(query)
-    slugs = keys.get(wanted) or ({agency_slug(query)} & set(agencies["agency_slug"]) if wanted else set())
-    if len(slugs) == 1:
-        return next(iter(slugs))
-
-    display = agencies.set_index("agency_slug")["display_name"]
-    if slugs:
-        suggestions = sorted(slugs)
-        message = f"{query!r} names more than one agency: "
-    else:
-        # Compare slug forms so that the words every name shares ("Police Dept") do not drive the score.
-        forms: dict[str, set[str]] = defaultdict(set)
-        for key, owners in keys.items():
-            forms[agency_slug(key)] |= owners
-        scored = process.extract(agency_slug(query), list(forms), scorer=fuzz.WRatio, limit=None)
-        suggestions = []
-        for form, _score, _ in sorted(scored, key=lambda match: (-match[1], match[0])):
-            for slug in sorted(forms[form]):
-                if slug not in suggestions:
-                    suggestions.append(slug)
-            if len(suggestions) >= 5:
-                break
-        suggestions = suggestions[:5]
-        message = f"No agency matches {query!r}. Closest: "
-    error = AgencyNotFoundError(
-        message + ", ".join(f"{display[s]} ({s})" for s in suggestions) + ". Pass the agency_slug from agencies.csv."
-    )
-    error.suggestions = suggestions
-    raise error

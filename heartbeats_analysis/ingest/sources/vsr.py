@@ -13,7 +13,8 @@ is written to the missingness log. Blank cells in the JSON become <NA>, never ze
 <NA> for every count except stops: the per-race files do not report them.
 
 Agency names change between report years ("Camden County Sheriff's Office" before 2020, "... Dept"
-after); ``agencies.assign_slugs`` decides which spellings are one agency.
+after); ``agency_identity.assign_slugs`` decides which spellings are one agency, and ``clean_names``
+writes that decision as the ``agency_names`` table.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from heartbeats_analysis.ingest import registry
-from heartbeats_analysis.ingest.sources.agencies import vsr_slug_table
+from heartbeats_analysis.ingest.sources.agency_identity import SLUG_PATTERN, vsr_slug_table
 from heartbeats_analysis.ingest.sources.base import (
     SMALL_CELL_THRESHOLD,
     MissingnessLog,
@@ -42,6 +43,7 @@ from heartbeats_analysis.ingest.sources.base import (
 
 TABLE_NAME = "stops"
 STATEWIDE_TABLE_NAME = "stops_statewide"
+NAMES_TABLE_NAME = "agency_names"
 
 METRICS_KEY = "vsr_metric_year_subset_2020_2024"
 PER_RACE_KEYS = {
@@ -190,6 +192,26 @@ COLUMNS = {
     "hit rates from this row",
 }
 
+NAMES_SCHEMA = pa.DataFrameSchema(
+    {
+        "vsr_name": pa.Column(str, pa.Check.str_length(min_value=1), unique=True),
+        "agency_slug": pa.Column(str, pa.Check.str_matches(SLUG_PATTERN)),
+        "first_year": pa.Column("int64"),
+        "last_year": pa.Column("int64"),
+        "is_primary": pa.Column(bool),
+    },
+    checks=[pa.Check(lambda df: df["first_year"] <= df["last_year"], error="first_year <= last_year")],
+    name=NAMES_TABLE_NAME,
+)
+
+NAMES_COLUMNS = {
+    "vsr_name": "An agency name as the VSR files spell it (whitespace normalised)",
+    "agency_slug": "The agency it belongs to (see agencies.csv); spellings of one renamed agency share it",
+    "first_year": "First report year any VSR file lists this spelling",
+    "last_year": "Last report year any VSR file lists this spelling",
+    "is_primary": "True for the spelling agencies.csv shows (latest year, then the 2020-2024 JSON, then name)",
+}
+
 STATEWIDE_COLUMNS = {
     "year": "Report year",
     "race": "white, black or hispanic (the only races the statewide files give)",
@@ -278,6 +300,11 @@ def load_raw(raw_root: Path | None = None) -> VsrRaw:
 def _slugs(raw: VsrRaw) -> pd.Series:
     table = vsr_slug_table(raw.observed_names())
     return table.set_index("vsr_name")["agency_slug"]
+
+
+def clean_names(raw: VsrRaw, log: MissingnessLog) -> pd.DataFrame:
+    """Every VSR spelling with the agency slug it was given: the identity the agencies table builds on."""
+    return finish_table(vsr_slug_table(raw.observed_names()), NAMES_SCHEMA, ["agency_slug", "vsr_name"])
 
 
 def _json_rows(raw: VsrRaw, slugs: pd.Series, log: MissingnessLog) -> pd.DataFrame:
@@ -426,5 +453,8 @@ def clean_statewide(raw: VsrRaw, log: MissingnessLog) -> pd.DataFrame:
     )
 
 
-EXTRA_TABLES = {STATEWIDE_TABLE_NAME: (STATEWIDE_SCHEMA, STATEWIDE_COLUMNS, clean_statewide)}
+EXTRA_TABLES = {
+    STATEWIDE_TABLE_NAME: (STATEWIDE_SCHEMA, STATEWIDE_COLUMNS, clean_statewide),
+    NAMES_TABLE_NAME: (NAMES_SCHEMA, NAMES_COLUMNS, clean_names),
+}
 """Extra tables built from the same raw: name -> (schema, columns, function(raw, log) -> DataFrame)."""
