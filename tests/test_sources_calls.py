@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from heartbeats_analysis.analysis import calls as call_shares
 from heartbeats_analysis.ingest.sources import calls
 from heartbeats_analysis.ingest.sources.base import (
     MissingnessLog,
@@ -181,7 +182,7 @@ def test_repeated_call_type_in_two_categories_is_an_error(tmp_path):
 
 def test_relevant_share_within_city_and_column(cleaned):
     table, _, _ = cleaned
-    shares = calls.relevant_share(table).set_index(["source_column", "heartbeats_group"])
+    shares = call_shares.relevant_share(table).set_index(["source_column", "heartbeats_group"])
     initial_total = 100 + 5 + 50 + 800 + 20 + 30 + 100
     assert shares.loc[("Initial", "relevant"), "count"] == 200
     assert shares.loc[("Initial", "relevant"), "total"] == initial_total
@@ -191,7 +192,7 @@ def test_relevant_share_within_city_and_column(cleaned):
     assert pd.isna(shares.loc[("Final", "relevant"), "total"]) and pd.isna(shares.loc[("Final", "relevant"), "share"])
     assert shares.loc[("Final", "behavioural_health"), "count"] == 90
 
-    only = calls.relevant_share(table, groups=["substance"]).set_index(["source_column", "heartbeats_group"])
+    only = call_shares.relevant_share(table, groups=["substance"]).set_index(["source_column", "heartbeats_group"])
     assert list(only.loc["Initial"].index) == ["substance", "relevant"]
     assert only.loc[("Initial", "relevant"), "count"] == 20
 
@@ -199,14 +200,14 @@ def test_relevant_share_within_city_and_column(cleaned):
 def test_shares_refuse_to_pool_source_columns(cleaned):
     table, _, _ = cleaned
     with pytest.raises(ValueError, match="source_column"):
-        calls.relevant_share(table, by=("city",))
+        call_shares.relevant_share(table, by=("city",))
     with pytest.raises(ValueError, match="unknown groups"):
-        calls.relevant_share(table, groups=["social_work"])
+        call_shares.relevant_share(table, groups=["social_work"])
 
 
 def test_mapping_sensitivity(cleaned):
     table, _, _ = cleaned
-    initial = calls.mapping_sensitivity(table).query("source_column == 'Initial'").set_index("mapping")
+    initial = call_shares.mapping_sensitivity(table).query("source_column == 'Initial'").set_index("mapping")
     assert list(initial.index) == ["narrow", "central", "broad"]
     assert initial["relevant"].to_dict() == {"narrow": 120, "central": 200, "broad": 205}
     assert (initial["total"] == 1105).all()
@@ -400,7 +401,9 @@ def test_real_values(real):
 
 def test_real_mapping_sensitivity_is_ordered(real):
     table, _, _, _ = real
-    wide = calls.mapping_sensitivity(table).pivot(index=["city", "source_column"], columns="mapping", values="share")
+    wide = call_shares.mapping_sensitivity(table).pivot(
+        index=["city", "source_column"], columns="mapping", values="share"
+    )
     assert len(wide) == 9
     assert ((wide["narrow"] <= wide["central"]) & (wide["central"] <= wide["broad"])).all()
     assert wide.loc[("Seattle", "Initial Call Type"), "central"] == pytest.approx(0.0744, abs=5e-4)

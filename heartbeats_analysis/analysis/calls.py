@@ -27,8 +27,7 @@ from heartbeats_analysis.ingest.sources.calls import (
     MAPPINGS,
     PRIMARY_SOURCE_COLUMNS,
     Rule,
-    mapping_sensitivity,
-    relevant_share,
+    assign_groups,
 )
 
 NOTEBOOK = "06-calls"
@@ -52,6 +51,85 @@ MAPPING_LABELS = {
     "central": "central mapping",
     "broad": "broad mapping (adding borderline calls such as assists, missing persons and disorder)",
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Shares (moved verbatim from ingest/sources/calls.py: analysis, not cleaning)
+# ---------------------------------------------------------------------------------------------
+
+_CELL = ("city", "source_column")
+
+
+def _check_by(by: Sequence[str]) -> list[str]:
+    by = list(by)
+    if not set(_CELL) <= set(by):
+        raise ValueError(
+            f"shares must be computed within one (city, source_column): by={by} must include both, "
+            "or calls listed under two columns of one city are counted twice"
+        )
+    return by
+
+
+def _sum_or_na(series: pd.Series) -> object:
+    return series.sum() if series.notna().all() else pd.NA
+
+
+def relevant_share(calls: pd.DataFrame, by: Sequence[str] = _CELL, groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Counts, totals and shares of each Heartbeats group within each `by` cell, plus a 'relevant' row
+    for the selected groups together. A total with a missing count in it is missing, not a smaller total."""
+    by = _check_by(by)
+    groups = list(GROUPS if groups is None else groups)
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown groups {sorted(unknown)}; choose from {GROUPS}")
+    totals = calls.groupby(by, sort=True)["count"].agg(_sum_or_na).rename("total")
+    selected = calls[calls["heartbeats_group"].isin(groups)]
+    per_group = (
+        selected.groupby([*by, "heartbeats_group"])["count"]
+        .agg(_sum_or_na)
+        .unstack("heartbeats_group")
+        .reindex(index=totals.index, columns=groups)
+    )
+    # A group with no call types in a cell has zero calls, not an unknown number.
+    present = (
+        selected.groupby([*by, "heartbeats_group"])
+        .size()
+        .unstack("heartbeats_group")
+        .reindex(index=totals.index, columns=groups)
+    )
+    per_group = per_group.where(present.notna(), 0)
+    per_group["relevant"] = (
+        per_group[groups].apply(lambda r: r.sum() if r.notna().all() else pd.NA, axis=1) if len(groups) else 0
+    )
+    long = per_group.stack(future_stack=True).rename("count").reset_index()
+    long = long.rename(columns={long.columns[len(by)]: "heartbeats_group"})
+    long = long.merge(totals.reset_index(), on=by)
+    long["count"] = long["count"].astype("Int64")
+    long["total"] = long["total"].astype("Int64")
+    long["share"] = long["count"].astype("Float64") / long["total"].astype("Float64")
+    order = {g: i for i, g in enumerate([*groups, "relevant"])}
+    long = long.sort_values(
+        [*by, "heartbeats_group"], key=lambda s: s.map(order) if s.name == "heartbeats_group" else s, kind="stable"
+    )
+    return long.reset_index(drop=True)
+
+
+def mapping_sensitivity(calls: pd.DataFrame, rules: Sequence[Rule] | None = None) -> pd.DataFrame:
+    """The relevant share per (city, source_column) under the narrow, central and broad mappings."""
+    parts = []
+    for mapping in MAPPINGS:
+        regrouped = calls.assign(heartbeats_group=assign_groups(calls, mapping, rules))
+        shares = relevant_share(regrouped)
+        shares = shares[shares["heartbeats_group"].eq("relevant")].drop(columns="heartbeats_group")
+        parts.append(shares.assign(mapping=mapping))
+    table = pd.concat(parts, ignore_index=True)
+    table = table.rename(columns={"count": "relevant"})[
+        ["city", "source_column", "mapping", "relevant", "total", "share"]
+    ]
+    table["mapping"] = pd.Categorical(table["mapping"], categories=MAPPINGS, ordered=True)
+    table = table.sort_values(["city", "source_column", "mapping"], kind="stable").reset_index(drop=True)
+    table["mapping"] = table["mapping"].astype("str")
+    return table
 
 
 def primary_calls(calls: pd.DataFrame) -> pd.DataFrame:
