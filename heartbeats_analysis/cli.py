@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,12 +24,27 @@ app = typer.Typer(
 console = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
-VERBOSITY = {"level": 1}  # 0 quiet, 1 normal, 2 verbose
+
+@dataclass(frozen=True)
+class Output:
+    """How much one invocation prints: 0 quiet, 1 normal, 2 verbose. `main` puts it on the click context;
+    each command reads it once, in its own thread, and hands it to the progress printers."""
+
+    level: int = 1
+
+    def say(self, message: str, level: int = 1) -> None:
+        if self.level >= level:
+            console.print(message)
+
+    @property
+    def shows_progress_bar(self) -> bool:
+        return console.is_terminal and self.level >= 1
 
 
-def _say(message: str, level: int = 1) -> None:
-    if VERBOSITY["level"] >= level:
-        console.print(message)
+def _output() -> Output:
+    context = click.get_current_context(silent=True)
+    found = context.find_root().obj if context is not None else None
+    return found if isinstance(found, Output) else Output()
 
 
 def _fail(error: HeartbeatsError) -> None:
@@ -60,10 +77,11 @@ def _guarded(function):
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every step, including skipped ones.")] = False,
 ) -> None:
-    VERBOSITY["level"] = 0 if quiet else 2 if verbose else 1
+    ctx.obj = Output(0 if quiet else 2 if verbose else 1)
     absolutise_folder_variables()
 
 
@@ -81,14 +99,13 @@ def fetch(
 
     entries = load_registry()
     source = mirror or fetching.mirror_from_env()
-    _say(
-        f"Fetching {len(entries)} raw files " + (f"from the mirror {source}" if source else "from their upstream URLs")
-    )
+    say = _output().say
+    say(f"Fetching {len(entries)} raw files " + (f"from the mirror {source}" if source else "from their upstream URLs"))
     counts = {"present": 0, "copied": 0, "downloaded": 0}
 
     def progress(entry, how):
         counts[how] += 1
-        _say(f"  {how:<10} {entry.path}", level=2 if how == "present" else 1)
+        say(f"  {how:<10} {entry.path}", level=2 if how == "present" else 1)
 
     fetching.fetch(entries, mirror=source, progress=progress)
     out.print(
@@ -118,7 +135,7 @@ def clean(force: Annotated[bool, typer.Option(help="Rebuild even if nothing chan
 
     fetching.verify()
     result = BuildResult("(shared)", processed_dir())
-    run_clean(force=force, listener=_listener(), result=result)
+    run_clean(force=force, listener=_listener(_output()), result=result)
     out.print(f"Processed tables in {processed_dir()}")
 
 
@@ -175,7 +192,7 @@ def params(
     out.print(table)
 
 
-def _listener(total: int | None = None):
+def _listener(output: Output, total: int | None = None):
     """Print each step with its timing and a count of steps finished; on a terminal, also a progress bar."""
     from rich.progress import (
         BarColumn,
@@ -187,7 +204,7 @@ def _listener(total: int | None = None):
 
     finished = {"n": 0}
     bar = None
-    if total and console.is_terminal and VERBOSITY["level"] >= 1:
+    if total and output.shows_progress_bar:
         bar = Progress(
             TextColumn("  build"),
             BarColumn(),
@@ -204,13 +221,13 @@ def _listener(total: int | None = None):
 
     def listen(step: str, status: str, seconds: float) -> None:
         if status == "started":
-            _say(f"  [cyan]running[/]  {step} ...")
+            output.say(f"  [cyan]running[/]  {step} ...")
             return
         finished["n"] += 1
         if status == "skipped":
-            _say(f"  {count()}[dim]skipped[/] {step} (inputs unchanged)", level=2)
+            output.say(f"  {count()}[dim]skipped[/] {step} (inputs unchanged)", level=2)
         else:
-            _say(f"  {count()}[green]done[/]    {step} in {seconds:.1f} s")
+            output.say(f"  {count()}[green]done[/]    {step} in {seconds:.1f} s")
         if bar is not None:
             bar.advance(task)
             if total and finished["n"] >= total:
@@ -222,7 +239,8 @@ def _listener(total: int | None = None):
 class _BatchProgress:
     """Each brief as it finishes, with a count; on a terminal, also a progress bar."""
 
-    def __init__(self):
+    def __init__(self, output: Output):
+        self.output = output
         self.total = 0
         self.done = 0
         self.bar = None
@@ -237,7 +255,7 @@ class _BatchProgress:
         )
 
         self.total = total
-        if console.is_terminal and VERBOSITY["level"] >= 1:
+        if self.output.shows_progress_bar:
             self.bar = Progress(
                 TextColumn("  briefs"),
                 BarColumn(),
@@ -253,7 +271,7 @@ class _BatchProgress:
         self.done += 1
         outcome = "[green]built[/] " if result.ok else "[red]failed[/]"
         cause = "" if result.ok else f": {result.detail}"
-        _say(f"  [{self.done}/{self.total}] {outcome} {result.agency} in {result.seconds:.1f} s{cause}")
+        self.output.say(f"  [{self.done}/{self.total}] {outcome} {result.agency} in {result.seconds:.1f} s{cause}")
         if self.bar is not None:
             self.bar.advance(self.task)
             if self.done >= self.total:
@@ -283,8 +301,9 @@ def build(
     values, _ = _resolve_params(params_file, agency, ori, set_)
     command = canonical_command(params_file, agency, ori, set_)
     started = time.perf_counter()
-    _say(f"Building the brief for {values.agency!r}")
-    result = run_build(values, force=force, listener=_listener(_step_count()), command=command, with_pdf=pdf)
+    output = _output()
+    output.say(f"Building the brief for {values.agency!r}")
+    result = run_build(values, force=force, listener=_listener(output, _step_count()), command=command, with_pdf=pdf)
     ran = sum(1 for _, status, _ in result.steps if status == "ran")
     readability = _readability(result.report_dir)
     outputs = f"{result.brief_html}" + (f" and {result.brief_pdf}" if pdf else "")
@@ -328,7 +347,12 @@ def batch(
     from heartbeats_analysis.paths import reports_dir
 
     results = run_batch(
-        agencies or None, jobs=jobs or None, with_pdf=pdf, sets=set_ or [], say=_say, listener=_BatchProgress()
+        agencies or None,
+        jobs=jobs or None,
+        with_pdf=pdf,
+        sets=set_ or [],
+        say=_output().say,
+        listener=_BatchProgress(_output()),
     )
     table = Table("agency", "status", "seconds", "output / cause")
     for r in results:

@@ -129,14 +129,39 @@ def test_a_kernel_is_replaced_after_its_quota_of_notebooks(tmp_path, monkeypatch
 
 
 @pytest.mark.slow
-def test_a_failing_warm_up_only_costs_time(tmp_path, monkeypatch):
+def test_a_failing_warm_up_only_costs_time_and_is_reported_once(tmp_path, monkeypatch, capsys):
     """Without a warm-up there is no starting state to restore: the kernel serves one notebook and is
-    then replaced, never wiped half-way and lent again."""
+    then replaced, never wiped half-way and lent again. The failure is named on stderr, once."""
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", "raise ImportError('a module that does not import')")
     with KernelPool(1, kernel=KERNEL) as pool:
         assert results(run(pool, tmp_path, "plain", ["6 * 7"])) == [(1, ["42"])]
         assert results(run(pool, tmp_path, "again", ["'_' in globals(), 6 * 7"]))[0][1] == ["(True, 42)"]
         assert pool.kernels_started == 2
+    stderr = capsys.readouterr().err
+    assert stderr.count("did not warm up") == 1
+    assert "ImportError: a module that does not import" in stderr
+    assert pool.warm_up_errors == ["ImportError: a module that does not import"]
+
+
+def test_warm_up_names_every_module_it_could_not_import_and_still_takes_its_snapshot(monkeypatch):
+    from heartbeats_analysis.build import kernel_session
+
+    monkeypatch.setattr(kernel_session, "_fresh_rc_params", None)
+    with pytest.raises(ImportError) as caught:
+        kernel_session.warm_up(("json", "heartbeats_analysis.no_such_module", "heartbeats_analysis.analysis.show"))
+    message = str(caught.value)
+    assert "heartbeats_analysis.no_such_module (ModuleNotFoundError" in message
+    assert "heartbeats_analysis.analysis.show (ModuleNotFoundError" in message  # a function, not a module
+    assert "json (" not in message
+    assert kernel_session._fresh_rc_params is not None
+
+
+def test_every_warm_module_is_a_module():
+    import importlib.util
+
+    from heartbeats_analysis.build.kernel_session import WARM_MODULES
+
+    assert [name for name in WARM_MODULES if importlib.util.find_spec(name) is None] == []
 
 
 @pytest.mark.slow
@@ -268,11 +293,11 @@ PROCESS_WIDE_CALLS = {
     "plt.style.use",
     "matplotlib.use",
 }
-# The project style selects the non-interactive backend when first imported: every kernel, new or
-# reused, has it before a notebook draws anything. The command line makes relative folder variables
-# absolute once, in its own process, before any kernel starts.
+# The project style selects the non-interactive backend in apply_style, before any figure is drawn (a
+# no-op once selected). The command line makes relative folder variables absolute once, in its own
+# process, before any kernel starts.
 ALLOWED = {
-    "heartbeats_analysis/report/style.py": {"line 12: matplotlib.use('Agg')"},
+    "heartbeats_analysis/report/style.py": {"line 41: matplotlib.use('Agg')"},
     "heartbeats_analysis/paths.py": {"line 48: os.environ[name] = str((base / value).resolve())"},
 }
 SCOPED_BY = "warnings.catch_warnings"  # warning filters set inside it are undone when it ends

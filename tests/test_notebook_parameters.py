@@ -1,5 +1,6 @@
-"""One meaning of "the notebook's parameters": the build's fast ast reader (steps.declared_parameters, which
-decides a step's cache key) and papermill's own inspection (what papermill injects) agree on every notebook."""
+"""One meaning of "the notebook's parameters": the build's fast ast reader
+(build.notebook_parameters.declared_parameters: the step's cache key, and what the runner passes) and
+papermill's own inspection (what papermill injects) agree on every notebook."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from heartbeats_analysis.build.steps import declared_parameters
+from heartbeats_analysis.build.notebook_parameters import declared_parameters
 from heartbeats_analysis.paths import PROJECT_ROOT
 
 papermill = pytest.importorskip("papermill")

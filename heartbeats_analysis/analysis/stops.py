@@ -334,16 +334,6 @@ def hit_rate_test(
     )
 
 
-def search_rate_test(stops: pd.DataFrame, agency: str, since: int = DETAIL_YEAR) -> OddsRatioTest | NoData:
-    """Are Black drivers more likely than white drivers to be searched once stopped?"""
-    frame = stops if "agency_slug" not in stops.columns else stops[stops["agency_slug"].eq(agency)]
-    frame = _detail_rows(frame, since).dropna(subset=["stops"])
-    frame = frame[consistent(frame)]
-    if frame[frame["race"].isin(["black", "white"])].empty:
-        return NoData(agency, "stops", f"no searches by race are published for this agency since {since}")
-    return odds_ratio_test(frame, "searches", "stops", "searched per stop")
-
-
 def search_ratio(outcomes: pd.DataFrame) -> Estimate:
     """Black vs white search rate (pooled), as a ratio of rates; searches treated as Poisson counts
     over stops (searches are rare, so this is close to the ratio of proportions)."""

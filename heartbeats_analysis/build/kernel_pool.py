@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -97,6 +98,7 @@ class KernelPool:
         self._started = False
         self._closed = False
         self.kernels_started = 0
+        self.warm_up_errors: list[str] = []  # each distinct failure, reported once on stderr
 
     def __enter__(self) -> KernelPool:
         return self
@@ -179,9 +181,10 @@ class KernelPool:
         if closed:
             self._retire(kernel)
             raise KernelControlError("the kernel pool was closed while a kernel started")
-        # A failed warm-up only makes the first notebook slower: it imports what it needs itself.
-        with contextlib.suppress(KernelControlError):
+        try:
             kernel.run_quietly(WARM_UP_CODE)
+        except KernelControlError as exc:
+            self._report_warm_up_failure(str(exc))
         if not manager.is_alive():
             exit_code = _exit_code(manager)  # read before the shutdown forgets the process
             self._retire(kernel)
@@ -189,6 +192,20 @@ class KernelPool:
                 f"the kernel {self.kernel_name!r} stopped while it started (exit code {exit_code})"
             )
         return kernel
+
+    def _report_warm_up_failure(self, error: str) -> None:
+        """Say so on stderr (once per distinct error): the kernel is still lent, and a notebook that
+        imports the module fails with the same error in its own cell, but the cause is named here first."""
+        with self._lock:
+            if error in self.warm_up_errors:
+                return
+            self.warm_up_errors.append(error)
+        print(
+            f"Warning: the kernel {self.kernel_name!r} did not warm up: {error}. Notebooks that import it will "
+            "fail and show the error in their own cell; run `make setup` if the environment is incomplete.",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _wipe(self, kernel: PooledKernel) -> PooledKernel:
         try:

@@ -8,12 +8,11 @@ are keyed by file modification time or read only files shipped with the package,
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import importlib
 
-# Every module the notebooks import, so none of them pays the import cost. The project style comes
-# first: it selects matplotlib's Agg backend before pyplot is imported, as it does in a new kernel.
+# Every module the notebooks import (modules only: a name that is not a module fails the warm-up), so
+# none of them pays the import cost.
 WARM_MODULES = (
     "heartbeats_analysis.report.style",
     "pandas",
@@ -28,7 +27,6 @@ WARM_MODULES = (
     "heartbeats_analysis.analysis.stops",
     "heartbeats_analysis.analysis.force",
     "heartbeats_analysis.analysis.calls",
-    "heartbeats_analysis.analysis.show",
     "heartbeats_analysis.model.report",
     "heartbeats_analysis.model.summary",
     "heartbeats_analysis.report.brief",
@@ -39,11 +37,18 @@ _fresh_warning_filters: list | None = None
 
 
 def warm_up(modules: tuple[str, ...] = WARM_MODULES) -> None:
+    """Import every module, then record the starting state; raise ImportError naming each module that
+    failed (after the snapshot, so the kernel stays usable and the notebook that imports the module
+    shows the same error in its own cell)."""
+    failures = []
     for name in modules:
-        # The notebook that imports it reports the error, in its own cell.
-        with contextlib.suppress(Exception):
+        try:
             importlib.import_module(name)
+        except Exception as exc:  # any error while importing: a missing module, or one that raises
+            failures.append(f"{name} ({exc.__class__.__name__}: {exc})")
     take_snapshot()
+    if failures:
+        raise ImportError("kernel warm-up could not import " + "; ".join(failures))
 
 
 def take_snapshot() -> None:

@@ -16,6 +16,7 @@ from papermill.log import logger
 from papermill.utils import remove_args
 
 from heartbeats_analysis.build.kernel_pool import KernelPool, kernel_name
+from heartbeats_analysis.build.notebook_parameters import declared_parameters
 from heartbeats_analysis.errors import BuildInterruptedError, NotebookFailedError
 from heartbeats_analysis.paths import PROJECT_ROOT
 
@@ -59,11 +60,9 @@ class PooledKernelEngine(NBClientEngine):
                 client.kc.stop_channels()
 
 
-papermill_engines.register(POOLED_ENGINE, PooledKernelEngine)
-
-
-def declared_parameters(notebook_path: Path) -> set[str]:
-    return set(papermill.inspect_notebook(str(notebook_path)))
+def register_pooled_engine() -> None:
+    """Make the pooled engine known to papermill (idempotent; done when first needed, not on import)."""
+    papermill_engines.register(POOLED_ENGINE, PooledKernelEngine)
 
 
 def run_notebook(
@@ -87,6 +86,8 @@ def run_notebook(
             # A pooled kernel already runs in the project folder; papermill's cwd would chdir the whole
             # process, under the other threads' feet. A kernel of its own starts in the cwd it is given.
             how = {"engine_name": POOLED_ENGINE, "km": kernel.manager} if kernel else {"cwd": str(PROJECT_ROOT)}
+            if kernel:
+                register_pooled_engine()
             papermill.execute_notebook(
                 str(notebook_path),
                 str(output_path),

@@ -6,7 +6,6 @@ with nothing changed does no work and changing a model assumption reruns only th
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ from filelock import FileLock
 from heartbeats_analysis.build.hashing import hash_files, hash_json, package_code_hash
 from heartbeats_analysis.build.kernel_pool import KernelPool
 from heartbeats_analysis.build.manifest import build_manifest, write_manifest
+from heartbeats_analysis.build.notebook_parameters import declared_parameters
 from heartbeats_analysis.build.publish import (
     build_lock,
     check_writable,
@@ -249,28 +249,6 @@ def build(
         if listener:
             listener("publish", "ran", seconds)
     return result
-
-
-def declared_parameters(notebook: Path) -> set[str]:
-    """Names assigned in the notebook's cell tagged 'parameters': `name = value` and `name: type = value`.
-
-    Read with ast rather than papermill.inspect_notebook because importing papermill costs more than a
-    whole no-op rebuild; tests/test_notebook_parameters.py checks the two agree on every notebook, since
-    a parameter missed here would be left out of the step's cache key.
-    """
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    for cell in cells:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            source = cell["source"]
-            tree = ast.parse(source if isinstance(source, str) else "".join(source))
-            names = set()
-            for node in tree.body:
-                if isinstance(node, ast.Assign):
-                    names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-                elif isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Name):
-                    names.add(node.target.id)
-            return names
-    return set()
 
 
 def parallel_jobs() -> int:

@@ -41,12 +41,21 @@ class TableOutput:
 
 
 def _modules():
+    """Every source module in SOURCE_MODULES; a listed module that does not exist stops the cleaning
+    (a table silently left out would surface much later as a notebook's missing table)."""
     for name in SOURCE_MODULES:
+        module_name = f"heartbeats_analysis.ingest.sources.{name}"
         try:
-            yield name, importlib.import_module(f"heartbeats_analysis.ingest.sources.{name}")
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != f"heartbeats_analysis.ingest.sources.{name}":
+            if exc.name != module_name:
                 raise
+            raise ModuleNotFoundError(
+                f"SOURCE_MODULES in heartbeats_analysis/ingest/clean.py lists {name!r}, but there is no module "
+                f"{module_name}: write heartbeats_analysis/ingest/sources/{name}.py or remove it from the list.",
+                name=module_name,
+            ) from exc
+        yield name, module
 
 
 def build_tables(raw_root: Path | None = None, progress: Callable[[str], None] | None = None) -> list[TableOutput]:

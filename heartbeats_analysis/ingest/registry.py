@@ -60,10 +60,6 @@ def entries_under(prefix: str) -> list[RawFile]:
     return [e for e in load_registry() if e.path.startswith(prefix)]
 
 
-def raw_path(key: str) -> Path:
-    return get(key).local_path
-
-
 def registry_hash() -> str:
     """One hash that changes whenever any registered file (or its metadata) changes."""
     return hashlib.sha256(REGISTRY_CSV.read_bytes()).hexdigest()

@@ -49,7 +49,6 @@ COLUMNS = [
     "quality",
     "note",
 ]
-NUMERIC_COLUMNS = ["low", "central", "high", "min_allowed", "max_allowed"]
 DISTRIBUTIONS = ("fixed", "uniform", "triangular", "pert", "lognormal")
 QUALITY_GRADES = ("A", "B", "C", "D", "assumption")
 OVERRIDE_FIELDS = ("low", "central", "high", "distribution")
@@ -286,8 +285,3 @@ def validate_model_parameters(
     if problems or params is None:
         raise _parameter_error("The model parameters are invalid", problems)
     return params
-
-
-def register_for_run(params: ModelParameters, register: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The register with the run's overrides applied."""
-    return apply_overrides(register if register is not None else load_register(), params.overrides)

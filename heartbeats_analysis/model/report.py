@@ -755,10 +755,6 @@ def update_docs(path: Path | None = None) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    update_docs()
-
-
 def _plain_number(value: float) -> str:
     """18527 -> '18,527'; 0.0423 -> '0.0423' (never scientific notation in a sentence)."""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

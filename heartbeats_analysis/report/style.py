@@ -8,10 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
 # Okabe & Ito (2008) palette: distinguishable under the common forms of colour blindness.
 PALETTE = {
@@ -34,7 +32,13 @@ FIGURE_HEIGHT_IN = 3.8
 
 
 def apply_style() -> None:
-    """Set matplotlib defaults; deterministic SVG output (no random ids, no dates)."""
+    """Set matplotlib defaults; deterministic SVG output (no random ids, no dates).
+
+    Also selects the file-only Agg backend (a no-op once selected): figures are saved, never shown by
+    the backend, in a kernel, a test or the command line alike. Done here, where a figure is about to
+    be drawn, rather than as a side effect of importing this module.
+    """
+    matplotlib.use("Agg")
     plt.rcParams.update(
         {
             "figure.figsize": (FIGURE_WIDTH_IN, FIGURE_HEIGHT_IN),
