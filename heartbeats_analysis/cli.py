@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from heartbeats_analysis.errors import BuildInterruptedError, HeartbeatsError, OutputNotWritableError
-from heartbeats_analysis.paths import MIRROR_ENV_VAR, absolutise_folder_variables
+from heartbeats_analysis.errors import BuildInterruptedError, HeartbeatsError, OutputNotWritableError, ParameterError
+from heartbeats_analysis.paths import MIRROR_ENV_VAR, absolutise_folder_variables, require_project_root
 
 app = typer.Typer(
     add_completion=False,
@@ -82,6 +82,10 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every step, including skipped ones.")] = False,
 ) -> None:
     ctx.obj = Output(0 if quiet else 2 if verbose else 1)
+    try:
+        require_project_root()
+    except HeartbeatsError as error:
+        _fail(error)
     absolutise_folder_variables()
 
 
@@ -162,9 +166,25 @@ def list_agencies(
     out.print(f"{len(agencies)} agencies" + ("" if all_ else " with FBI data (use --all for every agency)"))
 
 
+def _refuse_empty_options(params_file: Path | None, agency: str | None, ori: str | None) -> None:
+    """An option given with an empty value (often an unset shell variable) is an error, never the default."""
+    problems = [
+        f"{option} is empty (an unset shell variable?): give {what}, or leave the option out"
+        for option, value, what in (
+            ("--agency", agency, "an agency slug, name or ORI"),
+            ("--ori", ori, "an ORI such as MO09528"),
+            ("--params", params_file, "a YAML parameters file"),
+        )
+        if value is not None and str(value).strip() in ("", ".")
+    ]
+    if problems:
+        raise ParameterError("; ".join(problems) + ".")
+
+
 def _resolve_params(params_file, agency, ori, sets):
     from heartbeats_analysis.params import load_params
 
+    _refuse_empty_options(params_file, agency, ori)
     base = {}
     if agency:
         base["agency"] = agency
@@ -346,6 +366,8 @@ def batch(
     from heartbeats_analysis.build.batch import run_batch
     from heartbeats_analysis.paths import reports_dir
 
+    if agencies and any(not agency.strip() for agency in agencies):
+        raise ParameterError("An agency argument is empty (an unset shell variable?): name each agency, or none.")
     results = run_batch(
         agencies or None,
         jobs=jobs or None,

@@ -19,6 +19,12 @@ class ParameterError(HeartbeatsError):
     exit_code = 2
 
 
+class ProjectNotFoundError(HeartbeatsError):
+    """The package runs outside its project folder (installed without -e): no data/, notebooks/, reports/."""
+
+    exit_code = 2
+
+
 class AgencyNotFoundError(HeartbeatsError):
     """The requested agency (slug, ORI or name) is not in the processed agency table."""
 

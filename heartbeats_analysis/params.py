@@ -70,10 +70,21 @@ class BuildParams(BaseModel):
         }
 
 
+ACCEPTED_OVERRIDE = "a number, or a mapping with low/central/high (and optionally distribution)"
+
+
 def _format_errors(error: ValidationError) -> list[str]:
     problems = []
+    overrides_reported = set()
     for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "(parameters)"
+        loc = item["loc"]
+        if len(loc) > 2 and loc[0] == "assumptions":
+            # pydantic reports one line per member of the override union: say once what is accepted.
+            if loc[1] not in overrides_reported:
+                overrides_reported.add(loc[1])
+                problems.append(f"assumptions.{loc[1]}: expected {ACCEPTED_OVERRIDE} (got {item.get('input')!r})")
+            continue
+        where = ".".join(str(p) for p in loc) or "(parameters)"
         if item["type"] == "extra_forbidden":
             problems.append(f"{where}: unknown parameter")
         else:
