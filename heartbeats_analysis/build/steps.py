@@ -224,9 +224,9 @@ def build(
         for name in (n for n in present if n not in ANALYSIS_NOTEBOOKS):
             run_step(name)
 
-        publish_key = hash_json({"steps": _stamp_keys(work / "stamps"), "pdf": with_pdf})
+        key = publish_key(work / "stamps", with_pdf)
         current = published_dir(reports, slug)
-        if not force and current and _read_stamp(current) == publish_key:
+        if not force and current and _read_stamp(current) == key:
             result.steps.append(("publish", "skipped", 0.0))
             if listener:
                 listener("publish", "skipped", 0.0)
@@ -238,7 +238,7 @@ def build(
         version = new_version_dir(reports, slug)
         try:
             _assemble(version, work, manifest, with_pdf)
-            (version / STAMP_FILE).write_text(json.dumps({"key": publish_key}) + "\n")
+            (version / STAMP_FILE).write_text(json.dumps({"key": key}) + "\n")
             publish(version, reports, slug)
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
@@ -289,6 +289,12 @@ def _claims_read_by(name: str, claims_dir: Path) -> list[Path]:
     else:
         return []
     return sorted(p for p in claims_dir.glob("*.json") if p.stem in wanted)
+
+
+def publish_key(stamp_dir: Path, with_pdf: bool) -> str:
+    """What the published report was assembled from: every step's input key, and whether it has a PDF.
+    The report is republished when this differs from the key stamped in the published version."""
+    return hash_json({"steps": _stamp_keys(stamp_dir), "pdf": with_pdf})
 
 
 def _stamp_keys(stamp_dir: Path) -> dict[str, str]:

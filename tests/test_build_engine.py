@@ -1,0 +1,144 @@
+"""The build engine on fake actions (no notebook, no kernel): which steps run and which are skipped, the
+stamps they leave, and the key that decides whether a report is published again."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from heartbeats_analysis.build import steps
+from heartbeats_analysis.build.hashing import hash_json
+from heartbeats_analysis.errors import BuildInterruptedError
+
+
+class FakeAction:
+    """An action that writes its output file and counts its calls."""
+
+    def __init__(self, output, fail: bool = False):
+        self.output, self.fail, self.calls = output, fail, 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("the fake step failed")
+        self.output.write_text(f"run {self.calls}\n")
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A step runner writing stamps under tmp_path/stamps, with every listener event recorded."""
+    events: list[tuple[str, str]] = []
+    result = steps.BuildResult("testville", tmp_path / "report")
+
+    def make(force: bool = False, kernels=None) -> steps._Steps:
+        return steps._Steps(tmp_path / "stamps", force, lambda n, s, _: events.append((n, s)), result, kernels)
+
+    return SimpleNamespace(make=make, events=events, result=result, stamps=tmp_path / "stamps", out=tmp_path / "out")
+
+
+def test_a_new_step_runs_and_leaves_a_stamp_of_its_inputs(engine):
+    action = FakeAction(engine.out)
+    assert engine.make().run("02-staffing", {"params": {"agency": "testville"}}, [engine.out], action) is True
+    assert action.calls == 1
+    stamp = json.loads((engine.stamps / "02-staffing.json").read_text())
+    assert stamp == {"key": hash_json({"params": {"agency": "testville"}})}
+    assert engine.events == [("02-staffing", "started"), ("02-staffing", "ran")]
+    assert [(name, status) for name, status, _ in engine.result.steps] == [("02-staffing", "ran")]
+
+
+def test_unchanged_inputs_skip_the_step(engine):
+    action = FakeAction(engine.out)
+    engine.make().run("03-crime", {"tables": "abc"}, [engine.out], action)
+    assert engine.make().run("03-crime", {"tables": "abc"}, [engine.out], action) is False
+    assert action.calls == 1
+    assert engine.events[-1] == ("03-crime", "skipped")
+    assert [status for _, status, _ in engine.result.steps] == ["ran", "skipped"]
+
+
+def test_changed_inputs_rerun_the_step(engine):
+    action = FakeAction(engine.out)
+    engine.make().run("07-program-model", {"params": {"draws": 100}}, [engine.out], action)
+    assert engine.make().run("07-program-model", {"params": {"draws": 200}}, [engine.out], action) is True
+    assert action.calls == 2
+    assert json.loads((engine.stamps / "07-program-model.json").read_text())["key"] == hash_json(
+        {"params": {"draws": 200}}
+    )
+
+
+def test_a_missing_output_reruns_the_step_even_with_a_matching_stamp(engine):
+    action = FakeAction(engine.out)
+    engine.make().run("04-stops", {"x": 1}, [engine.out], action)
+    engine.out.unlink()
+    assert engine.make().run("04-stops", {"x": 1}, [engine.out], action) is True
+    assert action.calls == 2 and engine.out.is_file()
+
+
+def test_force_reruns_an_up_to_date_step(engine):
+    action = FakeAction(engine.out)
+    engine.make().run("05-force", {"x": 1}, [engine.out], action)
+    assert engine.make(force=True).run("05-force", {"x": 1}, [engine.out], action) is True
+    assert action.calls == 2
+
+
+def test_a_failed_step_leaves_no_stamp_and_runs_again_next_time(engine):
+    good = FakeAction(engine.out)
+    engine.make().run("06-calls", {"x": 1}, [engine.out], good)
+    broken = FakeAction(engine.out, fail=True)
+    with pytest.raises(RuntimeError, match="the fake step failed"):
+        engine.make().run("06-calls", {"x": 2}, [engine.out], broken)
+    assert not (engine.stamps / "06-calls.json").exists()  # the old stamp no longer describes the output
+    assert [status for _, status, _ in engine.result.steps] == ["ran"]  # the failure is not recorded as run
+    assert engine.make().run("06-calls", {"x": 1}, [engine.out], good) is True  # not skipped on the old stamp
+
+
+def test_an_interrupted_build_starts_no_further_step(engine):
+    action = FakeAction(engine.out)
+    with pytest.raises(BuildInterruptedError, match="testville"):
+        engine.make(kernels=SimpleNamespace(closed=True)).run("02-staffing", {}, [engine.out], action)
+    assert action.calls == 0 and engine.events == []
+
+
+def test_the_publish_key_follows_every_step_and_the_pdf_choice(engine):
+    action = FakeAction(engine.out)
+    runner = engine.make()
+    runner.run("02-staffing", {"x": 1}, [engine.out], action)
+    runner.run("90-brief", {"y": 1}, [engine.out], action)
+    key = steps.publish_key(engine.stamps, with_pdf=True)
+    assert key == hash_json(
+        {"steps": {"02-staffing": hash_json({"x": 1}), "90-brief": hash_json({"y": 1})}, "pdf": True}
+    )
+    assert steps.publish_key(engine.stamps, with_pdf=True) == key  # nothing changed: publish is skipped
+    assert steps.publish_key(engine.stamps, with_pdf=False) != key  # adding or dropping the PDF republishes
+    runner.run("02-staffing", {"x": 2}, [engine.out], action)
+    assert steps.publish_key(engine.stamps, with_pdf=True) != key  # any step's new inputs republish
+
+
+def test_the_published_stamp_is_read_back(tmp_path):
+    version = tmp_path / "ferguson-1"
+    version.mkdir()
+    assert steps._read_stamp(version) is None  # a version without a stamp is never taken as current
+    (version / steps.STAMP_FILE).write_text(json.dumps({"key": "abc"}) + "\n")
+    assert steps._read_stamp(version) == "abc"
+
+
+def test_parallel_steps_all_run_and_the_first_failure_is_raised_after_the_others(monkeypatch):
+    monkeypatch.setenv("HEARTBEATS_JOBS", "2")
+    ran = []
+
+    def run_step(name: str) -> None:
+        ran.append(name)
+        if name == "b":
+            raise RuntimeError("b failed")
+
+    with pytest.raises(RuntimeError, match="b failed"):
+        steps._run_parallel(["a", "b", "c"], run_step)
+    assert sorted(ran) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_a_bad_jobs_setting_is_a_parameter_error(monkeypatch, value):
+    monkeypatch.setenv("HEARTBEATS_JOBS", value)
+    with pytest.raises(steps.ParameterError, match="HEARTBEATS_JOBS"):
+        steps.parallel_jobs()
