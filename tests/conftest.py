@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import (
+    AGENCY,
+    PARAMS_FILE,
+    assert_complete_report,
+    build_report,
+    copy_raw_tree,
+    environment,
+    fresh_processed_copy,
+    run_cli,
+)
 
-from heartbeats_analysis.paths import MIRROR_ENV_VAR, PROJECT_ROOT, RAW_DIR
+from heartbeats_analysis.paths import MIRROR_ENV_VAR, PROCESSED_DIR, PROJECT_ROOT, RAW_DIR
 
 DEFAULT_MIRROR = PROJECT_ROOT.parent / "shared" / "data"
 
@@ -49,24 +56,43 @@ def isolated_dirs(tmp_path, monkeypatch):
     return dirs
 
 
-def copy_raw_tree(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("MANIFEST.csv", "README.md"))
-    return target
-
-
-def build_report(reports: Path, *extra: str, params: str = "params/ferguson.yaml") -> subprocess.CompletedProcess:
-    """Run `heartbeats build` as a user would, writing into the given reports folder."""
-    env = {**os.environ, "HEARTBEATS_REPORTS_DIR": str(reports)}
-    command = [sys.executable, "-m", "heartbeats_analysis.cli", "build"]
-    if params:
-        command += ["--params", str(PROJECT_ROOT / params)]
-    return subprocess.run([*command, *extra], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-
-
 @pytest.fixture(scope="session")
 def built_reports(tmp_path_factory, raw_data) -> Path:
     """The Ferguson brief built once per test session into a temporary reports folder (read-only use)."""
     reports = tmp_path_factory.mktemp("reports")
     result = build_report(reports)
     assert result.returncode == 0, result.stderr + result.stdout
+    return reports
+
+
+# Shared by the end-to-end fault tests (tests/test_faults_*.py): copies of the data, and one published
+# Ferguson report (built once per session, without the PDF) that tests copy before changing anything.
+
+
+@pytest.fixture(scope="session")
+def raw_tree(tmp_path_factory, raw_data) -> Path:
+    """A private copy of data/raw (verified against the registry by every command that reads it)."""
+    return copy_raw_tree(raw_data, tmp_path_factory.mktemp("raw"))
+
+
+@pytest.fixture(scope="session")
+def processed_tree(tmp_path_factory, raw_tree) -> Path:
+    """A private, up-to-date copy of the processed tables (copied from data/processed, then cleaned)."""
+    folder = tmp_path_factory.mktemp("work") / "processed"
+    if PROCESSED_DIR.is_dir():
+        return fresh_processed_copy(PROCESSED_DIR, folder, raw_tree)
+    result = run_cli("clean", env=environment(raw_tree, folder, folder.parent / "unused-reports"))
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory, raw_tree, processed_tree) -> Path:
+    """A reports folder holding a complete, published Ferguson report (built once, without the PDF)."""
+    reports = tmp_path_factory.mktemp("published") / "reports"
+    result = run_cli(
+        "build", "--params", str(PARAMS_FILE), "--no-pdf", env=environment(raw_tree, processed_tree, reports)
+    )
+    assert result.returncode == 0, result.stderr
+    assert_complete_report(reports / AGENCY)
     return reports

@@ -9,9 +9,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import hashlib
 import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -135,3 +146,291 @@ def assert_processed_schema_names_column(
     with pytest.raises(SchemaValidationError) as error:
         validate(broken, schema, file)
     assert file in str(error.value) and f"'{text_column}'" in str(error.value)
+
+
+# ---------------------------------------------------------------- end-to-end fault tests (tests/test_faults_*.py)
+
+AGENCY = "ferguson"
+PARAMS_FILE = PROJECT_ROOT / "params" / "ferguson.yaml"
+REPORT_FILES = ("brief.html", "claims.json", "manifest.json")
+PROCESSED_TABLE_PATTERNS = ("*.csv", "datapackage.json", "README.md")
+FERGUSON_POLICE_FILE = "ucr/police/Missouri_Ferguson_Police_Department.csv"
+BUILD_TIMEOUT_S = 600
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "heartbeats_analysis.cli", *args]
+
+
+def run_cli(
+    *args: str, env: dict[str, str], cwd: Path = PROJECT_ROOT, timeout: float = BUILD_TIMEOUT_S
+) -> subprocess.CompletedProcess:
+    return subprocess.run(cli_command(*args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def environment(raw: Path, processed: Path, reports: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment with the three data folders relocated and no mirror configured."""
+    env = {k: v for k, v in os.environ.items() if k != "HEARTBEATS_DATA_MIRROR"}
+    env.update(
+        HEARTBEATS_RAW_DIR=str(raw), HEARTBEATS_PROCESSED_DIR=str(processed), HEARTBEATS_REPORTS_DIR=str(reports)
+    )
+    env.update(extra)
+    return env
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def snapshot(folder: Path, patterns: tuple[str, ...] = ("**/*",)) -> dict[str, str]:
+    """sha256 of every file under folder matching the patterns, by relative path."""
+    files = {p for pattern in patterns for p in folder.glob(pattern) if p.is_file()}
+    return {str(p.relative_to(folder)): sha256_file(p) for p in sorted(files)}
+
+
+def processed_tables(folder: Path) -> dict[str, str]:
+    """The processed tables and their data dictionary (not the step bookkeeping in .stamps/.executed)."""
+    return snapshot(folder, PROCESSED_TABLE_PATTERNS)
+
+
+def report_state(reports: Path) -> dict[str, str] | None:
+    """Where reports/<agency> points and the sha256 of its key files; None when nothing is published."""
+    link = reports / AGENCY
+    if not link.is_symlink():
+        assert not any((link / name).exists() for name in REPORT_FILES), f"unpublished files in {link}"
+        return None
+    state = {"target": os.readlink(link)}
+    for name in REPORT_FILES:
+        assert (link / name).is_file(), f"published report lacks {name}"
+        state[name] = sha256_file(link / name)
+    return state
+
+
+def assert_complete_report(report: Path) -> None:
+    assert_complete_report_of(report, AGENCY)
+
+
+def assert_complete_report_of(report: Path, agency: str) -> None:
+    for name in REPORT_FILES:
+        assert (report / name).is_file(), name
+    claims = json.loads((report / "claims.json").read_text(encoding="utf-8"))
+    assert isinstance(claims, list) and len(claims) > 20
+    assert json.loads((report / "manifest.json").read_text(encoding="utf-8"))["parameters"]["agency"] == agency
+    assert (report / "brief.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert (report / "appendix").is_dir()
+
+
+def copy_reports(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".locks"))
+    return target
+
+
+def fresh_processed_copy(source: Path, target: Path, raw: Path) -> Path:
+    """A private copy of the processed tables whose clean step is up to date, so a build will not
+    rewrite them (a tampered table must reach the notebooks as it is)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".clean.lock", "_failed"))
+    result = run_cli("clean", env=environment(raw, target, target.parent / "unused-reports"))
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+def rewrite_csv(path: Path, change) -> None:
+    """Read a CSV as text rows, let change(header, rows) edit them in place, write it back."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    result = change(header, body)
+    if result is not None:
+        header, body = result
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *body])
+
+
+def no_traceback(result: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+
+
+class Markup(HTMLParser):
+    """Tags, attributes and text of an HTML document."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    handle_startendtag = handle_starttag
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    @classmethod
+    def of(cls, document: str) -> Markup:
+        parser = cls()
+        parser.feed(document)
+        parser.close()
+        return parser
+
+    def injected(self) -> list[str]:
+        """Elements and attributes that only hostile data could have put there."""
+        found = [tag for tag, _ in self.tags if tag in {"script", "iframe", "object", "embed"}]
+        found += [f"{tag}[{name}]" for tag, attrs in self.tags for name in attrs if name.startswith("on")]
+        found += [
+            f"img[src={attrs.get('src')}]"
+            for tag, attrs in self.tags
+            if tag == "img" and not str(attrs.get("src", "")).startswith("data:")
+        ]
+        return found
+
+
+class LiveBuild:
+    """A CLI command running in the background: its stderr lines as they arrive, signals sent the way a
+    terminal (Ctrl-C: SIGINT to the process group) or the kernel (SIGKILL) would, and every process it
+    started (notebook kernels, the PDF browser) recorded so none is left behind."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path = PROJECT_ROOT):
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            cli_command(*args),
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self.arrived: list[float] = []  # time.monotonic() when each stderr line was read
+        self.stdout = ""
+        self.seen: dict[int, str] = {}  # pid -> start time of every descendant seen
+        self._changed = threading.Condition()
+        self._threads = [
+            threading.Thread(target=f, daemon=True)
+            for f in (self._read_stderr, self._read_stdout, self._watch_children)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _read_stderr(self) -> None:
+        for line in self.process.stderr:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self.arrived.append(time.monotonic())
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def _read_stdout(self) -> None:
+        self.stdout = self.process.stdout.read()
+
+    def _watch_children(self) -> None:
+        while self.process.poll() is None:
+            for pid in _descendants(self.process.pid):
+                start = _start_time(pid)
+                if start is not None:
+                    self.seen.setdefault(pid, start)
+            time.sleep(0.1)
+
+    @property
+    def stderr(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float) -> bool:
+        """Wait until a stderr line matches pattern; False if the command ended or time ran out first."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                if any(regex.search(line) for line in self.lines):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.process.poll() is not None and not self._threads[0].is_alive()):
+                    return False
+                self._changed.wait(min(remaining, 0.2))
+
+    def interrupt(self) -> None:
+        """Ctrl-C: SIGINT to the command's process group."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGINT)
+
+    def kill(self) -> None:
+        """SIGKILL to the command and everything it started, at once (power loss, OOM killer)."""
+        for pid in [self.process.pid, *_descendants(self.process.pid)]:
+            _kill_if_same(pid, _start_time(pid))
+
+    def finish(self, timeout: float = BUILD_TIMEOUT_S) -> int:
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.process.wait(30)
+            pytest.fail(f"the command did not end within {timeout} s:\n{self.stderr}")
+        for thread in self._threads:
+            thread.join(30)
+        return code
+
+    def reap(self) -> None:
+        """End whatever this command started that is still running (only those exact processes)."""
+        if self.process.poll() is None:
+            self.kill()
+            self.process.wait(30)
+        for pid, start in self.seen.items():
+            _kill_if_same(pid, start)
+
+    def __enter__(self) -> LiveBuild:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.reap()
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()  # fields from the third (state) on
+
+
+def _start_time(pid: int) -> str | None:
+    fields = _proc_stat(pid)
+    return fields[19] if fields else None
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _proc_stat(int(entry.name))
+            if fields:
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_if_same(pid: int, start: str | None) -> None:
+    """SIGKILL pid only if it is still the process that started at `start` (pids get reused)."""
+    if start is None or _start_time(pid) != start:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def copy_raw_tree(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("MANIFEST.csv", "README.md"))
+    return target
+
+
+def build_report(reports: Path, *extra: str, params: str = "params/ferguson.yaml") -> subprocess.CompletedProcess:
+    """Run `heartbeats build` as a user would, writing into the given reports folder."""
+    env = {**os.environ, "HEARTBEATS_REPORTS_DIR": str(reports)}
+    command = [sys.executable, "-m", "heartbeats_analysis.cli", "build"]
+    if params:
+        command += ["--params", str(PROJECT_ROOT / params)]
+    return subprocess.run([*command, *extra], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import build_report
+from helpers import build_report
 
 from heartbeats_analysis.report.brief import format_number
 

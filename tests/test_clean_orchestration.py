@@ -15,4 +15,3 @@ def test_a_listed_source_module_that_does_not_exist_stops_the_cleaning(monkeypat
         next(modules)
     message = str(caught.value)
     assert "'no_such_source'" in message and "heartbeats_analysis/ingest/sources/no_such_source.py" in message
-

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import build_report
+from helpers import build_report
 
 from heartbeats_analysis.paths import PROJECT_ROOT
 

@@ -60,6 +60,10 @@ class ClaimsRegistry:
         except KeyError:
             raise KeyError(f"No claim {claim_id!r} in the registry") from None
 
+    def get(self, claim_id: str) -> Claim | None:
+        """The claim, or None when no notebook recorded it (as dict.get)."""
+        return self._claims.get(claim_id)
+
     def __contains__(self, claim_id: str) -> bool:
         return claim_id in self._claims
 
