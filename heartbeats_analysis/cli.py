@@ -361,6 +361,18 @@ def batch(
     ] = 0,
     pdf: Annotated[bool, typer.Option(help="Also print each brief to PDF.")] = True,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override for every agency: NAME=VALUE.")] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help="threads: builds in this process (default); dask: builds as Dask tasks, each worker with warm kernels."
+        ),
+    ] = "threads",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Address of a running dask.distributed scheduler (with --executor dask; default: a LocalCluster)."
+        ),
+    ] = None,
 ) -> None:
     """Build briefs for many agencies in parallel, with a summary table and reports/index.html."""
     from heartbeats_analysis.build.batch import run_batch
@@ -375,6 +387,8 @@ def batch(
         sets=set_ or [],
         say=_output().say,
         listener=_BatchProgress(_output()),
+        executor=executor,
+        scheduler=scheduler,
     )
     table = Table("agency", "status", "seconds", "output / cause")
     for r in results:

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from heartbeats_analysis.build.kernel_pool import KernelPool
 from heartbeats_analysis.build.steps import build, parallel_jobs, run_clean
-from heartbeats_analysis.errors import HeartbeatsError
+from heartbeats_analysis.errors import HeartbeatsError, ParameterError
 from heartbeats_analysis.ingest import fetch
 from heartbeats_analysis.ingest.tables import load_table
 from heartbeats_analysis.params import canonical_command, load_params
@@ -37,7 +37,7 @@ def agencies_with_complete_data() -> list[str]:
     return sorted(complete["agency_slug"].astype(str))
 
 
-def _build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool) -> BatchResult:
+def build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool) -> BatchResult:
     """One agency's build; any failure becomes this agency's result, never the batch's."""
     started = time.perf_counter()
     try:
@@ -60,6 +60,9 @@ class BatchListener(Protocol):
     def finished(self, result: BatchResult) -> None: ...
 
 
+EXECUTORS = ("threads", "dask")
+
+
 def run_batch(
     agencies: list[str] | None = None,
     jobs: int | None = None,
@@ -67,30 +70,51 @@ def run_batch(
     sets: list[str] | None = None,
     say: Callable[[str], None] = lambda _: None,
     listener: BatchListener | None = None,
+    executor: str = "threads",
+    scheduler: str | None = None,
 ) -> list[BatchResult]:
-    """Build every agency in this process, sharing one pool of `jobs` warm kernels: the kernels start
-    and import the analysis stack once for the whole batch, not once per notebook."""
+    """Build every agency. The default executor runs the builds in this process, sharing one pool of
+    `jobs` warm kernels; `executor="dask"` runs them as Dask tasks (a LocalCluster of `jobs` workers, or
+    the running scheduler at `scheduler`), each worker with warm kernels of its own."""
+    if executor not in EXECUTORS:
+        raise ParameterError(f"Unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}.")
+    if scheduler and executor != "dask":
+        raise ParameterError("--scheduler names a Dask scheduler: use it with --executor dask.")
     jobs = jobs or parallel_jobs()
-    with KernelPool(jobs) as kernels:
+    results: list[BatchResult] = []
+
+    def finished(result: BatchResult) -> None:
+        results.append(result)
+        if listener:
+            listener.finished(result)
+
+    with KernelPool(jobs if executor == "threads" else 1) as kernels:
         fetch.verify()
         run_clean(kernels=kernels)  # once, before the builds share the processed tables
         names = agencies or agencies_with_complete_data()
-        say(f"Building {len(names)} briefs with {jobs} warm kernel(s)")
-        if listener:
-            listener.started(len(names))
-        results: list[BatchResult] = []
-        # One build more than kernels: while a build renders its brief and PDF, the kernels keep working.
-        builders = ThreadPoolExecutor(max_workers=min(jobs + 1, len(names)) or 1)
-        try:
-            futures = [builders.submit(_build_one, name, with_pdf, list(sets or []), kernels) for name in names]
-            for future in as_completed(futures):
-                results.append(future.result())
-                if listener:
-                    listener.finished(results[-1])
-        except BaseException:  # Ctrl-C: start no further build; closing the pool stops the running ones
-            builders.shutdown(wait=False, cancel_futures=True)
-            raise
-        builders.shutdown()
+        if executor == "dask":
+            kernels.close()  # the workers bring their own kernels
+            where = f"the Dask scheduler at {scheduler}" if scheduler else f"a local Dask cluster of {jobs} worker(s)"
+            say(f"Building {len(names)} briefs on {where}")
+            if listener:
+                listener.started(len(names))
+            from heartbeats_analysis.build.dask_executor import run_on_dask
+
+            run_on_dask(names, with_pdf, list(sets or []), scheduler, jobs, finished)
+        else:
+            say(f"Building {len(names)} briefs with {jobs} warm kernel(s)")
+            if listener:
+                listener.started(len(names))
+            # One build more than kernels: while a build renders its brief and PDF, the kernels keep working.
+            builders = ThreadPoolExecutor(max_workers=min(jobs + 1, len(names)) or 1)
+            try:
+                futures = [builders.submit(build_one, name, with_pdf, list(sets or []), kernels) for name in names]
+                for future in as_completed(futures):
+                    finished(future.result())
+            except BaseException:  # Ctrl-C: start no further build; closing the pool stops the running ones
+                builders.shutdown(wait=False, cancel_futures=True)
+                raise
+            builders.shutdown()
     results.sort(key=lambda r: r.agency)
     write_index(results)
     return results
