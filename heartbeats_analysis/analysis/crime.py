@@ -26,10 +26,10 @@ from functools import partial
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from scipy.stats import norm
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
-from matplotlib.ticker import MaxNLocator
 
 from heartbeats_analysis.analysis import (
     Findings,
@@ -622,7 +622,10 @@ def _after_label(analysis: CrimeAnalysis) -> str:
             f"after August 2014 (the first full year after is {FIRST_YEAR_AFTER_AUGUST_2014}; the Consent Decree of "
             f"{FIRST_YEAR_OF_CONSENT_DECREE} falls inside the after period)"
         )
-    return f"after 2014 (the year of the region's August 2014 events; {FIRST_YEAR_AFTER_AUGUST_2014} is the first year after)"
+    return (
+        f"after 2014 (the year of the region's August 2014 events; {FIRST_YEAR_AFTER_AUGUST_2014} is the first "
+        "year after)"
+    )
 
 
 def report_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Findings:
@@ -819,8 +822,8 @@ def report_peer_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -
                     f"crime.peer_{outcome}_slope_change_2015",
                     round(slope.value, 4),
                     "ratio of yearly rate ratios (slope change)",
-                    f"In the same departments the yearly {label} trend after 2014 became {format_ratio_change(slope, 1)} "
-                    "per year than before.",
+                    f"In the same departments the yearly {label} trend after 2014 became "
+                    f"{format_ratio_change(slope, 1)} per year than before.",
                     "fit_peer_its",
                     interval=slope.interval,
                     interval_kind=slope.interval_kind,

@@ -621,14 +621,17 @@ def figure_sworn(
             color=AGENCY_COLOUR,
             facecolors="white",
             zorder=4,
-            label="Serving (news of the monitor's filings)",
+            label="Serving (cited news reports)",
         )
-        ax.step(
-            authorised["year"],
-            authorised["authorised"].astype(float),
-            where="post",
+        both = points.dropna(subset=["serving", "authorised"])
+        # A vertical segment per dated report: the shortfall on that date (nothing is known between dates).
+        ax.vlines(
+            both["year"],
+            both["serving"].astype(float),
+            both["authorised"].astype(float),
             color=REFERENCE_COLOUR,
-            linewidth=1.2,
+            linewidth=1.0,
+            linestyle="--",
             zorder=2,
         )
         ax.scatter(
@@ -637,7 +640,7 @@ def figure_sworn(
             marker="D",
             color=REFERENCE_COLOUR,
             zorder=3,
-            label="Authorised (news reports)",
+            label="Authorised (cited news reports)",
         )
         plotted = pd.concat(
             [
@@ -660,7 +663,7 @@ def figure_sworn(
         )
         authorised_text += (
             f" Squares mark {len(serving)} cited serving counts and diamonds {len(authorised)} cited authorised "
-            "strengths; the gap between them is the shortfall."
+            "strengths; a dashed segment joins the two on each date: the shortfall."
         )
         if authorised_strength_year in set(authorised["date"].dt.year):
             authorised_strength = None  # the parameter's point is already among the cited ones
@@ -710,7 +713,7 @@ def figure_sworn(
         title=f"{analysis.name}: sworn officers, authorised and actual",
         data=plotted.reset_index(drop=True),
         alt_text=alt,
-        source_line=SOURCE_LINE,
+        source_line=SOURCE_LINE + ("; cited news reports, resources/staffing_points.csv" if len(points) else ""),
         notebook=ctx.notebook,
         function=f"{MODULE}.figure_sworn",
         out_dir=ctx.figures_dir,
