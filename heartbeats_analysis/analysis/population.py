@@ -68,10 +68,11 @@ def _acs_totals(population: pd.DataFrame | None, agencies: pd.DataFrame | None, 
 
     A county police department serves only part of its county, so the county's residents are not its
     denominator: it gets no ACS series."""
-    if population is None or agencies is None or population.empty:
+    if population is None or agencies is None or population.empty or "geoid" not in agencies:
         return pd.Series(dtype="float64")
     row = agencies[agencies["agency_slug"] == agency]
-    if row.empty or pd.isna(row["geoid"].iloc[0]) or row["agency_type"].iloc[0] == "county_police":
+    county_police = "agency_type" in row and not row.empty and row["agency_type"].iloc[0] == "county_police"
+    if row.empty or pd.isna(row["geoid"].iloc[0]) or county_police:
         return pd.Series(dtype="float64")
     geoid = str(int(float(row["geoid"].iloc[0])))
     rows = population[
