@@ -126,7 +126,8 @@ def census_consistent_population(
         for year, fbi_value in fbi_series.items():
             year = int(year)
             if year >= FIRST_ACS_ON_2020_BASIS and len(acs):
-                acs_year = year if year in acs.index else int(acs.index[acs.index <= year].max(initial=-1))
+                earlier = acs.index[acs.index <= year]
+                acs_year = int(earlier.max()) if len(earlier) else -1
                 if acs_year >= FIRST_ACS_ON_2020_BASIS:
                     values.append(float(acs[acs_year]))
                     bases.append(BASIS_ACS)
