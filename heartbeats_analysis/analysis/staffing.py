@@ -64,7 +64,7 @@ def load_staffing_points(agency: str, path=STAFFING_POINTS_CSV) -> pd.DataFrame:
     if points["source"].fillna("").str.strip().eq("").any():
         raise ValueError(f"{path.name}: every row needs a source")
     points["date"] = pd.to_datetime(points["date"])
-    points["year"] = points["date"].dt.year + (points["date"].dt.dayofyear - 1) / 365.25
+    points["year"] = points["date"].dt.year + (points["date"].dt.day_of_year - 1) / 365.25
     for column in ("serving", "authorised"):
         points[column] = points[column].astype("Int64")
     return points.sort_values("date", kind="stable").reset_index(drop=True)
