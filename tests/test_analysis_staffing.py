@@ -329,7 +329,7 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
 @pytest.fixture(scope="module")
 def processed_tables(tmp_path_factory, raw_data):
     """The processed tables the notebook reads, built from the raw files by the source modules."""
-    return build_processed_tables(tmp_path_factory.mktemp("processed"), ("ucr_police", "agencies"))
+    return build_processed_tables(tmp_path_factory.mktemp("processed"), ("ucr_police", "agencies", "acs"))
 
 
 def _run_notebook(processed, build_dir, monkeypatch, **parameters):
