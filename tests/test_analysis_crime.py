@@ -35,12 +35,11 @@ COUNT_COLUMNS = [
 ]
 
 
-def _expected(year: int, base: float, trend: float, after_2014: float, after_2016: float, nibrs: float = 1.0) -> float:
+def _expected(year: int, base: float, trend: float, level: float, slope: float, nibrs: float = 1.0) -> float:
+    """A segmented series: trend per year, then from 2015 a level change and a slope change per year after 2014."""
     value = base * trend ** (year - 2014)
     if year >= 2015:
-        value *= after_2014
-    if year >= 2016:
-        value *= after_2016
+        value *= level * slope ** (year - 2014)
     if year >= 2021:
         value *= nibrs
     return value
@@ -68,8 +67,9 @@ def _agency(slug: str, population: int, violent: list, property_: list, years=YE
 
 @pytest.fixture
 def crime_table() -> pd.DataFrame:
-    # Town: violent x1.5 from 2015 and x0.8 from 2016, trend 1% a year; NIBRS years tripled (must not leak in).
-    violent = [round(_expected(y, 400, 1.01, 1.5, 0.8, nibrs=3.0)) for y in YEARS]
+    # Town: violent trend 1% a year, x1.5 from 2015 and the trend x0.95 a year after 2014; NIBRS years
+    # tripled (must not leak in). Peers: x1.2 from 2015, no slope change, so the contrast is 1.25 and 0.95.
+    violent = [round(_expected(y, 400, 1.01, 1.5, 0.95, nibrs=3.0)) for y in YEARS]
     property_ = [round(_expected(y, 2000, 0.98, 1.0, 1.0, nibrs=0.5)) for y in YEARS]
     rng = np.random.default_rng(4)
     peers = []
@@ -130,7 +130,8 @@ def ctx(tmp_path) -> NotebookContext:
 def test_event_indicators_follow_the_majority_of_the_year(crime_table):
     frame = crime.its_frame(crime.agency_series(crime_table, "town")).set_index("year")
     assert frame.loc[2014, "post_2014"] == 0 and frame.loc[2015, "post_2014"] == 1
-    assert frame.loc[2015, "post_2016"] == 0 and frame.loc[2016, "post_2016"] == 1
+    assert frame.loc[2014, "years_after_2014"] == 0 and frame.loc[2015, "years_after_2014"] == 1
+    assert frame.loc[2010, "years_after_2014"] == 0 and frame.loc[2020, "years_after_2014"] == 6
     assert frame.loc[2014, "years_since_2014"] == 0
     assert frame.index.max() == 2020  # NIBRS years left out by default
     assert 2001 in frame.index and math.isnan(frame.loc[2001, "violent"])  # a gap, not a zero
@@ -142,9 +143,11 @@ def test_model_recovers_known_rate_ratios_and_ignores_nibrs_years(analysis):
     assert violent.family == "poisson" and violent.dispersion < 1.5  # rounded exact counts: no overdispersion
     assert violent.n == 20  # 2000-2020 without the 2001 gap
     assert violent.term("post_2014").value == pytest.approx(1.5, rel=0.02)
-    assert violent.term("post_2016").value == pytest.approx(0.8, rel=0.02)
+    assert violent.term("years_after_2014").value == pytest.approx(0.95, abs=0.003)
     assert violent.term("years_since_2014").value == pytest.approx(1.01, abs=0.002)
-    assert violent.combination(["post_2014", "post_2016"]).value == pytest.approx(1.2, rel=0.02)
+    by_2020 = crime.weighted_change(violent, {"post_2014": 1.0, "years_after_2014": 6.0})
+    assert by_2020.value == pytest.approx(1.5 * 0.95**6, rel=0.02)
+    assert by_2020.lower < by_2020.value < by_2020.upper
     prop = analysis.models["property"]
     assert prop.term("post_2014").lower < 1 < prop.term("post_2014").upper
     assert prop.term("years_since_2014").value == pytest.approx(0.98, abs=0.002)
@@ -159,11 +162,14 @@ def test_including_nibrs_years_adds_a_level_term(crime_table, state_table):
     assert violent.term("post_2014").value == pytest.approx(1.5, rel=0.02)
 
 
-def test_model_refuses_when_the_years_cannot_separate_the_breaks(crime_table):
+def test_model_refuses_when_the_years_cannot_anchor_the_changes(crime_table):
     without_2015 = crime_table[~((crime_table["agency_slug"] == "town") & (crime_table["year"] == 2015))]
     frame = crime.its_frame(crime.agency_series(without_2015, "town"))
     result = crime.fit_its(frame, "violent", "town")
     assert isinstance(result, NoData) and "2015" in result.reason
+    only_2015 = crime_table[~((crime_table["agency_slug"] == "town") & (crime_table["year"] > 2015))]
+    one_after = crime.fit_its(crime.its_frame(crime.agency_series(only_2015, "town")), "violent", "town")
+    assert isinstance(one_after, NoData) and "at least 2 needed for a slope" in one_after.reason
     short = crime.its_frame(crime.agency_series(crime_table, "town"), start_year=2013)
     assert "only 2 reported year(s) before 2015" in crime.fit_its(short, "violent", "town").reason
     small = crime.its_frame(crime.agency_series(crime_table, "small"))
@@ -185,8 +191,47 @@ def test_peer_model_pools_peers_with_their_own_levels(analysis):
     peers = analysis.peer_models["violent"]
     assert peers.n == 4 * 21  # four peers, 2000-2020
     assert peers.term("post_2014").value == pytest.approx(1.2, rel=0.1)
-    assert peers.term("post_2016").lower < 1 < peers.term("post_2016").upper
+    assert peers.term("years_after_2014").lower < 1 < peers.term("years_after_2014").upper
     assert int(peers.poisson.model.data.frame["agency_slug"].nunique()) == 4
+
+
+def test_contrast_is_a_difference_in_differences_against_the_peers(analysis):
+    contrast = analysis.contrasts["violent"]
+    assert contrast.n == 20 + 4 * 21  # the town without 2001, four peers 2000-2020
+    assert int(contrast.poisson.model.data.frame["agency_slug"].nunique()) == 5
+    assert contrast.term("treated:post_2014").value == pytest.approx(1.5 / 1.2, rel=0.1)
+    assert contrast.term("treated:years_after_2014").value == pytest.approx(0.95, abs=0.02)
+    same = analysis.contrasts["property"]  # neither the town nor the peers changed
+    assert same.term("treated:post_2014").lower < 1 < same.term("treated:post_2014").upper
+
+
+def test_contrast_needs_two_peers_with_enough_years(crime_table):
+    result = crime.fit_contrast(crime_table, "town", ["p1", "small"], "violent", 2000, False)
+    assert isinstance(result, NoData) and "fewer than two peer departments" in result.reason
+
+
+def test_residual_autocorrelation_is_measured_in_year_order(analysis):
+    check = analysis.autocorrelation["violent"]
+    assert check.n == 20 and check.lags == 2
+    assert 0 <= check.ljung_box_p <= 1 and 0 <= check.durbin_watson <= 4
+
+
+def test_residual_autocorrelation_detects_a_wave():
+    years = np.arange(2000, 2021)
+    wave = 1 + 0.3 * np.sin(2 * np.pi * (years - 2000) / 8)  # a slow cycle: neighbouring years alike
+    frame = pd.DataFrame(
+        {
+            "year": years,
+            "population": 10_000.0,
+            "violent": np.round(500 * wave),
+            "years_since_2014": (years - 2014).astype(float),
+            "post_2014": (years >= 2015).astype(float),
+            "years_after_2014": np.clip(years - 2014, 0, None).astype(float),
+        }
+    )
+    model = crime.fit_its(frame, "violent", "wave")
+    check = crime.residual_autocorrelation(model, frame)
+    assert check.detected and check.durbin_watson < 1.0
 
 
 def test_peer_rates_are_medians_of_reporting_peers(crime_table):
@@ -233,14 +278,21 @@ def test_report_functions_record_claims(ctx, analysis):
     assert after_2014.n == 20
     assert "association" in after_2014.sentence and "20 years" in after_2014.sentence
     assert "50% higher" in after_2014.sentence or "49% higher" in after_2014.sentence
-    assert models["crime.violent_rr_post2016"].value == pytest.approx(0.8, rel=0.02)
-    assert models["crime.violent_rr_2016_on_vs_trend"].value == pytest.approx(1.2, rel=0.02)
+    assert "region's August 2014 events" in after_2014.sentence and "Consent Decree" not in after_2014.sentence
+    assert models["crime.violent_slope_change_2015"].value == pytest.approx(0.95, abs=0.003)
+    assert models["crime.violent_rr_2016_on_vs_trend"].value == pytest.approx(1.5 * 0.95**6, rel=0.02)
+    assert "crime.violent_rr_post2016" not in models.ids()
+    assert models["crime.violent_residual_autocorrelation"].n == 20
+    assert "no verdict" in models["crime.verdict_relevance"].sentence
     assert "Poisson model is the one reported" in models["crime.violent_dispersion"].sentence
     assert models["crime.model_years"].value == 20
     assert "left out" in models["crime.model_years"].sentence
 
     peers = crime.report_peer_models(ctx, analysis)
     assert peers["crime.peer_violent_rr_post2014"].value == pytest.approx(1.2, rel=0.1)
+    assert peers["crime.violent_did_level_2015"].value == pytest.approx(1.25, rel=0.1)
+    assert peers["crime.violent_did_slope_2015"].value == pytest.approx(0.95, abs=0.02)
+    assert "cannot be told apart" in peers["crime.property_did_slope_2015"].sentence
 
     saved = {c["id"]: c for c in json.loads(ctx.save_claims().read_text())}
     assert saved["crime.violent_rr_post2014"]["function"] == "heartbeats_analysis.analysis.crime.fit_its"
@@ -282,12 +334,13 @@ def test_figures_and_tables(ctx, analysis):
     fitted = pd.read_csv(ctx.figures_dir / model.record.data_csv)
     violent = fitted[fitted["outcome"] == "violent"].set_index("year")
     assert math.isnan(violent.loc[2010, "pre_trend_per_1000"])
-    assert violent.loc[2020, "model_per_1000"] == pytest.approx(violent.loc[2020, "pre_trend_per_1000"] * 1.2, rel=0.02)
+    expected = violent.loc[2020, "pre_trend_per_1000"] * 1.5 * 0.95**6
+    assert violent.loc[2020, "model_per_1000"] == pytest.approx(expected, rel=0.02)
     assert "higher" in model.record.alt_text
 
     table = crime.model_table(analysis)
-    assert set(table["scope"]) == {"agency", "peers pooled"}
-    assert not table["term"].str.startswith("C(").any()
+    assert set(table["scope"]) == {"agency", "peers pooled", "agency vs peers (difference-in-differences)"}
+    assert not table["term"].str.contains("C(", regex=False).any()
     rates_table = crime.rates_table(analysis)
     assert rates_table["year"].tolist() == YEARS
     assert rates_table.set_index("year").loc[2019, "missouri_violent_per_1000"] == 5.0
@@ -307,7 +360,9 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
 @pytest.fixture(scope="module")
 def processed_tables(tmp_path_factory, raw_data):
     """The processed tables the notebook reads, built from the raw files by the source modules."""
-    return build_processed_tables(tmp_path_factory.mktemp("processed"), ("ucr_offenses", "fbi_state", "agencies"))
+    return build_processed_tables(
+        tmp_path_factory.mktemp("processed"), ("ucr_offenses", "fbi_state", "agencies", "acs")
+    )
 
 
 def _run_notebook(processed, build_dir, monkeypatch, **parameters):
@@ -318,13 +373,15 @@ def _run_notebook(processed, build_dir, monkeypatch, **parameters):
 def test_notebook_for_ferguson(processed_tables, tmp_path, monkeypatch):
     claims = _run_notebook(processed_tables, tmp_path, monkeypatch, agency="ferguson")
     latest = claims["crime.violent_rate_latest"]
-    assert latest["value"] == pytest.approx(136 / 17972 * 1000, abs=1e-3)  # 2023, NIBRS era
+    assert latest["value"] == pytest.approx(136 / 18350 * 1000, abs=1e-3)  # 2023, NIBRS era; ACS 2019-23
     assert "nibrs_era" in latest["flags"]
     after_2014 = claims["crime.violent_rr_post2014"]
     assert after_2014["value"] > 1 and after_2014["n"] == 20  # 2000-2020 without 2001
     assert "association" in after_2014["sentence"]
     assert claims["crime.violent_dispersion"]["value"] > 1.5
     assert claims["crime.violent_rr_vs_missouri"]["interval"] is not None
+    assert "Consent Decree" in after_2014["sentence"]
+    assert claims["crime.violent_did_level_2015"]["interval"] is not None
     for name in ("03-crime-crime-rates", "03-crime-crime-model"):
         assert (tmp_path / "figures" / f"{name}.png").is_file()
 

@@ -236,6 +236,71 @@ def test_figures_are_saved_with_gaps_not_zeros(ctx, analysis, agencies):
     }
 
 
+POINTS = pd.DataFrame(
+    {
+        "agency_slug": ["town", "town", "town"],
+        "date": ["2014-08-01", "2016-09-01", "2023-07-05"],
+        "serving": [53, 36, 29],
+        "authorised": [None, 49, 42],
+        "source": ["AP 2016", "AP 2016", SOURCE],
+        "url": ["u1", "u1", "u2"],
+        "note": ["", "", ""],
+    }
+)
+
+
+@pytest.fixture
+def points_csv(tmp_path):
+    path = tmp_path / "points.csv"
+    POINTS.to_csv(path, index=False)
+    return path
+
+
+def test_staffing_points_load_per_agency_with_fractional_years(points_csv):
+    points = staffing.load_staffing_points("town", points_csv)
+    assert points["serving"].tolist() == [53, 36, 29]
+    assert pd.isna(points.loc[0, "authorised"])
+    assert points.loc[2, "year"] == pytest.approx(2023 + 185 / 365.25)
+    assert staffing.load_staffing_points("elsewhere", points_csv).empty  # other agencies simply have none
+
+
+def test_staffing_points_need_a_source_and_a_figure(tmp_path):
+    path = tmp_path / "bad.csv"
+    POINTS.assign(source=["AP", "", "x"]).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="needs a source"):
+        staffing.load_staffing_points("town", path)
+    POINTS.assign(serving=[None, 36, 29], authorised=[None, 49, 42]).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="serving or an authorised"):
+        staffing.load_staffing_points("town", path)
+
+
+def test_the_resource_holds_ferguson_july_2023():
+    points = staffing.load_staffing_points("ferguson").set_index("date")
+    july_2023 = points.loc[pd.Timestamp("2023-07-05")]
+    assert (july_2023["serving"], july_2023["authorised"]) == (29, 42)
+    assert points["source"].str.len().gt(10).all()
+
+
+def test_authorised_against_actual_claim_and_chart(ctx, staffing_table, agencies, points_csv):
+    points = staffing.load_staffing_points("town", points_csv)
+    result = staffing.analyse_staffing(staffing_table, agencies, "town", ["p1"], chart_start_year=2012, points=points)
+    claim = staffing.report_points(ctx, result)["staffing.sourced_strengths"]
+    assert claim.value == 2  # the 2014 point has no authorised figure
+    assert "36 serving of 49 authorised" in claim.sentence and "from 13 to 13" in claim.sentence
+    figure = staffing.figure_sworn(ctx, result, 42, 2023)
+    data = pd.read_csv(ctx.figures_dir / figure.record.data_csv)
+    assert data[data["series"] == "serving (cited)"]["value"].tolist() == [53, 36, 29]
+    assert data[data["series"] == "authorised (cited)"]["value"].tolist() == [49, 42]
+    assert "authorised strength" not in set(data["series"])  # the 2023 parameter is already a cited point
+    assert "shortfall" in figure.record.alt_text
+    assert "staffing_points.csv" in figure.record.source_line
+
+
+def test_no_points_means_a_plain_claim(ctx, analysis):
+    claim = staffing.report_points(ctx, analysis)["staffing.sourced_strengths"]
+    assert claim.value == 0 and "No dated, cited figures" in claim.sentence
+
+
 def test_off_scale_peers_are_named():
     peers = pd.DataFrame(
         {"agency_slug": ["tiny", "tiny", "p1"], "year": [2015, 2016, 2015], "officers_per_1000": [24.4, 24.7, 2.0]}
@@ -264,7 +329,7 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
 @pytest.fixture(scope="module")
 def processed_tables(tmp_path_factory, raw_data):
     """The processed tables the notebook reads, built from the raw files by the source modules."""
-    return build_processed_tables(tmp_path_factory.mktemp("processed"), ("ucr_police", "agencies"))
+    return build_processed_tables(tmp_path_factory.mktemp("processed"), ("ucr_police", "agencies", "acs"))
 
 
 def _run_notebook(processed, build_dir, monkeypatch, **parameters):
@@ -279,7 +344,13 @@ def test_notebook_for_ferguson(processed_tables, tmp_path, monkeypatch):
     assert claims["staffing.peak_sworn"]["value"] == 54
     assert claims["staffing.gap_to_authorised"]["value"] == 12
     assert "2019" in claims["staffing.missing_years"]["sentence"]
-    assert claims["staffing.officers_per_1000_latest"]["value"] == pytest.approx(30 / 20386 * 1000, abs=1e-3)
+    # 2021 on the ACS 2017-21 population (2020-census basis), not the FBI's 20,386 (2010 basis)
+    assert claims["staffing.officers_per_1000_latest"]["value"] == pytest.approx(30 / 18826 * 1000, abs=1e-3)
+    assert claims["staffing.officers_per_1000_latest_fbi_population"]["value"] == pytest.approx(
+        30 / 20386 * 1000, abs=1e-3
+    )
+    points = claims["staffing.sourced_strengths"]
+    assert points["value"] == 3 and "29 serving of 42 authorised" in points["sentence"]
     trend = claims["staffing.trend_annual_change"]
     assert trend["value"] < 1 and trend["interval"][1] < 1
     for name in ("02-staffing-sworn-officers", "02-staffing-officers-per-1000"):

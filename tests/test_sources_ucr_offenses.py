@@ -340,3 +340,78 @@ def test_full_raw_data(real: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     assert table.loc[table["reported"], "violent"].notna().all()
     assert set(table.loc[table["rape"] < 0, "agency_slug"]) == {"bel-ridge", "st-john"}
     assert table.groupby("agency_slug")["year"].max().to_dict()["ferguson"] == 2023
+
+
+# ---- the newer files (ucr/offenses-2023/) and partial years -----------------------------------
+
+NEWER_OVERLAND = "Missouri_Overland_Police_Department"  # same stem as the old file, other folder
+NEWER_HEADER = CURRENT_HEADER.replace("actual_burg_total", "actual_burglary_total") + ",total_cleared_murder"
+
+
+def write_newer(root: Path, stem: str, rows: list[str], agency: str, ori: str) -> None:
+    """The 132-column layout's naming (actual_burglary_total, total_cleared_*), in ucr/offenses-2023/."""
+    write_current(root, stem, rows, agency=agency, ori=ori)
+    old = root / "ucr" / "offenses" / f"{stem}.csv"
+    lines = old.read_text().splitlines()
+    old.unlink()
+    header, body = NEWER_HEADER, [line + ",0" for line in lines[1:]]
+    write_lines(root / "ucr" / "offenses-2023" / f"{stem}.csv", [header, *body])
+
+
+def test_newer_file_replaces_the_older_one_and_partial_years_are_missing(tmp_path: Path) -> None:
+    write_older(tmp_path, OVERLAND, ["2015,15967,0,1,10,20,100,400,50"], "Overland Police Department", "MO09556")
+    older = (tmp_path / "ucr" / "offenses" / f"{OVERLAND}.csv").read_text()
+    write_newer(
+        tmp_path,
+        NEWER_OVERLAND,
+        [
+            "2016,15940,0,5,20,48,100,420,55",
+            "2017,15760,1,4,10,28,90,420,54",
+            "2018,15660,0,4,12,24,95,440,52",
+            "2019,15587,0,0,1,4,10,55,6",  # partial year: 76 offences against about 650
+            "2020,15497,1,6,25,52,110,450,66",
+            "2021,15449,0,5,20,48,80,330,45",
+        ],
+        "Overland Police Department",
+        "MO09556",
+    )
+    (tmp_path / "ucr" / "offenses" / f"{OVERLAND}.csv").write_text(older)
+    write_current(tmp_path, FERGUSON, ["2020,20000,1,2,3,3,100,200,50"])
+    table, log = clean(tmp_path)
+    overland = table[table["agency_slug"] == "overland"].set_index("year")
+    assert overland.index.tolist() == [2016, 2017, 2018, 2019, 2020, 2021]  # the older file's 2015 is not used
+    assert overland.loc[2018, "violent"] == 40 and overland.loc[2018, "burglary"] == 95
+    partial = overland.loc[2019]
+    assert partial["partial_year"] and not partial["reported"] and pd.isna(partial["violent"])
+    assert pd.isna(partial["violent_per_1000"])
+    assert not overland.drop(index=2019)["partial_year"].any()
+    assert (log["reason"] == ucr_offenses.REASON_PARTIAL_YEAR).sum() == 1
+    assert log.loc[log["reason"] == ucr_offenses.REASON_PARTIAL_YEAR, "key"].iloc[0] == (
+        "agency_slug=overland, year=2019"
+    )
+
+
+def test_partial_year_rule_needs_two_neighbouring_years() -> None:
+    table = pd.DataFrame(
+        {
+            "agency_slug": ["a"] * 3,
+            "year": [2000, 2001, 2010],
+            "violent": pd.array([10, 1, 10], dtype="Int64"),
+            "property": pd.array([90, 9, 90], dtype="Int64"),
+            "reported": [True, True, True],
+        }
+    )
+    # 2001 has only one reported year within three years (2000): too little to judge, so not flagged.
+    assert not ucr_offenses.partial_years(table).any()
+
+
+@needs_raw
+def test_newer_files_run_to_2023_and_overland_2019_is_partial(real: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    table, _ = real
+    last = table.dropna(subset=["violent"]).groupby("agency_slug")["year"].max()
+    assert last[["overland", "st-ann", "st-john", "st-louis-county"]].tolist() == [2023] * 4
+    assert last["bel-ridge"] == 2020
+    assert row(table, "overland", 2019)["partial_year"]
+    assert tuple(row(table, "overland", 2023)[["violent", "property"]]) == (84, 328)
+    for slug in ("st-ann", "st-john", "bel-ridge"):
+        assert not row(table, slug, 2019)["reported"] and pd.isna(row(table, slug, 2019)["violent"])

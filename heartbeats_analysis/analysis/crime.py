@@ -5,12 +5,17 @@ Sources: crime.csv (FBI UCR offenses known to police, processed by Jacob Kaplan;
 NIBRS in 2021, so 2021 onward is not comparable with earlier years) and state_crime.csv (FBI state
 estimates, which end in 2019).
 
-The model (documented in docs/decisions.md, "Crime"): yearly counts with log(population) as offset,
-``count ~ years_since_2014 + post_2014 + post_2016`` fitted by :func:`stats.fit_rate_glm` (Poisson,
-negative binomial if overdispersed). A year counts as "after" an event if most of it falls after the
-event: August 2014 -> from 2015; the decree (approved March 2016) -> from 2016. Years from 2021 (NIBRS)
-are left out unless ``include_nibrs_years`` is set, in which case a NIBRS level term absorbs the break.
-The rate ratios describe an association in one city over a few years, not a causal effect.
+The model (documented in docs/decisions.md, "Crime trend model: segmented time series and peer
+contrast"): yearly counts with log(census-consistent population) as offset, a segmented (interrupted)
+time series ``count ~ years_since_2014 + post_2014 + years_after_2014`` fitted by
+:func:`stats.fit_rate_glm` (Poisson, negative binomial if overdispersed): a pre-2015 trend, a level
+change from 2015 and a slope change after 2014. August 2014 falls late in the year, so 2015 is the
+first "after" year; for Ferguson the 2016 Consent Decree falls inside the after period (one year later,
+too close to separate). The peer contrast is a difference-in-differences in the same form, pooled over
+the agency and its peers with one level and pre-trend per department and agency-by-period interactions.
+Residual autocorrelation is checked with Ljung-Box and Durbin-Watson. Years from 2021 (NIBRS) are left
+out unless ``include_nibrs_years`` is set, in which case a NIBRS level term absorbs the break. The rate
+ratios describe associations, not causal effects, and the crime section does not feed any verdict.
 """
 
 from __future__ import annotations
@@ -19,8 +24,12 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
+from scipy.stats import norm
+from statsmodels.stats.diagnostic import acorr_ljungbox
+from statsmodels.stats.stattools import durbin_watson
 
 from heartbeats_analysis.analysis import (
     Findings,
@@ -31,6 +40,7 @@ from heartbeats_analysis.analysis import (
     plot_values,
     record_claim,
 )
+from heartbeats_analysis.analysis.population import with_census_population
 from heartbeats_analysis.analysis.stats import (
     Estimate,
     RateModel,
@@ -70,6 +80,25 @@ TREND_ORIGIN = 2014
 STATE = "MO"
 MIN_YEARS_BEFORE = 3
 PER = 1000
+EVENT_AGENCY = "ferguson"  # the August 2014 events and the 2016 Consent Decree are this agency's own
+LJUNG_BOX_LAGS = 2
+AUTOCORRELATION_ALPHA = 0.05
+SEGMENT_TERMS = ["years_since_2014", "post_2014", "years_after_2014"]
+RATE_COLUMNS = {"violent_per_1000": "violent", "property_per_1000": "property"}
+
+
+@dataclass(frozen=True)
+class Autocorrelation:
+    """Residual autocorrelation of a yearly model (Pearson residuals in year order)."""
+
+    ljung_box_p: float
+    durbin_watson: float
+    lags: int
+    n: int
+
+    @property
+    def detected(self) -> bool:
+        return self.ljung_box_p < AUTOCORRELATION_ALPHA
 
 
 @dataclass(frozen=True)
@@ -109,6 +138,8 @@ class CrimeAnalysis:
     its_data: pd.DataFrame
     models: dict[str, RateModel | NoData] = field(default_factory=dict)
     peer_models: dict[str, RateModel | NoData] = field(default_factory=dict)
+    contrasts: dict[str, RateModel | NoData] = field(default_factory=dict)
+    autocorrelation: dict[str, Autocorrelation | None] = field(default_factory=dict)
     latest: dict[str, LatestRate | None] = field(default_factory=dict)
     peer_latest: dict[str, PeerRate | None] = field(default_factory=dict)
     versus_state: dict[str, tuple[int, Estimate] | None] = field(default_factory=dict)
@@ -175,6 +206,7 @@ def its_frame(
             **{outcome: rows[outcome].astype("Float64").astype("float64") for outcome in OUTCOMES},
             "years_since_2014": (rows["year"] - TREND_ORIGIN).astype("float64"),
             "post_2014": (rows["year"] >= FIRST_YEAR_AFTER_AUGUST_2014).astype("float64"),
+            "years_after_2014": (rows["year"] - TREND_ORIGIN).clip(lower=0).astype("float64"),
             "post_2016": (rows["year"] >= FIRST_YEAR_OF_CONSENT_DECREE).astype("float64"),
             "nibrs_era": (rows["year"] >= NIBRS_START_YEAR).astype("float64"),
         }
@@ -182,12 +214,22 @@ def its_frame(
     return frame.reset_index(drop=True)
 
 
-def its_formula(outcome: str, include_nibrs_years: bool = False, by_agency: bool = False) -> str:
-    terms = ["years_since_2014", "post_2014", "post_2016"]
+def its_formula(
+    outcome: str, include_nibrs_years: bool = False, by_agency: bool = False, contrast: bool = False
+) -> str:
+    """The segmented model: pre-2015 trend, level change from 2015, slope change after 2014.
+
+    ``by_agency`` adds one level per department; ``contrast`` (the difference-in-differences) also gives
+    each department its own pre-trend and adds the agency-by-period terms ``treated:post_2014`` (level)
+    and ``treated:years_after_2014`` (slope), which measure how the agency's changes differ from its
+    peers'."""
+    terms = list(SEGMENT_TERMS)
     if include_nibrs_years:
         terms.append("nibrs_era")
-    if by_agency:
+    if by_agency or contrast:
         terms.insert(0, "C(agency_slug)")
+    if contrast:
+        terms += ["C(agency_slug):years_since_2014", "treated:post_2014", "treated:years_after_2014"]
     return f"{outcome} ~ " + " + ".join(terms)
 
 
@@ -200,9 +242,10 @@ def _its_problem(frame: pd.DataFrame, outcome: str) -> str | None:
             f"only {before} reported year(s) before {FIRST_YEAR_AFTER_AUGUST_2014} (at least {MIN_YEARS_BEFORE} needed)"
         )
     if not (present["year"] == FIRST_YEAR_AFTER_AUGUST_2014).any():
-        return f"no report for {FIRST_YEAR_AFTER_AUGUST_2014}, so the two changes cannot be told apart"
-    if not (present["year"] >= FIRST_YEAR_OF_CONSENT_DECREE).any():
-        return f"no report from {FIRST_YEAR_OF_CONSENT_DECREE} on"
+        return f"no report for {FIRST_YEAR_AFTER_AUGUST_2014}, so the level change is not anchored"
+    after = (present["year"] >= FIRST_YEAR_AFTER_AUGUST_2014).sum()
+    if after < 2:
+        return f"only {after} reported year(s) from {FIRST_YEAR_AFTER_AUGUST_2014} (at least 2 needed for a slope)"
     return None
 
 
@@ -234,6 +277,77 @@ def fit_peer_its(
     pooled = pd.concat(frames, ignore_index=True)
     use_nibrs = include_nibrs_years and bool((pooled["nibrs_era"] > 0).any())
     return fit_rate_glm(pooled, its_formula(outcome, use_nibrs, by_agency=True), offset="population")
+
+
+def _eligible_frames(
+    crime: pd.DataFrame, agencies_in: list[str], outcome: str, start_year: int, include_nibrs_years: bool
+) -> list[pd.DataFrame]:
+    frames = []
+    for slug in agencies_in:
+        series = agency_series(crime, slug)
+        if isinstance(series, NoData):
+            continue
+        frame = its_frame(series, start_year, include_nibrs_years).dropna(subset=[outcome])
+        if _its_problem(frame, outcome) is None:
+            frames.append(frame.assign(agency_slug=slug))
+    return frames
+
+
+def fit_contrast(
+    crime: pd.DataFrame, agency: str, peers: list[str], outcome: str, start_year: int, include_nibrs_years: bool
+) -> RateModel | NoData:
+    """Difference-in-differences: the agency against its peers in one pooled segmented model.
+
+    ``treated:post_2014`` is the ratio of the agency's level change from 2015 to the peers' (1 = the same
+    change); ``treated:years_after_2014`` the ratio of its slope change. Each department keeps its own
+    level and pre-trend, so a department already drifting before 2015 does not look like a change."""
+    own = _eligible_frames(crime, [agency], outcome, start_year, include_nibrs_years)
+    others = _eligible_frames(crime, sorted(p for p in peers if p != agency), outcome, start_year, include_nibrs_years)
+    if not own:
+        return NoData(agency, TABLE, "the agency has too few reported years either side of 2014 for a contrast")
+    if len(others) < 2:
+        return NoData("peers", TABLE, "fewer than two peer departments reported enough years either side of 2014")
+    pooled = pd.concat([*own, *others], ignore_index=True)
+    pooled["treated"] = (pooled["agency_slug"] == agency).astype("float64")
+    use_nibrs = include_nibrs_years and bool((pooled["nibrs_era"] > 0).any())
+    return fit_rate_glm(pooled, its_formula(outcome, use_nibrs, contrast=True), offset="population")
+
+
+def residual_autocorrelation(
+    model: RateModel, frame: pd.DataFrame, lags: int = LJUNG_BOX_LAGS
+) -> Autocorrelation | None:
+    """Ljung-Box (up to ``lags``) and Durbin-Watson on the Pearson residuals of a one-agency yearly model,
+    in year order. Autocorrelated residuals make the model's intervals too narrow."""
+    used = frame.loc[model.fitted.index]
+    observed = used[model.count].to_numpy(dtype=float)
+    expected = model.fitted.to_numpy(dtype=float)
+    variance = expected + (model.alpha or 0.0) * expected**2
+    residuals = pd.Series((observed - expected) / np.sqrt(variance), index=used["year"]).sort_index()
+    if len(residuals) < lags + 3:
+        return None
+    test = acorr_ljungbox(residuals.to_numpy(), lags=[lags], return_df=True)
+    return Autocorrelation(
+        float(test["lb_pvalue"].iloc[-1]), float(durbin_watson(residuals.to_numpy())), lags, len(residuals)
+    )
+
+
+def weighted_change(model: RateModel, weights: dict[str, float]) -> Estimate:
+    """exp(sum of weight x coefficient) with its Wald interval: e.g. the level in year k after 2014
+    relative to the pre-trend carried forward is post_2014 + k x years_after_2014."""
+    result = model.result()
+    vector = pd.Series(0.0, index=result.params.index)
+    for term, weight in weights.items():
+        vector[term] = weight
+    estimate = float(vector @ result.params)
+    se = float(np.sqrt(vector @ result.cov_params() @ vector))
+    template = model.term(next(iter(weights)))
+    z = float(norm.ppf(1 - (1 - model.confidence) / 2))
+    return replace(
+        template,
+        value=float(np.exp(estimate)),
+        lower=float(np.exp(estimate - z * se)),
+        upper=float(np.exp(estimate + z * se)),
+    )
 
 
 def latest_rate(series: pd.DataFrame, outcome: str) -> LatestRate | None:
@@ -289,7 +403,11 @@ def analyse_crime(
     peers: list[str],
     model_start_year: int = MODEL_START_YEAR,
     include_nibrs_years: bool = False,
+    population: pd.DataFrame | None = None,
 ) -> CrimeAnalysis | NoData:
+    """Rates use census-consistent populations (analysis.population.with_census_population; the FBI's
+    own populations stay in ``population_fbi``); ``population`` is the processed ACS table."""
+    crime = with_census_population(crime, population, agencies, RATE_COLUMNS)
     series = agency_series(crime, agency)
     if isinstance(series, NoData):
         return replace(series, name=display_name(agencies, agency))
@@ -312,6 +430,11 @@ def analyse_crime(
     for outcome in OUTCOMES:
         analysis.models[outcome] = fit_its(frame, outcome, agency, include_nibrs_years)
         analysis.peer_models[outcome] = fit_peer_its(crime, peers, outcome, model_start_year, include_nibrs_years)
+        analysis.contrasts[outcome] = fit_contrast(crime, agency, peers, outcome, model_start_year, include_nibrs_years)
+        model = analysis.models[outcome]
+        analysis.autocorrelation[outcome] = (
+            residual_autocorrelation(model, frame) if isinstance(model, RateModel) else None
+        )
         latest = latest_rate(series, outcome)
         analysis.latest[outcome] = latest
         analysis.peer_latest[outcome] = peer_rate_in(rates, outcome, latest.year) if latest else None
@@ -342,10 +465,14 @@ def model_table(analysis: CrimeAnalysis | NoData) -> pd.DataFrame:
     if isinstance(analysis, NoData):
         return pd.DataFrame({"note": [f"No crime models: {analysis.reason}."]})
     parts = []
-    for scope, models in (("agency", analysis.models), ("peers pooled", analysis.peer_models)):
+    for scope, models in (
+        ("agency", analysis.models),
+        ("peers pooled", analysis.peer_models),
+        ("agency vs peers (difference-in-differences)", analysis.contrasts),
+    ):
         for outcome, model in models.items():
             if isinstance(model, RateModel):
-                table = model.table[~model.table["term"].str.startswith("C(")]
+                table = model.table[~model.table["term"].str.contains("C\\(", regex=True)]
                 parts.append(table.assign(outcome=outcome, scope=scope, n=model.n, dispersion=model.dispersion))
     if not parts:
         return pd.DataFrame({"note": ["No model could be fitted: too few reported years."]})
@@ -484,17 +611,33 @@ def report_levels(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
 
 def _association_caveat(n: int, start: int, end: int) -> str:
     return (
-        f" This is an association estimated from {n} years of one city's reports ({start}-{end}), not a measured "
-        "effect of the events or the decree: other things changed in the same years."
+        f" This is an association estimated from {n} years of one department's reports ({start}-{end}), not a "
+        "measured effect of any event: other things changed in the same years."
+    )
+
+
+def _after_label(analysis: CrimeAnalysis) -> str:
+    """How the 2015 break is named: the agency's own events for the agency they happened in, the
+    region's events (or simply 'after 2014') for every other agency."""
+    if analysis.agency == EVENT_AGENCY:
+        return (
+            f"after August 2014 (the first full year after is {FIRST_YEAR_AFTER_AUGUST_2014}; the Consent Decree of "
+            f"{FIRST_YEAR_OF_CONSENT_DECREE} falls inside the after period)"
+        )
+    return (
+        f"after 2014 (the year of the region's August 2014 events; {FIRST_YEAR_AFTER_AUGUST_2014} is the first "
+        "year after)"
     )
 
 
 def report_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Findings:
-    """Rate ratios from the interrupted time series, with overdispersion reported."""
+    """Segmented time series: level and slope change after 2014, the pre-trend, the change by the last
+    modelled year, dispersion and residual autocorrelation."""
     if isinstance(analysis, NoData):
         return report_no_data(ctx, analysis)
     claims: list[Claim] = []
     name = analysis.name
+    after_label = _after_label(analysis)
     for outcome, label in OUTCOMES.items():
         model = analysis.models[outcome]
         if isinstance(model, NoData):
@@ -514,46 +657,45 @@ def report_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
         start, end = int(years.min()), int(years.max())
         caveat = _association_caveat(model.n, start, end)
         kw = dict(n=model.n)
-        after_2014 = model.term("post_2014")
-        after_2016 = model.term("post_2016")
-        combined = model.combination(["post_2014", "post_2016"])
+        level = model.term("post_2014")
+        slope = model.term("years_after_2014")
         trend = model.term("years_since_2014")
+        by_end = weighted_change(model, {"post_2014": 1.0, "years_after_2014": float(end - TREND_ORIGIN)})
         claims += [
             _record(
                 ctx,
                 f"crime.{outcome}_rr_post2014",
-                round(after_2014.value, 4),
-                "rate ratio",
-                f"In {FIRST_YEAR_AFTER_AUGUST_2014}, the first full year after August 2014, {name}'s {label} rate was "
-                f"{format_ratio_change(after_2014)} than its {start}-2014 trend predicted." + caveat,
+                round(level.value, 4),
+                "rate ratio (level change)",
+                f"Level change {after_label}: {name}'s {label} rate stepped to {format_ratio_change(level)} than its "
+                f"{start}-2014 trend predicted, with the slope allowed to change as well." + caveat,
                 "fit_its",
-                interval=after_2014.interval,
-                interval_kind=after_2014.interval_kind,
+                interval=level.interval,
+                interval_kind=level.interval_kind,
                 **kw,
             ),
             _record(
                 ctx,
-                f"crime.{outcome}_rr_post2016",
-                round(after_2016.value, 4),
-                "rate ratio",
-                f"From {FIRST_YEAR_OF_CONSENT_DECREE}, the year the Consent Decree was approved, the {label} rate was "
-                f"a further {format_ratio_change(after_2016)} relative to the {FIRST_YEAR_AFTER_AUGUST_2014} level, "
-                "allowing for the trend." + caveat,
+                f"crime.{outcome}_slope_change_2015",
+                round(slope.value, 4),
+                "ratio of yearly rate ratios (slope change)",
+                f"Slope change {after_label}: the yearly trend in {name}'s {label} rate became "
+                f"{format_ratio_change(slope, 1)} per year than before (a ratio of 1 means the same trend).",
                 "fit_its",
-                interval=after_2016.interval,
-                interval_kind=after_2016.interval_kind,
+                interval=slope.interval,
+                interval_kind=slope.interval_kind,
                 **kw,
             ),
             _record(
                 ctx,
                 f"crime.{outcome}_rr_2016_on_vs_trend",
-                round(combined.value, 4),
+                round(by_end.value, 4),
                 "rate ratio",
-                f"Taking both changes together, {name}'s {label} rate from {FIRST_YEAR_OF_CONSENT_DECREE} to {end} ran "
-                f"{format_ratio_change(combined)} relative to its {start}-2014 trend." + caveat,
-                "fit_its",
-                interval=combined.interval,
-                interval_kind=combined.interval_kind,
+                f"Level and slope changes together: by {end}, {name}'s {label} rate was {format_ratio_change(by_end)} "
+                f"than its {start}-2014 trend carried forward." + caveat,
+                "weighted_change",
+                interval=by_end.interval,
+                interval_kind=by_end.interval_kind,
                 **kw,
             ),
             _record(
@@ -561,8 +703,8 @@ def report_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
                 f"crime.{outcome}_trend",
                 round(trend.value, 4),
                 "rate ratio per year",
-                f"Apart from those level changes, the model's {label} trend is {format_ratio_change(trend, 1)} a year "
-                f"({start}-{end}).",
+                f"Before 2015, {name}'s {label} rate changed by a factor of {format_number(trend.value, 3)} a year "
+                f"({format_ratio_change(trend, 1)} each year; {start}-2014).",
                 "fit_its",
                 interval=trend.interval,
                 interval_kind=trend.interval_kind,
@@ -584,6 +726,29 @@ def report_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
                 **kw,
             ),
         ]
+        autocorrelation = analysis.autocorrelation.get(outcome)
+        if autocorrelation is not None:
+            claims.append(
+                _record(
+                    ctx,
+                    f"crime.{outcome}_residual_autocorrelation",
+                    round(autocorrelation.ljung_box_p, 4),
+                    "Ljung-Box p-value",
+                    f"Residual autocorrelation in the {label} model: Ljung-Box p = "
+                    f"{format_number(autocorrelation.ljung_box_p, 3)} (lags 1-{autocorrelation.lags}), Durbin-Watson "
+                    f"{format_number(autocorrelation.durbin_watson, 2)} (2 means none). "
+                    + (
+                        "The residuals are autocorrelated, so the intervals above are too narrow: read them as a "
+                        "lower bound on the uncertainty."
+                        if autocorrelation.detected
+                        else "No autocorrelation was detected at the 5% level (with this few years the test has "
+                        "little power)."
+                    ),
+                    "residual_autocorrelation",
+                    n=autocorrelation.n,
+                    flags=["autocorrelated_residuals"] if autocorrelation.detected else [],
+                )
+            )
     if not any(isinstance(m, RateModel) for m in analysis.models.values()):
         return Findings(tuple(claims))
     claims.append(
@@ -601,14 +766,28 @@ def report_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Fin
             "its_frame",
         )
     )
+    claims.append(
+        _record(
+            ctx,
+            "crime.verdict_relevance",
+            None,
+            "",
+            "The crime section is context: no verdict on the proposal's claims rests on it. The proposal does not "
+            "claim to change crime, no study of sworn social workers and crime was found, and these models "
+            "describe associations in reported crime, not effects of any policy.",
+            "report_models",
+        )
+    )
     return Findings(tuple(claims))
 
 
 def report_peer_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> Findings:
-    """The same model pooled over the peers: whether neighbours saw a similar change."""
+    """The same segmented model pooled over the peers, and the formal contrast (difference-in-differences)
+    of the agency's level and slope changes with the peers'."""
     if isinstance(analysis, NoData):
         return report_no_data(ctx, analysis)
     claims: list[Claim] = []
+    name = analysis.name
     for outcome, label in OUTCOMES.items():
         model = analysis.peer_models[outcome]
         if isinstance(model, NoData):
@@ -623,36 +802,87 @@ def report_peer_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -
                     flags=["insufficient_data"],
                 )
             )
+        else:
+            level, slope = model.term("post_2014"), model.term("years_after_2014")
+            departments = int(model.poisson.model.data.frame["agency_slug"].nunique())
+            claims += [
+                _record(
+                    ctx,
+                    f"crime.peer_{outcome}_rr_post2014",
+                    round(level.value, 4),
+                    "rate ratio (level change)",
+                    f"Across {departments} comparison departments modelled together, {label} from "
+                    f"{FIRST_YEAR_AFTER_AUGUST_2014} stepped to {format_ratio_change(level)} than their earlier trend "
+                    f"({model.n} department-years; {model.family_note}).",
+                    "fit_peer_its",
+                    interval=level.interval,
+                    interval_kind=level.interval_kind,
+                    n=model.n,
+                ),
+                _record(
+                    ctx,
+                    f"crime.peer_{outcome}_slope_change_2015",
+                    round(slope.value, 4),
+                    "ratio of yearly rate ratios (slope change)",
+                    f"In the same departments the yearly {label} trend after 2014 became "
+                    f"{format_ratio_change(slope, 1)} per year than before.",
+                    "fit_peer_its",
+                    interval=slope.interval,
+                    interval_kind=slope.interval_kind,
+                    n=model.n,
+                ),
+            ]
+        contrast = analysis.contrasts.get(outcome)
+        if contrast is None or isinstance(contrast, NoData):
+            reason = contrast.reason if isinstance(contrast, NoData) else "not fitted"
+            claims.append(
+                _record(
+                    ctx,
+                    f"crime.{outcome}_did_level_2015",
+                    None,
+                    "ratio of rate ratios",
+                    f"No formal contrast of {name} with its peers for {label}: {reason}.",
+                    "fit_contrast",
+                    flags=["insufficient_data"],
+                )
+            )
             continue
-        after_2014, after_2016 = model.term("post_2014"), model.term("post_2016")
-        departments = int(model.poisson.model.data.frame["agency_slug"].nunique())
+        level, slope = contrast.term("treated:post_2014"), contrast.term("treated:years_after_2014")
+        departments = int(contrast.poisson.model.data.frame["agency_slug"].nunique()) - 1
+        both_include_one = level.lower < 1 < level.upper and slope.lower < 1 < slope.upper
         claims += [
             _record(
                 ctx,
-                f"crime.peer_{outcome}_rr_post2014",
-                round(after_2014.value, 4),
-                "rate ratio",
-                f"Across {departments} comparison departments modelled together, {label} in "
-                f"{FIRST_YEAR_AFTER_AUGUST_2014} was {format_ratio_change(after_2014)} than their earlier trend "
-                f"({model.n} department-years; {model.family_note}).",
-                "fit_peer_its",
-                interval=after_2014.interval,
-                interval_kind=after_2014.interval_kind,
-                n=model.n,
+                f"crime.{outcome}_did_level_2015",
+                round(level.value, 4),
+                "ratio of rate ratios (difference-in-differences)",
+                f"Compared formally with {departments} peer departments (difference-in-differences; each department "
+                f"with its own level and pre-2015 trend), {name}'s level change in {label} from "
+                f"{FIRST_YEAR_AFTER_AUGUST_2014} was {format_number(level.value, 2)} times the peers' "
+                f"({format_interval(level.lower, level.upper, 2, confidence=level.confidence)}; 1 = the same change; "
+                f"{contrast.n} department-years, {contrast.family_note}).",
+                "fit_contrast",
+                interval=level.interval,
+                interval_kind=level.interval_kind,
+                n=contrast.n,
             ),
             _record(
                 ctx,
-                f"crime.peer_{outcome}_rr_post2016",
-                round(after_2016.value, 4),
-                "rate ratio",
-                f"In the same comparison departments, {label} from {FIRST_YEAR_OF_CONSENT_DECREE} was a further "
-                f"{format_ratio_change(after_2016)} relative to {FIRST_YEAR_AFTER_AUGUST_2014}. These departments "
-                "were not under the Consent Decree: where they changed in the same way as the agency, regional "
-                "causes are the likelier explanation.",
-                "fit_peer_its",
-                interval=after_2016.interval,
-                interval_kind=after_2016.interval_kind,
-                n=model.n,
+                f"crime.{outcome}_did_slope_2015",
+                round(slope.value, 4),
+                "ratio of slope changes (difference-in-differences)",
+                f"{name}'s slope change in {label} after 2014 was {format_number(slope.value, 3)} times the peers' "
+                f"per year ({format_interval(slope.lower, slope.upper, 3, confidence=slope.confidence)})."
+                + (
+                    f" Neither contrast is distinguishable from no difference: {name}'s change in {label} after 2014 "
+                    "cannot be told apart from its neighbours'."
+                    if both_include_one
+                    else ""
+                ),
+                "fit_contrast",
+                interval=slope.interval,
+                interval_kind=slope.interval_kind,
+                n=contrast.n,
             ),
         ]
     return Findings(tuple(claims))
@@ -661,9 +891,10 @@ def report_peer_models(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -
 # --- reporting: figures -----------------------------------------------------------------------
 
 
-def _mark_events(ax: plt.Axes, last_year: int) -> None:
+def _mark_events(ax: plt.Axes, last_year: int, decree: bool = True) -> None:
     ax.axvline(2014.6, color=PEER_COLOUR, linestyle=":", linewidth=1)
-    ax.axvline(2016.2, color=PEER_COLOUR, linestyle="--", linewidth=0.8)
+    if decree:
+        ax.axvline(2016.2, color=PEER_COLOUR, linestyle="--", linewidth=0.8)
     if last_year >= NIBRS_START_YEAR:
         ax.axvspan(NIBRS_START_YEAR - 0.5, last_year + 0.5, color="#EEEEEE", zorder=0)
 
@@ -686,7 +917,7 @@ def figure_rates(
     last_year = int(own["year"].max())
     frames = []
     for ax, (outcome, label) in zip(axes, OUTCOMES.items(), strict=True):
-        _mark_events(ax, last_year)
+        _mark_events(ax, last_year, decree=analysis.agency == EVENT_AGENCY)
         if f"{outcome}_median" in peers:
             ax.fill_between(
                 peers["year"],
@@ -756,7 +987,11 @@ def figure_rates(
         ax.set_ylabel(f"{label.capitalize()}\nper 1,000 residents")
     axes[0].set_title(f"{analysis.name}: reported crime per 1,000 residents")
     axes[0].legend(loc="upper left", ncols=2, fontsize=8.5)
-    axes[1].set_xlabel("Year (dotted: August 2014; dashed: Consent Decree 2016; grey: NIBRS era)")
+    axes[1].set_xlabel(
+        "Year (dotted: August 2014; dashed: Consent Decree 2016; grey: NIBRS era)"
+        if analysis.agency == EVENT_AGENCY
+        else "Year (dotted: the region's August 2014 events; grey: NIBRS era)"
+    )
     missing = [int(y) for y in own.loc[own["violent"].isna(), "year"]]
     alt = (
         f"Two line charts of reported crime per 1,000 residents, {start_year} to {last_year}, for {analysis.name}, "
@@ -799,10 +1034,9 @@ def figure_its(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> ShownF
     for ax, (outcome, model) in zip(axes[:, 0], fitted.items(), strict=True):
         observed = data[outcome] / data["population"] * PER
         expected = model.predict(data) / data["population"] * PER
-        counterfactual = model.predict(data.assign(post_2014=0.0, post_2016=0.0)) / data["population"] * PER
+        counterfactual = model.predict(data.assign(post_2014=0.0, years_after_2014=0.0)) / data["population"] * PER
         after = data["year"] >= FIRST_YEAR_AFTER_AUGUST_2014 - 1
         ax.axvline(2014.6, color=PEER_COLOUR, linestyle=":", linewidth=1)
-        ax.axvline(2016.2, color=PEER_COLOUR, linestyle="--", linewidth=0.8)
         ax.scatter(data["year"], observed, color=AGENCY_COLOUR, s=16, label="Reported", zorder=3)
         ax.plot(data["year"], expected, color="black", linewidth=1.4, label="Model")
         ax.plot(
@@ -827,18 +1061,18 @@ def figure_its(ctx: NotebookContext, analysis: CrimeAnalysis | NoData) -> ShownF
                 }
             )
         )
-        combined = model.combination(["post_2014", "post_2016"])
+        level, slope = model.term("post_2014"), model.term("years_after_2014")
         alt += (
-            f" {OUTCOMES[outcome].capitalize()}: from {FIRST_YEAR_OF_CONSENT_DECREE} the model runs "
-            f"{format_ratio_change(combined)} relative to the carried-forward trend."
+            f" {OUTCOMES[outcome].capitalize()}: a level change of {format_ratio_change(level)} from "
+            f"{FIRST_YEAR_AFTER_AUGUST_2014} and a slope change of {format_ratio_change(slope, 1)} per year."
         )
-    axes[0, 0].set_title(f"{analysis.name}: crime model with breaks in 2015 and 2016")
+    axes[0, 0].set_title(f"{analysis.name}: segmented trend, level and slope change from 2015")
     axes[0, 0].legend(loc="lower left", fontsize=8.5)
     axes[-1, 0].set_xlabel("Year")
     record = save_figure(
         fig,
         f"{ctx.notebook}-crime-model",
-        title="Crime model: reported, fitted and pre-2015 trend",
+        title="Crime model: reported, fitted (level and slope change from 2015) and pre-2015 trend",
         data=pd.concat(frames, ignore_index=True).round(4),
         alt_text=alt,
         source_line=SOURCE_LINE,

@@ -3,7 +3,10 @@ the trend since a start year, and the gap to a cited authorised strength.
 
 Source: staffing.csv (FBI UCR police employee counts, processed by Jacob Kaplan; ends 2021). A year
 an agency did not report is missing (<NA>), never zero: the agency's series is reindexed to every
-year so that a gap stays a gap in tables and breaks the line in charts.
+year so that a gap stays a gap in tables and breaks the line in charts. Officers per 1,000 use
+census-consistent populations (analysis.population); the FBI's own are kept as ``population_fbi``.
+Dated, cited authorised and serving strengths (resources/staffing_points.csv, per agency; most
+agencies have none) are shown beside the FBI counts.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from heartbeats_analysis.analysis import (
     plot_values,
     record_claim,
 )
+from heartbeats_analysis.analysis.population import with_census_population
 from heartbeats_analysis.analysis.stats import (
     RateModel,
     fit_rate_glm,
     format_number,
     format_ratio_change,
 )
+from heartbeats_analysis.paths import RESOURCES_DIR
 from heartbeats_analysis.report.notebook_io import NotebookContext
 from heartbeats_analysis.report.style import (
     AGENCY_COLOUR,
@@ -45,6 +50,24 @@ SOURCE_LINE = "FBI UCR police employee data (Jacob Kaplan's files), staffing.csv
 CHART_START_YEAR = 2000
 TREND_START_YEAR = 2014  # the August 2014 events; the years since are what the council is weighing
 MODULE = "heartbeats_analysis.analysis.staffing"
+STAFFING_POINTS_CSV = RESOURCES_DIR / "staffing_points.csv"
+RATE_COLUMNS = {"officers_per_1000": "sworn_officers"}
+
+
+def load_staffing_points(agency: str, path=STAFFING_POINTS_CSV) -> pd.DataFrame:
+    """Cited, dated strengths for one agency: date, year, serving, authorised, source, url, note
+    (serving or authorised may be blank). Empty for an agency with no sourced points."""
+    points = pd.read_csv(path, dtype={"agency_slug": str, "source": str, "url": str, "note": str})
+    points = points[points["agency_slug"] == agency].copy()
+    if points[["serving", "authorised"]].isna().all(axis=1).any():
+        raise ValueError(f"{path.name}: every row needs a serving or an authorised strength")
+    if points["source"].fillna("").str.strip().eq("").any():
+        raise ValueError(f"{path.name}: every row needs a source")
+    points["date"] = pd.to_datetime(points["date"])
+    points["year"] = points["date"].dt.year + (points["date"].dt.day_of_year - 1) / 365.25
+    for column in ("serving", "authorised"):
+        points[column] = points[column].astype("Int64")
+    return points.sort_values("date", kind="stable").reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,7 @@ class StaffingAnalysis:
     trend_start_year: int
     chart_start_year: int
     missing_years: list[int] = field(default_factory=list)
+    points: pd.DataFrame = field(default_factory=pd.DataFrame)  # cited serving/authorised strengths
 
 
 def agency_series(staffing: pd.DataFrame, agency: str) -> pd.DataFrame | NoData:
@@ -188,7 +212,12 @@ def analyse_staffing(
     peers: list[str],
     trend_start_year: int = TREND_START_YEAR,
     chart_start_year: int = CHART_START_YEAR,
+    population: pd.DataFrame | None = None,
+    points: pd.DataFrame | None = None,
 ) -> StaffingAnalysis | NoData:
+    """``population`` is the processed ACS table (for census-consistent rates); ``points`` the agency's
+    cited strengths (default: load_staffing_points(agency))."""
+    staffing = with_census_population(staffing, population, agencies, RATE_COLUMNS)
     series = agency_series(staffing, agency)
     if isinstance(series, NoData):
         return replace(series, name=display_name(agencies, agency))
@@ -215,6 +244,7 @@ def analyse_staffing(
         trend_start_year=trend_start_year,
         chart_start_year=chart_start_year,
         missing_years=[int(y) for y in window.loc[window["sworn_officers"].isna(), "year"]],
+        points=load_staffing_points(agency) if points is None else points,
     )
 
 
@@ -222,11 +252,29 @@ def staffing_table(analysis: StaffingAnalysis | NoData) -> pd.DataFrame:
     """Year-by-year table for the notebook: the agency's counts beside the peer median."""
     if isinstance(analysis, NoData):
         return pd.DataFrame({"note": [f"No staffing data: {analysis.reason}."]})
-    table = analysis.series[analysis.series["year"] >= analysis.chart_start_year][
-        ["year", "sworn_officers", "civilians", "population", "officers_per_1000"]
-    ].merge(analysis.peer_median[["year", "peer_median_per_1000", "peers_reporting"]], on="year", how="left")
+    table = (
+        analysis.series[analysis.series["year"] >= analysis.chart_start_year][
+            [
+                "year",
+                "sworn_officers",
+                "civilians",
+                "population_fbi",
+                "population",
+                "population_basis",
+                "officers_per_1000",
+            ]
+        ]
+        .assign(
+            officers_per_1000_fbi_population=lambda t: (
+                t["sworn_officers"].astype("Float64").astype("float64") / t["population_fbi"] * 1000
+            )
+        )
+        .merge(analysis.peer_median[["year", "peer_median_per_1000", "peers_reporting"]], on="year", how="left")
+    )
     table["peers_reporting"] = table["peers_reporting"].astype("Int64")
-    return table.round({"officers_per_1000": 2, "peer_median_per_1000": 2}).reset_index(drop=True)
+    return table.round(
+        {"officers_per_1000": 2, "officers_per_1000_fbi_population": 2, "peer_median_per_1000": 2}
+    ).reset_index(drop=True)
 
 
 # --- reporting: claims and figures ----------------------------------------------------------
@@ -349,6 +397,23 @@ def report_per_1000(ctx: NotebookContext, analysis: StaffingAnalysis | NoData) -
             "compare_to_peers",
         )
     ]
+    latest_row = analysis.series[analysis.series["year"] == comparison.year].iloc[0]
+    fbi_population = latest_row["population_fbi"]
+    if pd.notna(fbi_population) and fbi_population > 0:
+        fbi_rate = float(latest_row["sworn_officers"]) / float(fbi_population) * 1000
+        claims.append(
+            _record(
+                ctx,
+                "staffing.officers_per_1000_latest_fbi_population",
+                round(fbi_rate, 3),
+                "officers per 1,000 residents",
+                f"The rate above divides by {format_number(latest_row['population'], 0)} residents "
+                f"({latest_row['population_basis']}); with the FBI's own population for {comparison.year} "
+                f"({format_number(fbi_population, 0)}, not yet rebased on the 2020 census) it would read "
+                f"{format_number(fbi_rate, 2)}. The census-consistent figure is the headline.",
+                "with_census_population",
+            )
+        )
     if comparison.peer_median is not None:
         claims.append(
             _record(
@@ -473,6 +538,50 @@ def report_gap(
     return Findings((claim, share))
 
 
+def report_points(ctx: NotebookContext, analysis: StaffingAnalysis | NoData) -> Findings:
+    """Cited authorised and serving strengths over time (resources/staffing_points.csv)."""
+    if isinstance(analysis, NoData):
+        return report_no_data(ctx, analysis)
+    points = analysis.points
+    both = points.dropna(subset=["serving", "authorised"]) if len(points) else points
+    if both.empty:
+        return Findings(
+            (
+                _record(
+                    ctx,
+                    "staffing.sourced_strengths",
+                    0,
+                    "dated points",
+                    f"No dated, cited figures of {analysis.name}'s authorised and serving strength were found beyond "
+                    "the FBI counts.",
+                    "load_staffing_points",
+                ),
+            )
+        )
+    parts = [
+        f"{row.date:%B %Y}: {int(row.serving)} serving of {int(row.authorised)} authorised ({row.source})"
+        for row in both.itertuples()
+    ]
+    gaps = (both["authorised"] - both["serving"]).astype(int)
+    sources = sorted(set(both["source"]))
+    return Findings(
+        (
+            _record(
+                ctx,
+                "staffing.sourced_strengths",
+                len(both),
+                "dated points",
+                f"Reported strength against the authorised strength, from dated news reports of the monitor's "
+                f"filings and city figures: {'; '.join(parts)}. The shortfall ranged from {gaps.min()} to "
+                f"{gaps.max()} officers.",
+                "load_staffing_points",
+                source=[*SOURCE, *sources],
+                n=len(both),
+            ),
+        )
+    )
+
+
 def figure_sworn(
     ctx: NotebookContext,
     analysis: StaffingAnalysis | NoData,
@@ -501,6 +610,63 @@ def figure_sworn(
         }
     )
     authorised_text = ""
+    points = analysis.points
+    if len(points):
+        serving = points.dropna(subset=["serving"])
+        authorised = points.dropna(subset=["authorised"])
+        ax.scatter(
+            serving["year"],
+            serving["serving"].astype(float),
+            marker="s",
+            color=AGENCY_COLOUR,
+            facecolors="white",
+            zorder=4,
+            label="Serving (cited news reports)",
+        )
+        both = points.dropna(subset=["serving", "authorised"])
+        # A vertical segment per dated report: the shortfall on that date (nothing is known between dates).
+        ax.vlines(
+            both["year"],
+            both["serving"].astype(float),
+            both["authorised"].astype(float),
+            color=REFERENCE_COLOUR,
+            linewidth=1.0,
+            linestyle="--",
+            zorder=2,
+        )
+        ax.scatter(
+            authorised["year"],
+            authorised["authorised"].astype(float),
+            marker="D",
+            color=REFERENCE_COLOUR,
+            zorder=3,
+            label="Authorised (cited news reports)",
+        )
+        plotted = pd.concat(
+            [
+                plotted,
+                pd.DataFrame(
+                    {
+                        "series": "serving (cited)",
+                        "year": serving["year"],
+                        "value": serving["serving"].astype("Float64"),
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "series": "authorised (cited)",
+                        "year": authorised["year"],
+                        "value": authorised["authorised"].astype("Float64"),
+                    }
+                ),
+            ]
+        )
+        authorised_text += (
+            f" Squares mark {len(serving)} cited serving counts and diamonds {len(authorised)} cited authorised "
+            "strengths; a dashed segment joins the two on each date: the shortfall."
+        )
+        if authorised_strength_year in set(authorised["date"].dt.year):
+            authorised_strength = None  # the parameter's point is already among the cited ones
     if authorised_strength is not None and authorised_strength_year is not None:
         ax.scatter(
             [authorised_strength_year],
@@ -529,7 +695,8 @@ def figure_sworn(
     ax.set_ylim(bottom=0)
     ax.set_xlabel("Year")
     ax.set_ylabel("Sworn officers")
-    ax.set_title(f"{analysis.name}: sworn officers, {analysis.chart_start_year}-{analysis.latest.year}")
+    last = max(analysis.latest.year, int(points["date"].dt.year.max()) if len(points) else 0)
+    ax.set_title(f"{analysis.name}: sworn officers, authorised and actual, {analysis.chart_start_year}-{last}")
     ax.legend(loc="lower left")
     gaps = analysis.missing_years
     alt = (
@@ -543,10 +710,10 @@ def figure_sworn(
     record = save_figure(
         fig,
         f"{ctx.notebook}-sworn-officers",
-        title=f"{analysis.name}: sworn officers",
+        title=f"{analysis.name}: sworn officers, authorised and actual",
         data=plotted.reset_index(drop=True),
         alt_text=alt,
-        source_line=SOURCE_LINE,
+        source_line=SOURCE_LINE + ("; cited news reports, resources/staffing_points.csv" if len(points) else ""),
         notebook=ctx.notebook,
         function=f"{MODULE}.figure_sworn",
         out_dir=ctx.figures_dir,

@@ -86,31 +86,39 @@ def agency_slugs() -> list[str]:
 
 
 def read_agency_files(
-    subfolder: str, schema_for: Callable[[list[str], str], pa.DataFrameSchema], raw_root: Path | None = None
+    subfolder: str,
+    schema_for: Callable[[list[str], str], pa.DataFrameSchema],
+    raw_root: Path | None = None,
+    stem_column: str = "ucr_file_stem",
 ) -> dict[str, pd.DataFrame]:
     """Read every CSV under <raw_root>/ucr/<subfolder>/ as published (all columns as text).
 
-    Each file must be named by a ``ucr_file_stem`` of the crosswalk; ``schema_for(header, file)`` returns
-    the raw schema for that file's layout. Returns {file stem: raw frame}, ordered by stem.
+    Each file must be named by the crosswalk's ``stem_column`` (``ucr_file_stem`` by default;
+    ``offenses_2023_file_stem`` for the newer offence files); ``schema_for(header, file)`` returns the
+    raw schema for that file's layout. Returns {ucr_file_stem: raw frame}, ordered by stem, so that
+    files from either folder are keyed the same way.
     """
     folder = Path(raw_root or raw_dir()) / "ucr" / subfolder
     paths = sorted(folder.glob("*.csv"))
     if not paths:
         raise FileNotFoundError(f"No UCR {subfolder} files under {folder}: fetch the raw data first")
-    crosswalk = load_crosswalk().set_index("ucr_file_stem")
+    crosswalk = load_crosswalk()
+    crosswalk = crosswalk[crosswalk[stem_column].fillna("").str.strip() != ""].set_index(stem_column, drop=False)
     frames: dict[str, pd.DataFrame] = {}
     for path in paths:
         display = f"ucr/{subfolder}/{path.name}"
         if path.stem not in crosswalk.index:
             known = ", ".join(sorted(crosswalk.index))
             raise SchemaValidationError(
-                f"{display} is not in {CROSSWALK_CSV.name} (column ucr_file_stem); known stems: {known}"
+                f"{display} is not in {CROSSWALK_CSV.name} (column {stem_column}); known stems: {known}"
             )
         frame = read_text_csv(path)
         frame = validate(frame, schema_for(list(frame.columns), display), display)
-        _check_identity(frame, crosswalk.loc[path.stem], display)
-        frames[path.stem] = frame
-    return frames
+        agency = crosswalk.loc[path.stem]
+        _check_identity(frame, agency, display)
+        frame.attrs["raw_path"] = display
+        frames[str(agency["ucr_file_stem"])] = frame
+    return dict(sorted(frames.items()))
 
 
 def _check_identity(frame: pd.DataFrame, agency: pd.Series, display: str) -> None:

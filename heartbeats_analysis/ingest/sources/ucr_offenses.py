@@ -1,7 +1,9 @@
 """FBI UCR offenses known to police, by agency and year -> the ``crime`` table.
 
 Raw: data/raw/ucr/offenses/<ucr_file_stem>.csv, one file per agency (Jacob Kaplan's exports of the
-FBI Return A data), in two layouts:
+FBI Return A data), and data/raw/ucr/offenses-2023/<offenses_2023_file_stem>.csv, newer exports for five
+agencies that replace their older-layout files (the crosswalk column ``offenses_2023_file_stem`` says
+which). Three layouts:
 
 * current (70 columns; 11 agencies incl. Ferguson, through 2023): ``actual_*`` and ``unfounded_*``
   counts plus the published totals ``actual_index_violent`` / ``actual_index_property``;
@@ -9,7 +11,13 @@ FBI Return A data), in two layouts:
   ``act_*``, ``clr_*`` (or ``tot_clr_*``), ``clr_18_*`` and ``unfound_*`` counts in varying column
   orders, no published totals, some 'NA' cells and values in scientific notation ('2e3', even a year).
   Kaplan built these from months_reported == "december is the last month reported", so a year
-  missing from the file is a year without a full report.
+  missing from the file is a year without a full report;
+* newer (132 columns; offenses-2023/: Bel-Ridge to 2020, Overland, St. Ann, St. John, St. Louis County
+  PD to 2023): ``actual_*``, ``total_cleared_*``, ``cleared_18_*`` and ``unfounded_*`` with published
+  totals, like the current layout but with ``actual_burglary_total``. These files carry years that
+  were reported for only part of the year (Overland 2019: 76 index offences against about 650 a year
+  around it). Such a year is blanked and flagged ``partial_year`` (see PARTIAL_YEAR_SHARE): a partial
+  count is missing, not a low count.
 
 Definitions (FBI Part I offences, as counted on Return A, net of unfounded reports):
 violent = murder and non-negligent manslaughter + rape + robbery + aggravated assault;
@@ -49,9 +57,18 @@ from heartbeats_analysis.ingest.sources.ucr_common import (
     read_agency_files,
     row_key,
 )
+from heartbeats_analysis.paths import raw_dir
 
 TABLE_NAME = "crime"
 RAW_SUBFOLDER = "offenses"
+NEWER_SUBFOLDER = "offenses-2023"
+NEWER_STEM_COLUMN = "offenses_2023_file_stem"
+
+PARTIAL_YEAR_SHARE = 1 / 3
+"""A reported year whose index total (violent + property) is below this share of the median of the
+reported years around it (up to PARTIAL_YEAR_WINDOW on each side) is taken as a partial-year report."""
+PARTIAL_YEAR_WINDOW = 3
+REASON_PARTIAL_YEAR = "partial-year report: index total below 1/3 of the median of the surrounding years"
 
 NIBRS_FIRST_YEAR = 2021
 """From 2021 the FBI takes agency counts from NIBRS only (converted to Return A categories)."""
@@ -74,6 +91,8 @@ CURRENT_LAYOUT_COUNTS = {
     "actual_motor_vehicle_theft_total": "motor_vehicle_theft",
 }
 CURRENT_LAYOUT_TOTALS = {"actual_index_violent": "violent", "actual_index_property": "property"}
+NEWER_LAYOUT_COUNTS = {**CURRENT_LAYOUT_COUNTS, "actual_burglary_total": "burglary"}
+del NEWER_LAYOUT_COUNTS["actual_burg_total"]
 OLDER_LAYOUT_COUNTS = {
     "act_murder": "murder",
     "act_rape_total": "rape",
@@ -106,6 +125,16 @@ RAW_SCHEMA_OLDER_LAYOUT = pa.DataFrameSchema(
 )
 """The older 116-column layout (Bel-Ridge, Overland, St. Ann, St. John, St. Louis County PD)."""
 
+RAW_SCHEMA_NEWER_LAYOUT = pa.DataFrameSchema(
+    {
+        **identity_columns(),
+        **{column: count_text_column() for column in [*NEWER_LAYOUT_COUNTS, *CURRENT_LAYOUT_TOTALS]},
+        r"^(actual|unfounded|total_cleared|cleared_18|officers)_.+$": count_text_column(regex=True),
+    },
+    name="ucr_offenses_raw_newer_layout",
+)
+"""The newer 132-column layout of ucr/offenses-2023/ (to 2023; Bel-Ridge to 2020)."""
+
 
 def _count_column(floor: int = 0) -> pa.Column:
     return pa.Column("Int64", checks=pa.Check.ge(floor), nullable=True)
@@ -122,6 +151,7 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
         "violent_per_1000": pa.Column(float, checks=pa.Check.ge(0), nullable=True),
         "property_per_1000": pa.Column(float, checks=pa.Check.ge(0), nullable=True),
         "reported": pa.Column(bool),
+        "partial_year": pa.Column(bool),
         "nibrs_era": pa.Column(bool),
         "small_cell_violent": pa.Column(bool),
     },
@@ -163,7 +193,10 @@ COLUMNS = {
     "motor_vehicle_theft": "Motor vehicle theft." + _NET,
     "violent_per_1000": "violent / population x 1000 (missing without both).",
     "property_per_1000": "property / population x 1000 (missing without both).",
-    "reported": "False for a year without a report (no row, an empty row or every count 0): counts are <NA>.",
+    "reported": "False for a year without a full report (no row, an empty row, every count 0, or a partial "
+    "year): counts are <NA>.",
+    "partial_year": "True for a year reported for only part of the year (index total below 1/3 of the median of "
+    "the surrounding years): counts are <NA> and reported is False.",
     "nibrs_era": f"True from {NIBRS_FIRST_YEAR}, when the FBI switched to NIBRS-only collection: compare across "
     "it with care.",
     "small_cell_violent": f"True when violent < {SMALL_CELL_THRESHOLD} (SMALL_CELL_THRESHOLD): do not read rates "
@@ -172,6 +205,8 @@ COLUMNS = {
 
 
 def _schema_for(header: list[str], display: str) -> pa.DataFrameSchema:
+    if "actual_burglary_total" in header:
+        return RAW_SCHEMA_NEWER_LAYOUT
     if any(column.startswith("actual_") for column in header):
         return RAW_SCHEMA
     if any(column.startswith("act_") for column in header):
@@ -182,27 +217,67 @@ def _schema_for(header: list[str], display: str) -> pa.DataFrameSchema:
 
 
 def load_raw(raw_root: Path | None = None) -> dict[str, pd.DataFrame]:
-    """Every agency file under <raw_root>/ucr/offenses/, as published (text), keyed by ucr_file_stem."""
-    return read_agency_files(RAW_SUBFOLDER, _schema_for, raw_root)
+    """Every agency file as published (text), keyed by ucr_file_stem: ucr/offenses-2023/ where the
+    crosswalk names a newer file for the agency, else ucr/offenses/ (the older file is then unused)."""
+    frames = read_agency_files(RAW_SUBFOLDER, _schema_for, raw_root)
+    newer_folder = Path(raw_root or raw_dir()) / "ucr" / NEWER_SUBFOLDER
+    if newer_folder.is_dir() and any(newer_folder.glob("*.csv")):
+        frames.update(read_agency_files(NEWER_SUBFOLDER, _schema_for, raw_root, stem_column=NEWER_STEM_COLUMN))
+    return dict(sorted(frames.items()))
 
 
 def clean(raw: dict[str, pd.DataFrame], log: MissingnessLog) -> pd.DataFrame:
     """One row per (agency_slug, year), both layouts giving the same columns; see the module docstring."""
     table = clean_agency_files(raw, _clean_file, log)
     table = mark_reporting_gaps(table, ["violent", "property", *OFFENSES], TABLE_NAME, log)
+    table = mark_partial_years(table, log)
     _log_blank_counts(table, log)
     table["population"] = clean_population(table, TABLE_NAME, log)
     table["violent_per_1000"] = per_1000(table["violent"], table["population"])
     table["property_per_1000"] = per_1000(table["property"], table["population"])
     table["nibrs_era"] = table["year"] >= NIBRS_FIRST_YEAR
+
     table["small_cell_violent"] = table["violent"].lt(SMALL_CELL_THRESHOLD).fillna(False).astype(bool)
     return finish_table(table, PROCESSED_SCHEMA, ["agency_slug", "year"])
 
 
+def partial_years(table: pd.DataFrame) -> pd.Series:
+    """True for reported years whose index total is below PARTIAL_YEAR_SHARE of the median of the
+    reported years within PARTIAL_YEAR_WINDOW on each side (other years of the same agency)."""
+    flags = pd.Series(False, index=table.index)
+    total = (table["violent"].astype("Float64") + table["property"].astype("Float64")).astype("float64")
+    for _, group in table.groupby("agency_slug", sort=False):
+        for index in group.index[group["reported"].astype(bool) & total[group.index].notna()]:
+            year = int(table.at[index, "year"])
+            near = group[(group["year"] - year).abs().between(1, PARTIAL_YEAR_WINDOW) & group["reported"].astype(bool)]
+            around = total[near.index].dropna()
+            if len(around) >= 2 and total[index] < PARTIAL_YEAR_SHARE * around.median():
+                flags[index] = True
+    return flags
+
+
+def mark_partial_years(table: pd.DataFrame, log: MissingnessLog) -> pd.DataFrame:
+    """Blank and log partial-year reports (see partial_years); add the ``partial_year`` column."""
+    out = table.copy()
+    partial = partial_years(out)
+    counts = ["violent", "property", *OFFENSES]
+    for index in out.index[partial]:
+        key = row_key(out.at[index, "agency_slug"], int(out.at[index, "year"]))
+        total = int(out.at[index, "violent"]) + int(out.at[index, "property"])
+        log.add(TABLE_NAME, key, "(row)", REASON_PARTIAL_YEAR, total)
+    out.loc[partial, counts] = pd.NA
+    out.loc[partial, "reported"] = False
+    out["partial_year"] = partial.astype(bool)
+    return out
+
+
 def _clean_file(frame: pd.DataFrame, stem: str, slug: str, log: MissingnessLog) -> pd.DataFrame:
-    frame = one_row_per_year(frame, RAW_SUBFOLDER, stem, TABLE_NAME, slug, log)
+    subfolder = str(frame.attrs.get("raw_path", f"ucr/{RAW_SUBFOLDER}/")).split("/")[1]
+    frame = one_row_per_year(frame, subfolder, stem, TABLE_NAME, slug, log)
     current = "actual_murder" in frame.columns
-    out = agency_year_counts(frame, slug, CURRENT_LAYOUT_COUNTS if current else OLDER_LAYOUT_COUNTS)
+    newer = "actual_burglary_total" in frame.columns
+    layout = NEWER_LAYOUT_COUNTS if newer else CURRENT_LAYOUT_COUNTS if current else OLDER_LAYOUT_COUNTS
+    out = agency_year_counts(frame, slug, layout)
     out["violent"] = out[VIOLENT_PARTS].sum(axis=1, skipna=False)
     out["property"] = out[PROPERTY_PARTS].sum(axis=1, skipna=False)
     if current:
