@@ -179,8 +179,8 @@ def flag_jumps(series: pd.Series, ratio: float = JUMP_RATIO, min_count: int = JU
     """
     values = series.dropna().sort_index()
     rows = []
-    years = [int(y) for y in values.index]
-    for (y0, a), (y1, b) in zip(zip(years, values.to_numpy()), zip(years[1:], values.to_numpy()[1:])):
+    pairs = [(int(y), float(v)) for y, v in values.items()]
+    for (y0, a), (y1, b) in zip(pairs, pairs[1:], strict=False):
         big, small = max(a, b), min(a, b)
         if big <= min_count:
             continue
