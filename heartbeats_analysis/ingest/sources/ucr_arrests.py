@@ -166,7 +166,10 @@ def _clean_file(frame: pd.DataFrame, slug: str, log: MissingnessLog) -> pd.DataF
     frame = frame.assign(year=parse_years(frame)).drop_duplicates(subset="year", keep="first")
     layout = _layout(list(frame.columns))
     population = to_int64(frame["population"])
-    totals = pd.DataFrame({o: _cell(frame, o, "total", layout) for o in OFFENCES}, index=frame.index)
+    present = {o: c for o in OFFENCES if (c := _cell(frame, o, "total", layout)) is not None}
+    if not present:
+        raise SchemaValidationError(f"ucr/{RAW_SUBFOLDER} file for {slug} has none of the offence columns")
+    totals = pd.DataFrame(present, index=frame.index)
     empty = totals.isna().all(axis=1)
     all_zero = totals.notna().all(axis=1) & totals.eq(0).all(axis=1)
     gap = empty | all_zero
@@ -177,6 +180,8 @@ def _clean_file(frame: pd.DataFrame, slug: str, log: MissingnessLog) -> pd.DataF
         )
     rows = []
     for offence, (_, _, group) in OFFENCES.items():
+        if offence not in present:
+            continue  # an offence the file does not publish has no rows (e.g. Florissant's older layout)
         cells = {race: _cell(frame, offence, race, layout) for race in ("total", *RACES)}
         has_races = all(cells[r] is not None for r in RACES)
         race_sum = sum(cells[r] for r in RACES) if has_races else None
