@@ -152,6 +152,11 @@ def load_inputs(folder=None) -> ArrestInputs:
     return ArrestInputs(*(load_table(name, folder) for name in ("arrests", "population", "agencies")))
 
 
+def _sentence_start(text: str) -> str:
+    """First letter upper-cased, the rest kept ('the St. Louis County ...' -> 'The St. Louis County ...')."""
+    return text[:1].upper() + text[1:]
+
+
 def _fn(name: str) -> str:
     return f"{__name__}.{name}"
 
@@ -198,7 +203,7 @@ def report_arrests(ctx, data: ArrestInputs, agency: str) -> pd.DataFrame | NoDat
         "arrests.years_reported",
         len(years),
         "count",
-        f"{police_of(name).capitalize()} reported arrests to the FBI for {len(years)} years between {years[0]} and "
+        f"{_sentence_start(police_of(name))} reported arrests to the FBI for {len(years)} years between {years[0]} and "
         f"{years[-1]}" + (f"; no report for {years_label(gaps)} (missing, not zero)." if gaps else "."),
         source=["arrests.csv"],
         function=_fn("reported_years"),
@@ -327,6 +332,8 @@ def report_peer_arrests(ctx, data: ArrestInputs, agency: str) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*RATE_COLUMNS, "name"])
     save_table(ctx, table, "arrests_rates_by_race_peers")
     minor = table[table["offense_group"].eq("minor")] if len(table) else table
+    by_agency = data.arrests.groupby("agency_slug")["race"].agg(lambda r: r.ne("total").any())
+    no_race = [listed_name(data.agencies, a) for a in by_agency.index[~by_agency] if a != agency]
     if len(minor):
         latest = minor[minor["year"].eq(minor["year"].max())].iloc[0]
         county = " (its census geography is the whole county, larger than its service area)" * (
@@ -338,8 +345,8 @@ def report_peer_arrests(ctx, data: ArrestInputs, agency: str) -> pd.DataFrame:
             "ratio",
             f"For comparison, {latest['name']}{county} arrested Black residents for minor offences "
             f"{fmt(latest['rate_ratio'], 1)} times as often per resident as white residents in {int(latest['year'])} "
-            f"(95% CI {fmt(latest['lower'], 1)} to {fmt(latest['upper'], 1)}); the other nearby department with an "
-            "FBI arrest file (Florissant) has no race columns.",
+            f"(95% CI {fmt(latest['lower'], 1)} to {fmt(latest['upper'], 1)})."
+            + (f" No race columns in the FBI arrest file of {', '.join(no_race)}." if no_race else ""),
             interval=(float(latest["lower"]), float(latest["upper"])),
             interval_kind="95% CI (exact conditional, populations fixed)",
             n=int(latest["black_arrests"] + latest["white_arrests"]),
