@@ -288,8 +288,9 @@ def report_stop_volume(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | No
     parts = [
         f"{RACE_WORDS[r]} drivers from {int(first[r]):,} to {int(last[r]):,}" for r in ("black", "white", "hispanic")
     ]
+    subject = police_of(name)[:1].upper() + police_of(name)[1:]
     sentence = (
-        f"{police_of(name)[:1].upper()}{police_of(name)[1:]} reported {int(first['three_groups']):,} stops of White, Black and Hispanic "
+        f"{subject} reported {int(first['three_groups']):,} stops of White, Black and Hispanic "
         f"drivers in {int(first['year'])} and {int(last['three_groups']):,} in {int(last['year'])} "
         f"({fmt(change, 2)} times the first year's volume): " + ", ".join(parts) + "."
     )
