@@ -592,4 +592,89 @@ __all__ = [
     "unrunnable_tests",
     "ago_index_comparison",
     "report_ago_index",
+    "figure_rate_ratios",
 ]
+
+
+def figure_rate_ratios(ctx, data: StopsInputs, agency: str, peers: list[str]):
+    """Line chart: the Black:white per-resident stop rate ratio by year for the agency (95% CI from the
+    counts, and the wider band allowing for census error), each peer (grey) and Missouri (dotted)."""
+    import matplotlib.pyplot as plt
+
+    from heartbeats_analysis.report.style import AGENCY_COLOUR, PALETTE, PEER_COLOUR, apply_style, save_figure
+
+    table = peer_rate_comparison(data, agency, peers)
+    black = table[table["race"].eq("black") & table["rate_ratio"].map(math.isfinite)]
+    own = black[black["role"].eq("agency")]
+    if own.empty:
+        return NoData(agency, "stops", "no Black:white stop rate ratio can be computed")
+    name = listed_name(data.agencies, agency)
+    apply_style()
+    fig, ax = plt.subplots()
+    for _, line in black[black["role"].eq("peer")].groupby("agency_slug"):
+        gapped = line.set_index("year")["rate_ratio"].reindex(
+            range(int(line["year"].min()), int(line["year"].max()) + 1)
+        )
+        ax.plot(gapped.index, gapped.to_numpy(dtype=float), color=PEER_COLOUR, linewidth=0.8, alpha=0.7)
+    ax.plot([], [], color=PEER_COLOUR, label="Peer agencies")
+    state = black[black["role"].eq("state")]
+    ax.plot(state["year"], state["rate_ratio"], color=PALETTE["black"], linestyle=":", label=STATE_NAME)
+    years = range(int(own["year"].min()), int(own["year"].max()) + 1)
+    gapped = own.set_index("year").reindex(years)
+    x = list(gapped.index)
+    ax.fill_between(
+        x,
+        gapped["lower_with_population_error"].astype(float),
+        gapped["upper_with_population_error"].astype(float),
+        color=AGENCY_COLOUR,
+        alpha=0.12,
+        linewidth=0,
+        label="95% interval incl. census error",
+    )
+    ax.fill_between(
+        x, gapped["lower"].astype(float), gapped["upper"].astype(float), color=AGENCY_COLOUR, alpha=0.3, linewidth=0
+    )
+    ax.plot(x, gapped["rate_ratio"].astype(float), marker="o", color=AGENCY_COLOUR, label=f"{name} (95% CI)")
+    ax.axhline(1.0, color="#555555", linewidth=0.8)
+    ax.set_xlabel("Year")
+    ax.set_ylabel("Black stop rate / white stop rate (per resident)")
+    ax.set_title("Black:white stops per resident: agency, peers, state")
+    ax.legend(loc="upper left")
+    first, last = own.iloc[0], own.iloc[-1]
+    missing = [y for y in years if y not in set(own["year"])]
+    state_last = state[state["year"].eq(last["year"])]
+    alt = (
+        f"Line chart of the Black:white stop rate ratio per resident. {name}: {first['rate_ratio']:.1f} in "
+        f"{int(first['year'])} and {last['rate_ratio']:.1f} in {int(last['year'])} (95% CI {last['lower']:.1f} to "
+        f"{last['upper']:.1f}). "
+        + (f"Missouri in {int(last['year'])}: {state_last.iloc[0]['rate_ratio']:.2f}. " if len(state_last) else "")
+        + (f"No report for {years_label(missing)} (a gap in the line). " if missing else "")
+        + "A ratio of 1 means equal stops per resident."
+    )
+    plotted = black[
+        [
+            "name",
+            "role",
+            "year",
+            "stops",
+            "reference_stops",
+            "population",
+            "reference_population",
+            "rate_ratio",
+            "lower",
+            "upper",
+            "lower_with_population_error",
+            "upper_with_population_error",
+        ]
+    ]
+    return save_figure(
+        fig,
+        f"{ctx.notebook}-rate-ratios",
+        title="Black:white stops per resident: agency, peers, state",
+        data=plotted,
+        alt_text=alt,
+        source_line="Missouri AGO Vehicle Stops Report (via Recovered Factory); US Census Bureau ACS",
+        notebook=ctx.notebook,
+        function=_fn("figure_rate_ratios"),
+        out_dir=ctx.figures_dir,
+    )
