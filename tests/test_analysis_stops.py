@@ -278,6 +278,9 @@ def test_report_records_claims(ctx, data):
     assert "70%" in claims["stops.black_share_stops_latest"].sentence
     assert claims["stops.white_search_rate"].value == pytest.approx(10 / 70)
     assert claims["stops.hit_rate_white"].value == pytest.approx(0.8)
+    # 8 finds in 10 searches: a rate, but from so few searches that the flag and the interval go with it.
+    assert claims["stops.hit_rate_white"].flags == ["small_n"]
+    assert "Only 10 searches" in claims["stops.hit_rate_white"].sentence
     assert claims["stops.hit_rate_or"].flags == ["small_cell"]
     assert "too few" in claims["stops.hit_rate_or"].sentence
     assert claims["stops.black_share_citations_latest"].value == pytest.approx(0.76)
@@ -374,6 +377,7 @@ def test_notebook_for_ferguson(tmp_path, monkeypatch):
     assert claims["stops.black_disparity_latest"]["value"] == pytest.approx((1265 / 1410) / (12510 / 18213))
     assert claims["stops.hit_rate_black"]["value"] == pytest.approx(58 / 104)
     assert claims["stops.hit_rate_white"]["value"] == pytest.approx(9 / 12)
+    assert "small_n" in claims["stops.hit_rate_white"]["flags"]
     assert "small_cell" in claims["stops.hit_rate_or"]["flags"]
     assert claims["reference.doj_black_stop_share"]["value"] == 0.85
     # The per-resident headline: 2024, 1,265 of 12,510 Black vs 123 of 4,706 white residents.

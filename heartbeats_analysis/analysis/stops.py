@@ -47,6 +47,8 @@ from heartbeats_analysis.ingest.sources.base import SMALL_CELL_THRESHOLD
 
 DETAIL_YEAR = 2020
 """First year of the redesigned report, with searches, contraband and totals by race."""
+SMALL_N_RATE = 30
+"""A pooled rate from fewer trials than this (but at least SMALL_CELL_THRESHOLD) is flagged ``small_n``."""
 STATE_SLUG = "missouri"
 STATE_NAME = "Missouri (statewide)"
 
@@ -860,9 +862,17 @@ def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_w
         what = f"found contraband in {fmt(value, 0, True)} of {int(n):,} searches of {race_words} ({int(k):,} finds)"
     small = _is_small(row["searches"])
     sentence = f"In {row['years']} (pooled), {police_of(name)} {what}."
+    est = binomial_ci(int(k), int(n))
+    flags = ["small_cell"] if small else []
     if small:
         sentence += f" That rests on fewer than {SMALL_CELL_THRESHOLD} searches: too few to read a rate from."
-    est = binomial_ci(int(k), int(n))
+    elif int(n) < SMALL_N_RATE:
+        # A rate from a few dozen trials has an interval tens of points wide: say so beside the rate.
+        sentence += (
+            f" Only {int(n):,} {'stops' if rate == 'search' else 'searches'} over these years: the 95% CI runs "
+            f"from {fmt(est.lower, 0, True)} to {fmt(est.upper, 0, True)}."
+        )
+        flags.append("small_n")
     ctx.claims.record(
         claim_id,
         None if pd.isna(value) else float(value),
@@ -874,7 +884,7 @@ def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_w
         source=["stops.csv"],
         function=_fn("search_outcomes"),
         notebook=ctx.notebook,
-        flags=["small_cell"] if small else [],
+        flags=flags,
     )
 
 
