@@ -328,8 +328,9 @@ def report_anomalies(ctx, data: StopsInputs, agency: str) -> pd.DataFrame:
             for r in jumps.itertuples()
         )
         sentence = (
-            f"{len(jumps)} implausible jump(s) ({rule}) in {name}'s published stop counts: {listed}. These look like "
-            "changes in recording or reporting, not in policing; figures built on those years are flagged."
+            f"{len(jumps)} implausible jump(s) ({rule}) in {name}'s published stop counts: {listed}. A jump this size "
+            "may be a real change in policing or a change in how the department recorded or reported; the data "
+            "cannot tell which, so figures built on those years are flagged."
         )
     ctx.claims.record(
         "stops.anomaly_count",
@@ -355,7 +356,8 @@ def arrest_context(data: StopsInputs, agency: str) -> tuple[str, list[str]]:
     words = f" Arrests during stops, all drivers, as reported: {series_words(series)}."
     if len(jumps):
         words += (
-            " The year-to-year jumps are implausible for a real change in policing: read them as reporting changes."
+            " Jumps this large between years more likely reflect changes in how arrests were recorded or "
+            "reported than in policing: read figures built on them with care."
         )
         return words, ["implausible_jump"]
     return words, []
