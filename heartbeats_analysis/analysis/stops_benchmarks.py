@@ -485,6 +485,23 @@ def unrunnable_tests() -> pd.DataFrame:
     return pd.DataFrame({"test": list(UNRUNNABLE_TESTS), "why it cannot run here": list(UNRUNNABLE_TESTS.values())})
 
 
+def report_unrunnable_tests(ctx) -> pd.DataFrame:
+    """The same table, recorded as one claim so that the brief states the limits plainly."""
+    table = unrunnable_tests()
+    listed = "; ".join(f"{test}, which {why}" for test, why in UNRUNNABLE_TESTS.items())
+    ctx.claims.record(
+        "stops.tests_not_run",
+        len(UNRUNNABLE_TESTS),
+        "count",
+        f"{len(UNRUNNABLE_TESTS)} standard tests of racial bias in stops cannot be run on this data: {listed}.",
+        source=["stops.csv", "stops_statewide.csv"],
+        function=_fn("unrunnable_tests"),
+        notebook=ctx.notebook,
+        flags=["limitation"],
+    )
+    return table
+
+
 AGO_YEAR = 2017
 
 
@@ -592,6 +609,7 @@ __all__ = [
     "report_outcome_heterogeneity",
     "report_action_rates",
     "unrunnable_tests",
+    "report_unrunnable_tests",
     "ago_index_comparison",
     "report_ago_index",
     "figure_rate_ratios",

@@ -93,6 +93,7 @@ SECTION_HEADLINES = {
         "search_rate_ratio",
         "hit_rate_ratio",
         "outcome_heterogeneity_p",
+        "tests_not_run",
     ],
     "force": [
         "agency_incidents_wapo",
