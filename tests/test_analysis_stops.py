@@ -520,3 +520,11 @@ def test_rate_claims_for_town_and_no_data(data, tmp_path):
     empty = NotebookContext.for_notebook(tmp_path / "x", "04-stops", "no-stops")
     B.report_rate_ratios(empty, data, "no-stops")
     assert all(c.flags == ["no_data"] for c in empty.claims)
+
+
+def test_tests_not_run_are_stated(tmp_path):
+    ctx = NotebookContext.for_notebook(tmp_path, "04-stops", "town")
+    table = B.report_unrunnable_tests(ctx)
+    claim = {c.id: c for c in ctx.claims}["stops.tests_not_run"]
+    assert claim.value == len(table) == 3
+    assert "veil-of-darkness" in claim.sentence and "time of each stop" in claim.sentence
