@@ -136,3 +136,25 @@ def test_peer_comparison_names_agencies_without_race(tmp_path):
     claim = {c.id: c for c in ctx.claims}["arrests.peer_black_white_minor_rate_ratio"]
     assert claim.value == pytest.approx(3.0)
     assert "No Race" in claim.sentence
+
+
+def test_jumps_in_arrest_counts_are_flagged(tmp_path):
+    frame = arrests_table()
+    # 2014 minor arrests of Black residents jump from 30 to 300: more than 5-fold, above 20.
+    frame.loc[
+        frame["year"].eq(2014) & frame["offense"].eq("drug_possession") & frame["race"].eq("black"), "arrests"
+    ] = 300
+    frame.loc[
+        frame["year"].eq(2014) & frame["offense"].eq("drug_possession") & frame["race"].eq("total"), "arrests"
+    ] = 305
+    jumps = A.arrest_jumps(frame, "town")
+    assert jumps[["offense_group", "race", "from_count", "to_count"]].values.tolist() == [
+        ["minor", "black", 30, 300],
+        ["minor", "total", 35, 305],
+    ]
+    ctx = NotebookContext.for_notebook(str(tmp_path), "04-stops", "town")
+    A.report_arrests(ctx, A.ArrestInputs(frame, population_table(), agencies_table()), "town")
+    claims = {c.id: c for c in ctx.claims}
+    assert "implausible_jump" in claims["arrests.years_reported"].flags
+    assert "35 (2013) to 305 (2014)" in claims["arrests.years_reported"].sentence
+    assert "implausible_jump" in claims["arrests.black_white_minor_rate_ratio_series"].flags

@@ -28,7 +28,7 @@ from heartbeats_analysis.analysis import NoData, listed_name, police_of, save_ta
 from heartbeats_analysis.analysis.population import population_for
 from heartbeats_analysis.analysis.stats import format_number as fmt
 from heartbeats_analysis.analysis.stats import poisson_rate_ci, rate_ratio, years_label
-from heartbeats_analysis.analysis.stop_rates import acs_count_cv, widen_for_population
+from heartbeats_analysis.analysis.stop_rates import acs_count_cv, flag_jumps, widen_for_population
 
 GROUP_WORDS = {
     "minor": "minor offences (drug possession, drunkenness, disorderly conduct, vagrancy, curfew, all other)",
@@ -128,6 +128,18 @@ def arrest_rates(arrests: pd.DataFrame, population: pd.DataFrame, geoid: str, ag
     return pd.DataFrame(rows, columns=RATE_COLUMNS)
 
 
+def arrest_jumps(arrests: pd.DataFrame, agency: str) -> pd.DataFrame:
+    """stop_rates.flag_jumps over each offence group's yearly count of each race (total, white, black)."""
+    counts = group_counts(arrests, agency)
+    pieces = []
+    for (group, race), rows in counts.groupby(["offense_group", "race"], sort=True):
+        jumps = flag_jumps(rows.set_index("year")["arrests"].astype("Float64"))
+        if len(jumps):
+            pieces.append(jumps.assign(offense_group=group, race=race))
+    columns = ["offense_group", "race", "from_year", "to_year", "from_count", "to_count", "factor", "gap"]
+    return pd.concat(pieces, ignore_index=True)[columns] if pieces else pd.DataFrame(columns=columns)
+
+
 def reported_years(arrests: pd.DataFrame, agency: str) -> tuple[list[int], list[int], bool]:
     """(years reported, years not reported between the first and last, has race columns)."""
     frame = arrests[arrests["agency_slug"].eq(agency)]
@@ -199,16 +211,28 @@ def report_arrests(ctx, data: ArrestInputs, agency: str) -> pd.DataFrame | NoDat
         reason = "the FBI arrest files in this project cover only Ferguson, Florissant and the St. Louis County Police"
         _no_data(ctx, ARREST_CLAIMS, reason, name)
         return NoData(agency, "arrests", reason, name)
+    all_jumps = arrest_jumps(data.arrests, agency)
+    totals = all_jumps[all_jumps["race"].eq("total")]
+    jump_text = (
+        " Implausible jumps in the yearly totals (more than 5-fold between adjacent reported years): "
+        + "; ".join(
+            f"{r.offense_group} offences {r.from_count:,} ({r.from_year}) to {r.to_count:,} ({r.to_year})"
+            for r in totals.itertuples()
+        )
+        + "; a jump may be a change in reporting or a real change in enforcement, and the data cannot tell which."
+        if len(totals)
+        else ""
+    )
     ctx.claims.record(
         "arrests.years_reported",
         len(years),
         "count",
         f"{_sentence_start(police_of(name))} reported arrests to the FBI for {len(years)} years between {years[0]} and "
-        f"{years[-1]}" + (f"; no report for {years_label(gaps)} (missing, not zero)." if gaps else "."),
+        f"{years[-1]}" + (f"; no report for {years_label(gaps)} (missing, not zero)." if gaps else ".") + jump_text,
         source=["arrests.csv"],
         function=_fn("reported_years"),
         notebook=ctx.notebook,
-        flags=["missing_years"] if gaps else [],
+        flags=(["missing_years"] if gaps else []) + (["implausible_jump"] if len(totals) else []),
     )
     geography = _geography(data, agency)
     if not has_race or geography is None:
@@ -283,6 +307,18 @@ def report_arrests(ctx, data: ArrestInputs, agency: str) -> pd.DataFrame | NoDat
                 function=_fn("arrest_rates"),
                 notebook=ctx.notebook,
             )
+    recent = all_jumps[all_jumps["to_year"].ge(2014)]
+    jump_words = (
+        " Implausible jumps in these counts (more than 5-fold between adjacent reported years): "
+        + "; ".join(
+            f"{r.offense_group} offences, {r.race if r.race != 'total' else 'all'} arrestees, {r.from_count:,} "
+            f"({r.from_year}) to {r.to_count:,} ({r.to_year})"
+            for r in recent.itertuples()
+        )
+        + "."
+        if len(recent)
+        else ""
+    )
     minor = rates[rates["offense_group"].eq("minor")].set_index("year")["rate_ratio"]
     if len(minor):
         words = "; ".join(f"{y}: {fmt(v, 1)}" for y, v in minor.items())
@@ -297,13 +333,15 @@ def report_arrests(ctx, data: ArrestInputs, agency: str) -> pd.DataFrame | NoDat
                 "before 2014."
                 if earlier
                 else ""
-            ),
+            )
+            + jump_words,
             interval=(float(minor.min()), float(minor.max())),
             interval_kind="range across years",
             n=len(minor),
             source=["arrests.csv", "population.csv"],
             function=_fn("arrest_rates"),
             notebook=ctx.notebook,
+            flags=["implausible_jump"] if len(recent) else [],
         )
     return rates
 
@@ -365,6 +403,7 @@ __all__ = [
     "group_counts",
     "arrest_rates",
     "reported_years",
+    "arrest_jumps",
     "load_inputs",
     "report_arrests",
     "arrest_counts_table",
