@@ -391,7 +391,7 @@ def test_notebook_for_ferguson(tmp_path, monkeypatch):
     assert "implausible_jump" in claims["stops.black_share_arrests_latest"]["flags"]
     assert "9 (2020), 0 (2022), 50 (2023), 222 (2024)" in claims["stops.black_share_arrests_latest"]["sentence"]
     assert claims["arrests.black_white_minor_rate_ratio_latest"]["value"] == pytest.approx((223 / 14616) / (46 / 4837))
-    for name in ("black-share", "disparity-peers", "search-outcomes", "rate-ratios"):
+    for name in ("black-share", "disparity-peers", "search-outcomes", "rate-ratios", "arrests"):
         assert (tmp_path / "figures" / f"04-stops-{name}.png").is_file()
 
 

@@ -399,6 +399,87 @@ def report_peer_arrests(ctx, data: ArrestInputs, agency: str) -> pd.DataFrame:
     return table
 
 
+def figure_arrests(ctx, data: ArrestInputs, agency: str):
+    """Two panels: yearly arrests for minor and serious offences (every year, gaps left as gaps), and
+    arrests per 1,000 Black and white residents with 95% intervals for the years with an ACS race count."""
+    import matplotlib.pyplot as plt
+
+    from heartbeats_analysis.report.style import PALETTE, apply_style, save_figure
+
+    counts = arrest_counts_table(data, agency)
+    geography = _geography(data, agency)
+    if counts.empty or geography is None:
+        return NoData(agency, "arrests", "no FBI arrest file for this agency")
+    rates = arrest_rates(data.arrests, data.population, geography[0], agency)
+    name = listed_name(data.agencies, agency)
+    apply_style()
+    fig, (left, right) = plt.subplots(1, 2)
+    styles = {"minor": "-", "serious": "--"}
+    for group in ("minor", "serious"):
+        column = f"{group}_total"
+        if column in counts:
+            left.plot(
+                counts["year"],
+                counts[column].astype("Float64").to_numpy(dtype=float, na_value=float("nan")),
+                linestyle=styles[group],
+                marker=".",
+                color=PALETTE["black"],
+                label=f"{group} offences",
+            )
+    left.set_title("Arrests a year (gaps: no report)")
+    left.set_xlabel("Year")
+    left.legend(loc="upper right")
+    colours = {"black": PALETTE.get("black", "#000000"), "white": "#999999"}
+    for group in ("minor", "serious"):
+        rows = rates[rates["offense_group"].eq(group)]
+        for race in ("black", "white"):
+            if rows.empty:
+                continue
+            y = rows[f"{race}_per_1000"]
+            err = [y - rows[f"{race}_lower"], rows[f"{race}_upper"] - y]
+            right.errorbar(
+                rows["year"],
+                y,
+                yerr=err,
+                capsize=2,
+                linestyle=styles[group],
+                marker="o",
+                color=colours[race],
+                label=f"{race.capitalize()}, {group}",
+            )
+    right.set_title("Per 1,000 residents (95% CI)")
+    right.set_xlabel("Year")
+    if len(rates):
+        right.legend(loc="upper right", fontsize="small")
+    fig.suptitle(f"{name}: arrests reported to the FBI", fontweight="bold", x=0.01, ha="left")
+    reported = counts.dropna(subset=[c for c in counts.columns if c.endswith("_total")], how="all")
+    alt = (
+        f"Two-panel chart for {name}. Left: arrests a year for minor and serious offences, "
+        f"{int(reported['year'].min())}-{int(reported['year'].max())}, with gaps for years without a report. "
+        + (
+            "Right: arrests per 1,000 Black and white residents, "
+            + "; ".join(
+                f"{int(r.year)} {r.offense_group}: Black {r.black_per_1000:.1f}, white {r.white_per_1000:.1f}"
+                for r in rates.itertuples()
+            )
+            + "."
+            if len(rates)
+            else "Right: no rates (no race columns or no year with a census race count)."
+        )
+    )
+    return save_figure(
+        fig,
+        f"{ctx.notebook}-arrests",
+        title=f"{name}: arrests reported to the FBI",
+        data=rates if len(rates) else counts,
+        alt_text=alt,
+        source_line="FBI Uniform Crime Reporting arrests (processed by Jacob Kaplan); US Census Bureau ACS 5-year",
+        notebook=ctx.notebook,
+        function=_fn("figure_arrests"),
+        out_dir=ctx.figures_dir,
+    )
+
+
 __all__ = [
     "group_counts",
     "arrest_rates",
@@ -408,4 +489,5 @@ __all__ = [
     "report_arrests",
     "arrest_counts_table",
     "report_peer_arrests",
+    "figure_arrests",
 ]

@@ -55,12 +55,12 @@ RAW_SUBFOLDER = "arrests"
 
 OFFENCES = {
     # processed name: (older-layout stem, newer-layout stem, group)
-    "drug_possession": ("poss_drug_total", "drug_possess_drug_total", "minor"),
+    "drug_possession": (("poss_drug_total", "poss_drug"), "drug_possess_drug_total", "minor"),
     "drunkenness": ("drunkenness", "drunkenness", "minor"),
     "disorderly_conduct": ("disorder_cond", "disorderly_conduct", "minor"),
     "vagrancy": ("vagrancy", "vagrancy", "minor"),
-    "curfew_loitering": ("curfew_loiter", "curfew_loitering", "minor"),
-    "all_other": ("all_other", "all_other_offenses_excluding_traffic", "minor"),
+    "curfew_loitering": (("curfew_loiter", "curfew"), "curfew_loitering", "minor"),
+    "all_other": (("all_other", "oth_non_traffic"), "all_other_offenses_excluding_traffic", "minor"),
     "murder": ("murder", "murder_and_nonnegligent_manslaughter", "serious"),
     "rape": ("rape", "rape", "serious"),
     "robbery": ("robbery", "robbery", "serious"),
@@ -70,12 +70,15 @@ OFFENCES = {
     "motor_vehicle_theft": ("mtr_veh_theft", "motor_vehicle_theft", "serious"),
     "arson": ("arson", "arson", "serious"),
 }
-"""Minor: offences a social-work approach plausibly changes. Serious: the FBI's Part I offences."""
+"""Minor: offences a social-work approach plausibly changes. Serious: the FBI's Part I offences. An
+older-layout stem may be a tuple of spellings (the Florissant file writes 'poss_drug', 'curfew' and
+'oth_non_traffic')."""
 RACES = ("white", "black", "american_indian", "asian")
 OLD_RACE = {"white": "white", "black": "black", "american_indian": "amer_ind", "asian": "asian"}
 DRUG_SUBTYPES_IN_SALE_BEFORE = 1976
 REASON_DRUG_1975 = "drug possession subtypes sit in the sale columns before 1976 (raw file quirk)"
 REASON_NEGATIVE = "negative count in the raw file"
+REASON_NO_COLUMN = "the raw file has no column for this offence"
 
 
 def RACE_SUM_TOLERANCE(total: pd.Series) -> pd.Series:  # noqa: N802 - reads as a constant rule
@@ -156,10 +159,14 @@ def _layout(columns: list[str]) -> str:
 def _cell(frame: pd.DataFrame, offence: str, race: str, layout: str) -> pd.Series | None:
     old, new, _ = OFFENCES[offence]
     if layout == "old":
-        column = f"{old}_tot_arrests" if race == "total" else f"{old}_tot_{OLD_RACE[race]}"
+        stems = old if isinstance(old, tuple) else (old,)
+        candidates = [f"{o}_tot_arrests" if race == "total" else f"{o}_tot_{OLD_RACE[race]}" for o in stems]
     else:
-        column = f"{new}_total_arrests" if race == "total" else f"{new}_total_{race}"
-    return to_int64(frame[column]) if column in frame.columns else None
+        candidates = [f"{new}_total_arrests" if race == "total" else f"{new}_total_{race}"]
+    for column in candidates:
+        if column in frame.columns:
+            return to_int64(frame[column])
+    return None
 
 
 def _clean_file(frame: pd.DataFrame, slug: str, log: MissingnessLog) -> pd.DataFrame:
@@ -180,9 +187,11 @@ def _clean_file(frame: pd.DataFrame, slug: str, log: MissingnessLog) -> pd.DataF
         )
     rows = []
     for offence, (_, _, group) in OFFENCES.items():
-        if offence not in present:
-            continue  # an offence the file does not publish has no rows (e.g. Florissant's older layout)
         cells = {race: _cell(frame, offence, race, layout) for race in ("total", *RACES)}
+        if offence not in present:
+            # An offence the file does not publish: missing rows (logged), so no group total is a partial sum.
+            log.add(TABLE_NAME, f"agency_slug={slug}", f"arrests[{offence}]", REASON_NO_COLUMN)
+            cells["total"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
         has_races = all(cells[r] is not None for r in RACES)
         race_sum = sum(cells[r] for r in RACES) if has_races else None
         for race, values in cells.items():
