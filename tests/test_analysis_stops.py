@@ -278,6 +278,9 @@ def test_report_records_claims(ctx, data):
     assert "70%" in claims["stops.black_share_stops_latest"].sentence
     assert claims["stops.white_search_rate"].value == pytest.approx(10 / 70)
     assert claims["stops.hit_rate_white"].value == pytest.approx(0.8)
+    # 8 finds in 10 searches: a rate, but from so few searches that the flag and the interval go with it.
+    assert claims["stops.hit_rate_white"].flags == ["small_n"]
+    assert "Only 10 searches" in claims["stops.hit_rate_white"].sentence
     assert claims["stops.hit_rate_or"].flags == ["small_cell"]
     assert "too few" in claims["stops.hit_rate_or"].sentence
     assert claims["stops.black_share_citations_latest"].value == pytest.approx(0.76)
@@ -362,7 +365,7 @@ def test_notebook_is_stored_clean():
 
 
 def _run_notebook(tmp_path, monkeypatch, agency):
-    folder = processed_folder(("stops", "stops_statewide", "population", "agencies"))
+    folder = processed_folder(("stops", "stops_statewide", "population", "agencies", "arrests", "disparity_index_2017"))
     return run_notebook(NOTEBOOK, tmp_path, monkeypatch, folder, agency=agency)
 
 
@@ -374,9 +377,21 @@ def test_notebook_for_ferguson(tmp_path, monkeypatch):
     assert claims["stops.black_disparity_latest"]["value"] == pytest.approx((1265 / 1410) / (12510 / 18213))
     assert claims["stops.hit_rate_black"]["value"] == pytest.approx(58 / 104)
     assert claims["stops.hit_rate_white"]["value"] == pytest.approx(9 / 12)
+    assert "small_n" in claims["stops.hit_rate_white"]["flags"]
     assert "small_cell" in claims["stops.hit_rate_or"]["flags"]
     assert claims["reference.doj_black_stop_share"]["value"] == 0.85
-    for name in ("black-share", "disparity-peers", "search-outcomes"):
+    # The per-resident headline: 2024, 1,265 of 12,510 Black vs 123 of 4,706 white residents.
+    assert claims["stops.black_white_rate_ratio_latest"]["value"] == pytest.approx((1265 / 12510) / (123 / 4706))
+    assert claims["stops.hispanic_white_rate_ratio_latest"]["value"] == pytest.approx((15 / 235) / (123 / 4706))
+    assert (
+        "ceiling" in claims["stops.black_disparity_latest"]["sentence"]
+        or "exceed" in claims["stops.black_disparity_latest"]["sentence"]
+    )
+    assert "heterogeneous" in claims["stops.outcome_heterogeneity_p"]["flags"]
+    assert "implausible_jump" in claims["stops.black_share_arrests_latest"]["flags"]
+    assert "9 (2020), 0 (2022), 50 (2023), 222 (2024)" in claims["stops.black_share_arrests_latest"]["sentence"]
+    assert claims["arrests.black_white_minor_rate_ratio_latest"]["value"] == pytest.approx((223 / 14616) / (46 / 4837))
+    for name in ("black-share", "disparity-peers", "search-outcomes", "rate-ratios", "arrests"):
         assert (tmp_path / "figures" / f"04-stops-{name}.png").is_file()
 
 
@@ -394,3 +409,122 @@ def test_notebook_for_an_agency_without_stops(tmp_path, monkeypatch):
     assert claims["stops.black_disparity_latest"]["value"] is None
     assert claims["stops.black_disparity_latest"]["flags"] == ["no_data"]
     assert np.isfinite(claims["stops.state_black_disparity"]["value"])
+
+
+# --- per-resident rate ratios, population error, jumps, yearly tests, action rates -----------------
+
+from heartbeats_analysis.analysis import outcome_tests as O  # noqa: E402
+from heartbeats_analysis.analysis import stop_rates as R  # noqa: E402
+from heartbeats_analysis.analysis import stops_benchmarks as B  # noqa: E402
+
+
+def test_rate_ratios_by_hand_with_a_missing_year(data):
+    table = B.agency_rate_table(data, "town")
+    black = table[table["race"].eq("black")].set_index("year")
+    # 2021 has no report: no row, never a zero.
+    assert list(black.index) == [2019, 2020, 2022]
+    assert black.loc[2019, "rate_ratio"] == pytest.approx((60 / 600) / (20 / 300))  # 1.5
+    assert black.loc[2020, "rate_ratio"] == pytest.approx((80 / 600) / (20 / 300))  # 2.0
+    assert black.loc[2022, "rate_ratio"] == pytest.approx((140 / 600) / (50 / 300))  # 1.4
+    assert black.loc[2020, "stop_rate_per_1000"] == pytest.approx(80 / 600 * 1000)
+    # Share ratio within the three groups, beside its ceiling 1 / (600 / 1000).
+    assert black.loc[2020, "share_ratio"] == pytest.approx((80 / 105) / (600 / 1000))
+    assert black.loc[2020, "share_ratio_ceiling"] == pytest.approx(1000 / 600)
+    hispanic = table[table["race"].eq("hispanic")].set_index("year")
+    assert hispanic.loc[2020, "rate_ratio"] == pytest.approx((5 / 100) / (20 / 300))  # 0.75
+
+
+def test_rate_ratio_with_a_zero_count_group():
+    pop = pd.DataFrame({"total": [1000], "white": [500], "black": [400], "hispanic": [100]}, index=[2020])
+    counts = pd.DataFrame({"year": [2020] * 3, "race": ["white", "black", "hispanic"], "stops": [50, 40, 0]})
+    table = R.rate_ratio_table(counts, pop, "x").set_index("race")
+    assert table.loc["hispanic", "rate_ratio"] == 0.0
+    assert table.loc["hispanic", "lower"] == 0.0 and table.loc["hispanic", "upper"] > 0
+    assert table.loc["hispanic", "small_cell"]
+    assert table.loc["black", "rate_ratio"] == pytest.approx(1.0)
+
+
+def test_acs_cv_and_widening_by_hand():
+    # SE = 2 x sqrt(600 x (1 - 600/1100) x 0.92 / 0.08) = 112.006; CV = 0.18668
+    assert R.acs_count_cv(600, 1100) == pytest.approx(112.006 / 600, rel=1e-4)
+    assert math.isnan(R.acs_count_cv(0, 1100))
+    # No population error: the interval is unchanged.
+    assert R.widen_for_population(2.0, 1.0, 4.0, 0.0, 0.0) == pytest.approx((1.0, 4.0))
+    # No count error: exp(+-1.96 x sqrt(0.3^2 + 0.4^2)) = exp(+-0.98)
+    lower, upper = R.widen_for_population(2.0, 2.0, 2.0, 0.3, 0.4)
+    assert upper == pytest.approx(2 * math.exp(1.959964 * 0.5), rel=1e-5)
+    assert lower == pytest.approx(2 * math.exp(-1.959964 * 0.5), rel=1e-5)
+
+
+def test_jumps_flag_ferguson_arrests_and_skip_small_counts():
+    arrests = pd.Series({2020: 9, 2022: 0, 2023: 50, 2024: 222})
+    jumps = R.flag_jumps(arrests)
+    assert jumps[["from_year", "to_year"]].values.tolist() == [[2022, 2023]]  # 9->0 too small; 50->222 is 4.4x
+    assert math.isinf(jumps.iloc[0]["factor"])
+    white = R.flag_jumps(pd.Series({2014: 758, 2015: 127, 2016: 109}))
+    assert white[["from_year", "to_year"]].values.tolist() == [[2014, 2015]]
+    assert R.flag_jumps(pd.Series({2019: 5, 2020: 0, 2022: 18})).empty
+    assert R.series_words(pd.Series({2020: 9, 2021: float("nan"), 2022: 0})) == "9 (2020), 0 (2022)"
+
+
+def test_yearly_odds_ratios_and_heterogeneity_by_hand(data):
+    yearly = O.yearly_odds_ratios(data.stops_statewide)
+    assert yearly["odds_ratio"].tolist() == pytest.approx([(30 * 280) / (120 * 120), (30 * 300) / (100 * 120)])
+    # Two years with odds ratios 1 and 9: log ORs 0 and ln 9, SEs sqrt(0.4) and sqrt(8/15); Q = 5.17.
+    frame = pd.DataFrame(
+        {
+            "year": [2020, 2021] * 2,
+            "race": ["black", "black", "white", "white"],
+            "searches": [20, 20, 20, 20],
+            "contraband": [10, 15, 10, 5],
+        }
+    )
+    table = O.yearly_odds_ratios(frame)
+    assert table["odds_ratio"].tolist() == pytest.approx([1.0, 9.0])
+    result = O.heterogeneity(table)
+    w = np.array([1 / 0.4, 15 / 8])
+    y = np.array([0.0, math.log(9)])
+    q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+    assert result["cochran_q"] == pytest.approx(q) and q == pytest.approx(5.17, abs=0.01)
+    assert result["cochran_q_p"] == pytest.approx(sps.chi2.sf(q, 1))
+    assert result["heterogeneous"] == (result["breslow_day_p"] < 0.05)
+    assert math.isnan(O.heterogeneity(table.iloc[:1])["breslow_day_p"])
+
+
+def test_action_rates_by_hand_with_a_zero_group(data):
+    rates = O.action_rates(data.stops, "town")
+    pooled = rates[rates["period"].eq("pooled 2020, 2022")].set_index(["action", "race"])
+    citations = pooled.loc[("citations", "black")]
+    assert citations["rate"] == pytest.approx(114 / 220)
+    assert citations["ratio_to_white"] == pytest.approx((114 / 220) / (30 / 70))
+    assert pooled.loc[("arrests", "black"), "ratio_to_white"] == pytest.approx((12 / 220) / (2 / 70))
+    village = O.action_rates(data.stops, "village").set_index(["period", "action", "race"])
+    assert village.loc[("2020", "arrests", "black"), "rate"] == 0.0
+    assert math.isnan(village.loc[("2020", "arrests", "black"), "ratio_to_white"])  # 0 vs 0: no ratio
+
+
+def test_rate_claims_for_town_and_no_data(data, tmp_path):
+    ctx = NotebookContext.for_notebook(tmp_path, "04-stops", "town")
+    B.report_rate_ratios(ctx, data, "town")
+    B.report_peer_rate_ratios(ctx, data, "town", ["village"])
+    claims = {c.id: c for c in ctx.claims}
+    assert claims["stops.black_white_rate_ratio_latest"].value == pytest.approx(1.4)
+    assert "No report for 2021" in claims["stops.black_white_rate_ratio_series"].sentence
+    assert (
+        claims["stops.black_white_rate_ratio_with_population_error"].interval[0]
+        < (claims["stops.black_white_rate_ratio_latest"].interval[0])
+    )
+    # Village reports 2020 only, so no peer has the town's latest year (2022).
+    assert claims["stops.peer_black_white_rate_ratio_median"].flags == ["no_data"]
+    assert claims["stops.state_black_white_rate_ratio"].value == pytest.approx((1500 / 1000) / (8000 / 8500))
+    empty = NotebookContext.for_notebook(tmp_path / "x", "04-stops", "no-stops")
+    B.report_rate_ratios(empty, data, "no-stops")
+    assert all(c.flags == ["no_data"] for c in empty.claims)
+
+
+def test_tests_not_run_are_stated(tmp_path):
+    ctx = NotebookContext.for_notebook(tmp_path, "04-stops", "town")
+    table = B.report_unrunnable_tests(ctx)
+    claim = {c.id: c for c in ctx.claims}["stops.tests_not_run"]
+    assert claim.value == len(table) == 3
+    assert "veil-of-darkness" in claim.sentence and "time of each stop" in claim.sentence

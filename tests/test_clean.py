@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "calls_for_service",
     "calls_initiation",
     "disparity_index_2017",
+    "arrests",
     "missingness",
 }
 

@@ -47,6 +47,8 @@ from heartbeats_analysis.ingest.sources.base import SMALL_CELL_THRESHOLD
 
 DETAIL_YEAR = 2020
 """First year of the redesigned report, with searches, contraband and totals by race."""
+SMALL_N_RATE = 30
+"""A pooled rate from fewer trials than this (but at least SMALL_CELL_THRESHOLD) is flagged ``small_n``."""
 STATE_SLUG = "missouri"
 STATE_NAME = "Missouri (statewide)"
 
@@ -590,7 +592,9 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
     sentence = (
         f"In {year}, Black drivers were stopped by {police_of(name)} {fmt(ratio.value, 2)} times as often as their "
         f"share of residents would predict (95% CI {fmt(ratio.lower, 2)} to {fmt(ratio.upper, 2)}). Residents "
-        "are not the same people as drivers on the town's roads, so this ratio measures a gap, not its cause."
+        "are not the same people as drivers on the town's roads, so this ratio measures a gap, not its cause. "
+        f"This share ratio cannot exceed {fmt(1 / row['population_share'], 2)} (1 / the Black share of residents), "
+        "so it understates the gap where most residents are Black: the per-resident rate ratio is the headline."
     )
     if small:
         sentence = (
@@ -848,9 +852,17 @@ def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_w
         what = f"found contraband in {fmt(value, 0, True)} of {int(n):,} searches of {race_words} ({int(k):,} finds)"
     small = _is_small(row["searches"])
     sentence = f"In {row['years']} (pooled), {police_of(name)} {what}."
+    est = binomial_ci(int(k), int(n))
+    flags = ["small_cell"] if small else []
     if small:
         sentence += f" That rests on fewer than {SMALL_CELL_THRESHOLD} searches: too few to read a rate from."
-    est = binomial_ci(int(k), int(n))
+    elif int(n) < SMALL_N_RATE:
+        # A rate from a few dozen trials has an interval tens of points wide: say so beside the rate.
+        sentence += (
+            f" Only {int(n):,} {'stops' if rate == 'search' else 'searches'} over these years: the 95% CI runs "
+            f"from {fmt(est.lower, 0, True)} to {fmt(est.upper, 0, True)}."
+        )
+        flags.append("small_n")
     ctx.claims.record(
         claim_id,
         None if pd.isna(value) else float(value),
@@ -862,7 +874,7 @@ def _rate_claim(ctx, claim_id: str, row: pd.Series, rate: str, name: str, race_w
         source=["stops.csv"],
         function=_fn("search_outcomes"),
         notebook=ctx.notebook,
-        flags=["small_cell"] if small else [],
+        flags=flags,
     )
 
 
@@ -995,18 +1007,30 @@ def report_hit_rate_test(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | 
             flags=["small_cell"] if test.small_cell else [],
         )
     if not isinstance(state, NoData):
+        from heartbeats_analysis.analysis.outcome_tests import heterogeneity, yearly_odds_ratios
+
         frames.append(state.as_frame().assign(geography=STATE_NAME + ", adjusted for year"))
+        yearly = yearly_odds_ratios(data.stops_statewide)
+        split = heterogeneity(yearly)["heterogeneous"]
+        caveat = (
+            " (Statewide model adjusted for year.) But the yearly odds ratios disagree (Breslow-Day p < 0.05; "
+            f"from {fmt(yearly['odds_ratio'].min(), 2)} to {fmt(yearly['odds_ratio'].max(), 2)}): the pooled figure "
+            "averages years that point in opposite directions and is not a finding on its own."
+            if split
+            else " (Statewide model adjusted for year; the yearly odds ratios agree within chance.)"
+        )
         ctx.claims.record(
             "stops.state_hit_rate_or",
             state.glm.value,
             "odds ratio",
-            _or_sentence(state, "Missouri as a whole") + " (Statewide model adjusted for year.)",
+            _or_sentence(state, "Missouri as a whole") + caveat,
             interval=state.glm.interval,
             interval_kind=state.glm.interval_kind,
             n=state.n,
             source=["stops_statewide.csv"],
             function=_fn("hit_rate_test"),
             notebook=ctx.notebook,
+            flags=["heterogeneous"] if split else [],
         )
     if not frames:
         return test
@@ -1117,13 +1141,16 @@ def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.Da
     same_year = table["year"].eq(year).fillna(False).astype(bool)
     peer_values = table.loc[table["role"].eq("peer") & same_year, "black_disparity"].dropna()
     if len(peer_values):
+        ceilings = 1 / table.loc[peer_values.index, "black_population_share"].astype(float)
         ctx.claims.record(
             "stops.peer_black_disparity_median",
             float(peer_values.median()),
             "ratio",
             f"In {year}, the Black disparity ratio of the {len(peer_values)} peer agencies with stop data had a median "
             f"of {fmt(peer_values.median(), 2)} (range {fmt(peer_values.min(), 2)} to {fmt(peer_values.max(), 2)}; "
-            "shares within White, Black and Hispanic drivers and residents).",
+            "shares within White, Black and Hispanic drivers and residents). Each town's ratio has its own ceiling "
+            f"(1 / its Black share of residents: {fmt(ceilings.min(), 1)} to {fmt(ceilings.max(), 1)} among these "
+            "peers), so the share ratio is not used to rank them; the per-resident rate ratio compares them alike.",
             interval=(float(peer_values.min()), float(peer_values.max())),
             interval_kind="range across peers",
             n=len(peer_values),
@@ -1140,7 +1167,8 @@ def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.Da
             "ratio",
             f"Across Missouri in {year}, Black drivers were {fmt(state['black_stop_share'], 0, True)} of stops of "
             f"White, Black and Hispanic drivers and Black residents {fmt(state['black_population_share'], 0, True)} "
-            f"of those residents: a disparity ratio of {fmt(state['black_disparity'], 2)}.",
+            f"of those residents: a disparity ratio of {fmt(state['black_disparity'], 2)} (ceiling "
+            f"{fmt(1 / state['black_population_share'], 1)}, so not comparable with a majority-Black town's).",
             interval=(float(state["lower"]), float(state["upper"])),
             interval_kind="95% CI (exact Clopper-Pearson on the stop share; population share fixed)",
             n=None,
@@ -1239,6 +1267,13 @@ def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFra
         )
         if r["small_cell"]:
             sentence += " That is too few to read a share from."
+        claim_flags = ["small_cell"] if r["small_cell"] else []
+        if action == "arrests":
+            from heartbeats_analysis.analysis.stops_benchmarks import arrest_context
+
+            context, jump_flags = arrest_context(data, agency)
+            sentence += context
+            claim_flags += jump_flags
         ctx.claims.record(
             claim_id,
             float(r["share"]),
@@ -1250,6 +1285,6 @@ def report_enforcement_shares(ctx, data: StopsInputs, agency: str) -> pd.DataFra
             source=["stops.csv"],
             function=_fn("enforcement_shares"),
             notebook=ctx.notebook,
-            flags=["small_cell"] if r["small_cell"] else [],
+            flags=claim_flags,
         )
     return shares

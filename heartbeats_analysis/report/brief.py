@@ -43,9 +43,11 @@ SECTION_INTROS = {
     "crime": "Crimes reported to police, as counts and as rates per thousand residents, compared with "
     "neighbouring departments and the state. The models describe changes in reported crime around August "
     "2014 and the 2016 Consent Decree; they show association, not cause.",
-    "stops": "Who is stopped, searched and found with contraband, by race, set against each group's share "
-    "of the population. Published figures from the 2015 Department of Justice report are shown beside our "
-    "own calculations, never mixed with them.",
+    "stops": "Who is stopped, searched, cited and arrested, by race: stops per resident of each group and the "
+    "ratio between groups, measured the same way for the department, its neighbours and the state, with "
+    "intervals that allow for the census estimates' own error. Residents are not drivers, so these ratios "
+    "measure a gap, not its cause. Published figures from the 2015 Department of Justice report are shown "
+    "beside our own calculations, never mixed with them.",
     "force": "Fatal police force from two national databases. Counts for one small city are very small, so "
     "rates are shown with wide intervals or not at all. No public data exists on non-fatal force in "
     "Ferguson since the 2015 Department of Justice report.",
@@ -76,14 +78,22 @@ SECTION_HEADLINES = {
         "peer_violent_rr_post2014",
     ],
     "stops": [
-        "black_share_stops_latest",
+        "black_white_rate_ratio_latest",
+        "black_white_rate_ratio_with_population_error",
+        "black_white_rate_ratio_series",
+        "hispanic_white_rate_ratio_latest",
+        "peer_black_white_rate_ratio_median",
+        "state_black_white_rate_ratio",
+        "volume_change",
+        "anomaly_count",
         "black_disparity_latest",
-        "peer_black_disparity_median",
-        "state_black_disparity",
-        "black_share_citations_latest",
+        "black_citation_rate_ratio",
+        "black_arrest_rate_ratio",
         "black_share_arrests_latest",
         "search_rate_ratio",
         "hit_rate_ratio",
+        "outcome_heterogeneity_p",
+        "tests_not_run",
     ],
     "force": [
         "agency_incidents_wapo",
@@ -305,7 +315,7 @@ KEY_NUMBER_IDS = [
     "model.salary_ratio",
     "model.p_close_gap_year5",
     "calls.relevant_share_central",
-    "stops.black_share_stops_latest",
+    "stops.black_white_rate_ratio_latest",
     "model.workload_officers_needed",
     "model.incremental_cost_per_year_heartbeats",
 ]
