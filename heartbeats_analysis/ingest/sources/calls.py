@@ -486,7 +486,7 @@ def listed_officer_initiated(calls: pd.DataFrame, rules: Sequence[OfficerInitiat
     return pd.Series(
         [
             officer_initiated_reason(c, s, t, rules) is not None
-            for c, s, t in zip(calls["city"], calls["source_column"], calls["call_type"])
+            for c, s, t in zip(calls["city"], calls["source_column"], calls["call_type"], strict=True)
         ],
         index=calls.index,
         dtype=bool,
