@@ -138,7 +138,7 @@ def test_notebook_is_stored_clean():
 
 
 def _run_notebook(tmp_path, monkeypatch, agency):
-    folder = processed_folder(("calls_for_service", "agencies"))
+    folder = processed_folder(("calls_for_service", "calls_initiation", "agencies"))
     return run_notebook(NOTEBOOK, tmp_path, monkeypatch, folder, agency=agency)
 
 
@@ -157,3 +157,96 @@ def test_notebook_for_ferguson(tmp_path, monkeypatch):
 def test_notebook_for_florissant(tmp_path, monkeypatch):
     claims = _run_notebook(tmp_path, monkeypatch, "florissant")
     assert "Florissant" in claims["calls.agency_data"]["sentence"]
+
+
+# --- community-generated calls -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_officer(calls) -> pd.DataFrame:
+    """Charleston gains 100 traffic stops (listed officer-initiated); Detroit's total is split by its flag."""
+    stops = pd.DataFrame(
+        [("Charleston", "Problem", "Traffic Stop", "Accidents/Traffic Safety", 100, "none")],
+        columns=["city", "source_column", "call_type", "category", "count", "heartbeats_group"],
+    ).astype({"count": "Int64"})
+    frame = pd.concat([calls, stops.assign(heartbeats_relevant=False)], ignore_index=True)
+    frame["listed_officer_initiated"] = frame["call_type"].eq("Traffic Stop")
+    return frame
+
+
+@pytest.fixture
+def initiation() -> pd.DataFrame:
+    # Detroit: 200 flagged events (150 officer, 50 community) for 100 call-type records: fraction 0.25
+    return pd.DataFrame(
+        {
+            "city": ["Detroit", "Detroit"],
+            "year": [2018, 2018],
+            "initiated_by": ["officer", "community"],
+            "count": pd.array([150, 50], dtype="Int64"),
+        }
+    )
+
+
+def test_community_totals(with_officer, initiation):
+    totals = C.community_totals(with_officer, initiation).set_index("city")
+    assert totals.loc["Charleston", "records"] == 200
+    assert totals.loc["Charleston", "community_total"] == 100  # 200 records minus 100 stops
+    assert totals.loc["Charleston", "denominator_basis"] == "records minus listed officer-initiated types"
+    assert totals.loc["Detroit", "community_total"] == 25  # 100 records x 50/200
+    assert totals.loc["Detroit", "denominator_basis"].startswith("Vera initiation flag")
+    assert totals.loc["Dallas", "community_total"] == 100
+
+
+def test_community_shares_and_old_shares(with_officer, initiation):
+    shares = C.city_mapping_shares(with_officer, RULES, initiation).set_index(["city", "mapping"])
+    assert shares.loc[("Charleston", "central"), "share"] == pytest.approx(30 / 100)
+    assert shares.loc[("Charleston", "central"), "share_all_records"] == pytest.approx(30 / 200)
+    assert shares.loc[("Detroit", "central"), "share"] == pytest.approx(10 / 25)
+
+
+def test_claim_says_how_officer_records_were_treated(ctx, with_officer, initiation):
+    C.report_shares(ctx, with_officer, RULES, initiation)
+    sentence = ctx.claims["calls.relevant_share_central"].sentence
+    assert "community-generated" in sentence and "initiation flag for Detroit" in sentence
+    assert "list of officer-initiated call types for Charleston and Dallas" in sentence
+
+
+def test_mapping_audit_flags_unexplained_types(calls):
+    audit = C.mapping_audit(calls, rules=RULES).set_index(["city", "call_type"])
+    assert audit.loc[("Charleston", "WELFARE CHECK"), "status"] == "counted"
+    assert audit.loc[("Charleston", "ASSIST"), "status"] == "broad mapping only"
+    assert audit.loc[("Charleston", "BURGLARY"), "status"] == "not relevant"
+    assert "Property Crime" in audit.loc[("Charleston", "BURGLARY"), "reason"]
+    odd = calls.assign(category=calls["category"].replace("Property Crime", "Statuses"))
+    assert (C.mapping_audit(odd, rules=RULES)["status"] == "unreviewed").sum() == 3
+
+
+def test_real_mapping_audit_leaves_nothing_unreviewed():
+    folder = processed_folder(("calls_for_service", "calls_initiation"))
+    audit = C.mapping_audit(C.load_inputs(folder), C.load_initiation(folder))
+    assert not audit["status"].eq("unreviewed").any()
+    dallas = audit.set_index(["city", "call_type"]).loc[("Dallas", "6X - MAJOR DIST (VIOLENCE)")]
+    assert (dallas["central_group"], dallas["broad_group"]) == ("none", "domestic")
+
+
+def test_census_population_interpolates():
+    population = pd.DataFrame({"city": ["X", "X"], "year": [2010, 2020], "population": [100, 200]})
+    assert C.census_population(population, "X", 2015) == pytest.approx(150)
+    with pytest.raises(KeyError):
+        C.census_population(population, "Y", 2015)
+
+
+def test_calls_per_resident_drops_part_years(ctx):
+    population = pd.DataFrame({"city": ["Detroit"] * 2, "year": [2010, 2020], "population": [1000, 1000]})
+    initiation = pd.DataFrame(
+        {
+            "city": ["Detroit"] * 3,
+            "year": [2016, 2017, 2018],
+            "initiated_by": ["community"] * 3,
+            "count": pd.array([100, 400, 600], dtype="Int64"),
+        }
+    )
+    table = C.report_calls_per_resident(ctx, initiation, population)
+    assert list(table["year"]) == [2017, 2018]  # 2016 is a part-year
+    claim = ctx.claims["calls.community_calls_per_resident"]
+    assert claim.value == pytest.approx(0.5) and claim.interval == pytest.approx((0.4, 0.6))

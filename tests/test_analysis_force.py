@@ -282,7 +282,7 @@ def test_notebook_is_stored_clean():
 
 
 def _run_notebook(tmp_path, monkeypatch, agency):
-    folder = processed_folder(("fatal_force", "fatal_force_us_summary", "population", "agencies"))
+    folder = processed_folder(("fatal_force", "fatal_force_us_summary", "population", "agencies", "stl_county_force"))
     return run_notebook(NOTEBOOK, tmp_path, monkeypatch, folder, agency=agency)
 
 
@@ -313,3 +313,67 @@ def test_notebook_for_an_agency_outside_the_crosswalk(tmp_path, monkeypatch):
     assert claims["force.agency_incidents_mpv"]["value"] is None
     assert claims["force.agency_incidents_mpv"]["flags"] == ["no_data"]
     assert claims["force.state_rate_mpv"]["value"] > 0
+
+
+# --- St. Louis County Police non-fatal force ---------------------------------------------------------
+
+
+def county_force_table() -> pd.DataFrame:
+    # incident, year, person?, race, force type: A has two rows (two kinds of force), one pre-2018 incident
+    rows = [
+        ("UOF18-1", 2018, True, "black", "Taser"),
+        ("UOF18-1", 2018, True, "black", "Physical Restraint"),
+        ("UOF18-2", 2018, True, "white", "Physical Restraint"),
+        ("UOF18-3", 2017, True, "black", "Firearm"),
+        ("UOF19-1", 2019, True, "black", "Physical Restraint"),
+        ("UOF19-2", 2019, True, None, "Canine"),
+        ("UOF20-1", 2020, True, "black", "Taser"),
+        ("UOF20-2", 2020, False, None, "Firearm"),
+        ("UOF21-1", 2021, True, "white", None),
+    ]
+    return pd.DataFrame(rows, columns=["incident_id", "year", "subject_is_person", "subject_race", "force_type"])
+
+
+def test_county_force_by_year_counts_incidents_once():
+    table = F.county_force_by_year(county_force_table()).set_index("year")
+    assert table["incidents"].to_dict() == {2017: 1, 2018: 2, 2019: 2, 2020: 2, 2021: 1}
+    assert table["partial_year"].to_dict() == {2017: True, 2018: False, 2019: False, 2020: False, 2021: True}
+
+
+def test_county_force_by_type_and_race():
+    force = county_force_table()
+    by_type = F.county_force_by_type(force).set_index("force_type")
+    # 7 incidents from 2018 on; restraint in 3 of them, the pre-2018 firearm not counted
+    assert by_type.loc["Physical Restraint", "incidents"] == 3
+    assert by_type.loc["Physical Restraint", "share_of_incidents"] == pytest.approx(3 / 7)
+    assert by_type.loc["Firearm", "incidents"] == 1
+    by_race = F.county_force_by_race(force).set_index("subject_race")
+    # persons from 2018 on: 6 incidents, 5 with a race (3 black, 2 white), one unknown
+    assert by_race.loc["black", "incidents"] == 3 and by_race.loc["black", "known"] == 5
+    assert by_race.loc["black", "share"] == pytest.approx(0.6)
+    assert by_race.loc["black", "lower"] < 0.6 < by_race.loc["black", "upper"]
+
+
+def test_county_force_claims_say_neighbour_for_other_agencies(ctx, data):
+    data.county_force = county_force_table()
+    F.report_county_force(ctx, data, "town")
+    per_year = ctx.claims["force.stl_county_incidents_per_year"]
+    assert per_year.value == pytest.approx(2.0) and per_year.interval == (2.0, 2.0)
+    assert "neighbouring" in per_year.sentence and per_year.flags == ["context"]
+    share = ctx.claims["force.stl_county_black_share_subjects"]
+    assert share.value == pytest.approx(0.6) and "No population share" in share.sentence
+    F.report_nonfatal(ctx, data, "town")
+    nonfatal = ctx.claims["force.nonfatal_data"].sentence
+    assert "was found" in nonfatal and "No public data" not in nonfatal and "neighbouring" in nonfatal
+
+
+def test_county_force_claims_for_the_county_itself(ctx, data):
+    data.county_force = county_force_table()
+    F.report_county_force(ctx, data, F.COUNTY_FORCE_SLUG)
+    assert ctx.claims["force.stl_county_incidents_per_year"].sentence.startswith("This department")
+    F.report_nonfatal(ctx, data, F.COUNTY_FORCE_SLUG)
+    assert ctx.claims["force.nonfatal_data"].flags == []
+
+
+def test_county_force_missing_is_no_data(ctx, data):
+    assert isinstance(F.report_county_force(ctx, data, "town"), F.NoData)

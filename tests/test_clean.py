@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "agency_names",
     "fatal_force",
     "fatal_force_us_summary",
+    "stl_county_force",
     "calls_for_service",
     "calls_initiation",
     "disparity_index_2017",

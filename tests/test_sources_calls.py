@@ -418,3 +418,28 @@ def test_real_initiation_reconciles_with_call_types_sheet(real):
     assert not check.loc["Detroit", "equal"].any()  # the two Vera extracts of Detroit differ
     seattle_2018 = initiation.query("city == 'Seattle' and year == 2018").set_index("initiated_by")["count"]
     assert seattle_2018.to_dict() == {"officer": 167453, "community": 121750 + 145046}
+
+
+def test_officer_initiated_list_is_valid_and_explained():
+    rules = calls.load_officer_initiated()
+    assert {r.city for r in rules} == set(calls.PRIMARY_SOURCE_COLUMNS)
+    assert all(r.reason for r in rules)
+    assert calls.officer_initiated_reason("Detroit", "Call Description", "TRAFFIC STOP") is not None
+    assert calls.officer_initiated_reason("Detroit", "Call Description", "TRAFFIC STOP REPORT") is None
+    assert calls.officer_initiated_reason("Seattle", "Initial Call Type", "TRAFFIC STOP - OFFICER INITIATED ONVIEW")
+    # only the listed city and column: the same words elsewhere are not flagged
+    assert calls.officer_initiated_reason("Dallas", "Call (911) Problem", "TRAFFIC STOP") is None
+
+
+def test_officer_initiated_list_rejects_a_non_primary_column(tmp_path):
+    path = tmp_path / "officer.csv"
+    path.write_text("city,source_column,call_type_pattern,reason\nSeattle,Final Call Type,ONVIEW,on-view\n")
+    with pytest.raises(SchemaValidationError, match="not a city's primary column"):
+        calls.load_officer_initiated(path)
+
+
+def test_listed_officer_initiated_type_cannot_be_relevant(cleaned):
+    table, _, _ = cleaned
+    bad = table.assign(listed_officer_initiated=table["heartbeats_relevant"])
+    with pytest.raises(SchemaValidationError, match="officer-initiated"):
+        validate(bad, calls.PROCESSED_SCHEMA, "calls_for_service.csv")

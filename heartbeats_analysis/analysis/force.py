@@ -37,6 +37,12 @@ from heartbeats_analysis.analysis.stats import (
 )
 from heartbeats_analysis.ingest.sources.base import SMALL_CELL_THRESHOLD
 
+COUNTY_FORCE_SLUG = "st-louis-county"
+COUNTY_FORCE_FULL_YEARS = (2018, 2020)
+"""Full calendar years of the county's force file: force before 2018 appears only when reported from 2018 on,
+and the file ends on 2021-04-20."""
+COUNTY_FORCE_SOURCE = "St. Louis County Police use-of-force records (via OpenPoliceData)"
+
 SOURCE_YEARS = {"mpv": (2013, 2019), "wapo": (2015, 2023)}
 """Full calendar years covered: MPV runs to 2020-08-22, the Post's file to 2024-04-04 (MANIFEST.csv).
 Used only when the summary table lacks its ``complete_year`` flag (see :func:`full_years`)."""
@@ -328,6 +334,77 @@ def agency_incident_summary(fatal_force: pd.DataFrame, agency: str) -> pd.DataFr
 
 # --- notebook report: figures and claims ---------------------------------------------------------------
 
+# --- St. Louis County Police: non-fatal force ---------------------------------------------------------
+
+
+def county_force_incidents(force: pd.DataFrame) -> pd.DataFrame:
+    """One row per incident of the county force table: year, the subject's race (one race when every person
+    row of the incident agrees, 'multiple' when they differ, <NA> when none is recorded), whether any subject
+    was a person, and the kinds of force used."""
+
+    def race(values: pd.Series) -> object:
+        known = set(values.dropna())
+        return known.pop() if len(known) == 1 else ("multiple" if known else pd.NA)
+
+    persons = force[force["subject_is_person"]]
+    by_incident = force.groupby("incident_id")
+    table = pd.DataFrame(
+        {
+            "year": by_incident["year"].min(),
+            "any_person": by_incident["subject_is_person"].any(),
+            "force_types": by_incident["force_type"].agg(lambda v: ";".join(sorted(set(v.dropna())))),
+        }
+    )
+    table["subject_race"] = persons.groupby("incident_id")["subject_race"].agg(race).reindex(table.index)
+    return table.reset_index()
+
+
+def county_force_by_year(force: pd.DataFrame) -> pd.DataFrame:
+    """Incidents per year of occurrence; years outside the file's full years are flagged partial."""
+    incidents = county_force_incidents(force)
+    table = incidents.groupby("year").size().rename("incidents").reset_index()
+    first, last = COUNTY_FORCE_FULL_YEARS
+    table["partial_year"] = ~table["year"].between(first, last)
+    return table
+
+
+def county_force_by_type(force: pd.DataFrame) -> pd.DataFrame:
+    """Incidents in which each kind of force was used (one incident can use several, so the shares add to
+    more than 100%), over incidents from 2018 on."""
+    incidents = county_force_incidents(force)
+    incidents = incidents[incidents["year"].ge(COUNTY_FORCE_FULL_YEARS[0])]
+    rows = force[force["incident_id"].isin(incidents["incident_id"])].dropna(subset=["force_type"])
+    table = rows.groupby("force_type")["incident_id"].nunique().rename("incidents").reset_index()
+    table["share_of_incidents"] = table["incidents"] / len(incidents)
+    return table.sort_values("incidents", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def county_force_by_race(force: pd.DataFrame) -> pd.DataFrame:
+    """Incidents by the subject's race, from 2018 on: share of incidents with a person whose race was recorded
+    (exact 95% interval: the records are treated as one sample of the department's force; they are all of it,
+    so the interval speaks to the year-to-year noise, not to coverage)."""
+    incidents = county_force_incidents(force)
+    incidents = incidents[incidents["year"].ge(COUNTY_FORCE_FULL_YEARS[0]) & incidents["any_person"]]
+    known = incidents.dropna(subset=["subject_race"])
+    counts = known["subject_race"].value_counts()
+    rows = []
+    for race, count in counts.items():
+        estimate = binomial_ci(int(count), len(known))
+        rows.append(
+            {
+                "subject_race": race,
+                "incidents": int(count),
+                "known": len(known),
+                "share": estimate.value,
+                "lower": estimate.lower,
+                "upper": estimate.upper,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table.attrs["unknown_race"] = int(incidents["subject_race"].isna().sum())
+    return table
+
+
 NOTEBOOK = "05-force"
 SOURCE_LINE = "Washington Post Fatal Force (CC BY-NC-SA 4.0); Mapping Police Violence; US Census Bureau ACS 5-year"
 SOURCES = ["fatal_force.csv", "fatal_force_us_summary.csv", "population.csv", "agencies.csv"]
@@ -341,14 +418,22 @@ class ForceInputs:
     agencies: pd.DataFrame
     linked: frozenset[str] | None = None
     """Agencies the incident table links deaths to (sources.fatal_force matches the UCR crosswalk only)."""
+    county_force: pd.DataFrame | None = None
+    """St. Louis County Police use-of-force records (stl_county_force), when built."""
 
 
 def load_inputs(folder=None) -> ForceInputs:
+    from heartbeats_analysis.errors import TableMissingError
     from heartbeats_analysis.ingest.sources.ucr_common import agency_slugs
     from heartbeats_analysis.ingest.tables import load_table
 
     tables = (load_table(name, folder) for name in ("fatal_force", "fatal_force_us_summary", "population", "agencies"))
-    return ForceInputs(*tables, linked=frozenset(agency_slugs()))
+    data = ForceInputs(*tables, linked=frozenset(agency_slugs()))
+    try:
+        data.county_force = load_table("stl_county_force", folder)
+    except TableMissingError:
+        data.county_force = None
+    return data
 
 
 def _rates(data: ForceInputs, agency: str) -> pd.DataFrame:
@@ -548,27 +633,106 @@ def report_nonfatal(ctx, data: ForceInputs, agency: str) -> pd.DataFrame:
     )
 
     name = listed_name(data.agencies, agency)
+    county = agency == COUNTY_FORCE_SLUG and data.county_force is not None
+    if county:
+        sentence = (
+            f"{_capitalised(police_of(name))} published its own use-of-force records from 2018 to April 2021 "
+            "(the county's open-data portal, since removed; archived by OpenPoliceData): the counts below are "
+            "this department's own. Missouri publishes no agency-level use-of-force statistics and the FBI's "
+            "national collection does not release agency counts."
+        )
+    else:
+        sentence = (
+            f"No public count of non-fatal force by {police_of(name)} was found. Missouri publishes no "
+            "agency-level use-of-force statistics, the FBI's national use-of-force collection does not release "
+            "agency counts, and the fatal-force databases cover deaths only, a small and unrepresentative part "
+            "of all force."
+        )
+        if agency == "ferguson":
+            sentence += (
+                " The Justice Department's 2015 report (force incidents 2010 to August 2014) holds the last "
+                "published figures for Ferguson. Under the 2016 consent decree the department must report and "
+                "review every use of force, and the independent monitor's public reports assess that work; "
+                "they are the place to look for counts after 2014, but they were not compiled as data here."
+            )
+        if data.county_force is not None:
+            sentence += (
+                " The nearest local baseline is the neighbouring St. Louis County Police Department's own "
+                "records (2018 to April 2021), shown below as context about a different department."
+            )
     ctx.claims.record(
         "force.nonfatal_data",
         None,
         "text",
-        f"No public data count non-fatal uses of force by {police_of(name)}. Missouri publishes no agency-level "
-        "use-of-force statistics and the FBI's national use-of-force collection does not release agency "
-        "counts; the fatal-force databases cover deaths only, a small and unrepresentative part of all force."
-        + (
-            " The Justice Department's 2015 report (force incidents 2010 to August 2014) holds the last "
-            "published figures for Ferguson."
-            if agency == "ferguson"
-            else ""
-        ),
-        source=["Missouri AGO; FBI National Use-of-Force Data Collection; fatal_force.csv"],
+        sentence,
+        source=["Missouri AGO; FBI National Use-of-Force Data Collection; fatal_force.csv"]
+        + (["stl_county_force.csv"] if data.county_force is not None else []),
         function=_fn("report_nonfatal"),
         notebook=ctx.notebook,
-        flags=["no_data"],
+        flags=[] if county else ["no_data"],
     )
     ids = FORCE_REFERENCE_IDS if agency == "ferguson" else tuple(i for i in FORCE_REFERENCE_IDS if "doj" not in i)
     record_references(ctx.claims, ids, ctx.notebook)
     return reference_table(ids)
+
+
+def report_county_force(ctx, data: ForceInputs, agency: str) -> pd.DataFrame | NoData:
+    """The St. Louis County Police Department's non-fatal force by year, kind of force and subject race;
+    records force.stl_county_incidents_per_year and force.stl_county_black_share_subjects. For any other
+    agency the sentences say this is a neighbouring department."""
+    if data.county_force is None or data.county_force.empty:
+        return NoData(agency, "stl_county_force", "The St. Louis County force records were not built")
+    force = data.county_force
+    own = agency == COUNTY_FORCE_SLUG
+    whose = "This department" if own else "The neighbouring St. Louis County Police Department"
+    context = "" if own else " This is a different department from the one this brief is about: context only."
+    by_year = county_force_by_year(force)
+    by_type = county_force_by_type(force)
+    by_race = county_force_by_race(force)
+    for table, name in ((by_year, "by_year"), (by_type, "by_type"), (by_race, "by_race")):
+        save_table(ctx, table, f"stl_county_force_{name}")
+    first, last = COUNTY_FORCE_FULL_YEARS
+    full = by_year[~by_year["partial_year"]]
+    mean = float(full["incidents"].mean())
+    spans = ", ".join(f"{int(r.incidents)} in {int(r.year)}" for r in full.itertuples())
+    ctx.claims.record(
+        "force.stl_county_incidents_per_year",
+        mean,
+        "incidents per year",
+        f"{whose} recorded a mean {format_number(mean, 0)} use-of-force incidents a year in {first}-{last} "
+        f"({spans}; an incident counts once however many officers or kinds of force it involved; 296 duplicate "
+        f"rows of the raw file dropped).{context}",
+        interval=(float(full["incidents"].min()), float(full["incidents"].max())),
+        interval_kind=f"range across the {len(full)} full years (min to max)",
+        n=int(full["incidents"].sum()),
+        source=["stl_county_force.csv"],
+        function=_fn("county_force_by_year"),
+        notebook=ctx.notebook,
+        flags=[] if own else ["context"],
+    )
+    black = by_race[by_race["subject_race"].eq("black")]
+    if not black.empty:
+        row = black.iloc[0]
+        unknown = by_race.attrs.get("unknown_race", 0)
+        ctx.claims.record(
+            "force.stl_county_black_share_subjects",
+            float(row["share"]),
+            "proportion",
+            f"In {format_number(row['share'], 0, percent=True)} of {whose[0].lower() + whose[1:]}'s force "
+            f"incidents from {first} to April 2021 the person subjected to force was recorded as Black "
+            f"({int(row['incidents'])} of {int(row['known'])} incidents with a recorded race; {unknown} without). "
+            "No population share is set beside it: the department's service area (unincorporated county plus "
+            "the cities that contract with it) changes over time and no race breakdown of it could be sourced, and "
+            "residents are not the people officers meet.{context}".replace("{context}", context),
+            interval=(float(row["lower"]), float(row["upper"])),
+            interval_kind="95% confidence interval (exact Clopper-Pearson)",
+            n=int(row["known"]),
+            source=["stl_county_force.csv"],
+            function=_fn("county_force_by_race"),
+            notebook=ctx.notebook,
+            flags=[] if own else ["context"],
+        )
+    return by_type
 
 
 def figure_rates(ctx, data: ForceInputs, agency: str):

@@ -29,6 +29,7 @@ SOURCE_MODULES = (
     "ucr_arrests",
     "fbi_state",
     "fatal_force",
+    "stl_county_force",
     "calls",
     "movsr",
     "agencies",

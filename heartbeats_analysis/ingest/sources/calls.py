@@ -77,6 +77,7 @@ INITIATION_KEY = "cfs_cityofficerinitiatedsummary"
 CALL_TYPES_SHEET = "CallTypes"
 SELF_INITIATED_SHEET = "SelfInitiated"
 MAPPING_CSV = RESOURCES_DIR / "call_category_mapping.csv"
+OFFICER_INITIATED_CSV = RESOURCES_DIR / "officer_initiated_call_types.csv"
 
 GROUPS = ("behavioural_health", "welfare_assist", "domestic", "homelessness_quality_of_life", "substance")
 NONE = "none"
@@ -190,12 +191,17 @@ PROCESSED_SCHEMA = pa.DataFrameSchema(
         "small_cell": pa.Column(bool),
         "heartbeats_group": pa.Column(str, pa.Check.isin([*GROUPS, NONE])),
         "heartbeats_relevant": pa.Column(bool),
+        "listed_officer_initiated": pa.Column(bool),
     },
     checks=[
         pa.Check(
             lambda df: df["heartbeats_relevant"] == df["heartbeats_group"].ne(NONE),
             error="heartbeats_relevant is heartbeats_group != 'none'",
-        )
+        ),
+        pa.Check(
+            lambda df: ~(df["heartbeats_relevant"] & df["listed_officer_initiated"]),
+            error="a call type listed as officer-initiated cannot be a relevant call",
+        ),
     ],
     unique=["city", "source_column", "call_type"],
     strict=True,
@@ -215,6 +221,9 @@ COLUMNS = {
     "heartbeats_group": "Central mapping: behavioural_health, welfare_assist, domestic, "
     "homelessness_quality_of_life, substance or none (rules in call_category_mapping.csv)",
     "heartbeats_relevant": "heartbeats_group is not 'none'",
+    "listed_officer_initiated": "The call type is on the project's list of officer-initiated call types for this "
+    "city and column (resources/officer_initiated_call_types.csv; stops, patrol checks, details, warrant "
+    "service); only each city's primary column is listed, so False elsewhere means 'not listed'",
 }
 
 INITIATION_SCHEMA = pa.DataFrameSchema(
@@ -433,6 +442,60 @@ def broad_candidates(rules: Sequence[Rule] | None = None) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class OfficerInitiatedRule:
+    city: str
+    source_column: str
+    pattern: re.Pattern
+    reason: str
+
+
+@lru_cache(maxsize=4)
+def load_officer_initiated(path: Path = OFFICER_INITIATED_CSV) -> tuple[OfficerInitiatedRule, ...]:
+    """The documented list of officer-initiated call types (stops, patrol checks, details, warrant service),
+    per city and CAD column; checked: known cities and primary columns, valid patterns, a reason each."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rules, problems = [], []
+    for number, row in enumerate(rows, start=2):
+        where = f"{path.name} line {number}"
+        if PRIMARY_SOURCE_COLUMNS.get(row["city"]) != row["source_column"]:
+            problems.append(f"{where}: {row['city']!r} / {row['source_column']!r} is not a city's primary column")
+        if not row["reason"].strip():
+            problems.append(f"{where}: no reason")
+        try:
+            pattern = re.compile(row["call_type_pattern"], re.IGNORECASE)
+        except re.error as exc:
+            problems.append(f"{where}: bad pattern ({exc})")
+            continue
+        rules.append(OfficerInitiatedRule(row["city"], row["source_column"], pattern, row["reason"]))
+    if problems:
+        raise SchemaValidationError("The officer-initiated call-type list is invalid:\n  - " + "\n  - ".join(problems))
+    return tuple(rules)
+
+
+def officer_initiated_reason(
+    city: str, source_column: str, call_type: str, rules: Sequence[OfficerInitiatedRule] | None = None
+) -> str | None:
+    """Why a call type counts as officer-initiated, or None when it is not on the list."""
+    for rule in load_officer_initiated() if rules is None else rules:
+        if rule.city == city and rule.source_column == source_column and rule.pattern.search(call_type):
+            return rule.reason
+    return None
+
+
+def listed_officer_initiated(calls: pd.DataFrame, rules: Sequence[OfficerInitiatedRule] | None = None) -> pd.Series:
+    """listed_officer_initiated for every row of a calls table (needs city, source_column and call_type)."""
+    return pd.Series(
+        [
+            officer_initiated_reason(c, s, t, rules) is not None
+            for c, s, t in zip(calls["city"], calls["source_column"], calls["call_type"], strict=True)
+        ],
+        index=calls.index,
+        dtype=bool,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Cleaning
 # ---------------------------------------------------------------------------------------------
@@ -500,6 +563,7 @@ def clean(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
     table["small_cell"] = table["count"].lt(SMALL_CELL_THRESHOLD).fillna(False).astype(bool)
     table["heartbeats_group"] = assign_groups(table, "central")
     table["heartbeats_relevant"] = table["heartbeats_group"].ne(NONE)
+    table["listed_officer_initiated"] = listed_officer_initiated(table)
     return finish_table(table, PROCESSED_SCHEMA, ["city", "source_column", "call_type"])
 
 
