@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from heartbeats_analysis.errors import ParameterError
 from heartbeats_analysis.paths import PROJECT_ROOT
 
-DEFAULT_PEERS = [  # St. Louis County municipal departments with FBI data; the agency itself is dropped
+DEFAULT_PEERS = [  # the one list of peers: St. Louis County municipal departments with FBI data; the agency is dropped
     "ferguson",
     "florissant",
     "hazelwood",
@@ -30,6 +30,8 @@ DEFAULT_PEERS = [  # St. Louis County municipal departments with FBI data; the a
     "overland",
 ]
 
+AGENCY_FACT_FIELDS = ("authorised_strength", "current_sworn", "population")
+
 # A number fixes an assumption; a mapping (low/central/high/distribution) replaces its range.
 # Ids, types and ranges are checked against the assumptions register by the model (see load_params).
 AssumptionOverride = float | dict[str, float | str]
@@ -40,19 +42,43 @@ class BuildParams(BaseModel):
 
     agency: str = Field("ferguson", min_length=1)
     peers: list[str] = Field(default_factory=lambda: list(DEFAULT_PEERS))
+    # Agency facts (see resources/agency_facts.csv): each needs its source; none falls back to another
+    # agency's value. `*_is_proxy: true` marks a value chosen to stand in for the fact (e.g. an old FBI
+    # count as a staffing target): the brief then calls it a proxy.
+    display_name: str | None = None
     authorised_strength: int | None = Field(None, ge=0, le=100_000)
     authorised_strength_year: int | None = Field(None, ge=1960, le=2100)
     authorised_strength_source: str = ""
+    authorised_strength_is_proxy: bool = False
+    current_sworn: int | None = Field(None, ge=0, le=100_000)
+    current_sworn_year: int | None = Field(None, ge=1960, le=2100)
+    current_sworn_source: str = ""
+    population: int | None = Field(None, ge=0, le=100_000_000)
+    population_year: int | None = Field(None, ge=1960, le=2100)
+    population_source: str = ""
     seed: int = Field(20161, ge=0)
     draws: int = Field(10_000, ge=1, le=1_000_000)
     horizon_years: int = Field(10, ge=1, le=50)
     assumptions: dict[str, AssumptionOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _authorised_strength_needs_source(self) -> BuildParams:
-        if self.authorised_strength is not None and not self.authorised_strength_source.strip():
-            raise ValueError("authorised_strength needs authorised_strength_source (a citation)")
+    def _facts_need_sources(self) -> BuildParams:
+        missing = [
+            name
+            for name in AGENCY_FACT_FIELDS
+            if getattr(self, name) is not None and not getattr(self, f"{name}_source").strip()
+        ]
+        if missing:
+            raise ValueError("; ".join(f"{name} needs {name}_source (a citation)" for name in missing))
         return self
+
+    def agency_facts(self) -> dict[str, Any]:
+        """The agency facts given in the parameters (for notebook 07 and the batch index)."""
+        facts: dict[str, Any] = {"display_name": self.display_name or ""}
+        for name in AGENCY_FACT_FIELDS:
+            facts.update({f"{name}{suffix}": getattr(self, f"{name}{suffix}") for suffix in ("", "_year", "_source")})
+        facts["authorised_strength_is_proxy"] = self.authorised_strength_is_proxy
+        return facts
 
     def notebook_parameters(self, build_dir: Path) -> dict[str, Any]:
         """Everything a notebook may declare; each notebook receives only the names it declares."""
@@ -63,6 +89,7 @@ class BuildParams(BaseModel):
             "authorised_strength": self.authorised_strength,
             "authorised_strength_year": self.authorised_strength_year,
             "authorised_strength_source": self.authorised_strength_source,
+            "agency_facts": self.agency_facts(),
             "seed": self.seed,
             "draws": self.draws,
             "horizon_years": self.horizon_years,
@@ -163,17 +190,13 @@ def load_params(
         problems.extend(_accepted_override_problems(merged.get("assumptions"), exc))
     if params is not None:
         problems.extend(_model_problems(params))
-    if (
-        params is not None
-        and file_agency is not None
-        and params.agency != file_agency
-        and origin["authorised_strength"] == str(params_file)
-        and params.authorised_strength is not None
-    ):
-        problems.append(
-            f"authorised_strength in {params_file} is {file_agency}'s, but the agency is {params.agency}: "
-            "use a parameters file for that agency or add --set authorised_strength=null"
-        )
+    if params is not None and file_agency is not None and params.agency != file_agency:
+        for name in (*AGENCY_FACT_FIELDS, "display_name"):
+            if origin[name] == str(params_file) and getattr(params, name) not in (None, ""):
+                problems.append(
+                    f"{name} in {params_file} is {file_agency}'s, but the agency is {params.agency}: "
+                    f"use a parameters file for that agency or add --set {name}=null"
+                )
     if problems:
         raise ParameterError(
             f"{len(problems)} problem(s) with the build parameters:\n" + "\n".join(f"  - {p}" for p in problems)

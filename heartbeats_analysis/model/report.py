@@ -20,7 +20,7 @@ from heartbeats_analysis.model.assumptions import (
     register_fingerprint,
     validate_model_parameters,
 )
-from heartbeats_analysis.model.inputs import AnalysisInputs, inputs_from_claims
+from heartbeats_analysis.model.inputs import AgencyFacts, AnalysisInputs, inputs_from_claims, resolve_agency_facts
 from heartbeats_analysis.model.outcomes import OUTCOME_LABELS, OUTCOMES
 from heartbeats_analysis.model.scenarios import (
     OUTPUT_LABELS,
@@ -70,13 +70,39 @@ def model_settings(seed: int, draws: int, horizon_years: int, overrides: dict[st
     return validate_model_parameters(seed=seed, draws=draws, horizon_years=horizon_years, overrides=overrides)
 
 
-def analysis_inputs(ctx: NotebookContext, authorised_strength: float | None = None, source: str = "") -> AnalysisInputs:
-    """Values recorded by earlier notebooks of this build, with the register as fallback; an authorised
-    strength given as a build parameter (with its citation) replaces the register's central value."""
-    inputs = inputs_from_claims(ctx.earlier_claims(), load_register())
-    if authorised_strength is not None:
-        inputs.set("authorized_strength", float(authorised_strength), f"build parameter authorised_strength ({source})")
-    return inputs
+def agency_facts(ctx: NotebookContext, agency: str, given: dict[str, Any] | None = None) -> AgencyFacts:
+    """The agency's facts: the build parameters first, then its data (FBI sworn count recorded earlier
+    in this build, ACS population), else unknown. Never another agency's value."""
+    facts = resolve_agency_facts(
+        agency, given, ctx.earlier_claims(), _optional_table("agencies"), _optional_table("population")
+    )
+    save_table(ctx, facts.table(), "model_agency_facts")
+    return facts
+
+
+def _optional_table(name: str) -> pd.DataFrame | None:
+    from heartbeats_analysis.errors import TableMissingError
+    from heartbeats_analysis.ingest.tables import load_table
+
+    try:
+        return load_table(name)
+    except TableMissingError:
+        return None  # a build without processed data: the facts then come from the parameters only
+
+
+def analysis_inputs(
+    ctx: NotebookContext,
+    authorised_strength: float | None = None,
+    source: str = "",
+    facts: AgencyFacts | None = None,
+    agency: str = "ferguson",
+) -> AnalysisInputs:
+    """Values recorded by earlier notebooks of this build, with the register as fallback for general rows,
+    and the agency's facts for agency rows (an authorised strength given here is a build parameter)."""
+    if facts is None:
+        given = {"authorised_strength": authorised_strength, "authorised_strength_source": source}
+        facts = agency_facts(ctx, agency, given)
+    return inputs_from_claims(ctx.earlier_claims(), load_register(), facts)
 
 
 def run(ctx: NotebookContext, settings: ModelParameters, inputs: AnalysisInputs) -> ModelRun:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from heartbeats_analysis.model.inputs import unknown_draws
 from heartbeats_analysis.model.sampling import point_values, varied_parameters
 from heartbeats_analysis.model.scenarios import OUTPUT_LABELS, ModelRun, evaluate
 
@@ -29,7 +30,7 @@ def one_at_a_time(register: pd.DataFrame, horizon_years: int) -> pd.DataFrame:
     varied = varied_parameters(register)
     rows = register.set_index("id")
     configs = 1 + 2 * len(varied)
-    params = point_values(register, "central", configs)
+    params = unknown_draws(point_values(register, "central", configs), register)
     for position, key in enumerate(varied):
         params[key][1 + 2 * position] = rows.loc[key, "low"]
         params[key][2 + 2 * position] = rows.loc[key, "high"]
