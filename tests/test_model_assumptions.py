@@ -56,7 +56,7 @@ def test_register_carries_the_evidence_figures(register):
     assert rows.loc["officer_starting_salary", "central"] == 57_616
     assert "NOT FOUND" in rows.loc["officer_starting_salary", "source"]
     # unsourced pipeline inputs are marked as assumptions with wide ranges
-    for key in ("umsl_sw_graduates_per_year", "sw_grad_interest_share", "ferguson_capture_share"):
+    for key in ("umsl_sw_graduates_per_year", "sw_grad_interest_share", "agency_capture_share"):
         assert rows.loc[key, "quality"] == "assumption"
         assert rows.loc[key, "high"] >= 3 * rows.loc[key, "low"]
     # where the literature finds no effect the register is centred on none
