@@ -20,7 +20,14 @@ from heartbeats_analysis.model.assumptions import (
     register_fingerprint,
     validate_model_parameters,
 )
-from heartbeats_analysis.model.inputs import AgencyFacts, AnalysisInputs, inputs_from_claims, resolve_agency_facts
+from heartbeats_analysis.model.inputs import (
+    AgencyFacts,
+    AnalysisInputs,
+    blank_unknown_rows,
+    inputs_from_claims,
+    resolve_agency_facts,
+    with_scope,
+)
 from heartbeats_analysis.model.outcomes import OUTCOME_LABELS, OUTCOMES
 from heartbeats_analysis.model.scenarios import (
     OUTPUT_LABELS,
@@ -114,9 +121,10 @@ def run(ctx: NotebookContext, settings: ModelParameters, inputs: AnalysisInputs)
 
 
 def assumptions_table(run: ModelRun) -> pd.DataFrame:
-    """The register as used (display version)."""
-    columns = ["id", "group", "low", "central", "high", "distribution", "unit", "quality", "origin"]
-    return run.register[columns]
+    """The register as used (display version): unknown agency facts show no numbers."""
+    columns = ["id", "group", "scope", "low", "central", "high", "distribution", "unit", "quality", "origin"]
+    shown = blank_unknown_rows(with_scope(run.register) if "scope" not in run.register else run.register)
+    return shown[columns]
 
 
 def _save(
@@ -408,6 +416,14 @@ def figure_tornado(
     """Tornado chart: the output at each parameter's low and high value, everything else central."""
     style.apply_style()
     table = result.one_at_a_time
+    name = "model_tornado" if output == "heartbeats_added_officers_y5" else f"model_tornado_{output}"
+    title = f"What moves the result: {OUTPUT_LABELS[output]}"
+    if not (table["output"] == output).any():  # the output needs an unknown agency fact
+        why = missing_fact(run, "current_sworn") or missing_fact(run, "authorized_strength") or ""
+        fig, ax = plt.subplots(figsize=(style.FIGURE_WIDTH_IN, 1.6))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"Not computed for {agency_name(run)}: a fact it needs is unknown", ha="center")
+        return _save(ctx, fig, name, title, table.head(0), f"No chart: {why}", "figure_tornado")
     part = table[(table["output"] == output) & (table["swing"] > 0)].head(top).iloc[::-1]
     central = float(table.loc[table["output"] == output, "output_central"].iloc[0])
     fig, ax = plt.subplots(figsize=(style.FIGURE_WIDTH_IN, 0.42 * len(part) + 1.4))
@@ -444,10 +460,7 @@ def figure_tornado(
         )
         + f". Across all draws the strongest rank correlations are with {', '.join(_label(p) for p in global_top)}."
     )
-    name = "model_tornado" if output == "heartbeats_added_officers_y5" else f"model_tornado_{output}"
-    return _save(
-        ctx, fig, name, f"What moves the result: {OUTPUT_LABELS[output]}", part.iloc[::-1], alt, "figure_tornado"
-    )
+    return _save(ctx, fig, name, title, part.iloc[::-1], alt, "figure_tornado")
 
 
 def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
@@ -626,7 +639,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         "model.workload_officers_needed_civilian_responder",
         n["workload_officers_needed_civilian"],
         "sworn officers",
-        f"With a civilian responder taking part of the calls, the estimate is "
+        missing_fact(run, "population")
+        or f"With a civilian responder taking part of the calls, the estimate is "
         f"{_fmt_range(n['workload_officers_needed_civilian'])} sworn officers.",
         run,
     )
@@ -634,7 +648,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         est, extra = n[f"net_cost_{scenario}"], n[f"incremental_cost_{scenario}"]
         versus = (
             ""
-            if scenario == "status_quo"
+            if scenario == "status_quo" or no_target
             else (f", {money(extra.mean)} a year more than the status quo ({money(extra.low)} to {money(extra.high)})")
         )
         _record(
@@ -642,7 +656,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             f"model.net_cost_per_year_{scenario}",
             est,
             "USD per year",
-            no_staffing
+            no_target
             or f"{SCENARIO_LABELS[scenario]}: a net public cost for sworn staffing, hiring, overtime and the program, "
             f"less avoided jail days and claims, of {money(est.mean)} a year ({money(est.low)} to {money(est.high)})"
             f"{versus}.",
@@ -655,7 +669,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             f"model.incremental_cost_per_year_{scenario}",
             est,
             "USD per year",
-            no_staffing
+            no_target
             or f"{SCENARIO_LABELS[scenario]} costs {money(est.mean)} a year more than the status quo "
             f"({money(est.low)} to {money(est.high)}).",
             run,
@@ -684,6 +698,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     for output in TORNADO_OUTPUTS:
         drivers = top_drivers(result.one_at_a_time, output, 3)
         global_drivers = top_drivers(result.rank_correlation, output, 3, measure="abs_spearman")
+        if not drivers:  # the output needs an unknown agency fact
+            continue
         ctx.claims.record(
             f"model.top_sensitivity_{output}",
             ", ".join(drivers),
@@ -709,7 +725,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         "model.top_sensitivity",
         ", ".join(main),
         "parameter ids",
-        f"What Heartbeats does for staffing depends most on: "
+        no_staffing
+        or f"What Heartbeats does for staffing depends most on: "
         f"{'; '.join(_plain_name(d, run.register) for d in main) or 'nothing varied'}{caveat}.",
         n=draws,
         notebook=NOTEBOOK,

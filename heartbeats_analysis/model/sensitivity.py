@@ -55,7 +55,8 @@ def one_at_a_time(register: pd.DataFrame, horizon_years: int) -> pd.DataFrame:
                     "swing": abs(at_high - at_low),
                 }
             )
-    table = pd.DataFrame(records)
+    # an output that needs an unknown agency fact is not a number: it has no drivers to rank
+    table = pd.DataFrame(records).dropna(subset=["swing"]).reset_index(drop=True)
     table["rank"] = table.groupby("output")["swing"].rank(ascending=False, method="first").astype(int)
     return table.sort_values(["output", "rank"]).reset_index(drop=True)
 
@@ -85,7 +86,8 @@ def rank_correlations(run: ModelRun) -> pd.DataFrame:
                     "abs_spearman": float(abs(value)),
                 }
             )
-    table = pd.DataFrame(records)
+    # an output that needs an unknown agency fact is not a number: it has no drivers to rank
+    table = pd.DataFrame(records).dropna(subset=["abs_spearman"]).reset_index(drop=True)
     table["rank"] = table.groupby("output")["abs_spearman"].rank(ascending=False, method="first").astype(int)
     return table.sort_values(["output", "rank"]).reset_index(drop=True)
 
