@@ -219,3 +219,87 @@ def canonical_command(params_file: Path | None, agency: str | None, ori: str | N
     for option in sets or []:
         parts += ["--set", option]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def _data_facts(slug: str) -> dict[str, Any]:
+    """What the processed data say about an agency: its name, latest FBI sworn count, latest ACS population."""
+    from heartbeats_analysis.errors import TableMissingError
+    from heartbeats_analysis.ingest.tables import load_table
+    from heartbeats_analysis.model.inputs import acs_population, display_name_for
+
+    found: dict[str, Any] = {}
+    try:
+        agencies = load_table("agencies")
+    except TableMissingError:
+        return found
+    found["display_name"] = display_name_for(slug, agencies)
+    try:
+        staffing = load_table("staffing")
+        rows = staffing[staffing["agency_slug"].astype(str) == slug].dropna(subset=["sworn_officers"])
+        if not rows.empty:
+            latest = rows.sort_values("year").iloc[-1]
+            found["current_sworn"] = (int(latest["sworn_officers"]), int(latest["year"]))
+    except TableMissingError:
+        pass
+    try:
+        population = acs_population(slug, agencies, load_table("population"))
+        if population is not None:
+            found["population"] = (int(population.value), population.year, population.source)
+    except TableMissingError:
+        pass
+    return found
+
+
+def params_template(slug: str, data: dict[str, Any] | None = None) -> str:
+    """A commented parameters file for one agency: every agency fact, what the data already give, blanks
+    for the rest. Values the data give are left commented out: the build reads them from the data."""
+    data = _data_facts(slug) if data is None else data
+    name = data.get("display_name") or slug.replace("-", " ").title()
+    sworn, population = data.get("current_sworn"), data.get("population")
+    sworn_note = (
+        f"# Known from the data: {sworn[0]} sworn officers in {sworn[1]} (FBI police employee data); used unless\n"
+        "# you give a more recent count with its source.\n"
+        if sworn
+        else "# Not in the FBI police employee data: without a count the staffing model cannot run.\n"
+    )
+    population_note = (
+        f"# Known from the data: {population[0]:,} residents ({population[2]}).\n"
+        if population
+        else "# No census population is matched to this agency: without it the workload estimate cannot run.\n"
+    )
+    return f"""# Build parameters for {name} (`heartbeats build --params params/{slug}.yaml`).
+# Written by `heartbeats params --init --agency {slug}`. Every agency fact needs its source (a document,
+# a date); a fact left blank is unknown and the brief says what it cannot tell without it. No fact ever
+# falls back to another agency's value. See README, "Giving an agency its facts".
+agency: {slug}
+display_name: {name}
+
+# Authorised (budgeted) sworn strength: from the city budget or the department. Without it the brief cannot
+# say whether the department reaches its target or what overtime vacancies cost.
+authorised_strength:
+authorised_strength_year:
+authorised_strength_source: ""
+# A stand-in (e.g. the department's 2014 FBI count) is allowed only as a visible choice: set the value,
+# say so in the source, and set this to true so the brief calls it a proxy.
+authorised_strength_is_proxy: false
+
+# Sworn officers serving today.
+{sworn_note}current_sworn:
+current_sworn_year:
+current_sworn_source: ""
+
+# Residents.
+{population_note}population:
+population_year:
+population_source: ""
+
+# Program assumptions specific to this department (else the register's general range is used, labelled so):
+# the share of program completers who join this department, and its hires a year without the program.
+assumptions: {{}}
+#   agency_capture_share: {{low: 0.3, central: 0.6, high: 1.0}}
+#   status_quo_hires_per_year: {{low: 2, central: 4, high: 7}}
+
+seed: 20161
+draws: 10000
+horizon_years: 10
+"""

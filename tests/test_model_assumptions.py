@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from heartbeats_analysis.errors import ParameterError
-from heartbeats_analysis.model.inputs import agency_fact_rules
 from heartbeats_analysis.model.assumptions import (
     COLUMNS,
     DISTRIBUTIONS,
@@ -21,6 +20,7 @@ from heartbeats_analysis.model.assumptions import (
     register_fingerprint,
     validate_model_parameters,
 )
+from heartbeats_analysis.model.inputs import agency_fact_rules
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from heartbeats_analysis.model.assumptions import load_register
+from heartbeats_analysis.model.inputs import AgencyFacts, Fact, agency_register
 from heartbeats_analysis.model.scorecard import (
     NO_EVIDENCE,
     NOT_SUPPORTED,
@@ -15,7 +16,6 @@ from heartbeats_analysis.model.scorecard import (
     build_scorecard,
     record_scorecard,
 )
-from heartbeats_analysis.model.inputs import AgencyFacts, Fact, agency_register
 from heartbeats_analysis.model.summary import Estimate
 from heartbeats_analysis.report.claims import ClaimsRegistry
 

@@ -63,7 +63,9 @@ def test_command_line_agency_overrides_the_file_but_not_its_authorised_strength(
     with pytest.raises(ParameterError, match="authorised_strength in .*ferguson.yaml is ferguson's"):
         load_params(PARAMS_DIR / "ferguson.yaml", base={"agency": "florissant"})
     params, origin = load_params(
-        PARAMS_DIR / "ferguson.yaml", ["authorised_strength=null"], base={"agency": "florissant"}
+        PARAMS_DIR / "ferguson.yaml",
+        ["authorised_strength=null", "current_sworn=null", "display_name=null"],
+        base={"agency": "florissant"},
     )
     assert params.agency == "florissant" and origin["agency"] == "command line"
     assert params.authorised_strength is None

@@ -31,6 +31,9 @@ from heartbeats_analysis.report.claims import Claim, ClaimsRegistry
 AGENCY_FACTS_PATH = RESOURCES_DIR / "agency_facts.csv"
 UNKNOWN = "unknown"
 GENERAL_ASSUMPTION = "general assumption"
+PER_OFFICER_FACTS = ("status_quo_hires_per_year",)
+"""General-assumption facts whose register range is for a department the size of the register's reference
+count (``current_sworn`` central): scaled to the agency's sworn count when it has none of its own."""
 
 # register id -> claim ids to try, in order of preference
 CLAIM_SOURCES: dict[str, tuple[str, ...]] = {
@@ -372,6 +375,17 @@ def agency_register(register: pd.DataFrame, facts: AgencyFacts) -> tuple[pd.Data
             )
         elif rule["when_missing"] == GENERAL_ASSUMPTION:
             note = f"no value for {facts.display_name} in its parameters: the register's general range is used"
+            if key in PER_OFFICER_FACTS and facts.known("current_sworn"):
+                # a count that grows with the department: the register's range is per reference officer
+                reference = float(register.loc[register["id"] == "current_sworn", "central"].iloc[0])
+                scale = float(facts.value("current_sworn")) / reference
+                for column in ("low", "central", "high"):
+                    result.at[position, column] = float(result.at[position, column]) * scale
+                note = (
+                    f"no value for {facts.display_name} in its parameters: the register's range, derived for a "
+                    f"department of {reference:.0f} officers, scaled to {facts.display_name}'s "
+                    f"{facts.value('current_sworn'):.0f} (the same hires per officer)"
+                )
             result.at[position, "origin"] = GENERAL_ASSUMPTION
             provenance.append(
                 {
