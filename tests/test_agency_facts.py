@@ -148,3 +148,40 @@ def test_cli_init_writes_the_template_once(tmp_path, monkeypatch):
     assert (tmp_path / "florissant.yaml").read_text().startswith("# Build parameters for Florissant")
     again = runner.invoke(cli.app, ["params", "--init", "--agency", "florissant"])
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_batch_index_shows_sections_and_where_each_fact_came_from(tmp_path):
+    import json
+
+    from heartbeats_analysis.build.batch import BatchResult, coverage, write_index
+
+    brief = tmp_path / "testville" / "brief.html"
+    brief.parent.mkdir()
+    brief.write_text("<html></html>")
+    claims = [
+        {"id": "staffing.latest_sworn", "value": 12, "flags": []},
+        {"id": "crime.no_data", "value": None, "flags": ["no_data"]},
+        {"id": "stops.total", "value": 5, "flags": []},
+        {"id": "model.input_source_current_sworn", "value": "data", "flags": []},
+        {"id": "model.input_source_authorized_strength", "value": "unknown", "flags": []},
+        {"id": "model.input_source_population", "value": "params", "flags": []},
+        {"id": "model.input_source_agency_capture_share", "value": "general assumption", "flags": []},
+    ]
+    (brief.parent / "claims.json").write_text(json.dumps(claims))
+    found = coverage(brief.parent / "claims.json")
+    assert found["sections"] == {
+        "staffing": "data",
+        "crime": "no data",
+        "stops": "data",
+        "force": "no data",
+        "calls": "no data",
+    }
+    assert found["facts"]["current_sworn"] == "data" and found["facts"]["authorized_strength"] == "unknown"
+    assert found["facts"]["population"] == "params"
+    assert found["facts"]["status_quo_hires_per_year"] == "unknown"  # no claim: nothing is assumed
+    page = write_index(
+        [BatchResult("testville", True, 1.0, str(brief)), BatchResult("nowhere", False, 1.0, "no such agency")],
+        tmp_path / "index.html",
+    ).read_text()
+    assert "<th>authorised strength</th>" in page and '<td class="no">unknown</td>' in page
+    assert '<td class="yes">general assumption</td>' in page and "failed: no such agency" in page
