@@ -115,7 +115,8 @@ def analysis_inputs(
 def run(ctx: NotebookContext, settings: ModelParameters, inputs: AnalysisInputs) -> ModelRun:
     """Run the model and save the register as used and the inputs' provenance as tables."""
     result = run_model(settings, inputs=inputs)
-    save_table(ctx, result.register, "model_assumptions_used")
+    # as the brief prints it: each row's scope, and no numbers for an unknown agency fact
+    save_table(ctx, blank_unknown_rows(with_scope(result.register)), "model_assumptions_used")
     save_table(ctx, result.provenance, "model_input_provenance")
     return result
 
