@@ -203,3 +203,9 @@ def test_ferguson_keeps_its_doj_context_and_other_agencies_do_not(register):
     assert "DOJ found" in ferguson and "Consent Decree" in ferguson
     other = scorecard_text(build_scorecard(numbers(), register, facts=make_testville(current_sworn=12)))
     assert "DOJ" not in other and "Consent Decree" not in other
+
+
+def test_other_agencies_do_not_cite_the_doj_ferguson_report(register):
+    table = build_scorecard(numbers(), register, facts=make_testville(current_sworn=12)).set_index("slug")
+    sources = " ".join(table.loc["reduces_racial_targeting", "sources"])
+    assert "Ferguson" not in sources

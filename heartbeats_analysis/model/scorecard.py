@@ -222,7 +222,9 @@ def _racial(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None
     return Verdict(
         NO_EVIDENCE,
         sentence,
-        ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer"),
+        ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer")
+        if ferguson
+        else ("arrest_rr_sw_officer",),
         headline,
     )
 
