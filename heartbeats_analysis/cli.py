@@ -201,15 +201,38 @@ def params(
     agency: Annotated[str | None, typer.Option(help="Agency slug, VSR or UCR name.")] = None,
     ori: Annotated[str | None, typer.Option(help="Agency ORI (7 or 9 characters).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: NAME=VALUE (repeatable).")] = None,
+    init: Annotated[
+        bool, typer.Option("--init", help="Write params/<agency>.yaml: a commented template of the agency's facts.")
+    ] = False,
 ) -> None:
-    """Print the effective parameters and where each came from."""
+    """Print the effective parameters and where each came from (or, with --init, write a template)."""
     import yaml
 
+    if init:
+        _write_params_template(agency or ori)
+        return
     values, origin = _resolve_params(params_file, agency, ori, set_)
     table = Table("parameter", "value", "from")
     for name, value in values.model_dump(mode="json").items():
         table.add_row(name, yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("..."), origin[name])
     out.print(table)
+
+
+def _write_params_template(agency: str | None) -> None:
+    from heartbeats_analysis.errors import ParameterError
+    from heartbeats_analysis.ingest.agency_lookup import resolve_agency
+    from heartbeats_analysis.params import params_template
+    from heartbeats_analysis.paths import PARAMS_DIR
+
+    if not agency:
+        raise ParameterError("--init needs --agency (or --ori): the agency whose facts the file will hold")
+    slug = resolve_agency(agency)
+    path = PARAMS_DIR / f"{slug}.yaml"
+    if path.exists():
+        raise ParameterError(f"{path.name} already exists in params/: edit it, or move it away to write a new one")
+    path.write_text(params_template(slug), encoding="utf-8")
+    out.print(f"Wrote params/{path.name}: fill in the facts you have, with their sources, then run")
+    out.print(f"  heartbeats build --params params/{path.name}")
 
 
 def _listener(output: Output, total: int | None = None):

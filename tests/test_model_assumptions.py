@@ -20,6 +20,7 @@ from heartbeats_analysis.model.assumptions import (
     register_fingerprint,
     validate_model_parameters,
 )
+from heartbeats_analysis.model.inputs import agency_fact_rules
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,9 @@ def test_register_loads_with_unique_ids_and_valid_ranges(register):
 
 def test_every_row_has_a_source_and_sourced_rows_have_a_url(register):
     assert (register["source"].str.len() > 0).all()
-    sourced = register[register["quality"] != "assumption"]
+    # agency facts take their source from the agency's params file or data, not from the register row
+    facts = set(agency_fact_rules().index)
+    sourced = register[(register["quality"] != "assumption") & ~register["id"].isin(facts)]
     assert (sourced["url"].str.startswith("http")).all(), sourced.loc[
         ~sourced["url"].str.startswith("http"), "id"
     ].tolist()
@@ -48,15 +51,16 @@ def test_every_row_has_a_source_and_sourced_rows_have_a_url(register):
 
 def test_register_carries_the_evidence_figures(register):
     rows = register.set_index("id")
-    # EVIDENCE.md section 6: July 2023, 29 sworn vs 42 authorised
-    assert rows.loc["current_sworn", "central"] == 29
-    assert rows.loc["authorized_strength", "central"] == 42
+    # agency facts are never read from the register as an agency's value: the rows say so
+    for key in ("current_sworn", "authorized_strength", "population"):
+        assert rows.loc[key, "source"].startswith("Agency fact"), key
+        assert "Ferguson" not in rows.loc[key, "description"]
     # section 5: MSW mean starting salary and St. Louis County probationary pay (Ferguson's own was not found)
     assert rows.loc["sw_entry_salary", "central"] == 47_100
     assert rows.loc["officer_starting_salary", "central"] == 57_616
     assert "NOT FOUND" in rows.loc["officer_starting_salary", "source"]
     # unsourced pipeline inputs are marked as assumptions with wide ranges
-    for key in ("umsl_sw_graduates_per_year", "sw_grad_interest_share", "ferguson_capture_share"):
+    for key in ("umsl_sw_graduates_per_year", "sw_grad_interest_share", "agency_capture_share"):
         assert rows.loc[key, "quality"] == "assumption"
         assert rows.loc[key, "high"] >= 3 * rows.loc[key, "low"]
     # where the literature finds no effect the register is centred on none

@@ -33,8 +33,7 @@ def test_notebook_is_stored_clean_with_a_literal_parameters_cell():
         "draws": 10000,
         "horizon_years": 10,
         "overrides": {},
-        "authorised_strength": None,
-        "authorised_strength_source": "",
+        "agency_facts": {},
     }
     assert nb.cells[0].cell_type == "markdown" and nb.cells[-2].source.startswith("## Limitations")
     assert nb.cells[-1].source.strip() == "ctx.save_claims()"
@@ -61,14 +60,15 @@ def test_notebook_runs_and_records_the_model_and_scorecard(tmp_path):
         tmp_path,
         draws=2000,
         overrides={"attrition_rate": {"central": 0.15}},
-        authorised_strength=42,
-        authorised_strength_source="St. Louis Post-Dispatch 2023-07-05",
+        agency_facts={"authorised_strength": 42, "authorised_strength_source": "St. Louis Post-Dispatch 2023-07-05"},
     )
     claims = ClaimsRegistry.load(build_dir / "claims" / "07-program-model.json")
     assert claims["model.salary_ratio"].interval is not None
     assert claims["scorecard.nearly_doubles_salary"].value == "not supported"
     assert len([c for c in claims if c.id.startswith("scorecard.")]) == 8
-    assert claims["model.input_source_current_sworn"].value == "register"  # no staffing claims in this build
+    # no staffing claims in this build: the FBI count is not there, and no other agency's count stands in
+    assert claims["model.input_source_current_sworn"].value == "unknown"
+    assert claims["model.input_source_authorized_strength"].value == "params"
     for name in FIGURES:
         meta = json.loads((build_dir / "figures" / f"{name}.json").read_text())
         assert meta["alt_text"]

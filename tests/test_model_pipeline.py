@@ -27,7 +27,7 @@ def staffing_params(draws: int = 1, **values: float) -> dict[str, np.ndarray]:
         sw_grad_interest_share=0.05,
         screening_pass_rate=0.5,
         academy_completion_rate=0.8,
-        ferguson_capture_share=0.5,
+        agency_capture_share=0.5,
         sw_officer_attrition_rate=0.2,
         program_lag_years=0,
     )

@@ -88,8 +88,10 @@ def test_model_claims_use_the_ids_the_brief_reads(built):
     ratio = ctx.claims["model.salary_ratio"]
     assert ratio.interval is not None and ratio.interval[0] < ratio.value < ratio.interval[1]
     assert ratio.interval_kind.startswith("90% simulation interval")
-    assert ctx.claims["model.input_source_current_sworn"].value == "claim staffing.latest_sworn"
-    assert ctx.claims["model.input_source_authorized_strength"].value.startswith("build parameter")
+    assert ctx.claims["model.input_source_current_sworn"].value == "data"  # the FBI count recorded earlier
+    assert "claim staffing.latest_sworn" in ctx.claims["model.input_source_current_sworn"].sentence
+    assert ctx.claims["model.input_source_authorized_strength"].value == "params"
+    assert "St. Louis Post-Dispatch 2023-07-05" in ctx.claims["model.input_source_authorized_strength"].sentence
 
 
 def test_scorecard_claims_are_saved_with_the_model_claims(built):
@@ -140,3 +142,50 @@ def test_docs_list_every_assumption_as_in_the_register():
     )
     for key in load_register()["id"]:
         assert f"`{key}`" in text
+
+
+# ---- an invented agency with a sworn count but no authorised strength: its own words, no target invented
+
+
+@pytest.fixture(scope="module")
+def testville(tmp_path_factory):
+    from heartbeats_analysis.model.inputs import AgencyFacts, Fact
+
+    build_dir = tmp_path_factory.mktemp("testville")
+    ctx = NotebookContext.for_notebook(build_dir, "07-program-model", "testville")
+    facts = AgencyFacts(
+        "testville",
+        "Testville",
+        {
+            "current_sworn": Fact("current_sworn", 12.0, "data", "FBI police employee data, 2021", 2021),
+            "population": Fact("population", 6000.0, "data", "ACS 5-year, 2024", 2024),
+        },
+    )
+    run = report.run(ctx, report.model_settings(7, 300, 10, {}), report.analysis_inputs(ctx, facts=facts))
+    records = [report.figure_staffing(ctx, run), report.figure_salary(ctx, run)]
+    report.record_model_claims(ctx, run, report.sensitivity(ctx, run))
+    report.scorecard(ctx, run)
+    return ctx, run, records
+
+
+def test_testville_model_text_names_testville_and_no_other_agency(testville):
+    ctx, run, records = testville
+    text = " ".join(c.sentence for c in ctx.claims) + " ".join(r.alt_text for r in records)
+    assert "Testville" in text
+    for other in ("Ferguson", "Florissant", "Consent Decree", "DOJ"):
+        assert other not in text, other
+    assert "42" not in ctx.claims["model.workload_officers_needed"].sentence
+    assert ctx.claims["model.workload_officers_needed"].sentence.endswith("against 12 serving.")
+
+
+def test_testville_without_authorised_strength_says_so_once_and_the_rest_runs(testville):
+    ctx, run, _ = testville
+    missing = "Testville's authorised (budgeted) sworn strength is not in its parameters or data"
+    assert ctx.claims["model.p_close_gap_year5"].sentence.startswith(missing)
+    assert ctx.claims["model.p_close_gap_year5"].value is None
+    assert ctx.claims["model.input_source_authorized_strength"].value == "unknown"
+    added = ctx.claims["model.added_officers_year5"]
+    assert added.value is not None and "Testville's police department" in added.sentence
+    assert ctx.claims["model.input_source_agency_capture_share"].value == "general assumption"
+    shown = report.assumptions_table(run).set_index("id")
+    assert shown.loc["authorized_strength", "origin"] == "unknown"

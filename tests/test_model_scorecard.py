@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from heartbeats_analysis.model.assumptions import load_register
+from heartbeats_analysis.model.inputs import AgencyFacts, Fact, agency_register
 from heartbeats_analysis.model.scorecard import (
     NO_EVIDENCE,
     NOT_SUPPORTED,
@@ -119,7 +120,8 @@ def test_no_added_capacity_means_freeing_officers_is_not_supported(register):
 
 
 def test_sentences_carry_the_numbers(register):
-    table = build_scorecard(numbers(), register).set_index("slug")
+    ferguson = AgencyFacts("ferguson", "Ferguson")
+    table = build_scorecard(numbers(), register, facts=ferguson).set_index("slug")
     salary = table.loc["nearly_doubles_salary", "numbers"]
     assert "1.25 (1.04 to 1.47) times" in salary
     assert "Ferguson's own starting salary was not found" in salary
@@ -150,3 +152,60 @@ def test_recorded_claims_hold_the_verdict_as_value(register):
     assert salary.sentence.startswith("Nearly doubles social workers' entry salary: not supported.")
     assert any("socialworkers.org" in s for s in salary.source)
     assert len([c for c in claims if c.id.startswith("scorecard.")]) == 8
+
+
+# ---- every agency-specific word comes from the inputs (an invented agency, "Testville")
+
+OTHER_AGENCIES = ("Ferguson", "Florissant", "Pine Lawn", "Consent Decree", "DOJ", "Michael Brown")
+
+
+def make_testville(**facts: float) -> AgencyFacts:
+    given = {key: Fact(key, float(value), "params", f"Testville budget {key}") for key, value in facts.items()}
+    return AgencyFacts("testville", "Testville", given)
+
+
+def scorecard_text(table) -> str:
+    return " ".join(table["proposal_claim"]) + " " + " ".join(table["numbers"]) + " " + " ".join(table["headline"])
+
+
+def test_testville_scorecard_names_testville_and_no_other_agency(register):
+    facts = make_testville(current_sworn=12, authorized_strength=15, population=5000)
+    used, _ = agency_register(register, facts)
+    text = scorecard_text(build_scorecard(numbers(), used, facts=facts))
+    assert "Testville" in text
+    for other in OTHER_AGENCIES:
+        assert other not in text, other
+
+
+def test_testville_without_authorised_strength_invents_no_target(register):
+    facts = make_testville(current_sworn=12, population=5000)
+    used, provenance = agency_register(register, facts)
+    assert {r["parameter"]: r["used"] for r in provenance}["authorized_strength"] == "unknown"
+    table = build_scorecard(numbers(), used, facts=facts).set_index("slug")
+    row = table.loc["fills_officer_shortage"]
+    assert "Testville's authorised (budgeted) sworn strength is not in its parameters or data" in row["numbers"]
+    assert "full authorised strength" not in row["numbers"] and "full strength" not in row["headline"]
+    assert "42" not in row["numbers"] + row["headline"]
+    assert row["proposal_claim"] == "Fills the department's officer shortage"
+
+
+def test_testville_without_a_sworn_count_says_staffing_cannot_be_projected(register):
+    facts = make_testville(population=5000)
+    used, _ = agency_register(register, facts)
+    row = build_scorecard(numbers(), used, facts=facts).set_index("slug").loc["fills_officer_shortage"]
+    assert row["verdict"] == NO_EVIDENCE
+    assert row["numbers"].startswith("Testville's sworn officers serving today is not in its parameters or data")
+    assert "29" not in row["numbers"]
+
+
+def test_ferguson_keeps_its_doj_context_and_other_agencies_do_not(register):
+    ferguson = scorecard_text(build_scorecard(numbers(), register, facts=AgencyFacts("ferguson", "Ferguson")))
+    assert "DOJ found" in ferguson and "Consent Decree" in ferguson
+    other = scorecard_text(build_scorecard(numbers(), register, facts=make_testville(current_sworn=12)))
+    assert "DOJ" not in other and "Consent Decree" not in other
+
+
+def test_other_agencies_do_not_cite_the_doj_ferguson_report(register):
+    table = build_scorecard(numbers(), register, facts=make_testville(current_sworn=12)).set_index("slug")
+    sources = " ".join(table.loc["reduces_racial_targeting", "sources"])
+    assert "Ferguson" not in sources

@@ -5,11 +5,13 @@ from heartbeats_analysis.params import BuildParams, load_params, parse_set_optio
 from heartbeats_analysis.paths import PARAMS_DIR
 
 
-def test_ferguson_params_file_is_valid():
+def test_ferguson_params_file_is_valid(tmp_path):
     params, origin = load_params(PARAMS_DIR / "ferguson.yaml")
     assert params.agency == "ferguson"
     assert params.authorised_strength == 42 and "2023" in params.authorised_strength_source
-    assert "ferguson" not in params.peers
+    # the peers come from the one list in params.py; the agency itself is dropped before any notebook
+    assert origin["peers"] == "default"
+    assert "ferguson" not in params.notebook_parameters(tmp_path)["peers"]
     assert origin["agency"].endswith("ferguson.yaml") and origin["horizon_years"].endswith("ferguson.yaml")
 
 
@@ -63,7 +65,9 @@ def test_command_line_agency_overrides_the_file_but_not_its_authorised_strength(
     with pytest.raises(ParameterError, match="authorised_strength in .*ferguson.yaml is ferguson's"):
         load_params(PARAMS_DIR / "ferguson.yaml", base={"agency": "florissant"})
     params, origin = load_params(
-        PARAMS_DIR / "ferguson.yaml", ["authorised_strength=null"], base={"agency": "florissant"}
+        PARAMS_DIR / "ferguson.yaml",
+        ["authorised_strength=null", "current_sworn=null", "display_name=null"],
+        base={"agency": "florissant"},
     )
     assert params.agency == "florissant" and origin["agency"] == "command line"
     assert params.authorised_strength is None

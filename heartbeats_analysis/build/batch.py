@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -16,7 +17,18 @@ from heartbeats_analysis.errors import HeartbeatsError, ParameterError
 from heartbeats_analysis.ingest import fetch
 from heartbeats_analysis.ingest.tables import load_table
 from heartbeats_analysis.params import canonical_command, load_params
-from heartbeats_analysis.paths import reports_dir
+from heartbeats_analysis.paths import PARAMS_DIR, reports_dir
+
+SECTIONS = ("staffing", "crime", "stops", "force", "calls")
+"""Analysis sections, by claim prefix, whose coverage the index shows."""
+FACTS = {
+    "current_sworn": "sworn officers",
+    "authorized_strength": "authorised strength",
+    "population": "population",
+    "agency_capture_share": "capture share",
+    "status_quo_hires_per_year": "status-quo hires",
+}
+"""Agency facts (model.input_source_<id> claims) the index shows with where each came from."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +49,22 @@ def agencies_with_complete_data() -> list[str]:
     return sorted(complete["agency_slug"].astype(str))
 
 
+def params_file_for(agency: str) -> Path | None:
+    """The agency's own parameters file (its facts with sources), when one exists in params/."""
+    path = PARAMS_DIR / f"{agency}.yaml"
+    return path if path.is_file() else None
+
+
 def build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool) -> BatchResult:
-    """One agency's build; any failure becomes this agency's result, never the batch's."""
+    """One agency's build, with its own params file when there is one; any failure becomes this agency's
+    result, never the batch's."""
     started = time.perf_counter()
     try:
-        params, _ = load_params(None, sets, base={"agency": agency})
-        result = build(params, with_pdf=with_pdf, kernels=kernels, command=canonical_command(None, agency, None, sets))
+        params_file = params_file_for(agency)
+        base = {} if params_file is not None else {"agency": agency}
+        params, _ = load_params(params_file, sets, base=base)
+        command = canonical_command(params_file, None if params_file else agency, None, sets)
+        result = build(params, with_pdf=with_pdf, kernels=kernels, command=command)
     except HeartbeatsError as error:
         return BatchResult(agency, False, time.perf_counter() - started, _one_line(str(error)))
     except Exception as error:  # a bug in one agency's build must not stop the others
@@ -120,6 +142,44 @@ def run_batch(
     return results
 
 
+def coverage(claims_path: Path) -> dict[str, dict[str, str]]:
+    """From a published brief's claims: which sections have data, and where each agency fact came from
+    (params, data, proxy, general assumption or unknown)."""
+    try:
+        claims = {c["id"]: c for c in json.loads(Path(claims_path).read_text(encoding="utf-8"))}
+    except (OSError, ValueError):
+        return {"sections": {}, "facts": {}}
+    sections = {}
+    for section in SECTIONS:
+        own = [c for c in claims.values() if c["id"].startswith(f"{section}.")]
+        no_data = any("no_data" in c.get("flags", []) or c["id"] == f"{section}.no_data" for c in own)
+        sections[section] = "no data" if no_data or not own else "data"
+    facts = {}
+    for key in FACTS:
+        claim = claims.get(f"model.input_source_{key}")
+        value = str(claim["value"]) if claim else "unknown"
+        facts[key] = "data" if value.startswith("claim ") else value
+    return {"sections": sections, "facts": facts}
+
+
+def _cell(text: str, good: bool) -> str:
+    return f'<td class="{"yes" if good else "no"}">{html.escape(text)}</td>'
+
+
+def _coverage_cells(result: BatchResult) -> str:
+    if not result.ok:
+        return "<td></td>" * (len(SECTIONS) + len(FACTS))
+    found = coverage(Path(result.detail).parent / "claims.json")
+    cells = []
+    for section in SECTIONS:
+        value = found["sections"].get(section, "?")
+        cells.append(_cell(value, good=value == "data"))
+    for key in FACTS:
+        value = found["facts"].get(key, "?")
+        cells.append(_cell(value, good=value != "unknown"))
+    return "".join(cells)
+
+
 def write_index(results: list[BatchResult], path: Path | None = None) -> Path:
     path = path or reports_dir() / "index.html"
     rows = []
@@ -129,14 +189,26 @@ def write_index(results: list[BatchResult], path: Path | None = None) -> Path:
             cell = f'<a href="{name}/brief.html">brief</a> · <a href="{name}/brief.pdf">PDF</a>'
         else:
             cell = f"failed: {html.escape(r.detail)}"
-        rows.append(f"<tr><td>{name}</td><td>{cell}</td></tr>")
+        rows.append(f"<tr><td>{name}</td><td>{cell}</td>{_coverage_cells(r)}</tr>")
+    header = (
+        "<tr><th>Agency</th><th>Brief</th>"
+        + "".join(f"<th>{html.escape(s)}</th>" for s in SECTIONS)
+        + "".join(f"<th>{html.escape(label)}</th>" for label in FACTS.values())
+        + "</tr>"
+    )
+    legend = (
+        "<p>Sections: <em>data</em> when the agency has numbers for that analysis, <em>no data</em> when the brief "
+        "says it cannot describe it. Facts: <em>params</em> (the agency's parameters file, with a source), "
+        "<em>data</em> (FBI or census data), <em>proxy (params)</em> (a stand-in chosen in the parameters file), "
+        "<em>general assumption</em> (the register's general range, not measured for the agency) or "
+        "<em>unknown</em> (the brief says what it cannot tell without it).</p>"
+    )
     page = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        "<title>Project Heartbeats briefs</title><style>body{font-family:sans-serif;max-width:40em;margin:2em auto}"
-        "td{padding:2px 10px}</style></head><body><h1>Project Heartbeats briefs</h1><table>"
-        + "".join(rows)
-        + "</table></body></html>\n"
+        "<title>Project Heartbeats briefs</title><style>body{font-family:sans-serif;max-width:70em;margin:2em auto}"
+        "td,th{padding:2px 8px;font-size:90%}td.no{color:#8a1c1c}</style></head><body>"
+        "<h1>Project Heartbeats briefs</h1>" + legend + "<table>" + header + "".join(rows) + "</table></body></html>\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

@@ -4,9 +4,10 @@ Each year, for every draw (vectorised over draws):
 
 1. separations: ``Binomial(other officers, attrition_rate)`` and ``Binomial(program officers,
    sw_officer_attrition_rate)`` (expected values ``n * rate`` without process noise);
-2. vacancies: ``max(authorized_strength - remaining, 0)``;
+2. vacancies: ``max(authorized_strength - remaining, 0)`` (an agency with no known authorised strength
+   has no cap: its draws are infinite, and every measure of the gap to strength is not a number);
 3. program recruits (from year ``program_lag_years + 1``):
-   ``Poisson(graduates * interest * screening * academy completion * Ferguson's share)``;
+   ``Poisson(graduates * interest * screening * academy completion * the department's capture share)``;
 4. status-quo hires: ``Poisson(status_quo_hires_per_year)``;
 5. hiring is capped at the vacancies: program recruits are hired first (an upper bound for the
    program), status-quo hires fill what is left.
@@ -35,7 +36,7 @@ STAFFING_PARAMETERS = (
     "sw_grad_interest_share",
     "screening_pass_rate",
     "academy_completion_rate",
-    "ferguson_capture_share",
+    "agency_capture_share",
     "sw_officer_attrition_rate",
     "program_lag_years",
 )
@@ -56,8 +57,15 @@ class StaffingPath:
     def horizon_years(self) -> int:
         return self.sworn.shape[1] - 1
 
+    @property
+    def has_target(self) -> bool:
+        """False when the authorised strength is unknown (no cap): nothing can be said about the gap."""
+        return bool(np.isfinite(self.authorized).all())
+
     def gap(self) -> np.ndarray:
-        """Vacancies at the end of each year (0 when at or above strength)."""
+        """Vacancies at the end of each year (0 when at or above strength; not a number without a target)."""
+        if not self.has_target:
+            return np.full(self.sworn.shape, np.nan)
         return np.maximum(self.authorized[:, None] - self.sworn, 0)
 
     def at_strength(self) -> np.ndarray:
@@ -65,11 +73,15 @@ class StaffingPath:
         return self.sworn >= self.authorized[:, None] - 1e-9
 
     def p_at_strength(self) -> np.ndarray:
-        """Share of draws at full strength at the end of each year (index = year)."""
+        """Share of draws at full strength at the end of each year (index = year); NaN without a target."""
+        if not self.has_target:
+            return np.full(self.sworn.shape[1], np.nan)
         return self.at_strength().mean(axis=0)
 
     def p_reached_by(self) -> np.ndarray:
-        """Share of draws that have reached full strength in any year up to each year."""
+        """Share of draws that have reached full strength in any year up to each year; NaN without a target."""
+        if not self.has_target:
+            return np.full(self.sworn.shape[1], np.nan)
         return np.logical_or.accumulate(self.at_strength(), axis=1).mean(axis=0)
 
 
@@ -106,13 +118,13 @@ def poisson_from_uniform(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
 
 
 def expected_program_recruits(params: dict[str, np.ndarray]) -> np.ndarray:
-    """Expected sworn recruits a year the program yields for Ferguson, per draw."""
+    """Expected sworn recruits a year the program yields for the department running it, per draw."""
     return (
         params["umsl_sw_graduates_per_year"]
         * params["sw_grad_interest_share"]
         * params["screening_pass_rate"]
         * params["academy_completion_rate"]
-        * params["ferguson_capture_share"]
+        * params["agency_capture_share"]
     )
 
 

@@ -20,7 +20,14 @@ from heartbeats_analysis.model.assumptions import (
     register_fingerprint,
     validate_model_parameters,
 )
-from heartbeats_analysis.model.inputs import AnalysisInputs, inputs_from_claims
+from heartbeats_analysis.model.inputs import (
+    AgencyFacts,
+    AnalysisInputs,
+    blank_unknown_rows,
+    inputs_from_claims,
+    resolve_agency_facts,
+    with_scope,
+)
 from heartbeats_analysis.model.outcomes import OUTCOME_LABELS, OUTCOMES
 from heartbeats_analysis.model.scenarios import (
     OUTPUT_LABELS,
@@ -70,27 +77,55 @@ def model_settings(seed: int, draws: int, horizon_years: int, overrides: dict[st
     return validate_model_parameters(seed=seed, draws=draws, horizon_years=horizon_years, overrides=overrides)
 
 
-def analysis_inputs(ctx: NotebookContext, authorised_strength: float | None = None, source: str = "") -> AnalysisInputs:
-    """Values recorded by earlier notebooks of this build, with the register as fallback; an authorised
-    strength given as a build parameter (with its citation) replaces the register's central value."""
-    inputs = inputs_from_claims(ctx.earlier_claims(), load_register())
-    if authorised_strength is not None:
-        inputs.set("authorized_strength", float(authorised_strength), f"build parameter authorised_strength ({source})")
-    return inputs
+def agency_facts(ctx: NotebookContext, agency: str, given: dict[str, Any] | None = None) -> AgencyFacts:
+    """The agency's facts: the build parameters first, then its data (FBI sworn count recorded earlier
+    in this build, ACS population), else unknown. Never another agency's value."""
+    facts = resolve_agency_facts(
+        agency, given, ctx.earlier_claims(), _optional_table("agencies"), _optional_table("population")
+    )
+    save_table(ctx, facts.table(), "model_agency_facts")
+    return facts
+
+
+def _optional_table(name: str) -> pd.DataFrame | None:
+    from heartbeats_analysis.errors import TableMissingError
+    from heartbeats_analysis.ingest.tables import load_table
+
+    try:
+        return load_table(name)
+    except TableMissingError:
+        return None  # a build without processed data: the facts then come from the parameters only
+
+
+def analysis_inputs(
+    ctx: NotebookContext,
+    authorised_strength: float | None = None,
+    source: str = "",
+    facts: AgencyFacts | None = None,
+    agency: str = "ferguson",
+) -> AnalysisInputs:
+    """Values recorded by earlier notebooks of this build, with the register as fallback for general rows,
+    and the agency's facts for agency rows (an authorised strength given here is a build parameter)."""
+    if facts is None:
+        given = {"authorised_strength": authorised_strength, "authorised_strength_source": source}
+        facts = agency_facts(ctx, agency, given)
+    return inputs_from_claims(ctx.earlier_claims(), load_register(), facts)
 
 
 def run(ctx: NotebookContext, settings: ModelParameters, inputs: AnalysisInputs) -> ModelRun:
     """Run the model and save the register as used and the inputs' provenance as tables."""
     result = run_model(settings, inputs=inputs)
-    save_table(ctx, result.register, "model_assumptions_used")
+    # as the brief prints it: each row's scope, and no numbers for an unknown agency fact
+    save_table(ctx, blank_unknown_rows(with_scope(result.register)), "model_assumptions_used")
     save_table(ctx, result.provenance, "model_input_provenance")
     return result
 
 
 def assumptions_table(run: ModelRun) -> pd.DataFrame:
-    """The register as used (display version)."""
-    columns = ["id", "group", "low", "central", "high", "distribution", "unit", "quality", "origin"]
-    return run.register[columns]
+    """The register as used (display version): unknown agency facts show no numbers."""
+    columns = ["id", "group", "scope", "low", "central", "high", "distribution", "unit", "quality", "origin"]
+    shown = blank_unknown_rows(with_scope(run.register) if "scope" not in run.register else run.register)
+    return shown[columns]
 
 
 def _save(
@@ -107,6 +142,25 @@ def _save(
         function=f"{FUNCTION}.{function}",
         out_dir=ctx.figures_dir,
     )
+
+
+def agency_name(run: ModelRun) -> str:
+    """The agency's display name for sentences ("the department" in library use without facts)."""
+    return run.facts.display_name if run.facts is not None else "the department"
+
+
+def _possessive(run: ModelRun) -> str:
+    return f"{run.facts.display_name}'s" if run.facts is not None else "the department's"
+
+
+def missing_fact(run: ModelRun, key: str) -> str | None:
+    """The one sentence saying what cannot be computed without an unknown agency fact, else None."""
+    origin = run.register.set_index("id").at[key, "origin"]
+    if origin != "unknown":
+        return None
+    if run.facts is not None:
+        return run.facts.missing_sentence(key)
+    return f"The model has no value for {key.replace('_', ' ')}, so the results that need it cannot be computed."
 
 
 def _fmt_range(est: Estimate, spec: str = "{:.0f}") -> str:
@@ -138,15 +192,17 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         )
     register = run.register.set_index("id")
     authorised, today = register.loc["authorized_strength"], register.loc["current_sworn"]
-    fan.axhline(authorised["central"], color=style.REFERENCE_COLOUR, linestyle="--", linewidth=1.2)
-    fan.annotate(
-        f"Authorised strength {authorised['central']:.0f} (range {authorised['low']:.0f}-{authorised['high']:.0f})",
-        (0, authorised["central"]),
-        xytext=(2, 4),
-        textcoords="offset points",
-        color=style.REFERENCE_COLOUR,
-        fontsize=9,
-    )
+    no_target = missing_fact(run, "authorized_strength")
+    if no_target is None:
+        fan.axhline(authorised["central"], color=style.REFERENCE_COLOUR, linestyle="--", linewidth=1.2)
+        fan.annotate(
+            f"Authorised strength {authorised['central']:.0f} (range {authorised['low']:.0f}-{authorised['high']:.0f})",
+            (0, authorised["central"]),
+            xytext=(2, 4),
+            textcoords="offset points",
+            color=style.REFERENCE_COLOUR,
+            fontsize=9,
+        )
     fan.set_xlabel("Years from now")
     fan.set_ylabel("Sworn officers")
     fan.set_title("Sworn officers (median, 50% and 90% bands)", fontsize=10.5)
@@ -163,20 +219,34 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         table[table["scenario"] == "status_quo"].set_index("year"),
         table[table["scenario"] == "heartbeats"].set_index("year"),
     )
+    no_count = missing_fact(run, "current_sworn")
+    if no_target is not None:
+        target_text = f"{agency_name(run)} has no known authorised strength, so hiring is projected without a cap and "
+        target_text += "the second panel is empty."
+    else:
+        target_text = (
+            f"The second panel shows the department at full strength in year {year} in "
+            f"{numbers['p_full_strength_hb_y5']:.0%} of simulated futures with Heartbeats and "
+            f"{numbers['p_full_strength_sq_y5']:.0%} without it."
+        )
     alt = (
-        f"Fan chart of projected sworn officers over {horizon} years, starting from about {today['central']:.0f} today "
+        f"Fan chart of projected sworn officers in {agency_name(run)} over {horizon} years, starting from about "
+        f"{today['central']:.0f} today "
         f"(range {today['low']:.0f} to {today['high']:.0f}). "
-        f"Status quo: median {sq.loc[year, 'sworn_median']:.0f} in year {year} (90% range "
-        f"{sq.loc[year, 'sworn_p05']:.0f} to "
-        f"{sq.loc[year, 'sworn_p95']:.0f}) and {sq.loc[horizon, 'sworn_median']:.0f} in year {horizon}. Heartbeats: "
-        f"median {hb.loc[year, 'sworn_median']:.0f} in year {year} ({hb.loc[year, 'sworn_p05']:.0f} to "
-        f"{hb.loc[year, 'sworn_p95']:.0f}) "
-        f"and {hb.loc[horizon, 'sworn_median']:.0f} in year {horizon}, against an authorised strength of "
-        f"{authorised['central']:.0f} (range {authorised['low']:.0f} to {authorised['high']:.0f}). "
-        f"The second panel shows the department at full strength in year {year} in "
-        f"{numbers['p_full_strength_hb_y5']:.0%} of simulated futures with Heartbeats and "
-        f"{numbers['p_full_strength_sq_y5']:.0%} without it."
+        f"Status quo: median {sq.loc[year, 'sworn_median']:.0f} in year {year} (90% range {sq.loc[year, 'sworn_p05']:.0f} to "
+        f"{sq.loc[year, 'sworn_p95']:.0f}) and {sq.loc[horizon, 'sworn_median']:.0f} in year {horizon}. Heartbeats: median "
+        f"{hb.loc[year, 'sworn_median']:.0f} in year {year} ({hb.loc[year, 'sworn_p05']:.0f} to {hb.loc[year, 'sworn_p95']:.0f}) "
+        f"and {hb.loc[horizon, 'sworn_median']:.0f} in year {horizon}"
+        + (
+            f", against an authorised strength of {authorised['central']:.0f} (range {authorised['low']:.0f} to "
+            f"{authorised['high']:.0f}). "
+            if no_target is None
+            else ". "
+        )
+        + target_text
     )
+    if no_count is not None:
+        alt = f"The chart is empty: {no_count}"
     return _save(
         ctx,
         fig,
@@ -208,7 +278,7 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     left.set_ylim(-0.5, len(levels) - 0.5)
     left.set_xlabel("Thousand US dollars a year")
     left.annotate(
-        "* St. Louis County and national figures:\nFerguson's own was not found",
+        f"* St. Louis County and national figures:\n{_possessive(run)} own was not found",
         xy=(0.99, 0.04),
         xycoords="axes fraction",
         ha="right",
@@ -255,11 +325,10 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         f"(${lv.loc['sw_entry_salary', 'low']:,.0f} to ${lv.loc['sw_entry_salary', 'high']:,.0f}), an academy recruit "
         f"${lv.loc['academy_recruit_salary', 'central']:,.0f} and a probationary officer "
         f"${lv.loc['officer_starting_salary', 'central']:,.0f} (${lv.loc['officer_starting_salary', 'low']:,.0f} to "
-        f"${lv.loc['officer_starting_salary', 'high']:,.0f}), regional and national comparators because Ferguson's own "
-        "figure was not found. Right: the officer to social-worker pay ratio is "
-        f"{prob.loc['probationary', 'ratio_median']:.2f} "
-        f"(90% range {prob.loc['probationary', 'ratio_low']:.2f} to {prob.loc['probationary', 'ratio_high']:.2f}) for "
-        f"a probationary officer and {prob.loc['first_year', 'ratio_median']:.2f} over the first year; it reaches the "
+        f"${lv.loc['officer_starting_salary', 'high']:,.0f}), regional and national comparators because {_possessive(run)} own "
+        f"figure was not found. Right: the officer to social-worker pay ratio is {prob.loc['probationary', 'ratio_median']:.2f} "
+        f"(90% range {prob.loc['probationary', 'ratio_low']:.2f} to {prob.loc['probationary', 'ratio_high']:.2f}) for a "
+        f"probationary officer and {prob.loc['first_year', 'ratio_median']:.2f} over the first year; it reaches the "
         f"'nearly doubling' line of {threshold:.1f} in {prob.loc['probationary', 'p_nearly_doubling']:.0%} of draws."
     )
     return _save(ctx, fig, "model_salary", "Entry pay: officer vs social worker", data, alt, "figure_salary")
@@ -348,6 +417,14 @@ def figure_tornado(
     """Tornado chart: the output at each parameter's low and high value, everything else central."""
     style.apply_style()
     table = result.one_at_a_time
+    name = "model_tornado" if output == "heartbeats_added_officers_y5" else f"model_tornado_{output}"
+    title = f"What moves the result: {OUTPUT_LABELS[output]}"
+    if not (table["output"] == output).any():  # the output needs an unknown agency fact
+        why = missing_fact(run, "current_sworn") or missing_fact(run, "authorized_strength") or ""
+        fig, ax = plt.subplots(figsize=(style.FIGURE_WIDTH_IN, 1.6))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"Not computed for {agency_name(run)}: a fact it needs is unknown", ha="center")
+        return _save(ctx, fig, name, title, table.head(0), f"No chart: {why}", "figure_tornado")
     part = table[(table["output"] == output) & (table["swing"] > 0)].head(top).iloc[::-1]
     central = float(table.loc[table["output"] == output, "output_central"].iloc[0])
     fig, ax = plt.subplots(figsize=(style.FIGURE_WIDTH_IN, 0.42 * len(part) + 1.4))
@@ -385,10 +462,7 @@ def figure_tornado(
         )
         + f". Across all draws the strongest rank correlations are with {', '.join(_label(p) for p in global_top)}."
     )
-    name = "model_tornado" if output == "heartbeats_added_officers_y5" else f"model_tornado_{output}"
-    return _save(
-        ctx, fig, name, f"What moves the result: {OUTPUT_LABELS[output]}", part.iloc[::-1], alt, "figure_tornado"
-    )
+    return _save(ctx, fig, name, title, part.iloc[::-1], alt, "figure_tornado")
 
 
 def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
@@ -475,7 +549,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         n["salary_ratio"],
         "ratio",
         f"A probationary officer's salary is {_fmt_range(n['salary_ratio'], '{:.2f}')} times a new social worker's "
-        f"entry salary, using St. Louis County and national officer pay because Ferguson's was not found.",
+        f"entry salary, using St. Louis County and national officer pay because {_possessive(run)} was not found.",
         run,
     )
     _record(
@@ -495,6 +569,9 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         f"The pay rise reaches 'nearly doubling' in {n['p_salary_nearly_doubles']:.0%} of {draws:,} draws.",
         run,
     )
+    name, possessive = agency_name(run), _possessive(run)
+    no_staffing = missing_fact(run, "current_sworn")
+    no_target = no_staffing or missing_fact(run, "authorized_strength")
     for when, key in ((year, "y5"), (horizon, "final")):
         with_program, without = n[f"p_full_strength_hb_{key}"], n[f"p_full_strength_sq_{key}"]
         if f"model.p_close_gap_year{when}" in ctx.claims:
@@ -504,7 +581,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             f"model.p_close_gap_year{when}",
             with_program,
             "share of draws",
-            f"With Heartbeats, the department is at its full authorised strength in year {when} in "
+            no_target
+            or f"With Heartbeats, {name}'s police department is at its full authorised strength in year {when} in "
             f"{with_program:.0%} of {draws:,} simulated futures, against {without:.0%} with status-quo hiring.",
             run,
         )
@@ -513,8 +591,9 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             f"model.p_close_gap_year{when}_status_quo",
             without,
             "share of draws",
-            f"With status-quo hiring, the department is at its full authorised strength in year {when} in "
-            f"{without:.0%} of {draws:,} simulated futures.",
+            no_target
+            or f"With status-quo hiring, {name}'s police department is at its full authorised strength in year "
+            f"{when} in {without:.0%} of {draws:,} simulated futures.",
             run,
         )
     _record(
@@ -522,7 +601,9 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         f"model.added_officers_year{year}",
         n["added_officers_y5"],
         "officers",
-        f"By year {year} Heartbeats adds {_fmt_range(n['added_officers_y5'])} sworn officers over status-quo hiring.",
+        no_staffing
+        or f"By year {year} Heartbeats adds {_fmt_range(n['added_officers_y5'])} sworn officers to {name}'s police "
+        f"department over status-quo hiring.",
         run,
     )
     _record(
@@ -530,7 +611,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         f"model.sw_officers_year{horizon}",
         n["sw_officers_final"],
         "officers",
-        f"After {horizon} years, {_fmt_range(n['sw_officers_final'])} of Ferguson's officers would be program "
+        no_staffing
+        or f"After {horizon} years, {_fmt_range(n['sw_officers_final'])} of {possessive} officers would be program "
         f"recruits with social-work degrees.",
         run,
     )
@@ -539,8 +621,9 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         "model.program_recruits_per_year",
         n["program_recruits_per_year"],
         "officers per year",
-        f"The program would bring Ferguson {_fmt_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a "
-        "year.",
+        no_staffing
+        or f"The program would bring {name} {_fmt_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits "
+        f"a year.",
         run,
     )
     _record(
@@ -548,10 +631,9 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         "model.workload_officers_needed",
         n["workload_officers_needed"],
         "sworn officers",
-        f"A workload-based estimate (COPS Office method) puts the sworn officers Ferguson's calls need at "
-        f"{_fmt_range(n['workload_officers_needed'])}, against "
-        f"{run.register.set_index('id').loc['authorized_strength', 'central']:.0f} "
-        f"authorised and {run.register.set_index('id').loc['current_sworn', 'central']:.0f} serving.",
+        missing_fact(run, "population")
+        or f"A workload-based estimate (COPS Office method) puts the sworn officers {possessive} calls need at "
+        f"{_fmt_range(n['workload_officers_needed'])}{_against_strength(run)}.",
         run,
     )
     _record(
@@ -559,7 +641,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         "model.workload_officers_needed_civilian_responder",
         n["workload_officers_needed_civilian"],
         "sworn officers",
-        f"With a civilian responder taking part of the calls, the estimate is "
+        missing_fact(run, "population")
+        or f"With a civilian responder taking part of the calls, the estimate is "
         f"{_fmt_range(n['workload_officers_needed_civilian'])} sworn officers.",
         run,
     )
@@ -567,7 +650,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         est, extra = n[f"net_cost_{scenario}"], n[f"incremental_cost_{scenario}"]
         versus = (
             ""
-            if scenario == "status_quo"
+            if scenario == "status_quo" or no_target
             else (f", {money(extra.mean)} a year more than the status quo ({money(extra.low)} to {money(extra.high)})")
         )
         _record(
@@ -575,7 +658,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             f"model.net_cost_per_year_{scenario}",
             est,
             "USD per year",
-            f"{SCENARIO_LABELS[scenario]}: a net public cost for sworn staffing, hiring, overtime and the program, "
+            no_target
+            or f"{SCENARIO_LABELS[scenario]}: a net public cost for sworn staffing, hiring, overtime and the program, "
             f"less avoided jail days and claims, of {money(est.mean)} a year ({money(est.low)} to {money(est.high)})"
             f"{versus}.",
             run,
@@ -587,7 +671,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             f"model.incremental_cost_per_year_{scenario}",
             est,
             "USD per year",
-            f"{SCENARIO_LABELS[scenario]} costs {money(est.mean)} a year more than the status quo "
+            no_target
+            or f"{SCENARIO_LABELS[scenario]} costs {money(est.mean)} a year more than the status quo "
             f"({money(est.low)} to {money(est.high)}).",
             run,
         )
@@ -615,6 +700,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     for output in TORNADO_OUTPUTS:
         drivers = top_drivers(result.one_at_a_time, output, 3)
         global_drivers = top_drivers(result.rank_correlation, output, 3, measure="abs_spearman")
+        if not drivers:  # the output needs an unknown agency fact
+            continue
         ctx.claims.record(
             f"model.top_sensitivity_{output}",
             ", ".join(drivers),
@@ -640,7 +727,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         "model.top_sensitivity",
         ", ".join(main),
         "parameter ids",
-        f"What Heartbeats does for staffing depends most on: "
+        no_staffing
+        or f"What Heartbeats does for staffing depends most on: "
         f"{'; '.join(_plain_name(d, run.register) for d in main) or 'nothing varied'}{caveat}.",
         n=draws,
         notebook=NOTEBOOK,
@@ -651,9 +739,9 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         origin = f"the data analysis ({row['source']})" if row["used"] == "analysis" else "the assumptions register"
         ctx.claims.record(
             f"model.input_source_{row['parameter']}",
-            row["source"] if row["used"] == "analysis" else "register",
+            _input_source_value(row),
             "source",
-            f"The model's {_label(row['parameter'])} ({_plain_number(row['value'])}) comes from {origin}.",
+            _input_source_sentence(row, name),
             notebook=NOTEBOOK,
             function="heartbeats_analysis.model.inputs.inputs_from_claims",
         )
@@ -675,9 +763,46 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
     )
 
 
+def _input_source_value(row: dict) -> str:
+    """'claim staffing.latest_sworn', 'register', or the agency-fact origin (params, data, unknown...)."""
+    if row["used"] == "analysis":
+        return row["source"]
+    return "register" if row["used"] == "register" else row["used"]
+
+
+def _input_source_sentence(row: dict, name: str) -> str:
+    label = _label(row["parameter"])
+    used = row["used"]
+    if used == "unknown":
+        return row["note"]
+    if used == "analysis":
+        return f"The model's {label} ({_plain_number(row['value'])}) comes from the data analysis ({row['source']})."
+    if used == "register":
+        return f"The model's {label} ({_plain_number(row['value'])}) comes from the assumptions register."
+    if used == "general assumption":
+        return (
+            f"The model's {label} ({_plain_number(row['value'])}) is the register's general assumption: {row['note']}."
+        )
+    kind = {"params": "the build parameters", "proxy (params)": "a proxy chosen in the build parameters"}.get(
+        used, "the agency's data"
+    )
+    return f"{name}'s {label} ({_plain_number(row['value'])}) comes from {kind}: {row['source']}."
+
+
+def _against_strength(run: ModelRun) -> str:
+    """', against 42 authorised and 29 serving' with only the known facts (nothing when neither is known)."""
+    rows = run.register.set_index("id")
+    parts = [
+        f"{rows.at[key, 'central']:.0f} {label}"
+        for key, label in (("authorized_strength", "authorised"), ("current_sworn", "serving"))
+        if rows.at[key, "origin"] != "unknown"
+    ]
+    return f", against {' and '.join(parts)}" if parts else ""
+
+
 def scorecard(ctx: NotebookContext, run: ModelRun) -> pd.DataFrame:
     """Build the claims scorecard, record one claim per proposal claim, save it as a table."""
-    table = build_scorecard(headline_numbers(run), run.register, ctx.earlier_claims())
+    table = build_scorecard(headline_numbers(run), run.register, ctx.earlier_claims(), run.facts)
     record_scorecard(ctx.claims, table, notebook=NOTEBOOK)
     save_table(
         ctx,

@@ -27,7 +27,7 @@ from heartbeats_analysis.model.costs import (
     heartbeats_program_cost,
     scenario_costs,
 )
-from heartbeats_analysis.model.inputs import AnalysisInputs, inputs_from_arguments
+from heartbeats_analysis.model.inputs import AgencyFacts, AnalysisInputs, inputs_from_arguments, unknown_draws
 from heartbeats_analysis.model.outcomes import (
     OutcomeChanges,
     civilian_changes,
@@ -132,6 +132,7 @@ class ModelRun:
     register: pd.DataFrame
     evaluation: Evaluation
     provenance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    facts: AgencyFacts | None = None  # the agency's facts (name, sources, what is unknown)
 
     @property
     def params(self) -> dict[str, np.ndarray]:
@@ -183,6 +184,6 @@ def run_model(
             base, current_sworn=current_sworn, population=population, relevant_share_of_calls=relevant_share_of_calls
         )
     used = apply_overrides(inputs.apply(base), settings.overrides)
-    params = sample_parameters(used, settings.draws, settings.seed)
+    params = unknown_draws(sample_parameters(used, settings.draws, settings.seed), used)
     evaluation = evaluate(params, settings.horizon_years, seed=settings.seed, process_noise=settings.process_noise)
-    return ModelRun(settings, used, evaluation, inputs.provenance_table())
+    return ModelRun(settings, used, evaluation, inputs.provenance_table(), inputs.facts)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from heartbeats_analysis.model.inputs import AgencyFacts
 from heartbeats_analysis.model.summary import Estimate, fmt
 from heartbeats_analysis.report.claims import ClaimsRegistry
 
@@ -64,23 +65,25 @@ def _value(register: pd.DataFrame, key: str, column: str = "central") -> float:
     return float(register.loc[register["id"] == key, column].iloc[0])
 
 
-def _officer_shortage(n: Numbers, register: pd.DataFrame) -> Verdict:
+def _name(facts: AgencyFacts | None) -> str:
+    return facts.display_name if facts is not None else "the department"
+
+
+def _unknown(register: pd.DataFrame, key: str) -> bool:
+    origin = register.loc[register["id"] == key, "origin"] if "origin" in register else pd.Series(dtype=str)
+    return bool((origin == "unknown").any())
+
+
+def _missing(facts: AgencyFacts | None, key: str) -> str:
+    if facts is not None:
+        return facts.missing_sentence(key)
+    return f"The model has no value for {key.replace('_', ' ')}, so the results that need it cannot be computed."
+
+
+def _officer_shortage(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None) -> Verdict:
     added, p_hb, p_sq = n["added_officers_y5"], n["p_full_strength_hb_y5"], n["p_full_strength_sq_y5"]
     year, horizon = int(n["headline_year"]), int(n["horizon_years"])
-    if p_hb >= 0.8:
-        verdict = SUPPORTED
-    elif added.mean >= 1:
-        verdict = PARTLY
-    else:
-        verdict = NOT_SUPPORTED
-    sentence = (
-        f"The program would yield about {_range(n['program_recruits_per_year'], '{:.1f}')} sworn recruits a year for "
-        f"Ferguson. By year {year} it adds {_range(added)} officers over status-quo hiring; the department is at its "
-        f"full authorised strength in {p_hb:.0%} of simulated futures with the program and {p_sq:.0%} without it "
-        f"(year {horizon}: {n['p_full_strength_hb_final']:.0%} and {n['p_full_strength_sq_final']:.0%}). "
-        f"Vacancies in year {year}: {_range(n['vacancies_hb_y5'])} with the program, {_range(n['vacancies_sq_y5'])} "
-        "without."
-    )
+    name = _name(facts)
     ids = (
         "current_sworn",
         "authorized_strength",
@@ -90,14 +93,45 @@ def _officer_shortage(n: Numbers, register: pd.DataFrame) -> Verdict:
         "sw_grad_interest_share",
         "academy_completion_rate",
     )
+    if _unknown(register, "current_sworn"):
+        # without a sworn count nothing about staffing can be projected; no target is invented
+        sentence = _missing(facts, "current_sworn")
+        return Verdict(NO_EVIDENCE, sentence, ids, sentence)
+    no_target = _unknown(register, "authorized_strength")
+    if not no_target and p_hb >= 0.8:
+        verdict = SUPPORTED
+    elif added.mean >= 1:
+        verdict = PARTLY
+    else:
+        verdict = NOT_SUPPORTED
+    recruits = _range(n["program_recruits_per_year"], "{:.1f}")
+    if no_target:
+        sentence = (
+            f"The program would yield about {recruits} sworn recruits a year for {name}. By year {year} it adds "
+            f"{_range(added)} officers over status-quo hiring. {_missing(facts, 'authorized_strength')}"
+        )
+        headline = (
+            f"It would add about {fmt(added.mean, '{:.0f}')} officers to {name}'s police department by year {year}; "
+            f"whether that fills a shortage cannot be said without {name}'s authorised strength."
+        )
+        return Verdict(verdict, sentence, ids, headline)
+    sentence = (
+        f"The program would yield about {recruits} sworn recruits a year for {name}. "
+        f"By year {year} it adds {_range(added)} officers over status-quo hiring; the department is at its full "
+        f"authorised strength in {p_hb:.0%} of simulated futures with the program and {p_sq:.0%} without it "
+        f"(year {horizon}: {n['p_full_strength_hb_final']:.0%} and {n['p_full_strength_sq_final']:.0%}). "
+        f"Vacancies in year {year}: {_range(n['vacancies_hb_y5'])} with the program, "
+        f"{_range(n['vacancies_sq_y5'])} without."
+    )
     headline = (
-        f"It would add about {fmt(added.mean, '{:.0f}')} officers by year {year}; the department reaches full strength "
+        f"It would add about {fmt(added.mean, '{:.0f}')} officers to {name}'s police department by year {year}; "
+        f"the department reaches full strength "
         f"in {p_hb:.0%} of simulated futures with it, against {p_sq:.0%} without it."
     )
     return Verdict(verdict, sentence, ids, headline)
 
 
-def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
+def _salary(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None) -> Verdict:
     ratio, first, threshold = (
         n["salary_ratio"],
         n["salary_ratio_first_year"],
@@ -110,12 +144,11 @@ def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
     else:
         verdict = PARTLY
     sentence = (
-        f"A probationary officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry salary; over the "
-        f"first year, half of it at academy pay, {_range(first, '{:.2f}')} times. A rise of {threshold:.1f} times or "
-        f"more ('nearly doubling') occurs in {n['p_salary_nearly_doubles']:.0%} of draws. Ferguson's own starting "
-        "salary was not found: the officer figures are St. Louis County "
-        f"(${_value(register, 'officer_starting_salary'):,.0f}) "
-        f"and national comparators, against a mean MSW starting salary of ${_value(register, 'sw_entry_salary'):,.0f}."
+        f"A probationary officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry salary; over the first "
+        f"year, half of it at academy pay, {_range(first, '{:.2f}')} times. A rise of {threshold:.1f} times or more "
+        f"('nearly doubling') occurs in {n['p_salary_nearly_doubles']:.0%} of draws. {_name(facts)}'s own starting salary "
+        f"was not found: the officer figures are St. Louis County (${_value(register, 'officer_starting_salary'):,.0f}) and "
+        f"national comparators, against a mean MSW starting salary of ${_value(register, 'sw_entry_salary'):,.0f}."
     )
     headline = (
         f"A new officer earns {_range(ratio, '{:.2f}')} times a new social worker's entry pay; a rise of "
@@ -126,7 +159,7 @@ def _salary(n: Numbers, register: pd.DataFrame) -> Verdict:
     )
 
 
-def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
+def _force(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None) -> Verdict:
     change = n["force_change_heartbeats"]
     low, central, high = (_value(register, "force_rr_sw_officer", c) for c in ("low", "central", "high"))
     verdict = PARTLY if change.mean < 0 else NO_EVIDENCE
@@ -152,7 +185,7 @@ def _force(n: Numbers, register: pd.DataFrame) -> Verdict:
     )
 
 
-def _services(n: Numbers, register: pd.DataFrame) -> Verdict:
+def _services(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None) -> Verdict:
     referrals, arrests = n["referrals_change_heartbeats"], n["arrests_change_heartbeats"]
     verdict = PARTLY if referrals.low > 0 else NO_EVIDENCE
     sentence = (
@@ -171,10 +204,17 @@ def _services(n: Numbers, register: pd.DataFrame) -> Verdict:
     )
 
 
-def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
-    sentence = (
+def _racial(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None) -> Verdict:
+    # the DOJ's findings are Ferguson facts: shown only in Ferguson's brief
+    ferguson = facts is None or facts.is_ferguson
+    doj = (
         f"The DOJ found Black residents were {_value(register, 'doj_black_share_population'):.0%} of Ferguson's "
-        f"population but {_value(register, 'doj_black_share_arrests'):.0%} of arrests (2012-14). No study was found "
+        f"population but {_value(register, 'doj_black_share_arrests'):.0%} of arrests (2012-14). "
+        if ferguson
+        else ""
+    )
+    sentence = (
+        f"{doj}No study was found "
         f"showing that CIT, co-responders or officers with social-work degrees change racial disparities in stops, "
         f"arrests or jailing. The model's overall arrest change is {_signed(n['arrests_change_heartbeats'])}; it has "
         "no basis to say how that would fall by race."
@@ -185,23 +225,26 @@ def _racial(n: Numbers, register: pd.DataFrame) -> Verdict:
     return Verdict(
         NO_EVIDENCE,
         sentence,
-        ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer"),
+        ("doj_black_share_population", "doj_black_share_arrests", "arrest_rr_sw_officer")
+        if ferguson
+        else ("arrest_rr_sw_officer",),
         headline,
     )
 
 
-def _trust(n: Numbers, register: pd.DataFrame) -> Verdict:
+def _trust(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None) -> Verdict:
+    ferguson = facts is None or facts.is_ferguson  # the DOJ finding is a Ferguson fact
+    local = ", and the DOJ found great distrust of the department in Ferguson" if ferguson else ""
     sentence = (
         f"Only {_value(register, 'gallup_black_confidence_2021'):.0%} of Black adults nationally had a great deal or "
-        "quite a lot of confidence in police (Gallup 2021), and the DOJ found great distrust of the department in "
-        "Ferguson. No study was found that CIT, co-responders or sworn social workers raise trust; the model does not "
-        "estimate it."
+        f"quite a lot of confidence in police (Gallup 2021){local}. "
+        f"No study was found that CIT, co-responders or sworn social workers raise trust; the model does not estimate it."
     )
     headline = "No study shows that crisis training, co-responders or sworn social workers raise trust in police."
     return Verdict(NO_EVIDENCE, sentence, ("gallup_black_confidence_2021",), headline)
 
 
-def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
+def _frees_officers(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None) -> Verdict:
     freed, added = n["heartbeats_officer_equivalents_freed"], n["added_officers_y5"]
     verdict = PARTLY if added.mean >= 1 or freed.mean >= 1 else NOT_SUPPORTED
     sentence = (
@@ -224,7 +267,7 @@ def _frees_officers(n: Numbers, register: pd.DataFrame) -> Verdict:
     )
 
 
-def _crime(n: Numbers, register: pd.DataFrame) -> Verdict:
+def _crime(n: Numbers, register: pd.DataFrame, facts: AgencyFacts | None = None) -> Verdict:
     sentence = (
         f"The only quasi-experimental estimate is for a civilian program: Denver STAR areas saw "
         f"{abs(_value(register, 'star_low_level_crime_effect')):.0%} fewer reports of the targeted low-level crimes, "
@@ -239,12 +282,19 @@ def _crime(n: Numbers, register: pd.DataFrame) -> Verdict:
 class ProposalClaim:
     slug: str
     text: str
-    judge: Callable[[Numbers, pd.DataFrame], Verdict]
+    judge: Callable[[Numbers, pd.DataFrame, AgencyFacts | None], Verdict]
+    text_elsewhere: str = ""  # the claim as it applies to an agency other than Ferguson, when it differs
+
+    def text_for(self, facts: AgencyFacts | None) -> str:
+        return self.text_elsewhere if self.text_elsewhere and facts is not None and not facts.is_ferguson else self.text
 
 
 PROPOSAL_CLAIMS: tuple[ProposalClaim, ...] = (
     ProposalClaim(
-        "fills_officer_shortage", "Fills the officer shortage the Consent Decree requires", _officer_shortage
+        "fills_officer_shortage",
+        "Fills the officer shortage the Consent Decree requires",
+        _officer_shortage,
+        "Fills the department's officer shortage",
     ),
     ProposalClaim("nearly_doubles_salary", "Nearly doubles social workers' entry salary", _salary),
     ProposalClaim("prevents_excessive_force", "Prevents excessive force", _force),
@@ -272,11 +322,15 @@ def build_scorecard(
     numbers: Numbers,
     register: pd.DataFrame,
     analysis_claims: ClaimsRegistry | None = None,
+    facts: AgencyFacts | None = None,
 ) -> pd.DataFrame:
-    """One row per proposal claim: verdict, the numbers behind it (a sentence) and its sources."""
+    """One row per proposal claim: verdict, the numbers behind it (a sentence) and its sources.
+
+    ``facts`` gives the agency's name and which facts are unknown; Ferguson-only context (the DOJ's
+    findings) appears only when the agency is Ferguson (or in library use without facts)."""
     rows = []
     for claim in PROPOSAL_CLAIMS:
-        judged = claim.judge(numbers, register)
+        judged = claim.judge(numbers, register, facts)
         sentence, extra_sources = judged.sentence, []
         for claim_id in ANALYSIS_CONTEXT.get(claim.slug, ()):
             if analysis_claims is not None and claim_id in analysis_claims:
@@ -286,7 +340,7 @@ def build_scorecard(
             {
                 "claim_id": f"scorecard.{claim.slug}",
                 "slug": claim.slug,
-                "proposal_claim": claim.text,
+                "proposal_claim": claim.text_for(facts),
                 "verdict": judged.verdict,
                 "numbers": sentence,
                 "headline": judged.headline,

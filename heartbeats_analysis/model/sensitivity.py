@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from heartbeats_analysis.model.inputs import unknown_draws
 from heartbeats_analysis.model.sampling import point_values, varied_parameters
 from heartbeats_analysis.model.scenarios import OUTPUT_LABELS, ModelRun, evaluate
 
@@ -29,7 +30,7 @@ def one_at_a_time(register: pd.DataFrame, horizon_years: int) -> pd.DataFrame:
     varied = varied_parameters(register)
     rows = register.set_index("id")
     configs = 1 + 2 * len(varied)
-    params = point_values(register, "central", configs)
+    params = unknown_draws(point_values(register, "central", configs), register)
     for position, key in enumerate(varied):
         params[key][1 + 2 * position] = rows.loc[key, "low"]
         params[key][2 + 2 * position] = rows.loc[key, "high"]
@@ -54,7 +55,8 @@ def one_at_a_time(register: pd.DataFrame, horizon_years: int) -> pd.DataFrame:
                     "swing": abs(at_high - at_low),
                 }
             )
-    table = pd.DataFrame(records)
+    # an output that needs an unknown agency fact is not a number: it has no drivers to rank
+    table = pd.DataFrame(records).dropna(subset=["swing"]).reset_index(drop=True)
     table["rank"] = table.groupby("output")["swing"].rank(ascending=False, method="first").astype(int)
     return table.sort_values(["output", "rank"]).reset_index(drop=True)
 
@@ -84,7 +86,8 @@ def rank_correlations(run: ModelRun) -> pd.DataFrame:
                     "abs_spearman": float(abs(value)),
                 }
             )
-    table = pd.DataFrame(records)
+    # an output that needs an unknown agency fact is not a number: it has no drivers to rank
+    table = pd.DataFrame(records).dropna(subset=["abs_spearman"]).reset_index(drop=True)
     table["rank"] = table.groupby("output")["abs_spearman"].rank(ascending=False, method="first").astype(int)
     return table.sort_values(["output", "rank"]).reset_index(drop=True)
 

@@ -34,8 +34,14 @@ class Estimate:
         return f"{self.level:.0%} simulation interval ({lower:.0%}-{upper:.0%} percentiles of the draws)"
 
 
+NOT_COMPUTED = "not computed"
+
+
 def fmt(value: float, spec: str = "{:.0f}") -> str:
-    """Format a number for a sentence; a value that rounds to zero prints without a sign ("0.0", not "-0.0")."""
+    """Format a number for a sentence; a value that rounds to zero prints without a sign ("0.0", not "-0.0");
+    a result that needs an unknown agency fact (not a number) prints as "not computed"."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return NOT_COMPUTED
     text = spec.format(value)
     if re.fullmatch(r"[+-]?\$?0(\.0+)?", text.replace(",", "")):
         text = text.lstrip("+-")
@@ -44,6 +50,8 @@ def fmt(value: float, spec: str = "{:.0f}") -> str:
 
 def money(value: float) -> str:
     """US dollars to three significant figures, as a council member would say them ("$3.60 million", "$372,000")."""
+    if not np.isfinite(value):
+        return NOT_COMPUTED
     sign, value = ("-" if value < 0 else ""), abs(value)
     if value >= 1e6:
         return f"{sign}${value / 1e6:.2f} million"
