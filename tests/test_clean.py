@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "calls_for_service",
     "calls_initiation",
     "disparity_index_2017",
+    "occupation_wages",
     "missingness",
 }
 

@@ -21,7 +21,18 @@ import pandera.pandas as pa
 from heartbeats_analysis.ingest.sources.base import MissingnessLog
 from heartbeats_analysis.paths import processed_dir
 
-SOURCE_MODULES = ("acs", "vsr", "ucr_police", "ucr_offenses", "fbi_state", "fatal_force", "calls", "movsr", "agencies")
+SOURCE_MODULES = (
+    "acs",
+    "vsr",
+    "ucr_police",
+    "ucr_offenses",
+    "fbi_state",
+    "fatal_force",
+    "calls",
+    "movsr",
+    "agencies",
+    "bls_oews",
+)
 MISSINGNESS_COLUMNS = {
     "table": "Processed table the gap is in",
     "key": "Row key (e.g. agency and year)",
