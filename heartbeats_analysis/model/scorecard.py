@@ -89,7 +89,13 @@ class Basis:
 
     @property
     def label(self) -> str:
-        return f"{self.kind} (grade {self.grade})" if self.grade else self.kind
+        """E.g. 'local data (grade A)', 'research evidence (grade A, no effect found)', 'model assumption'."""
+        if self.kind == RESEARCH and not self.grade:
+            return f"{RESEARCH} (none found)"
+        if not self.grade:
+            return self.kind
+        direction = ", no effect found" if self.direction == NULL else ""
+        return f"{self.kind} (grade {self.grade}{direction})"
 
 
 def apply_rules(proposed: str, basis: Basis) -> str:
