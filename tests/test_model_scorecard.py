@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import pandas as pd
+import pytest
 
 from heartbeats_analysis.analysis.stats import SIMULATION, Estimate
 from heartbeats_analysis.model.assumptions import ModelParameters, apply_overrides, load_register
