@@ -21,13 +21,13 @@ from heartbeats_analysis.model.outcomes import (
     relevant_calls,
 )
 from heartbeats_analysis.model.pipeline import StaffingPath
-from heartbeats_analysis.model.scenarios import run_model
 from heartbeats_analysis.model.salary import salary_ratios, share_nearly_doubling
 from heartbeats_analysis.model.sampling import (
     point_values,
     sample_parameters,
     varied_parameters,
 )
+from heartbeats_analysis.model.scenarios import run_model
 from heartbeats_analysis.model.workload import hours_to_officers, officers_needed
 
 
