@@ -397,7 +397,11 @@ def _numbers(evaluation: Evaluation, horizon: int, level: float) -> dict[str, Es
 
 def headline_numbers(run: ModelRun) -> dict[str, Estimate | float]:
     """The numbers the claims and the scorecard quote: medians with 90% ranges of the simulations, and
-    ``central_<key>`` for the central case of the main ones."""
+    ``central_<key>`` for the central case of the main ones. Computed once per run (figures, claims and
+    the scorecard all quote them)."""
+    cached = run.__dict__.get("_headline_numbers")
+    if cached is not None:
+        return dict(cached)
     level, horizon = _level(run), run.settings.horizon_years
     numbers = _numbers(run.evaluation, horizon, level)
     central = _numbers(central_case(run), horizon, level)
@@ -405,4 +409,5 @@ def headline_numbers(run: ModelRun) -> dict[str, Estimate | float]:
         value = central[key]
         numbers[f"central_{key}"] = value.value if isinstance(value, Estimate) else float(value)
     numbers["civilian_capped_share"] = civilian_cap_share(run)
+    run.__dict__["_headline_numbers"] = dict(numbers)
     return numbers
