@@ -24,7 +24,7 @@ from heartbeats_analysis.model.assumptions import (
 )
 from heartbeats_analysis.model.inputs import AnalysisInputs, inputs_from_claims
 from heartbeats_analysis.model.outcomes import OUTCOME_LABELS, OUTCOMES
-from heartbeats_analysis.model.salary import closest_to_entry_pay, survey_ratios
+from heartbeats_analysis.model.salary import closest_to_entry_pay, highest_possible_ratio, survey_ratios
 from heartbeats_analysis.model.scenarios import (
     OUTPUT_LABELS,
     SCENARIO_LABELS,
@@ -342,12 +342,12 @@ def figure_outcomes(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
                 linewidth=3,
                 alpha=0.6,
             )
-            ax.plot(row["mean"], position, "o", color=SCENARIO_COLOURS[scenario], markersize=7)
+            ax.plot(row["median"], position, "o", color=SCENARIO_COLOURS[scenario], markersize=7)
         ax.axvline(0, color="#555555", linewidth=1)
         ax.set_title(OUTCOME_LABELS[outcome], fontsize=10)
         ax.set_ylim(-0.6, len(scenarios) - 0.4)
     axes[0].set_yticks(range(len(scenarios)), [SCENARIO_LABELS[s] for s in scenarios])
-    fig.supxlabel("Change a year against the status quo (mean and 90% interval)", fontsize=10, y=0.08)
+    fig.supxlabel("Change a year against the status quo (median; line: 90% of simulations)", fontsize=10, y=0.08)
     parts = []
     for row in table.itertuples():
         zero = " (interval includes no change)" if row.interval_includes_zero else ""
@@ -525,6 +525,18 @@ def agency_name(agency: str | None) -> str:
     return display_name(agency) if agency else "the department"
 
 
+def _doubling_sentence(run: ModelRun, share: float, draws: int) -> str:
+    """A bounded result said as a bound: the pay ranges cannot reach the threshold at all, or only in some draws."""
+    threshold = float(run.register.set_index("id").loc["nearly_double_threshold", "central"])
+    bound = highest_possible_ratio(run.register)
+    if bound < threshold:
+        return (
+            f"No plausible combination of the pay figures reaches {threshold:.1f} times ('nearly doubling'); the "
+            f"highest is {bound:.2f} (the top officer pay over the lowest social-worker pay)."
+        )
+    return f"The pay rise reaches {threshold:.1f} times ('nearly doubling') in {share:.0%} of {draws:,} simulations."
+
+
 def record_model_claims(
     ctx: NotebookContext, run: ModelRun, result: Sensitivity, agency: str | None = None
 ) -> pd.DataFrame:
@@ -556,7 +568,7 @@ def record_model_claims(
         "model.p_salary_nearly_doubles",
         n["p_salary_nearly_doubles"],
         "share of draws",
-        f"The pay rise reaches 'nearly doubling' in {n['p_salary_nearly_doubles']:.0%} of {draws:,} draws.",
+        _doubling_sentence(run, n["p_salary_nearly_doubles"], draws),
         run,
     )
     for when, key in ((year, "y5"), (horizon, "final")):
@@ -866,7 +878,7 @@ def record_options(ctx: NotebookContext, run: ModelRun, n) -> None:
     for year in sorted(table["year"].unique()):
         part = table[table["year"] == year].set_index(["option", "measure"])
 
-        def cell(option: str, measure: str, spec: str, formatter=None) -> str:
+        def cell(option: str, measure: str, spec: str, formatter=None, part=part) -> str:
             row = part.loc[(option, measure)]
             show = formatter or (lambda v: fmt(v, spec))
             return f"{show(row['median'])} (90% of simulations between {show(row['low'])} and {show(row['high'])})"
@@ -917,8 +929,8 @@ def record_salary_survey(ctx: NotebookContext, run: ModelRun, name: str) -> None
         "model.salary_survey_ratio_range",
         float(survey["ratio"].max()),
         "ratio",
-        f"In the BLS wage survey for the {area} metro area (May 2025), patrol officers earn {survey['ratio'].min():.2f} "
-        f"to {survey['ratio'].max():.2f} times social workers at the same percentile (10th, 25th or median; three "
+        f"In the BLS wage survey for the {area} metro area (May 2025), patrol officers earn "
+        f"{survey['ratio'].min():.2f} to {survey['ratio'].max():.2f} times social workers at the same percentile (10th, 25th or median; three "
         f"social-work occupations); no salary schedule for {name}'s officers was found.",
         interval=(float(survey["ratio"].min()), float(survey["ratio"].max())),
         interval_kind="range over entry-pay definitions (not a statistical interval)",
@@ -932,8 +944,8 @@ def record_salary_survey(ctx: NotebookContext, run: ModelRun, name: str) -> None
         "ratio",
         f"At the {at_entry['proxy_label'].iloc[0]}, the definition closest to a new graduate's entry pay, the ratio "
         f"is {at_entry['ratio'].min():.2f} to {at_entry['ratio'].max():.2f} "
-        f"(officers ${at_entry['officer_pay'].iloc[0]:,.0f}; social workers ${at_entry['social_worker_pay'].min():,.0f} "
-        f"to ${at_entry['social_worker_pay'].max():,.0f}).",
+        f"(officers ${at_entry['officer_pay'].iloc[0]:,.0f}; social workers "
+        f"${at_entry['social_worker_pay'].min():,.0f} to ${at_entry['social_worker_pay'].max():,.0f}).",
         interval=(float(at_entry["ratio"].min()), float(at_entry["ratio"].max())),
         interval_kind="range over social-work occupations (not a statistical interval)",
         notebook=NOTEBOOK,
