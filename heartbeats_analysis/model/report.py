@@ -930,8 +930,8 @@ def record_salary_survey(ctx: NotebookContext, run: ModelRun, name: str) -> None
         float(survey["ratio"].max()),
         "ratio",
         f"In the BLS wage survey for the {area} metro area (May 2025), patrol officers earn "
-        f"{survey['ratio'].min():.2f} to {survey['ratio'].max():.2f} times social workers at the same percentile (10th, 25th or median; three "
-        f"social-work occupations); no salary schedule for {name}'s officers was found.",
+        f"{survey['ratio'].min():.2f} to {survey['ratio'].max():.2f} times social workers at the same percentile "
+        f"(10th, 25th or median; three social-work occupations); no salary schedule for {name}'s officers was found.",
         interval=(float(survey["ratio"].min()), float(survey["ratio"].max())),
         interval_kind="range over entry-pay definitions (not a statistical interval)",
         notebook=NOTEBOOK,
