@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "calls_initiation",
     "disparity_index_2017",
     "arrests",
+    "occupation_wages",
     "missingness",
 }
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from heartbeats_analysis.model.assumptions import load_register
+from heartbeats_analysis.model.assumptions import ModelParameters, apply_overrides, load_register
 from heartbeats_analysis.model.costs import (
     civilian_program_cost,
     heartbeats_program_cost,
@@ -15,8 +15,10 @@ from heartbeats_analysis.model.costs import (
 )
 from heartbeats_analysis.model.outcomes import (
     civilian_changes,
+    civilian_share_by_year,
     heartbeats_changes,
     no_change,
+    relevant_calls,
 )
 from heartbeats_analysis.model.pipeline import StaffingPath
 from heartbeats_analysis.model.salary import salary_ratios, share_nearly_doubling
@@ -25,6 +27,7 @@ from heartbeats_analysis.model.sampling import (
     sample_parameters,
     varied_parameters,
 )
+from heartbeats_analysis.model.scenarios import run_model
 from heartbeats_analysis.model.workload import hours_to_officers, officers_needed
 
 
@@ -171,13 +174,67 @@ def test_civilian_outcomes_match_hand_computation():
         civilian_referral_rr=2.0,
         minutes_per_unit_call=30,
         units_per_call=2,
+        relevant_share_of_calls=0.15,
+        program_lag_years=1,
+        civilian_rampup_years=1,
     )
     changes = civilian_changes(params, 3)
     np.testing.assert_allclose(changes.calls_handled[0], [500] * 3)
-    np.testing.assert_allclose(changes.force[0], [-5] * 3)  # 500 x 0.5 x 0.02
+    np.testing.assert_allclose(changes.force[0], [-5] * 3)  # 500 x 0.02 x (0 backup - 0.5)
     np.testing.assert_allclose(changes.arrests[0], [-25] * 3)
     np.testing.assert_allclose(changes.referrals[0], [50] * 3)
     np.testing.assert_allclose(changes.officer_hours_freed[0], [500] * 3)
+
+
+def test_civilian_team_starts_with_the_program_and_ramps_up():
+    params = base_params(
+        population=10_000,
+        calls_per_resident=1.0,
+        civilian_diversion_share=0.04,
+        relevant_share_of_calls=0.15,
+        program_lag_years=2,
+        civilian_rampup_years=2,
+    )
+    # starts in year 2 (the year Heartbeats starts recruiting), half the steady share, full from year 3
+    np.testing.assert_allclose(civilian_share_by_year(params, 4)[0], [0, 0.02, 0.04, 0.04])
+    np.testing.assert_allclose(civilian_changes(params, 4).calls_handled[0], [0, 200, 400, 400])
+    cost = civilian_program_cost(params, civilian_changes(params, 4))
+    assert cost[0, 0] == 0  # nothing to pay before it starts
+
+
+def test_police_backup_brings_residual_force_on_diverted_calls():
+    params = base_params(
+        population=10_000,
+        calls_per_resident=1.0,
+        civilian_diversion_share=0.05,
+        relevant_share_of_calls=0.15,
+        diverted_call_risk_ratio=0.3,
+        civilian_police_backup_share=0.02,
+        base_force_rate=0.01,
+        program_lag_years=1,
+        civilian_rampup_years=1,
+    )
+    changes = civilian_changes(params, 1)
+    # police would have used force on 500 x 0.3 x 0.01 = 1.5 calls; backup calls keep 500 x 0.02 x 0.01 = 0.1
+    assert changes.force[0, 0] == pytest.approx(-1.4)
+    assert changes.officer_hours_freed[0, 0] == pytest.approx(
+        500 * 0.98 * params["minutes_per_unit_call"][0] / 60 * params["units_per_call"][0]
+    )
+
+
+def test_civilian_calls_never_exceed_the_relevant_call_pool_in_any_draw():
+    register = apply_overrides(
+        load_register(), {"relevant_share_of_calls": {"low": 0.03, "central": 0.042, "high": 0.06}}
+    )
+    run = run_model(ModelParameters(seed=3, draws=4_000), register)
+    pool = relevant_calls(run.params)[:, None]
+    handled = run.outcomes["civilian_responder"].calls_handled
+    assert (handled <= pool + 1e-9).all()
+    wanted = (run.params["civilian_diversion_share"] > run.params["relevant_share_of_calls"]).mean()
+    assert wanted > 0.2  # the cap binds in many draws, so the check above is not vacuous
+    assert np.isclose(handled[:, -1], pool[:, 0], rtol=1e-12)[
+        run.params["civilian_diversion_share"] > run.params["relevant_share_of_calls"]
+    ].all()
 
 
 def test_costs_match_hand_computation():
@@ -205,6 +262,16 @@ def test_costs_match_hand_computation():
         officer_hours_freed=np.zeros((1, 1)),
     )
     program = heartbeats_program_cost(params, 1)
+    one_program_hire = StaffingPath(
+        np.array([[30.0, 32.0]]),
+        np.array([[0.0, 1.0]]),
+        np.array([40.0]),
+        np.array([[4.0]]),
+        np.ones((1, 1)),
+        np.zeros((1, 1)),
+    )
+    stipend = {**params, "program_stipend_per_recruit": np.array([2_000.0])}
+    assert heartbeats_program_cost(stipend, 1, one_program_hire)[0, 0] == pytest.approx(10_000 + 2_000)
     cost = scenario_costs(params, path, changes, program)
     assert cost.payroll[0, 0] == pytest.approx(32 * 50_000 * 1.5)
     assert cost.hiring[0, 0] == pytest.approx(4 * 60_000)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from heartbeats_analysis.errors import ParameterError
@@ -20,6 +22,13 @@ def built(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("build")
     earlier = ClaimsRegistry()
     earlier.record("staffing.latest_sworn", 30, "sworn officers", "Ferguson had 30 sworn officers in 2021.")
+    earlier.record(
+        "calls.community_calls_per_resident",
+        0.35,
+        "calls per resident per year",
+        "New Orleans residents made 0.35 community-generated calls each a year.",
+        interval=(0.3, 0.4),
+    )
     earlier.save(build_dir / "claims" / "02-staffing.json")
     ctx = NotebookContext.for_notebook(build_dir, "07-program-model")
     settings = report.model_settings(20161, 800, 10, {"attrition_rate": {"central": 0.15}})
@@ -60,12 +69,12 @@ def test_alt_text_is_built_from_the_numbers(built):
     assert "authorised strength of 42 (range 40 to 47)" in staffing
     assert "starting from about 30 today" in staffing  # the analysis claim replaced the register's 29
     salary = records["model_salary"].alt_text
-    assert "$57,616" in salary and "Ferguson's own figure was not found" in salary
+    assert "$57,616" in salary and "the agency's own figure was not found" in salary
     assert "sw grad interest share" in records["model_tornado"].alt_text
 
 
 def test_model_claims_use_the_ids_the_brief_reads(built):
-    ctx, *_ = built
+    ctx, run, *_ = built
     for claim_id in (
         "model.salary_ratio",
         "model.p_close_gap_year5",
@@ -83,11 +92,22 @@ def test_model_claims_use_the_ids_the_brief_reads(built):
         "model.top_sensitivity",
         "model.input_source_current_sworn",
         "model.register_version",
+        "model.central_case_program_recruits_per_year",
+        "model.central_case_incremental_cost_heartbeats",
+        "model.cost_split_program_own",
+        "model.cost_split_filling_vacancies",
+        "model.cost_split_overtime_saved",
+        "model.cost_split_incremental",
+        "model.cost_per_added_officer",
+        "model.options_year5",
+        "model.options_year10",
+        "model.civilian_capped_share",
     ):
         assert claim_id in ctx.claims, claim_id
     ratio = ctx.claims["model.salary_ratio"]
     assert ratio.interval is not None and ratio.interval[0] < ratio.value < ratio.interval[1]
-    assert ratio.interval_kind.startswith("90% simulation interval")
+    assert ratio.interval_kind.startswith("90% range of simulations (5th to 95th percentile of 800 draws)")
+    assert ratio.value == pytest.approx(float(np.median(run.salary["probationary"])))
     assert ctx.claims["model.input_source_current_sworn"].value == "data"  # the FBI count recorded earlier
     assert "claim staffing.latest_sworn" in ctx.claims["model.input_source_current_sworn"].sentence
     assert ctx.claims["model.input_source_authorized_strength"].value == "params"
@@ -100,7 +120,8 @@ def test_scorecard_claims_are_saved_with_the_model_claims(built):
     verdicts = [c for c in saved if c.id.startswith("scorecard.")]
     assert len(verdicts) == 8
     assert saved["scorecard.nearly_doubles_salary"].value == "not supported"
-    assert list(scorecard.columns) == ["proposal_claim", "verdict", "numbers"]
+    assert list(scorecard.columns) == ["proposal_claim", "verdict", "basis_label", "numbers", "would_settle"]
+    assert all(f"scorecard_basis.{slug}" in saved for slug in (c.id.split(".")[1] for c in verdicts))
     assert (ctx.tables_dir / "model_scorecard.csv").is_file()
 
 
@@ -116,6 +137,8 @@ def test_tables_are_written(built):
         "workload",
         "outcomes",
         "costs",
+        "cost_split",
+        "options_side_by_side",
         "scorecard",
     ):
         assert (ctx.tables_dir / f"model_{name}.csv").is_file(), name
@@ -189,3 +212,45 @@ def test_testville_without_authorised_strength_says_so_once_and_the_rest_runs(te
     assert ctx.claims["model.input_source_agency_capture_share"].value == "general assumption"
     shown = report.assumptions_table(run).set_index("id")
     assert shown.loc["authorized_strength", "origin"] == "unknown"
+
+
+def test_the_saved_assumptions_table_is_what_the_run_drew_from(built):
+    """The brief prints model_assumptions_used.csv: it must hold the run's effective inputs."""
+    ctx, run, *_ = built
+    saved = pd.read_csv(ctx.tables_dir / "model_assumptions_used.csv").set_index("id")
+    assert saved.loc["current_sworn", "central"] == 30  # the analysis claim, not the register's 29
+    assert saved.loc["current_sworn", "origin"] == "analysis"
+    assert saved.loc["calls_per_resident", "central"] == 0.35  # the calls analysis, not the register's 0.6
+    assert (saved.loc["calls_per_resident", "low"], saved.loc["calls_per_resident", "high"]) == (0.3, 0.4)
+    assert saved.loc["attrition_rate", "central"] == 0.15 and saved.loc["attrition_rate", "origin"] == "override"
+    bounded = saved[saved["distribution"] != "lognormal"]  # a lognormal's low/high are its 5th/95th percentiles
+    for key in bounded.index:
+        values = run.params[key]
+        assert saved.loc[key, "low"] - 1e-9 <= values.min() and values.max() <= saved.loc[key, "high"] + 1e-9, key
+    assert ctx.claims["model.input_source_calls_per_resident"].value == "claim calls.community_calls_per_resident"
+
+
+def test_without_the_calls_claim_the_register_value_is_used_and_said(tmp_path):
+    ctx = NotebookContext.for_notebook(tmp_path, "07-program-model")
+    inputs = report.analysis_inputs(ctx)
+    row = inputs.provenance_table().set_index("parameter").loc["calls_per_resident"]
+    assert row["used"] == "register" and row["value"] == 0.6
+    assert row["note"] == "claim calls.community_calls_per_resident not recorded"
+
+
+def test_the_cost_split_adds_up_and_budgets_appear_only_for_their_agency(built, tmp_path):
+    _, run, *_ = built
+    from heartbeats_analysis.model.summary import cost_split_arrays
+
+    split = cost_split_arrays(run.evaluation)
+    net = run.costs["heartbeats"].mean_per_year() - run.costs["status_quo"].mean_per_year()
+    np.testing.assert_allclose(split["incremental"], net)
+    ctx = NotebookContext.for_notebook(tmp_path, "07-program-model")
+    report.record_cost_split(ctx, run, "ferguson")
+    police = ctx.claims["model.cost_share_of_police_budget"]
+    assert police.value == pytest.approx(float(np.median(split["incremental"])) / 9_573_300)
+    assert "quality grade D, low quality" in police.sentence
+    assert "model.cost_share_of_city_operating_budget" in ctx.claims
+    other = NotebookContext.for_notebook(tmp_path / "other", "07-program-model")
+    report.record_cost_split(other, run, "florissant")
+    assert not [c for c in other.claims if c.id.startswith("model.cost_share_of")]

@@ -44,6 +44,7 @@ from statsmodels.tools.sm_exceptions import (
 from heartbeats_analysis.ingest.sources.base import SMALL_CELL_THRESHOLD
 
 CONFIDENCE = 0.95
+SIMULATION = "simulation"  # Estimate.method of a Monte Carlo summary: median and percentile range of the draws
 OVERDISPERSION_THRESHOLD = 1.5
 """Pearson chi-square / df above which a Poisson fit is treated as overdispersed and refitted."""
 
@@ -81,6 +82,7 @@ class Estimate:
     confidence: float = CONFIDENCE
     method: str = ""
     n: int | None = None
+    mean: float | None = None  # for a simulation: the mean of the draws (``value`` is their median)
 
     @property
     def interval(self) -> tuple[float, float] | None:
@@ -91,6 +93,13 @@ class Estimate:
 
     @property
     def interval_kind(self) -> str:
+        if self.method == SIMULATION:
+            tail = (1 - self.confidence) / 2 * 100
+            draws = f" of {self.n:,} draws" if self.n else " of the draws"
+            return (
+                f"{self.confidence:.0%} range of simulations ({tail:g}th to {100 - tail:g}th percentile{draws}), "
+                "not a confidence interval"
+            )
         return f"{self.confidence:.0%} CI ({self.method})" if self.method else f"{self.confidence:.0%} CI"
 
     def scaled(self, factor: float) -> Estimate:

@@ -33,6 +33,7 @@ SOURCE_MODULES = (
     "calls",
     "movsr",
     "agencies",
+    "bls_oews",
 )
 MISSINGNESS_COLUMNS = {
     "table": "Processed table the gap is in",

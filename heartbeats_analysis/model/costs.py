@@ -4,8 +4,10 @@
     hiring       = hires * cost_per_hire            (academy, field training, equipment; this is also
                                                      the turnover cost, since each replaced leaver is a hire)
     overtime     = vacancies * vacancy_overtime_cover_share * 1.5 * officer_average_salary
-    program      = heartbeats_program_cost_per_year  (Heartbeats, once recruiting starts)
-                 | max(civilian_min_cost_per_year, diverted calls * civilian_cost_per_call)  (civilian)
+    program      = heartbeats_program_cost_per_year + program_stipend_per_recruit * program hires
+                                                    (Heartbeats, once recruiting starts)
+                 | max(civilian_min_cost_per_year, diverted calls * civilian_cost_per_call)
+                                                    (civilian, once it starts)
     avoided      = fewer arrests * jail_days_per_arrest * jail_day_cost
                  + fewer force incidents * claim_probability_per_force * claim_cost
     net cost     = payroll + hiring + overtime + program - avoided
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeats_analysis.model.outcomes import OutcomeChanges
+from heartbeats_analysis.model.outcomes import OutcomeChanges, program_start_year
 from heartbeats_analysis.model.pipeline import StaffingPath
 
 OVERTIME_PREMIUM = 1.5
@@ -69,9 +71,8 @@ def avoided_costs(params: dict[str, np.ndarray], changes: OutcomeChanges) -> dic
 
 def program_years(params: dict[str, np.ndarray], horizon_years: int) -> np.ndarray:
     """1 from the year the program starts recruiting (the year before its first cohort), else 0."""
-    start = np.maximum(np.round(params["program_lag_years"]), 1)
     years = np.arange(1, horizon_years + 1)
-    return (years[None, :] >= start[:, None]).astype(float)
+    return (years[None, :] >= program_start_year(params)[:, None]).astype(float)
 
 
 def scenario_costs(
@@ -84,10 +85,19 @@ def scenario_costs(
     return CostBreakdown(**staffing_costs(params, path), program=program_cost, **avoided_costs(params, changes))
 
 
-def heartbeats_program_cost(params: dict[str, np.ndarray], horizon_years: int) -> np.ndarray:
-    return program_years(params, horizon_years) * params["heartbeats_program_cost_per_year"][:, None]
+def heartbeats_program_cost(
+    params: dict[str, np.ndarray], horizon_years: int, path: StaffingPath | None = None
+) -> np.ndarray:
+    """The program's own cost: recruiting and outreach a year from its start, plus a stipend per program
+    hire (``path``); academy and field training of those hires are hiring costs, as for any hire."""
+    outreach = program_years(params, horizon_years) * params["heartbeats_program_cost_per_year"][:, None]
+    if path is None:
+        return outreach
+    return outreach + path.program_hires * params["program_stipend_per_recruit"][:, None]
 
 
 def civilian_program_cost(params: dict[str, np.ndarray], changes: OutcomeChanges) -> np.ndarray:
+    horizon_years = changes.calls_handled.shape[1]
     variable = changes.calls_handled * params["civilian_cost_per_call"][:, None]
-    return np.maximum(params["civilian_min_cost_per_year"][:, None], variable)
+    running = program_years(params, horizon_years)
+    return running * np.maximum(params["civilian_min_cost_per_year"][:, None], variable)

@@ -6,11 +6,19 @@ Heartbeats (sworn social-work-trained officers)::
     share they take  s_t = min(1, sw_officers_t / sworn_t * sw_dispatch_preference)
     change_t         = R * s_t * base_rate * (relative_risk - 1)
 
-Civilian community responder (CAHOOTS / STAR style), from year 1::
+Civilian community responder (CAHOOTS / STAR style), on the same footing as Heartbeats: it starts in
+the year the program would start recruiting and ramps up over ``civilian_rampup_years`` (Denver STAR took
+about two years to reach its steady share of eligible calls), and it can never take more calls than the
+pool of relevant calls holds::
 
-    diverted calls   D = population * calls_per_resident * civilian_diversion_share
-    force, arrests   = D * diverted_call_risk_ratio * base_rate * (civilian_police_backup_share - 1)
-    referrals        = D * base_referral_rate * (civilian_referral_rr - 1)
+    share_t          = min(civilian_diversion_share, relevant_share_of_calls) * ramp_t
+    diverted calls   D_t = population * calls_per_resident * share_t
+    force, arrests   = D_t * base_rate * (civilian_police_backup_share - diverted_call_risk_ratio)
+    referrals        = D_t * base_referral_rate * (civilian_referral_rr - 1)
+
+Police would have handled the diverted calls at ``diverted_call_risk_ratio`` times the base rate (they
+are the lower-risk calls); with the civilian team, police still attend the share that needs backup
+(CAHOOTS 0.6%; Denver STAR: none of its first 748 calls) and those calls carry the full base rate.
 
 A relative risk of 1 is "no effect": where the literature finds none (arrests after CIT training) the
 register's central value is 1 and the model's expected change is zero.
@@ -82,18 +90,33 @@ def heartbeats_changes(params: dict[str, np.ndarray], path: StaffingPath) -> Out
     )
 
 
-def civilian_changes(params: dict[str, np.ndarray], horizon_years: int) -> OutcomeChanges:
-    diverted = calls_per_year(params) * params["civilian_diversion_share"]
-    police_share = params["civilian_police_backup_share"]
-    risky = diverted * params["diverted_call_risk_ratio"]
+def program_start_year(params: dict[str, np.ndarray]) -> np.ndarray:
+    """The year an option starts (recruiting for Heartbeats, operating for the civilian team), per draw."""
+    return np.maximum(np.round(params["program_lag_years"]), 1)
 
-    def every_year(per_year: np.ndarray) -> np.ndarray:
-        return np.repeat(per_year[:, None], horizon_years, axis=1)
+
+def civilian_share_by_year(params: dict[str, np.ndarray], horizon_years: int) -> np.ndarray:
+    """Share of all calls the civilian team takes in years 1..horizon: capped by the relevant-call pool,
+    zero before the start year, then ramping up linearly over ``civilian_rampup_years``."""
+    years = np.arange(1, horizon_years + 1)[None, :]
+    ramp = np.maximum(params["civilian_rampup_years"], 1.0)[:, None]
+    progress = np.clip((years - program_start_year(params)[:, None] + 1) / ramp, 0.0, 1.0)
+    steady = np.minimum(params["civilian_diversion_share"], params["relevant_share_of_calls"])
+    return steady[:, None] * progress
+
+
+def civilian_changes(params: dict[str, np.ndarray], horizon_years: int) -> OutcomeChanges:
+    diverted = calls_per_year(params)[:, None] * civilian_share_by_year(params, horizon_years)
+    backup = params["civilian_police_backup_share"][:, None]
+    police_risk = params["diverted_call_risk_ratio"][:, None]
+
+    def per_call(name: str) -> np.ndarray:
+        return params[name][:, None]
 
     return OutcomeChanges(
-        force=every_year(risky * params["base_force_rate"] * (police_share - 1)),
-        arrests=every_year(risky * params["base_arrest_rate"] * (police_share - 1)),
-        referrals=every_year(diverted * params["base_referral_rate"] * (params["civilian_referral_rr"] - 1)),
-        calls_handled=every_year(diverted),
-        officer_hours_freed=every_year(diverted * (1 - police_share) * officer_hours_per_call(params)),
+        force=diverted * per_call("base_force_rate") * (backup - police_risk),
+        arrests=diverted * per_call("base_arrest_rate") * (backup - police_risk),
+        referrals=diverted * per_call("base_referral_rate") * (per_call("civilian_referral_rr") - 1),
+        calls_handled=diverted,
+        officer_hours_freed=diverted * (1 - backup) * officer_hours_per_call(params)[:, None],
     )

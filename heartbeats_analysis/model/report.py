@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from heartbeats_analysis.analysis import save_table
+from heartbeats_analysis.ingest.agency_lookup import display_name
+from heartbeats_analysis.ingest.tables import TableMissingError, load_table
 from heartbeats_analysis.model.assumptions import (
     REGISTER_VERSION,
     ModelParameters,
@@ -29,6 +31,7 @@ from heartbeats_analysis.model.inputs import (
     with_scope,
 )
 from heartbeats_analysis.model.outcomes import OUTCOME_LABELS, OUTCOMES
+from heartbeats_analysis.model.salary import closest_to_entry_pay, highest_possible_ratio, survey_ratios
 from heartbeats_analysis.model.scenarios import (
     OUTPUT_LABELS,
     SCENARIO_LABELS,
@@ -36,7 +39,7 @@ from heartbeats_analysis.model.scenarios import (
     ModelRun,
     run_model,
 )
-from heartbeats_analysis.model.scorecard import build_scorecard, record_scorecard
+from heartbeats_analysis.model.scorecard import Context, build_scorecard, record_scorecard
 from heartbeats_analysis.model.sensitivity import (
     TORNADO_OUTPUTS,
     one_at_a_time,
@@ -45,10 +48,12 @@ from heartbeats_analysis.model.sensitivity import (
 )
 from heartbeats_analysis.model.summary import (
     Estimate,
+    cost_split_table,
     costs_table,
     fmt,
     headline_numbers,
     money,
+    options_side_by_side,
     outcomes_table,
     salary_levels_table,
     salary_table,
@@ -109,7 +114,64 @@ def analysis_inputs(
     if facts is None:
         given = {"authorised_strength": authorised_strength, "authorised_strength_source": source}
         facts = agency_facts(ctx, agency, given)
-    return inputs_from_claims(ctx.earlier_claims(), load_register(), facts)
+    claims = ctx.earlier_claims()
+    inputs = inputs_from_claims(claims, load_register(), facts)
+    use_community_calls(inputs, claims)
+    return inputs
+
+
+COMMUNITY_CALLS_CLAIM = "calls.community_calls_per_resident"
+
+
+def use_community_calls(inputs: AnalysisInputs, claims) -> None:
+    """Community-generated calls per resident from the calls analysis, when recorded and plausible; else the
+    register row stays and the provenance says so (the workload must count the same calls as the analysis)."""
+    row = load_register().set_index("id").loc["calls_per_resident"]
+    claim = claims[COMMUNITY_CALLS_CLAIM] if COMMUNITY_CALLS_CLAIM in claims else None
+    value = claim.value if claim is not None else None
+    usable = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if usable and row["min_allowed"] < float(value) <= row["max_allowed"]:
+        interval = claim.interval
+        if interval is not None and not row["min_allowed"] <= interval[0] <= interval[1] <= row["max_allowed"]:
+            interval = None
+        inputs.set("calls_per_resident", float(value), f"claim {COMMUNITY_CALLS_CLAIM}", interval)
+        return
+    note = f"claim {COMMUNITY_CALLS_CLAIM} not recorded" if claim is None else f"claim unusable ({value!r})"
+    inputs.provenance = [r for r in inputs.provenance if r["parameter"] != "calls_per_resident"]
+    inputs.provenance.append(
+        {
+            "parameter": "calls_per_resident",
+            "used": "register",
+            "value": float(row["central"]),
+            "source": row["source"],
+            "note": note,
+        }
+    )
+
+
+def salary_survey(folder: Path | None = None) -> pd.DataFrame | None:
+    """Officer / social-worker pay ratios from the BLS wage survey for the St. Louis metro area, or None
+    when the ``occupation_wages`` table has not been built."""
+    try:
+        wages = load_table("occupation_wages", folder)
+    except TableMissingError:
+        return None
+    ratios = survey_ratios(wages, "metro")
+    return ratios if not ratios.empty else None
+
+
+def budget_context(register: pd.DataFrame, agency: str | None) -> dict[str, pd.Series]:
+    """Sourced budget figures for this agency (register rows ``<agency>_city_operating_budget`` and
+    ``<agency>_police_budget``), each with its grade; empty when none was found."""
+    if not agency:
+        return {}
+    rows = register.set_index("id")
+    found = {}
+    for kind in ("city_operating_budget", "police_budget"):
+        key = f"{agency.replace('-', '_')}_{kind}"
+        if key in rows.index:
+            found[kind] = rows.loc[key]
+    return found
 
 
 def run(ctx: NotebookContext, settings: ModelParameters, inputs: AnalysisInputs) -> ModelRun:
@@ -164,7 +226,8 @@ def missing_fact(run: ModelRun, key: str) -> str | None:
 
 
 def _fmt_range(est: Estimate, spec: str = "{:.0f}") -> str:
-    return f"{fmt(est.mean, spec)} ({fmt(est.low, spec)} to {fmt(est.high, spec)})"
+    """Median of the simulations and the range holding 90% of them."""
+    return f"{fmt(est.value, spec)} (90% of simulations between {fmt(est.lower, spec)} and {fmt(est.upper, spec)})"
 
 
 # ----------------------------------------------------------------------------------------- figures
@@ -352,18 +415,18 @@ def figure_outcomes(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
                 linewidth=3,
                 alpha=0.6,
             )
-            ax.plot(row["mean"], position, "o", color=SCENARIO_COLOURS[scenario], markersize=7)
+            ax.plot(row["median"], position, "o", color=SCENARIO_COLOURS[scenario], markersize=7)
         ax.axvline(0, color="#555555", linewidth=1)
         ax.set_title(OUTCOME_LABELS[outcome], fontsize=10)
         ax.set_ylim(-0.6, len(scenarios) - 0.4)
     axes[0].set_yticks(range(len(scenarios)), [SCENARIO_LABELS[s] for s in scenarios])
-    fig.supxlabel("Change a year against the status quo (mean and 90% interval)", fontsize=10, y=0.08)
+    fig.supxlabel("Change a year against the status quo (median; line: 90% of simulations)", fontsize=10, y=0.08)
     parts = []
     for row in table.itertuples():
         zero = " (interval includes no change)" if row.interval_includes_zero else ""
         parts.append(
-            f"{row.scenario_label}, {row.outcome_label.lower()}: {fmt(row.mean, '{:+.1f}')} a year "
-            f"({fmt(row.low, '{:+.1f}')} to {fmt(row.high, '{:+.1f}')}){zero}"
+            f"{row.scenario_label}, {row.outcome_label.lower()}: {fmt(row.median, '{:+.1f}')} a year "
+            f"(90% of simulations between {fmt(row.low, '{:+.1f}')} and {fmt(row.high, '{:+.1f}')}){zero}"
         )
     alt = (
         "Point-and-interval chart of expected changes a year against the status quo, averaged over the horizon. "
@@ -479,7 +542,7 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
             linewidth=3,
             alpha=0.6,
         )
-        cost_ax.plot(row.incremental_mean / 1e3, position, "o", color=colour, markersize=7)
+        cost_ax.plot(row.incremental_median / 1e3, position, "o", color=colour, markersize=7)
         capacity_ax.plot(
             [row.officer_capacity_added_low, row.officer_capacity_added_high],
             [position, position],
@@ -487,7 +550,7 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
             linewidth=3,
             alpha=0.6,
         )
-        capacity_ax.plot(row.officer_capacity_added_mean, position, "o", color=colour, markersize=7)
+        capacity_ax.plot(row.officer_capacity_added_median, position, "o", color=colour, markersize=7)
     cost_ax.set_yticks(range(len(table)), list(table["scenario_label"]))
     cost_ax.axvline(0, color="#555555", linewidth=1)
     cost_ax.set_xlabel("Thousand US dollars a year")
@@ -498,13 +561,11 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     cost_ax.set_ylim(-0.6, len(table) - 0.4)
     parts = []
     for r in table.itertuples():
-        text = (
-            f"{r.scenario_label}: {money(r.net_cost_mean)} a year ({money(r.net_cost_low)} to {money(r.net_cost_high)})"
-        )
+        text = f"{r.scenario_label}: {money(r.net_cost_median)} a year ({money(r.net_cost_low)} to {money(r.net_cost_high)})"
         if r.scenario != "status_quo":
             text += (
-                f", {money(r.incremental_mean)} more than the status quo ({money(r.incremental_low)} to "
-                f"{money(r.incremental_high)}), adding {r.officer_capacity_added_mean:.1f} officer equivalents "
+                f", {money(r.incremental_median)} more than the status quo ({money(r.incremental_low)} to "
+                f"{money(r.incremental_high)}), adding {r.officer_capacity_added_median:.1f} officer equivalents "
                 f"({r.officer_capacity_added_low:.1f} to {r.officer_capacity_added_high:.1f})"
             )
         parts.append(text)
@@ -532,14 +593,34 @@ def _record(
     }
     if isinstance(est, Estimate):
         kwargs.update(interval=est.interval, interval_kind=est.interval_kind)
-        value = est.mean
+        value = est.value
     else:
         value = est
     ctx.claims.record(claim_id, value, unit, sentence, **kwargs)
 
 
-def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity) -> pd.DataFrame:
+def agency_name(agency: str | None) -> str:
+    """The agency's display name for sentences ("the department" when none is given)."""
+    return display_name(agency) if agency else "the department"
+
+
+def _doubling_sentence(run: ModelRun, share: float, draws: int) -> str:
+    """A bounded result said as a bound: the pay ranges cannot reach the threshold at all, or only in some draws."""
+    threshold = float(run.register.set_index("id").loc["nearly_double_threshold", "central"])
+    bound = highest_possible_ratio(run.register)
+    if bound < threshold:
+        return (
+            f"No plausible combination of the pay figures reaches {threshold:.1f} times ('nearly doubling'); the "
+            f"highest is {bound:.2f} (the top officer pay over the lowest social-worker pay)."
+        )
+    return f"The pay rise reaches {threshold:.1f} times ('nearly doubling') in {share:.0%} of {draws:,} simulations."
+
+
+def record_model_claims(
+    ctx: NotebookContext, run: ModelRun, result: Sensitivity, agency: str | None = None
+) -> pd.DataFrame:
     """Record the model's headline numbers as claims ``model.*``; return them as a table."""
+    name = agency_name(agency)
     n = headline_numbers(run)
     year, horizon = run.evaluation.headline_year, run.settings.horizon_years
     draws = run.settings.draws
@@ -566,7 +647,7 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         "model.p_salary_nearly_doubles",
         n["p_salary_nearly_doubles"],
         "share of draws",
-        f"The pay rise reaches 'nearly doubling' in {n['p_salary_nearly_doubles']:.0%} of {draws:,} draws.",
+        _doubling_sentence(run, n["p_salary_nearly_doubles"], draws),
         run,
     )
     name, possessive = agency_name(run), _possessive(run)
@@ -651,7 +732,10 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         versus = (
             ""
             if scenario == "status_quo" or no_target
-            else (f", {money(extra.mean)} a year more than the status quo ({money(extra.low)} to {money(extra.high)})")
+            else (
+                f", {money(extra.value)} a year more than the status quo (90% of simulations between "
+                f"{money(extra.lower)} and {money(extra.upper)})"
+            )
         )
         _record(
             ctx,
@@ -660,7 +744,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             "USD per year",
             no_target
             or f"{SCENARIO_LABELS[scenario]}: a net public cost for sworn staffing, hiring, overtime and the program, "
-            f"less avoided jail days and claims, of {money(est.mean)} a year ({money(est.low)} to {money(est.high)})"
+            f"less avoided jail days and claims, of {money(est.value)} a year (90% of simulations between "
+            f"{money(est.lower)} and {money(est.upper)})"
             f"{versus}.",
             run,
         )
@@ -672,8 +757,13 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
             est,
             "USD per year",
             no_target
-            or f"{SCENARIO_LABELS[scenario]} costs {money(est.mean)} a year more than the status quo "
-            f"({money(est.low)} to {money(est.high)}).",
+            or f"{SCENARIO_LABELS[scenario]} costs {money(est.value)} a year more than the status quo "
+            f"(90% of simulations between {money(est.lower)} and {money(est.upper)})."
+            + (
+                " Most of it is the pay of officers filling posts already authorised and budgeted (see the cost split)."
+                if scenario == "heartbeats"
+                else ""
+            ),
             run,
         )
         for outcome in OUTCOMES:
@@ -684,7 +774,8 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
                 est,
                 "per year",
                 f"{SCENARIO_LABELS[scenario]}: {OUTCOME_LABELS[outcome].lower()} change by "
-                f"{fmt(est.mean, '{:+.1f}')} a year ({fmt(est.low, '{:+.1f}')} to {fmt(est.high, '{:+.1f}')}) "
+                f"{fmt(est.value, '{:+.1f}')} a year (90% of simulations between {fmt(est.lower, '{:+.1f}')} and "
+                f"{fmt(est.upper, '{:+.1f}')}) "
                 f"against the status quo.",
                 run,
             )
@@ -697,6 +788,10 @@ def record_model_claims(ctx: NotebookContext, run: ModelRun, result: Sensitivity
         f"equivalents of call time.",
         run,
     )
+    record_central_case(ctx, run, n)
+    record_cost_split(ctx, run, agency)
+    record_options(ctx, run, n)
+    record_salary_survey(ctx, run, name)
     for output in TORNADO_OUTPUTS:
         drivers = top_drivers(result.one_at_a_time, output, 3)
         global_drivers = top_drivers(result.rank_correlation, output, 3, measure="abs_spearman")
@@ -800,16 +895,208 @@ def _against_strength(run: ModelRun) -> str:
     return f", against {' and '.join(parts)}" if parts else ""
 
 
-def scorecard(ctx: NotebookContext, run: ModelRun) -> pd.DataFrame:
+DOJ_INVESTIGATED_AGENCY = "ferguson"
+"""The agency the DOJ's 2015 pattern-or-practice investigation covers (its findings are context only there)."""
+
+
+def _central(value: float, spec: str = "{:.1f}") -> str:
+    return fmt(value, spec)
+
+
+def record_central_case(ctx: NotebookContext, run: ModelRun, n) -> None:
+    """The central case (every input at its central value, no chance events) beside the medians."""
+    labels = {
+        "program_recruits_per_year": ("sworn recruits a year from the program", "{:.2f}", "officers per year"),
+        "added_officers_y5": (f"officers added by year {run.evaluation.headline_year}", "{:.1f}", "officers"),
+        "salary_ratio": ("officer / social-worker entry pay", "{:.2f}", "ratio"),
+        "workload_officers_needed": ("sworn officers the call workload needs", "{:.0f}", "sworn officers"),
+        "force_change_heartbeats": ("change in use-of-force incidents a year with Heartbeats", "{:+.1f}", "per year"),
+        "civilian_officer_equivalents_freed": ("officer equivalents a civilian responder frees", "{:.1f}", "FTE"),
+    }
+    for key, (label, spec, unit) in labels.items():
+        central, draws = n[f"central_{key}"], n[key]
+        _record(
+            ctx,
+            f"model.central_case_{key}",
+            central,
+            unit,
+            f"With every input at its central value, {label}: {fmt(central, spec)}; across the simulations the "
+            f"median is {fmt(draws.value, spec)} (90% of simulations between {fmt(draws.lower, spec)} and "
+            f"{fmt(draws.upper, spec)}). A mean of skewed draws ({fmt(draws.mean, spec)}) is neither.",
+            run,
+        )
+    for key in ("incremental_cost_heartbeats", "incremental_cost_civilian_responder"):
+        central, draws = n[f"central_{key}"], n[key]
+        option = SCENARIO_LABELS[key.removeprefix("incremental_cost_")]
+        _record(
+            ctx,
+            f"model.central_case_{key}",
+            central,
+            "USD per year",
+            f"{option}, every input at its central value: {money(central)} a year above the status quo; median of "
+            f"the simulations {money(draws.value)} (90% between {money(draws.lower)} and {money(draws.upper)}).",
+            run,
+        )
+
+
+def record_cost_split(ctx: NotebookContext, run: ModelRun, agency: str | None = None) -> None:
+    """Heartbeats' cost split into the program's own cost, filling budgeted posts, overtime saved and avoided
+    costs, with the cost per added officer and, where a sourced figure exists, the agency's budgets."""
+    table = cost_split_table(run).set_index("component")
+    grades = run.register.set_index("id")["quality"]
+    own_ids = ("heartbeats_program_cost_per_year", "program_stipend_per_recruit")
+    own_basis = "assumptions (the proposal gives no budget)" if all(grades[i] == "assumption" for i in own_ids) else ""
+    sentences = {
+        "program_own": f"The program's own cost (recruiting, outreach and stipends) is {{}} a year; its inputs are "
+        f"{own_basis or 'sourced in the register'}.",
+        "filling_vacancies": "Pay, benefits and training of the officers it adds cost {} a year; these are posts "
+        "already authorised and budgeted, which any successful recruiting would fill.",
+        "overtime_saved": "Overtime no longer needed to cover vacancies saves {} a year.",
+        "avoided_jail_and_claims": "Avoided jail days and force claims save {} a year.",
+        "incremental": "In all, Heartbeats costs {} a year more than the status quo.",
+    }
+    for key, template in sentences.items():
+        row = table.loc[key]
+        text = (
+            f"{money(row['median'])} (90% of simulations between {money(row['low'])} and {money(row['high'])}; "
+            f"central case {money(row['central_case'])})"
+        )
+        _record(
+            ctx,
+            f"model.cost_split_{key}",
+            float(row["median"]),
+            "USD per year",
+            template.format(text),
+            run,
+        )
+    for key, label in (
+        ("cost_per_added_officer", "Net cost per added officer"),
+        ("program_cost_per_added_officer", "The program's own cost per added officer"),
+    ):
+        row = table.loc[key]
+        left_out = run.settings.draws - int(row["draws_used"])
+        if not row["draws_used"]:
+            continue
+        _record(
+            ctx,
+            f"model.{key}",
+            float(row["median"]),
+            "USD per officer per year",
+            f"{label}: {money(row['median'])} a year (90% of simulations between {money(row['low'])} and "
+            f"{money(row['high'])}; central case {money(row['central_case'])}); {left_out:,} of "
+            f"{run.settings.draws:,} simulations add too few officers for a cost per officer and are left out.",
+            run,
+        )
+    incremental = table.loc["incremental", "median"]
+    for kind, row in budget_context(run.register, agency).items():
+        label = "the city's operating budget" if kind == "city_operating_budget" else "the police department's budget"
+        year = re.search(r"\((\d{4})\)", row["description"])
+        ctx.claims.record(
+            f"model.cost_share_of_{kind}",
+            incremental / float(row["central"]),
+            "share",
+            f"The extra cost is {incremental / float(row['central']):.1%} of {label} "
+            f"({money(float(row['central']))}{', ' + year.group(1) if year else ''}; quality grade {row['quality']}"
+            f"{', low quality' if row['quality'] == 'D' else ''}).",
+            notebook=NOTEBOOK,
+            function=f"{FUNCTION}.record_cost_split",
+            source=[f"{row['source']} {row['url']}".strip()],
+        )
+
+
+def record_options(ctx: NotebookContext, run: ModelRun, n) -> None:
+    """Heartbeats and the civilian responder side by side, in the headline year and at the horizon."""
+    table = options_side_by_side(run)
+    for year in sorted(table["year"].unique()):
+        part = table[table["year"] == year].set_index(["option", "measure"])
+
+        def cell(option: str, measure: str, spec: str, formatter=None, part=part) -> str:
+            row = part.loc[(option, measure)]
+            show = formatter or (lambda v: fmt(v, spec))
+            return f"{show(row['median'])} (90% of simulations between {show(row['low'])} and {show(row['high'])})"
+
+        sentence = (
+            f"In year {year}, with both options started in the same year: Heartbeats adds "
+            f"{cell('heartbeats', 'officer_capacity_added', '{:.1f}')} officer equivalents at "
+            f"{cell('heartbeats', 'incremental_cost', '', money)} a year; a civilian responder adds "
+            f"{cell('civilian_responder', 'officer_capacity_added', '{:.1f}')} at "
+            f"{cell('civilian_responder', 'incremental_cost', '', money)}, handling "
+            f"{cell('civilian_responder', 'calls_handled', '{:.0f}')} calls."
+        )
+        ctx.claims.record(
+            f"model.options_year{year}",
+            float(part.loc[("civilian_responder", "officer_capacity_added"), "median"]),
+            "officer equivalents",
+            sentence,
+            n=run.settings.draws,
+            notebook=NOTEBOOK,
+            function=f"{FUNCTION}.record_options",
+            source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
+        )
+    ctx.claims.record(
+        "model.civilian_capped_share",
+        n["civilian_capped_share"],
+        "share of draws",
+        f"In {n['civilian_capped_share']:.0%} of simulations the civilian team would take more calls than the pool "
+        "of relevant calls holds; there it is capped at the pool.",
+        n=run.settings.draws,
+        notebook=NOTEBOOK,
+        function="heartbeats_analysis.model.outcomes.civilian_share_by_year",
+    )
+
+
+def record_salary_survey(ctx: NotebookContext, run: ModelRun, name: str) -> None:
+    """Pay ratios from the BLS wage survey (St. Louis metro): the range over entry definitions."""
+    survey = salary_survey()
+    if survey is None:
+        return
+    register = run.register.set_index("id")
+    entry = closest_to_entry_pay(
+        survey, register.loc["officer_starting_salary", "central"], register.loc["sw_entry_salary", "central"]
+    )
+    at_entry = survey[survey["proxy"] == entry]
+    area = survey["area_name"].iloc[0]
+    source = ["occupation_wages.csv (BLS OEWS May 2025)"]
+    ctx.claims.record(
+        "model.salary_survey_ratio_range",
+        float(survey["ratio"].max()),
+        "ratio",
+        f"In the BLS wage survey for the {area} metro area (May 2025), patrol officers earn "
+        f"{survey['ratio'].min():.2f} to {survey['ratio'].max():.2f} times social workers at the same percentile "
+        f"(10th, 25th or median; three social-work occupations); no salary schedule for {name}'s officers was found.",
+        interval=(float(survey["ratio"].min()), float(survey["ratio"].max())),
+        interval_kind="range over entry-pay definitions (not a statistical interval)",
+        notebook=NOTEBOOK,
+        function="heartbeats_analysis.model.salary.survey_ratios",
+        source=source,
+    )
+    ctx.claims.record(
+        "model.salary_survey_ratio_entry",
+        float(at_entry["ratio"].median()),
+        "ratio",
+        f"At the {at_entry['proxy_label'].iloc[0]}, the definition closest to a new graduate's entry pay, the ratio "
+        f"is {at_entry['ratio'].min():.2f} to {at_entry['ratio'].max():.2f} "
+        f"(officers ${at_entry['officer_pay'].iloc[0]:,.0f}; social workers "
+        f"${at_entry['social_worker_pay'].min():,.0f} to ${at_entry['social_worker_pay'].max():,.0f}).",
+        interval=(float(at_entry["ratio"].min()), float(at_entry["ratio"].max())),
+        interval_kind="range over social-work occupations (not a statistical interval)",
+        notebook=NOTEBOOK,
+        function="heartbeats_analysis.model.salary.closest_to_entry_pay",
+        source=source,
+    )
+
+
+def scorecard(ctx: NotebookContext, run: ModelRun, agency: str | None = None) -> pd.DataFrame:
     """Build the claims scorecard, record one claim per proposal claim, save it as a table."""
-    table = build_scorecard(headline_numbers(run), run.register, ctx.earlier_claims(), run.facts)
+    context = Context(agency_name(agency), salary_survey(), agency == DOJ_INVESTIGATED_AGENCY, run.facts)
+    table = build_scorecard(headline_numbers(run), run.register, ctx.earlier_claims(), context)
     record_scorecard(ctx.claims, table, notebook=NOTEBOOK)
     save_table(
         ctx,
         table.assign(sources=table["sources"].map(" | ".join), register_ids=table["register_ids"].map(", ".join)),
         "model_scorecard",
     )
-    return table[["proposal_claim", "verdict", "numbers"]]
+    return table[["proposal_claim", "verdict", "basis_label", "numbers", "would_settle"]]
 
 
 def summary_tables(run: ModelRun) -> dict[str, pd.DataFrame]:
@@ -820,6 +1107,8 @@ def summary_tables(run: ModelRun) -> dict[str, pd.DataFrame]:
         "workload": workload_table(run),
         "outcomes": outcomes_table(run),
         "costs": costs_table(run),
+        "cost_split": cost_split_table(run),
+        "options_side_by_side": options_side_by_side(run),
     }
 
 

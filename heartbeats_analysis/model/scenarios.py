@@ -31,6 +31,7 @@ from heartbeats_analysis.model.inputs import AgencyFacts, AnalysisInputs, inputs
 from heartbeats_analysis.model.outcomes import (
     OutcomeChanges,
     civilian_changes,
+    civilian_share_by_year,
     heartbeats_changes,
     no_change,
 )
@@ -112,14 +113,13 @@ def evaluate(
     }
     program_costs = {
         "status_quo": np.zeros((draws, horizon_years)),
-        "heartbeats": heartbeats_program_cost(params, horizon_years),
+        "heartbeats": heartbeats_program_cost(params, horizon_years, heartbeats),
         "civilian_responder": civilian_program_cost(params, changes["civilian_responder"]),
     }
     costs = {name: scenario_costs(params, paths[name], changes[name], program_costs[name]) for name in SCENARIOS}
     needed = officers_needed(params)
-    needed_civilian = officers_needed(
-        params, params["civilian_diversion_share"] * (1 - params["civilian_police_backup_share"])
-    )
+    steady_civilian_share = civilian_share_by_year(params, horizon_years)[:, -1]
+    needed_civilian = officers_needed(params, steady_civilian_share * (1 - params["civilian_police_backup_share"]))
     workload = {"patrol": needed["patrol"], "sworn": needed["sworn"], "sworn_with_civilian": needed_civilian["sworn"]}
     return Evaluation(params, horizon_years, paths, changes, costs, salary_ratios(params), workload)
 

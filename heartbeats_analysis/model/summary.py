@@ -1,38 +1,28 @@
-"""Intervals and tidy tables from a model run (every result as a range, never a bare number)."""
+"""Intervals and tidy tables from a model run (every result as a range, never a bare number).
+
+A model result is an :class:`~heartbeats_analysis.analysis.stats.Estimate` with ``method="simulation"``:
+``value`` is the median of the draws, ``lower``/``upper`` the percentiles bounding the central share of
+draws (90% by default: "90% of simulations between X and Y"), ``mean`` the mean of the draws. The same
+type carries the data analysis's 95% confidence intervals, so a claim always says which kind it has.
+Beside every range the model also reports the *central case*: every input at its central value, without
+chance (a mean of skewed draws is not the central case).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from heartbeats_analysis.analysis.stats import SIMULATION, Estimate
 from heartbeats_analysis.model.outcomes import OUTCOME_LABELS, OUTCOMES
 from heartbeats_analysis.model.salary import share_nearly_doubling
-from heartbeats_analysis.model.scenarios import SCENARIO_LABELS, SCENARIOS, ModelRun
+from heartbeats_analysis.model.sampling import point_values
+from heartbeats_analysis.model.scenarios import SCENARIO_LABELS, SCENARIOS, Evaluation, ModelRun, evaluate
 from heartbeats_analysis.model.workload import hours_to_officers
 
-
-@dataclass(frozen=True)
-class Estimate:
-    """A central value (mean of the draws) with a simulation interval."""
-
-    mean: float
-    median: float
-    low: float
-    high: float
-    level: float
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        return (self.low, self.high)
-
-    @property
-    def interval_kind(self) -> str:
-        lower, upper = (1 - self.level) / 2, (1 + self.level) / 2
-        return f"{self.level:.0%} simulation interval ({lower:.0%}-{upper:.0%} percentiles of the draws)"
-
+__all__ = ["Estimate", "estimate", "fmt", "money"]
 
 NOT_COMPUTED = "not computed"
 
@@ -63,9 +53,18 @@ def money(value: float) -> str:
 
 
 def estimate(values: np.ndarray, level: float = 0.90) -> Estimate:
+    """Median of the draws with the range holding ``level`` of them (and their mean)."""
+    values = np.asarray(values, dtype=float)
     tail = (1 - level) / 2
     low, median, high = np.quantile(values, [tail, 0.5, 1 - tail])
-    return Estimate(float(np.mean(values)), float(median), float(low), float(high), level)
+    return Estimate(
+        float(median), float(low), float(high), level, SIMULATION, n=int(values.size), mean=float(np.mean(values))
+    )
+
+
+def central_case(run: ModelRun) -> Evaluation:
+    """The model with every input at its central value and no chance events (one deterministic path)."""
+    return evaluate(point_values(run.register, "central"), run.settings.horizon_years, process_noise=False)
 
 
 def _level(run: ModelRun) -> float:
@@ -120,9 +119,9 @@ def salary_table(run: ModelRun) -> pd.DataFrame:
                 "comparison": key,
                 "label": label,
                 "ratio_mean": est.mean,
-                "ratio_median": est.median,
-                "ratio_low": est.low,
-                "ratio_high": est.high,
+                "ratio_median": est.value,
+                "ratio_low": est.lower,
+                "ratio_high": est.upper,
                 "p_nearly_doubling": share_nearly_doubling(run.salary[key], threshold),
             }
         )
@@ -147,7 +146,7 @@ def workload_table(run: ModelRun) -> pd.DataFrame:
     ):
         est = estimate(run.workload[key], level)
         rows.append(
-            {"measure": key, "label": label, "mean": est.mean, "median": est.median, "low": est.low, "high": est.high}
+            {"measure": key, "label": label, "mean": est.mean, "median": est.value, "low": est.lower, "high": est.upper}
         )
     for key, label in (("authorized_strength", "Authorised strength"), ("current_sworn", "Current sworn count")):
         rows.append(
@@ -178,10 +177,10 @@ def outcomes_table(run: ModelRun) -> pd.DataFrame:
                     "outcome": outcome,
                     "outcome_label": OUTCOME_LABELS[outcome],
                     "mean": est.mean,
-                    "median": est.median,
-                    "low": est.low,
-                    "high": est.high,
-                    "interval_includes_zero": est.low <= 0 <= est.high,
+                    "median": est.value,
+                    "low": est.lower,
+                    "high": est.upper,
+                    "interval_includes_zero": est.lower <= 0 <= est.upper,
                 }
             )
         handled = estimate(changes.calls_handled.mean(axis=1), level)
@@ -192,10 +191,10 @@ def outcomes_table(run: ModelRun) -> pd.DataFrame:
                 "outcome": "calls_handled",
                 "outcome_label": "Relevant calls handled by the program",
                 "mean": handled.mean,
-                "median": handled.median,
-                "low": handled.low,
-                "high": handled.high,
-                "interval_includes_zero": handled.low <= 0 <= handled.high,
+                "median": handled.value,
+                "low": handled.lower,
+                "high": handled.upper,
+                "interval_includes_zero": handled.lower <= 0 <= handled.upper,
             }
         )
     return pd.DataFrame(rows)
@@ -218,14 +217,17 @@ def costs_table(run: ModelRun) -> pd.DataFrame:
             "scenario": scenario,
             "scenario_label": SCENARIO_LABELS[scenario],
             "net_cost_mean": total.mean,
-            "net_cost_low": total.low,
-            "net_cost_high": total.high,
+            "net_cost_median": total.value,
+            "net_cost_low": total.lower,
+            "net_cost_high": total.upper,
             "incremental_mean": extra.mean,
-            "incremental_low": extra.low,
-            "incremental_high": extra.high,
+            "incremental_median": extra.value,
+            "incremental_low": extra.lower,
+            "incremental_high": extra.upper,
             "officer_capacity_added_mean": capacity.mean,
-            "officer_capacity_added_low": capacity.low,
-            "officer_capacity_added_high": capacity.high,
+            "officer_capacity_added_median": capacity.value,
+            "officer_capacity_added_low": capacity.lower,
+            "officer_capacity_added_high": capacity.upper,
         }
         for name, values in cost.component_means().items():
             row[f"{name}_mean"] = float(values.mean())
@@ -233,19 +235,142 @@ def costs_table(run: ModelRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def headline_numbers(run: ModelRun) -> dict[str, Estimate | float]:
-    """The numbers the claims and the scorecard quote."""
+MIN_ADDED_OFFICERS_FOR_UNIT_COST = 0.5
+"""Draws adding fewer officers than this on average have no meaningful cost per added officer (division
+by almost nothing); they are left out of that ratio and counted."""
+
+COST_SPLIT_LABELS = {
+    "program_own": "The program's own cost (recruiting, outreach, stipends)",
+    "filling_vacancies": "Pay, benefits and training of the extra officers (posts already authorised and budgeted)",
+    "overtime_saved": "Overtime no longer needed to cover vacancies (a saving)",
+    "avoided_jail_and_claims": "Jail days and force claims avoided (a saving)",
+    "incremental": "Net cost above the status quo",
+    "added_officers": "Officers added over status-quo hiring (average over the horizon)",
+    "cost_per_added_officer": "Net cost per added officer a year",
+    "program_cost_per_added_officer": "Program's own cost per added officer a year",
+}
+
+
+def cost_split_arrays(evaluation: Evaluation) -> dict[str, np.ndarray]:
+    """Heartbeats against the status quo, per draw, averaged over the horizon (US dollars a year):
+    incremental = program_own + filling_vacancies - overtime_saved - avoided_jail_and_claims."""
+    hb, sq = evaluation.costs["heartbeats"], evaluation.costs["status_quo"]
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return values.mean(axis=1)
+
+    added = mean(evaluation.staffing["heartbeats"].sworn[:, 1:] - evaluation.staffing["status_quo"].sworn[:, 1:])
+    split = {
+        "program_own": mean(hb.program),
+        "filling_vacancies": mean(hb.payroll - sq.payroll + hb.hiring - sq.hiring),
+        "overtime_saved": mean(sq.overtime - hb.overtime),
+        "avoided_jail_and_claims": mean(hb.avoided_jail + hb.avoided_claims),
+        "added_officers": added,
+    }
+    split["incremental"] = (
+        split["program_own"] + split["filling_vacancies"] - split["overtime_saved"] - split["avoided_jail_and_claims"]
+    )
+    enough = added >= MIN_ADDED_OFFICERS_FOR_UNIT_COST
+    safe = np.where(enough, added, 1.0)
+    split["cost_per_added_officer"] = np.where(enough, split["incremental"] / safe, np.nan)
+    split["program_cost_per_added_officer"] = np.where(enough, split["program_own"] / safe, np.nan)
+    return split
+
+
+def cost_split_table(run: ModelRun) -> pd.DataFrame:
+    """The honest cost of Heartbeats: what the program itself costs, what filling budgeted posts costs,
+    what it saves; median, 90% of simulations and the central case for each part."""
     level = _level(run)
-    year, horizon = run.evaluation.headline_year, run.settings.horizon_years
-    sq, hb = run.staffing["status_quo"], run.staffing["heartbeats"]
-    outputs = run.outputs()
+    draws, central = cost_split_arrays(run.evaluation), cost_split_arrays(central_case(run))
+    rows = []
+    for key, label in COST_SPLIT_LABELS.items():
+        values = draws[key]
+        defined = values[np.isfinite(values)]
+        row = {"component": key, "label": label, "draws_used": int(defined.size)}
+        if defined.size:
+            est = estimate(defined, level)
+            row.update(median=est.value, low=est.lower, high=est.upper, mean=est.mean)
+        else:
+            row.update(median=np.nan, low=np.nan, high=np.nan, mean=np.nan)
+        row["central_case"] = float(central[key][0])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _option_measures(evaluation: Evaluation, years: list[int]) -> dict[tuple[str, int, str], np.ndarray]:
+    """Per-draw values of each option against the status quo in the given years."""
+    base, sq = evaluation.costs["status_quo"].net, evaluation.staffing["status_quo"].sworn
+    result = {}
+    for option in ("heartbeats", "civilian_responder"):
+        outcomes = evaluation.outcomes[option]
+        freed = outcomes.officer_hours_freed / evaluation.params["available_hours_per_officer"][:, None]
+        added = evaluation.staffing[option].sworn - sq
+        cost = evaluation.costs[option].net - base
+        for year in years:
+            result[(option, year, "officer_capacity_added")] = added[:, year] + freed[:, year - 1]
+            result[(option, year, "force_change")] = outcomes.force[:, year - 1]
+            result[(option, year, "arrests_change")] = outcomes.arrests[:, year - 1]
+            result[(option, year, "calls_handled")] = outcomes.calls_handled[:, year - 1]
+            result[(option, year, "incremental_cost")] = cost[:, year - 1]
+    return result
+
+
+def options_side_by_side(run: ModelRun) -> pd.DataFrame:
+    """Heartbeats and the civilian responder in the headline year and in the last year (steady state),
+    both against the status quo and both started in the same year: median, 90% range, central case."""
+    level = _level(run)
+    years = sorted({run.evaluation.headline_year, run.settings.horizon_years})
+    draws, central = _option_measures(run.evaluation, years), _option_measures(central_case(run), years)
+    rows = []
+    for (option, year, measure), values in draws.items():
+        est = estimate(values, level)
+        rows.append(
+            {
+                "option": option,
+                "option_label": SCENARIO_LABELS[option],
+                "year": year,
+                "measure": measure,
+                "median": est.value,
+                "low": est.lower,
+                "high": est.upper,
+                "central_case": float(central[(option, year, measure)][0]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def civilian_cap_share(run: ModelRun) -> float:
+    """Share of draws in which the relevant-call pool, not the diversion share, limits the civilian team."""
+    params = run.params
+    return float(np.mean(params["civilian_diversion_share"] > params["relevant_share_of_calls"]))
+
+
+CENTRAL_KEYS = (
+    "program_recruits_per_year",
+    "added_officers_y5",
+    "sw_officers_final",
+    "salary_ratio",
+    "workload_officers_needed",
+    "incremental_cost_heartbeats",
+    "incremental_cost_civilian_responder",
+    "force_change_heartbeats",
+    "force_change_civilian_responder",
+    "civilian_officer_equivalents_freed",
+)
+
+
+def _numbers(evaluation: Evaluation, horizon: int, level: float) -> dict[str, Estimate | float]:
+    """Headline numbers of one evaluation (draws or the central case)."""
+    year = evaluation.headline_year
+    sq, hb = evaluation.staffing["status_quo"], evaluation.staffing["heartbeats"]
+    outputs = evaluation.outputs()
     numbers: dict[str, Estimate | float] = {
         "headline_year": float(year),
         "horizon_years": float(horizon),
-        "salary_ratio": estimate(run.salary["probationary"], level),
-        "salary_ratio_first_year": estimate(run.salary["first_year"], level),
+        "salary_ratio": estimate(evaluation.salary["probationary"], level),
+        "salary_ratio_first_year": estimate(evaluation.salary["first_year"], level),
         "p_salary_nearly_doubles": share_nearly_doubling(
-            run.salary["probationary"], run.params["nearly_double_threshold"]
+            evaluation.salary["probationary"], evaluation.params["nearly_double_threshold"]
         ),
         "p_full_strength_sq_y5": float(sq.p_at_strength()[year]),
         "p_full_strength_hb_y5": float(hb.p_at_strength()[year]),
@@ -256,19 +381,40 @@ def headline_numbers(run: ModelRun) -> dict[str, Estimate | float]:
         "vacancies_sq_y5": estimate(sq.gap()[:, year], level),
         "vacancies_hb_y5": estimate(hb.gap()[:, year], level),
         "program_recruits_per_year": estimate(hb.program_hires.mean(axis=1), level),
-        "workload_officers_needed": estimate(run.workload["sworn"], level),
-        "workload_officers_needed_civilian": estimate(run.workload["sworn_with_civilian"], level),
+        "workload_officers_needed": estimate(evaluation.workload["sworn"], level),
+        "workload_officers_needed_civilian": estimate(evaluation.workload["sworn_with_civilian"], level),
         "civilian_officer_equivalents_freed": estimate(outputs["civilian_officer_equivalents_freed"], level),
         "heartbeats_officer_equivalents_freed": estimate(
-            hours_to_officers(run.outcomes["heartbeats"].officer_hours_freed.mean(axis=1), run.params), level
+            hours_to_officers(evaluation.outcomes["heartbeats"].officer_hours_freed.mean(axis=1), evaluation.params),
+            level,
         ),
-        "heartbeats_calls_handled": estimate(run.outcomes["heartbeats"].calls_handled.mean(axis=1), level),
+        "heartbeats_calls_handled": estimate(evaluation.outcomes["heartbeats"].calls_handled.mean(axis=1), level),
     }
     for scenario in SCENARIOS:
-        net = run.costs[scenario].mean_per_year()
+        net = evaluation.costs[scenario].mean_per_year()
         numbers[f"net_cost_{scenario}"] = estimate(net, level)
-        numbers[f"incremental_cost_{scenario}"] = estimate(net - run.costs["status_quo"].mean_per_year(), level)
+        numbers[f"incremental_cost_{scenario}"] = estimate(net - evaluation.costs["status_quo"].mean_per_year(), level)
     for scenario in ("heartbeats", "civilian_responder"):
         for outcome in OUTCOMES:
-            numbers[f"{outcome}_change_{scenario}"] = estimate(run.outcomes[scenario].get(outcome).mean(axis=1), level)
+            numbers[f"{outcome}_change_{scenario}"] = estimate(
+                evaluation.outcomes[scenario].get(outcome).mean(axis=1), level
+            )
+    return numbers
+
+
+def headline_numbers(run: ModelRun) -> dict[str, Estimate | float]:
+    """The numbers the claims and the scorecard quote: medians with 90% ranges of the simulations, and
+    ``central_<key>`` for the central case of the main ones. Computed once per run (figures, claims and
+    the scorecard all quote them)."""
+    cached = run.__dict__.get("_headline_numbers")
+    if cached is not None:
+        return dict(cached)
+    level, horizon = _level(run), run.settings.horizon_years
+    numbers = _numbers(run.evaluation, horizon, level)
+    central = _numbers(central_case(run), horizon, level)
+    for key in CENTRAL_KEYS:
+        value = central[key]
+        numbers[f"central_{key}"] = value.value if isinstance(value, Estimate) else float(value)
+    numbers["civilian_capped_share"] = civilian_cap_share(run)
+    run.__dict__["_headline_numbers"] = dict(numbers)
     return numbers

@@ -1,6 +1,8 @@
 """Workload-based staffing estimate in the manner of the COPS Office guide (Wilson & Weiss 2012).
 
-    calls a year        = population * calls_per_resident
+    calls a year        = population * calls_per_resident   (community-generated calls only: the calls
+                                                         analysis's calls.community_calls_per_resident when
+                                                         recorded, else the register row)
     call hours          = calls * minutes_per_unit_call / 60 * units_per_call
     patrol officers     = call hours / (available_hours_per_officer * (1 - proactive_time_share))
     sworn officers      = patrol officers / patrol_share_of_sworn
