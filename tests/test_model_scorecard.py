@@ -327,7 +327,7 @@ def test_testville_without_authorised_strength_invents_no_target(register):
     assert "Testville's authorised (budgeted) sworn strength is not in its parameters or data" in row["numbers"]
     assert "full authorised strength" not in row["numbers"] and "full strength" not in row["headline"]
     assert "42" not in row["numbers"] + row["headline"]
-    assert row["proposal_claim"] == "Fills the department's officer shortage"
+    assert row["proposal_claim"] == "Fills the officer shortage"
 
 
 def test_testville_without_a_sworn_count_says_staffing_cannot_be_projected(register):
@@ -341,7 +341,7 @@ def test_testville_without_a_sworn_count_says_staffing_cannot_be_projected(regis
 
 def test_ferguson_keeps_its_doj_context_and_other_agencies_do_not(register):
     ferguson = scorecard_text(build_scorecard(numbers(), register, context=_context(AgencyFacts("ferguson", "Ferguson"))))
-    assert "DOJ found" in ferguson and "Consent Decree" in ferguson
+    assert "DOJ found" in ferguson
     other = scorecard_text(build_scorecard(numbers(), register, context=_context(make_testville(current_sworn=12))))
     assert "DOJ" not in other and "Consent Decree" not in other
 

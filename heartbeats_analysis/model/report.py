@@ -206,9 +206,12 @@ def _save(
     )
 
 
-def agency_name(run: ModelRun) -> str:
-    """The agency's display name for sentences ("the department" in library use without facts)."""
-    return run.facts.display_name if run.facts is not None else "the department"
+def agency_name(subject: ModelRun | str | None) -> str:
+    """The agency's display name for sentences: from a run's facts or an agency slug ("the department" in
+    library use without either)."""
+    if isinstance(subject, ModelRun):
+        return subject.facts.display_name if subject.facts is not None else "the department"
+    return display_name(subject) if subject else "the department"
 
 
 def _possessive(run: ModelRun) -> str:
@@ -599,11 +602,6 @@ def _record(
     ctx.claims.record(claim_id, value, unit, sentence, **kwargs)
 
 
-def agency_name(agency: str | None) -> str:
-    """The agency's display name for sentences ("the department" when none is given)."""
-    return display_name(agency) if agency else "the department"
-
-
 def _doubling_sentence(run: ModelRun, share: float, draws: int) -> str:
     """A bounded result said as a bound: the pay ranges cannot reach the threshold at all, or only in some draws."""
     threshold = float(run.register.set_index("id").loc["nearly_double_threshold", "central"])
@@ -620,7 +618,7 @@ def record_model_claims(
     ctx: NotebookContext, run: ModelRun, result: Sensitivity, agency: str | None = None
 ) -> pd.DataFrame:
     """Record the model's headline numbers as claims ``model.*``; return them as a table."""
-    name = agency_name(agency)
+    name = agency_name(run if run.facts is not None else agency)
     n = headline_numbers(run)
     year, horizon = run.evaluation.headline_year, run.settings.horizon_years
     draws = run.settings.draws
@@ -1088,7 +1086,9 @@ def record_salary_survey(ctx: NotebookContext, run: ModelRun, name: str) -> None
 
 def scorecard(ctx: NotebookContext, run: ModelRun, agency: str | None = None) -> pd.DataFrame:
     """Build the claims scorecard, record one claim per proposal claim, save it as a table."""
-    context = Context(agency_name(agency), salary_survey(), agency == DOJ_INVESTIGATED_AGENCY, run.facts)
+    agency = agency or (run.facts.agency if run.facts is not None else None)
+    name = agency_name(run if run.facts is not None else agency)
+    context = Context(name, salary_survey(), agency == DOJ_INVESTIGATED_AGENCY, run.facts)
     table = build_scorecard(headline_numbers(run), run.register, ctx.earlier_claims(), context)
     record_scorecard(ctx.claims, table, notebook=NOTEBOOK)
     save_table(
