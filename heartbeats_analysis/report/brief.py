@@ -309,10 +309,33 @@ def interval_words(claim: Claim) -> str:
     low, high = claim_bound_html(claim, 0), claim_bound_html(claim, 1)
     kind = (claim.interval_kind or "").lower()
     if "simulation" in kind or "draws" in kind:
-        return f"9 in 10 model runs gave between {low} and {high}"
+        return f"90% of model runs: {low} to {high}"
     if "ci" in kind.split() or "confidence" in kind:
-        return f"range the data support, 95% confidence interval: {low} to {high}"
+        return f"95% confidence interval from the data: {low} to {high}"
     return f"range {low} to {high}"
+
+
+# Where a model change has a claim for today's level, the brief prints it beside the change.
+BASELINE_IDS = {
+    "model.force_change_heartbeats": ("model.force_status_quo_per_year", "model.force_baseline_per_year"),
+    "model.force_change_civilian_responder": ("model.force_status_quo_per_year", "model.force_baseline_per_year"),
+    "model.referrals_change_heartbeats": ("model.referrals_status_quo_per_year", "model.referrals_baseline_per_year"),
+    "model.referrals_change_civilian_responder": (
+        "model.referrals_status_quo_per_year",
+        "model.referrals_baseline_per_year",
+    ),
+    "model.arrests_change_heartbeats": ("model.arrests_status_quo_per_year", "model.arrests_baseline_per_year"),
+}
+
+
+def change_with_baseline(ctx: BriefContext, claim_id: str, what: str) -> str:
+    """'use of force: -0.52 a year, out of about N a year today' (the baseline only when a claim gives it)."""
+    claim = ctx.get(claim_id)
+    if claim is None:
+        return ""
+    base = next((ctx.get(i) for i in BASELINE_IDS.get(claim_id, ()) if ctx.get(i) is not None), None)
+    tail = f", out of about {claim_value_html(base)} a year today" if base is not None else " against today's level"
+    return f"{what} {claim_value_html(claim)} a year{tail}"
 
 
 def value_with_interval(ctx: BriefContext, claim_id: str) -> str:
@@ -403,11 +426,20 @@ def bottom_line_html(ctx: BriefContext) -> str:
         partly = counts.get("partly supported", 0)
         against = counts.get("not supported", 0)
         open_ = total - strong - partly - against
-        sentences.append(
-            f"Of the proposal's {_in_words(total)} claims, the evidence supports {_in_words(strong)} in full and "
-            f"{_in_words(partly)} in part; {_in_words(against)} {'is' if against == 1 else 'are'} not supported "
-            f"and {_in_words(open_)} {'is' if open_ == 1 else 'are'} unproven or without evidence either way."
+        parts = [
+            f"{_in_words(n)} {'is' if n == 1 else 'are'} {label}"
+            for n, label in (
+                (partly, "partly supported"),
+                (against, "not supported"),
+                (open_, "unproven or without evidence either way"),
+            )
+            if n
+        ]
+        lead = (
+            f"{_in_words(strong)} {'is' if strong == 1 else 'are'} supported" if strong else "none is fully supported"
         )
+        listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + (parts[-1] if parts else "")
+        sentences.append(f"Of the proposal's {_in_words(total)} claims, {lead}; {listed}.")
     added, gap, cost = (
         ctx.get("model.added_officers_year5"),
         ctx.get("staffing.gap_to_authorised"),
@@ -416,13 +448,13 @@ def bottom_line_html(ctx: BriefContext) -> str:
     if added is not None and cost is not None:
         against_gap = f", against {claim_value_html(gap)} vacant posts" if gap is not None else ""
         sentences.append(
-            f"As a recruiting channel it could add about {claim_value_html(added)} officers by year 5"
-            f"{against_gap}, for about {claim_value_html(cost)} a year more than today's spending on policing."
+            f"As a way to recruit, it could add about {claim_value_html(added)} officers by year 5"
+            f"{against_gap}. It would cost about {claim_value_html(cost)} a year more than today."
         )
     sentences.append(
-        "No study has evaluated sworn officers with social-work degrees, so what it would do for use of force, "
-        "arrests, racial disparities and trust is not known; a civilian crisis team and a pilot with an "
-        "independent evaluation are the better-tested ways to learn."
+        "No study has tested sworn officers with social-work degrees. So its effect on force, arrests, racial "
+        "gaps and trust is not known. A pilot with an independent evaluation, or a civilian crisis team, would "
+        "be the surer way to learn."
     )
     return " ".join(sentences)
 
@@ -434,64 +466,57 @@ def bottom_line(ctx: BriefContext) -> HTML:
 def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
     """(option, extra cost a year, what it would deliver, how sure we are) from the claims at hand."""
     rows = []
-    added = value_with_interval(ctx, "model.added_officers_year5")
     gap = ctx.get("staffing.gap_to_authorised")
-    gap_text = f", against {claim_value_html(gap)} vacant posts today" if gap is not None else ""
-    force = ctx.get("model.force_change_heartbeats")
-    force_text = (
-        f" Use-of-force incidents: {claim_value_html(force)} a year against today's level." if force is not None else ""
-    )
-    referrals = ctx.get("model.referrals_change_heartbeats")
-    referrals_text = f" Referrals to services: {claim_value_html(referrals)} a year." if referrals is not None else ""
+    gap_text = f", against {claim_value_html(gap)} vacant posts" if gap is not None else ""
+    added = value_with_interval(ctx, "model.added_officers_year5")
+    effects = [
+        change_with_baseline(ctx, "model.force_change_heartbeats", "Use of force:"),
+        change_with_baseline(ctx, "model.referrals_change_heartbeats", "referrals to services:"),
+    ]
+    effects_text = "; ".join(e for e in effects if e)
     rows.append(
         (
             "Fund as proposed",
             value_with_interval(ctx, "model.incremental_cost_per_year_heartbeats") or "Not estimated",
-            (f"About {added} more officers by year 5{gap_text}." if added else "Not estimated.")
-            + force_text
-            + referrals_text,
-            "Low. Officer numbers rest on guesses about graduates' interest, for which no source was found; "
-            "effects on force and referrals are borrowed from studies of crisis training, not of this program.",
+            (f"About {added} more officers by year 5{gap_text}." if added else "Officers added: not estimated.")
+            + (f" {effects_text}." if effects_text else ""),
+            "Low. No study of this kind of program exists; officer numbers rest on a guess about graduates' interest.",
         )
     )
     rows.append(
         (
-            "Fund a pilot with an evaluation",
-            "A fraction of the full cost, for a small first group of recruits and an independent evaluator "
-            "(not costed here)",
-            "Real numbers on interest, hiring, retention, use of force and referrals, before a long commitment.",
-            "High that it answers the open questions; it does not by itself fill vacancies.",
+            "Pilot with an evaluation",
+            "Part of the full cost, for a first small group and an independent evaluator (not costed here)",
+            "Real numbers on interest, hiring, retention, force and referrals before a long commitment.",
+            "High that it answers the open questions; it fills few vacancies by itself.",
         )
     )
-    civ_force = ctx.get("model.force_change_civilian_responder")
-    civ_ref = ctx.get("model.referrals_change_civilian_responder")
-    civ_parts = []
-    if civ_force is not None:
-        civ_parts.append(f"use-of-force incidents {claim_value_html(civ_force)} a year")
-    if civ_ref is not None:
-        civ_parts.append(f"referrals to services {claim_value_html(civ_ref)} a year")
+    civ = [
+        change_with_baseline(ctx, "model.force_change_civilian_responder", "Use of force:"),
+        change_with_baseline(ctx, "model.referrals_change_civilian_responder", "referrals to services:"),
+    ]
+    civ_text = "; ".join(e for e in civ if e)
     rows.append(
         (
-            "Choose or compare a civilian crisis team",
+            "Civilian crisis team",
             value_with_interval(ctx, "model.incremental_cost_per_year_civilian_responder") or "Not estimated",
-            "Trained civilians answer calls about mental health, addiction and homelessness instead of police"
-            + (f": {'; '.join(civ_parts)}, against today's level." if civ_parts else ".")
-            + " It adds no sworn officers.",
-            "Moderate. Such teams run in Eugene, Oregon and Denver and have been studied, but the studies are "
-            "of large cities and the model's figures for a small city are estimates.",
+            "Trained civilians answer calls about mental health, addiction and homelessness; no new officers."
+            + (f" {civ_text[0].upper() + civ_text[1:]}." if civ_text else ""),
+            "Moderate. Such teams in Eugene, Oregon and Denver have been studied, but in large cities.",
         )
     )
     sq_close = ctx.get("model.p_close_gap_year5_status_quo")
-    sq_text = (
-        f" The department reaches full strength by year 5 in {claim_value_html(sq_close)} of model runs."
-        if sq_close is not None
-        else ""
-    )
     rows.append(
         (
             "Decline",
             "None beyond today's spending",
-            "Hiring continues at today's pace" + (f"{gap_text}." if gap is not None else ".") + sq_text,
+            "Hiring goes on at today's pace"
+            + gap_text
+            + (
+                f"; full strength by year 5 in {claim_value_html(sq_close)} of model runs."
+                if sq_close is not None
+                else "."
+            ),
             "As sure as today's hiring record; the open questions stay open.",
         )
     )
@@ -505,9 +530,9 @@ def options(ctx: BriefContext) -> HTML:
     )
     return _html(
         '<h2 id="options">The options before the council</h2>'
-        '<p class="note">Costs are extra spending a year over today\'s, averaged over the first ten years. '
-        '"9 in 10 model runs" means the model was run thousands of times with different plausible inputs and '
-        "nine runs in ten fell in the range shown.</p>"
+        '<p class="small">Costs are extra spending a year over today\'s, averaged over ten years. The model was run '
+        'thousands of times with different plausible inputs; "90% of model runs" gives the range where nine runs in '
+        "ten fell.</p>"
         '<table class="options"><thead><tr><th>Option</th><th>Extra cost a year</th><th>What it would deliver</th>'
         f"<th>How sure we are</th></tr></thead><tbody>{rows}</tbody></table>"
     )
@@ -526,37 +551,82 @@ def verdict_basis(ctx: BriefContext, slug: str) -> str:
         for flag in claim.flags:
             if flag.startswith("basis:"):
                 return flag.split(":", 1)[1].strip()
-    return ""
+    return _basis_from_sources(ctx, slug)
+
+
+def _basis_from_sources(ctx: BriefContext, slug: str) -> str:
+    """Until the model records a basis, read it off the sources the verdict cites: the brief's own analysis is
+    local data, a register row graded 'assumption' is a model assumption, a graded row is research."""
+    from heartbeats_analysis.paths import RESOURCES_DIR
+
+    claim = ctx.get(f"scorecard.{slug}")
+    path = RESOURCES_DIR / "assumptions.csv"
+    if claim is None or not path.is_file():
+        return ""
+    with open(path, newline="", encoding="utf-8") as fh:
+        register = [(row["source"].strip(), row["quality"].strip()) for row in csv.DictReader(fh)]
+    kinds: list[str] = []
+    grades: list[str] = []
+    for source in claim.source:
+        if source.startswith("claim "):
+            kinds.append("local data")
+            continue
+        quality = next((q for text, q in register if text and source.startswith(text)), "")
+        if quality.lower() == "assumption":
+            kinds.append("model assumption")
+        elif quality:
+            kinds.append("research")
+            grades.append(quality[0].upper())
+    words = []
+    if "research" in kinds:
+        words.append(f"research (best grade {min(grades)})")
+    words += [k for k in ("local data", "model assumption") if k in kinds]
+    return "; ".join(words)
+
+
+def _claim_text(slug: str) -> str:
+    from heartbeats_analysis.model.scorecard import PROPOSAL_CLAIMS
+
+    return next((c.text for c in PROPOSAL_CLAIMS if c.slug == slug), slug.replace("_", " ").capitalize())
+
+
+def verdict_definitions_html() -> str:
+    return "; ".join(
+        f'<strong class="verdict {esc(_verdict_css_word(word))}">{esc(word)}</strong>: {esc(meaning[:-1])}'
+        for word, meaning in VERDICT_DEFINITIONS
+    )
 
 
 def verdicts(ctx: BriefContext) -> HTML:
-    definitions = "".join(
-        f'<div><dt class="verdict {esc(_verdict_css_word(word))}">{esc(word)}</dt><dd>{esc(meaning)}</dd></div>'
-        for word, meaning in VERDICT_DEFINITIONS
-    )
+    """Page 1: each claim's verdict and what it rests on, with the verdict words defined."""
     rows = []
     for claim in _in_proposal_order(ctx, "scorecard_summary"):
         slug = claim.id.split(".", 1)[1]
-        basis = verdict_basis(ctx, slug)
-        basis_cell = f"<td>{esc(basis)}</td>" if basis else "<td>not recorded in this build</td>"
         rows.append(
-            f'<tr><td class="verdict {esc(_verdict_css(claim))}">{claim_value_html(claim)}</td>'
-            f"<td>{claim_sentence_html(claim)}</td>{basis_cell}</tr>"
+            f"<tr><td>{esc(_claim_text(slug))}</td>"
+            f'<td class="verdict {esc(_verdict_css(claim))}">{claim_value_html(claim)}</td>'
+            f"<td>{esc(verdict_basis(ctx, slug) or 'not recorded in this build')}</td></tr>"
         )
     table = (
-        '<table class="verdicts"><thead><tr><th>Verdict</th><th>The claim and what we found</th>'
+        '<table class="verdicts glance"><thead><tr><th>What the backers claim</th><th>Verdict</th>'
         f"<th>Rests on</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         if rows
         else "<p>The claims were not judged in this build.</p>"
     )
     return _html(
-        '<h2 id="verdicts">What the evidence says about each claim</h2>'
-        f'<dl class="verdict-words">{definitions}</dl>'
-        '<p class="note">Each verdict rests on one of three things: <strong>local data</strong> about the city, '
-        "<strong>research</strong> from other places (graded A for the strongest studies to D for the weakest), or "
-        "a <strong>model assumption</strong> where no source was found. An assumption alone never earns "
-        '"supported" or "partly supported".</p>' + table
+        '<h2 id="verdicts">The claims, one by one</h2>'
+        f'<p class="small">{verdict_definitions_html()}. A verdict rests on <strong>local data</strong>, on '
+        "<strong>research</strong> from other places (graded A, strongest, to D), or on a <strong>model "
+        'assumption</strong> where no source was found; an assumption alone never earns "supported".</p>' + table
     )
+
+
+def findings(ctx: BriefContext) -> HTML:
+    """Page 2: what was found for each claim, in a sentence or two."""
+    items = "".join(f"<li>{claim_sentence_html(c)}</li>" for c in _in_proposal_order(ctx, "scorecard_summary"))
+    if not items:
+        return _html("")
+    return _html(f'<h2 id="findings">What we found, claim by claim</h2><ul class="findings">{items}</ul>')
 
 
 def recommendations(ctx: BriefContext) -> HTML:
@@ -922,7 +992,7 @@ def summary_document(ctx: BriefContext, css: str) -> str:
         f"<tr><th scope='row'>{esc(name)}</th><td>{cost}</td><td>{delivers}</td><td>{esc(sure)}</td></tr>"
         for name, cost, delivers, sure in _option_rows(ctx)
     )
-    words = "; ".join(f"<strong>{esc(w)}</strong>: {esc(m)}" for w, m in VERDICT_DEFINITIONS)
+    words = verdict_definitions_html()
     proposers = "the proposers (Flourishing Ferguson)" if ctx.is_ferguson else "the proposers"
     asks = "".join(f"<li>{esc(q)}</li>" for q in QUESTIONS_FOR_PROPOSERS[:3])
     asks_department = "".join(f"<li>{esc(q)}</li>" for q in QUESTIONS_FOR_DEPARTMENT[:3])
