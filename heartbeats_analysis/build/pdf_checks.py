@@ -94,27 +94,44 @@ def first_page_with(pages: list[Page], phrase: str) -> int | None:
     return next((p.number for p in pages if wanted in p.text), None)
 
 
-def empty_fractions(pdf_path: Path, resolution: int = 30, margin_inches: float = 0.75) -> list[float]:
-    """For each page, the share of the printable area's rows that carry no ink (0 = full, 1 = blank).
+def empty_fractions(
+    pdf_path: Path, resolution: int = 30, margin_inches: float = 0.75, min_gap_inches: float = 0.5
+) -> list[float]:
+    """For each page, the share of its printable height taken by blank bands at least min_gap_inches tall.
 
-    Rows are counted inside the page margins (the footer with the page number is outside them), so a page
-    that ends after a third of its height is about two thirds empty. Charts count as ink, unlike text boxes.
+    Only the area inside the page margins counts (the footer with the page number is outside them). Gaps between
+    lines and paragraphs are shorter than the minimum gap, so a full page scores about 0, and a page whose text ends a
+    quarter of the way down scores about 0.75. Charts are ink, as they should be.
     """
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
         _run(["pdftoppm", "-r", str(resolution), "-gray", "-png", str(pdf_path), str(Path(tmp) / "page")])
-        fractions = []
-        for png in sorted(Path(tmp).glob("page-*.png"), key=lambda p: int(p.stem.split("-")[-1])):
-            image = Image.open(png).convert("L")
-            width, height = image.size
-            margin = round(margin_inches * resolution)
-            box = image.crop((margin, margin, width - margin, height - margin))
-            pixels = box.load()
-            rows = box.size[1]
-            inked = sum(1 for y in range(rows) if any(pixels[x, y] < 200 for x in range(box.size[0])))
-            fractions.append(1 - inked / rows if rows else 1.0)
-    return fractions
+        pngs = sorted(Path(tmp).glob("page-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
+        return [
+            _blank_band_share(Image.open(png).convert("L"), resolution, margin_inches, min_gap_inches) for png in pngs
+        ]
+
+
+def _blank_band_share(image, resolution: int, margin_inches: float, min_gap_inches: float) -> float:
+    width, height = image.size
+    margin = round(margin_inches * resolution)
+    box = image.crop((margin, margin, width - margin, height - margin))
+    pixels = box.load()
+    columns, rows = box.size
+    if rows == 0:
+        return 1.0
+    blank = [all(pixels[x, y] >= 200 for x in range(columns)) for y in range(rows)]
+    min_gap = max(1, round(min_gap_inches * resolution))
+    in_bands, run = 0, 0
+    for is_blank in [*blank, False]:
+        if is_blank:
+            run += 1
+            continue
+        if run >= min_gap:
+            in_bands += run
+        run = 0
+    return in_bands / rows
 
 
 def render_pages(pdf_path: Path, out_dir: Path, first: int = 1, last: int = 3, resolution: int = 60) -> list[Path]:

@@ -359,10 +359,10 @@ SOURCE_GROUPS = [
     ("ucr/offenses", "FBI crime"),
     ("ucr/arrests/", "FBI arrests"),
     ("acs/", "population"),
-    ("force/wapo", "fatal force (Washington Post)"),
-    ("force/mapping", "fatal force (Mapping Police Violence)"),
+    ("force/wapo", "fatal shootings (Washington Post)"),
+    ("force/mapping", "police killings (Mapping Police Violence)"),
     ("force/Missouri", "county use of force"),
-    ("cfs/", "911 calls (other cities)"),
+    ("cfs/", "911 calls in other cities"),
     ("bls/", "wages"),
 ]
 
@@ -388,11 +388,11 @@ def title_block(ctx: BriefContext) -> HTML:
 
 
 VERDICT_DEFINITIONS = [
-    ("supported", "Local data or good research show the claim holds here."),
-    ("partly supported", "The evidence backs part of the claim, or backs it only weakly."),
-    ("not supported", "The evidence shows the claim does not hold."),
-    ("unproven", "It might hold, but no good study or local data shows it; only an assumption points that way."),
-    ("no evidence either way", "Nothing found speaks to the claim, for or against."),
+    ("supported", "local data or good research show the claim holds."),
+    ("partly supported", "the evidence backs part of the claim, or backs it weakly."),
+    ("not supported", "the evidence shows the claim does not hold."),
+    ("unproven", "it may hold, but no good study or local data shows it."),
+    ("no evidence either way", "nothing found speaks to the claim, for or against."),
 ]
 
 BASIS_WORDS = {
@@ -478,7 +478,7 @@ def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
         (
             "Fund as proposed",
             value_with_interval(ctx, "model.incremental_cost_per_year_heartbeats") or "Not estimated",
-            (f"About {added} more officers by year 5{gap_text}." if added else "Officers added: not estimated.")
+            (_added_officers_text(ctx) + gap_text + "." if added else "Officers added: not estimated.")
             + (f" {effects_text}." if effects_text else ""),
             "Low. No study of this kind of program exists; officer numbers rest on a guess about graduates' interest.",
         )
@@ -521,6 +521,12 @@ def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
         )
     )
     return rows
+
+
+def _added_officers_text(ctx: BriefContext) -> str:
+    claim = ctx.get("model.added_officers_year5")
+    words = interval_words(claim)
+    return f"About {claim_value_html(claim)} more officers by year 5" + (f" ({words})" if words else "")
 
 
 def options(ctx: BriefContext) -> HTML:
@@ -579,7 +585,7 @@ def _basis_from_sources(ctx: BriefContext, slug: str) -> str:
             grades.append(quality[0].upper())
     words = []
     if "research" in kinds:
-        words.append(f"research (best grade {min(grades)})")
+        words.append(f"research ({min(grades)})")
     words += [k for k in ("local data", "model assumption") if k in kinds]
     return "; ".join(words)
 
@@ -615,9 +621,9 @@ def verdicts(ctx: BriefContext) -> HTML:
     )
     return _html(
         '<h2 id="verdicts">The claims, one by one</h2>'
-        f'<p class="small">{verdict_definitions_html()}. A verdict rests on <strong>local data</strong>, on '
-        "<strong>research</strong> from other places (graded A, strongest, to D), or on a <strong>model "
-        'assumption</strong> where no source was found; an assumption alone never earns "supported".</p>' + table
+        f'<p class="small">{verdict_definitions_html()}. "Rests on": <strong>local data</strong>, '
+        "<strong>research</strong> from elsewhere (grade A, strongest, to D), or a <strong>model assumption</strong> "
+        'where no source was found; an assumption alone never earns "supported".</p>' + table
     )
 
 
