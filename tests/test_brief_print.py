@@ -122,8 +122,9 @@ def test_ferguson_history_only_in_fergusons_brief():
 
 
 def test_public_sources_drop_internal_labels_and_outside_files():
-    assert brief._public_source("Wareham 2015; EVIDENCE.md section 7 https://x.org") == "Wareham 2015 https://x.org"
-    assert brief._public_source("Post-Dispatch; compiled in shared/evidence/EVIDENCE.md section 6") == "Post-Dispatch"
+    assert brief._public_source("Wareham 2015; NOTES.md section 7 https://x.org") == "Wareham 2015 https://x.org"
+    assert brief._public_source("Post-Dispatch; compiled in ../notes/NOTES.md section 6") == "Post-Dispatch"
+    assert brief._public_source("salary NOT FOUND (NOTES.md sections 5 and 9). Central") == "salary NOT FOUND. Central"
     assert brief._public_source("claim staffing.gap_to_authorised") == (
         "This brief's own analysis: see the staffing section"
     )

@@ -359,10 +359,10 @@ SOURCE_GROUPS = [
     ("ucr/offenses", "FBI crime"),
     ("ucr/arrests/", "FBI arrests"),
     ("acs/", "population"),
-    ("force/wapo", "fatal shootings (Washington Post)"),
-    ("force/mapping", "police killings (Mapping Police Violence)"),
+    ("force/wapo", "fatal shootings"),
+    ("force/mapping", "police killings"),
     ("force/Missouri", "county use of force"),
-    ("cfs/", "911 calls in other cities"),
+    ("cfs/", "911 calls (other cities)"),
     ("bls/", "wages"),
 ]
 
@@ -373,7 +373,7 @@ def data_as_of_by_source() -> list[tuple[str, str]]:
     for entry in load_registry():
         for prefix, label in SOURCE_GROUPS:
             if entry.path.startswith(prefix) and entry.data_through:
-                latest[label] = max(latest.get(label, ""), str(entry.data_through))
+                latest[label] = max(latest.get(label, ""), str(entry.data_through)[:7])  # year or year-month
                 break
     return [(label, latest[label]) for _, label in SOURCE_GROUPS if label in latest]
 
@@ -486,7 +486,7 @@ def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
     rows.append(
         (
             "Pilot with an evaluation",
-            "Part of the full cost, for a first small group and an independent evaluator (not costed here)",
+            "Part of the full cost: a first small group and an evaluator (not costed here)",
             "Real numbers on interest, hiring, retention, force and referrals before a long commitment.",
             "High that it answers the open questions; it fills few vacancies by itself.",
         )
@@ -890,11 +890,12 @@ def _verdict_css_word(word: str) -> str:
 
 
 def _public_source(source: str) -> str:
-    """A source as the council reads it: no internal claim ids, no files outside the project."""
-    source = re.sub(
-        r";?\s*(compiled in|see)?\s*(\.\./)?(shared/evidence/)?EVIDENCE\.md( sections?( [0-9]+(,| and)?)+)?", "", source
-    )
-    source = re.sub(r"\(\s*\)", "", source)
+    """A source as the council reads it: no internal claim ids, no notes files outside the project."""
+    # "compiled in ../notes/NOTES.md section 6", "(NOTES.md sections 5 and 9)": research notes a clone does not have
+    outside_note = r";?\s*(?:compiled in |see )?[\w./-]*\b[A-Z][A-Z_]+\.md(?: sections?(?:,? (?:and )?\d+)+)?"
+    source = re.sub(outside_note, "", source)
+    source = re.sub(r"\(\s*[;,]?\s*\)", "", source)
+    source = re.sub(r"\s+([.;,])", r"\1", re.sub(r"\s{2,}", " ", source))
     if source.startswith("claim "):
         topic = source.split()[1].split(".")[0]
         title = next((t for key, t, _ in SECTIONS if key == topic), topic)
@@ -963,7 +964,7 @@ def readable_column(name: str) -> str:
 
 
 def print_cell(value: str) -> str:
-    """A CSV cell rounded for print (full precision stays in the CSV): at most four significant decimals."""
+    """A CSV cell rounded for print (full precision stays in the CSV): three significant digits below 1."""
     try:
         number = float(value)
     except ValueError:
