@@ -126,7 +126,7 @@ def test_brief_has_every_section_in_order(html_text):
         "What we found, claim by claim",
         "Recommendations",
         "Questions to ask before a vote",
-        "Summary",
+        "The proposal in detail",
         "Key numbers",
         "Claims scorecard",
         "Staffing",

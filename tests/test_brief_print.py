@@ -223,3 +223,9 @@ def test_empty_fraction_separates_a_short_page_from_a_full_one(tmp_path):
     full = pdf_checks.empty_fractions(_letter_pdf(tmp_path / "full.pdf", [], fill=True))
     assert short[0] > 0.8
     assert full[0] < 0.2
+
+
+def test_glossary_explains_model_words_where_they_appear():
+    note = brief.glossary_note(["It reaches full strength in 13% of simulated futures (COPS Office method)."])
+    assert "<em>simulated future</em>: one run of the model" in note and "COPS Office method" in note
+    assert brief.glossary_note(["Plain words only."]) == ""

@@ -627,12 +627,36 @@ def verdicts(ctx: BriefContext) -> HTML:
     )
 
 
+# Model words a claim sentence may use, explained where they first appear (pages 1-3 carry no unexplained jargon).
+GLOSSARY = {
+    "simulated future": "one run of the model with one plausible set of inputs",
+    "simulated draws": "runs of the model, each with one plausible set of inputs",
+    "officer equivalents": "the working hours of that many full-time officers",
+    "COPS Office method": "the workload-based staffing method published by the US Justice Department's community "
+    "policing office",
+    "status quo": "the city going on as today, without the program",
+    "rate ratio": "how many times one group's rate is another's",
+}
+
+
+def glossary_note(sentences: list[str]) -> str:
+    """A small note explaining the glossary terms these sentences use, or ''."""
+    text = " ".join(sentences)
+    used = [(term, meaning) for term, meaning in GLOSSARY.items() if term.lower() in text.lower()]
+    if not used:
+        return ""
+    items = "; ".join(f"<em>{esc(term)}</em>: {esc(meaning)}" for term, meaning in used)
+    return f'<p class="small glossary">Words used here: {items}.</p>'
+
+
 def findings(ctx: BriefContext) -> HTML:
     """Page 2: what was found for each claim, in a sentence or two."""
-    items = "".join(f"<li>{claim_sentence_html(c)}</li>" for c in _in_proposal_order(ctx, "scorecard_summary"))
-    if not items:
+    claims = _in_proposal_order(ctx, "scorecard_summary")
+    if not claims:
         return _html("")
-    return _html(f'<h2 id="findings">What we found, claim by claim</h2><ul class="findings">{items}</ul>')
+    items = "".join(f"<li>{claim_sentence_html(c)}</li>" for c in claims)
+    note = glossary_note([c.sentence for c in claims])
+    return _html(f'<h2 id="findings">What we found, claim by claim</h2>{note}<ul class="findings">{items}</ul>')
 
 
 def recommendations(ctx: BriefContext) -> HTML:
@@ -654,15 +678,15 @@ def questions(ctx: BriefContext) -> HTML:
 
 def executive_summary(ctx: BriefContext) -> HTML:
     """The proposal in its backers' words, and what it would take and cost (the detail behind page 1)."""
-    take = _sentences(ctx, ["model.p_close_gap_year5", "model.sw_officers_year10", "model.workload_officers_needed"])
-    cost = _sentences(
-        ctx, ["model.incremental_cost_per_year_heartbeats", "model.incremental_cost_per_year_civilian_responder"]
-    )
+    take_ids = ["model.p_close_gap_year5", "model.sw_officers_year10", "model.workload_officers_needed"]
+    cost_ids = ["model.incremental_cost_per_year_heartbeats", "model.incremental_cost_per_year_civilian_responder"]
+    shown = [ctx.get(i).sentence for i in take_ids + cost_ids if ctx.get(i) is not None]
     return _html(
-        '<h2 id="summary">Summary</h2>'
+        '<h2 id="summary">The proposal in detail</h2>'
         f"<h3>What the proposal claims</h3><p>{esc(proposal_text(ctx))}</p>"
-        f"<h3>What it would take</h3>{take}"
-        f"<h3>What it would cost</h3>{cost}"
+        f"{glossary_note(shown)}"
+        f"<h3>What it would take</h3>{_sentences(ctx, take_ids)}"
+        f"<h3>What it would cost</h3>{_sentences(ctx, cost_ids)}"
     )
 
 
