@@ -148,6 +148,7 @@ def test_data_as_of_names_each_sources_latest_period():
         ("sw_grad_interest_share", "sw_grad_interest_share"),
         ("", ""),
         ("0.0", "0"),
+        ("County pay scale; NOTES.md section 5", "County pay scale"),
     ],
 )
 def test_print_cell_rounds_for_print(cell, printed):
@@ -229,3 +230,12 @@ def test_glossary_explains_model_words_where_they_appear():
     note = brief.glossary_note(["It reaches full strength in 13% of simulated futures (COPS Office method)."])
     assert "<em>simulated future</em>: one run of the model" in note and "COPS Office method" in note
     assert brief.glossary_note(["Plain words only."]) == ""
+
+
+def test_missing_agency_facts_are_left_out_not_printed_as_not_available():
+    no_gap = [c for c in MODEL_CLAIMS if c.id != "staffing.gap_to_authorised"]
+    no_gap.append(Claim(id="staffing.gap_to_authorised", value=None, unit="officers", sentence="no target"))
+    ctx = context("florissant", no_gap)
+    line = text_of(brief.bottom_line_html(ctx))
+    assert "add about 4 officers by year 5. It would cost" in line
+    assert "not available" not in " ".join(text_of(cell) for row in brief._option_rows(ctx) for cell in row)

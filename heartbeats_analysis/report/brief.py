@@ -249,6 +249,11 @@ class BriefContext:
     def get(self, claim_id: str) -> Claim | None:
         return self.claims[claim_id] if claim_id in self.claims else None  # noqa: SIM401 (no .get)
 
+    def number(self, claim_id: str) -> Claim | None:
+        """The claim, if it exists and has a value (an agency without the data gets a claim with value None)."""
+        claim = self.get(claim_id)
+        return claim if claim is not None and claim.value is not None else None
+
     def with_prefix(self, prefix: str) -> list[Claim]:
         return [c for c in sorted(self.claims, key=lambda c: c.id) if c.id.startswith(prefix + ".")]
 
@@ -330,16 +335,16 @@ BASELINE_IDS = {
 
 def change_with_baseline(ctx: BriefContext, claim_id: str, what: str) -> str:
     """'use of force: -0.52 a year, out of about N a year today' (the baseline only when a claim gives it)."""
-    claim = ctx.get(claim_id)
+    claim = ctx.number(claim_id)
     if claim is None:
         return ""
-    base = next((ctx.get(i) for i in BASELINE_IDS.get(claim_id, ()) if ctx.get(i) is not None), None)
+    base = next((ctx.number(i) for i in BASELINE_IDS.get(claim_id, ()) if ctx.number(i) is not None), None)
     tail = f", out of about {claim_value_html(base)} a year today" if base is not None else " against today's level"
     return f"{what} {claim_value_html(claim)} a year{tail}"
 
 
 def value_with_interval(ctx: BriefContext, claim_id: str) -> str:
-    claim = ctx.get(claim_id)
+    claim = ctx.number(claim_id)
     if claim is None:
         return ""
     words = interval_words(claim)
@@ -441,9 +446,9 @@ def bottom_line_html(ctx: BriefContext) -> str:
         listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + (parts[-1] if parts else "")
         sentences.append(f"Of the proposal's {_in_words(total)} claims, {lead}; {listed}.")
     added, gap, cost = (
-        ctx.get("model.added_officers_year5"),
-        ctx.get("staffing.gap_to_authorised"),
-        ctx.get("model.incremental_cost_per_year_heartbeats"),
+        ctx.number("model.added_officers_year5"),
+        ctx.number("staffing.gap_to_authorised"),
+        ctx.number("model.incremental_cost_per_year_heartbeats"),
     )
     if added is not None and cost is not None:
         against_gap = f", against {claim_value_html(gap)} vacant posts" if gap is not None else ""
@@ -466,7 +471,7 @@ def bottom_line(ctx: BriefContext) -> HTML:
 def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
     """(option, extra cost a year, what it would deliver, how sure we are) from the claims at hand."""
     rows = []
-    gap = ctx.get("staffing.gap_to_authorised")
+    gap = ctx.number("staffing.gap_to_authorised")
     gap_text = f", against {claim_value_html(gap)} vacant posts" if gap is not None else ""
     added = value_with_interval(ctx, "model.added_officers_year5")
     effects = [
@@ -505,7 +510,7 @@ def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
             "Moderate. Such teams in Eugene, Oregon and Denver have been studied, but in large cities.",
         )
     )
-    sq_close = ctx.get("model.p_close_gap_year5_status_quo")
+    sq_close = ctx.number("model.p_close_gap_year5_status_quo")
     rows.append(
         (
             "Decline",
@@ -524,7 +529,7 @@ def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
 
 
 def _added_officers_text(ctx: BriefContext) -> str:
-    claim = ctx.get("model.added_officers_year5")
+    claim = ctx.number("model.added_officers_year5")
     words = interval_words(claim)
     return f"About {claim_value_html(claim)} more officers by year 5" + (f" ({words})" if words else "")
 
@@ -992,7 +997,7 @@ def print_cell(value: str) -> str:
     try:
         number = float(value)
     except ValueError:
-        return value
+        return _public_source(value) if ".md" in value else value
     if "." not in value or not math.isfinite(number):
         return value
     if number == 0:
