@@ -788,7 +788,9 @@ def section(ctx: BriefContext, topic: str) -> HTML:
     claims = [c for c in ctx.with_prefix(topic) if not c.id.startswith("scorecard")]
     wanted = [f"{topic}.{name}" for name in SECTION_HEADLINES.get(topic, [])]
     headline = [ctx.get(i) for i in wanted if ctx.get(i) is not None] or claims
-    others = [c for c in claims if c not in headline]
+    # Where each model input came from is provenance for reviewers (it names internal claim ids), not a finding.
+    inputs = [c for c in claims if c not in headline and c.unit == "source"]
+    others = [c for c in claims if c not in headline and c not in inputs]
     parts = [f'<h2 id="{esc(topic)}">{esc(title)}</h2>', f"<p>{esc(section_intro(ctx, topic))}</p>"]
     if topic == "force" and ctx.is_ferguson:
         parts.append(f'<p class="remembrance">{esc(MICHAEL_BROWN)}</p>')
@@ -810,6 +812,12 @@ def section(ctx: BriefContext, topic: str) -> HTML:
         parts.append(
             '<details class="screen-only"><summary>More findings from this analysis</summary><ul>'
             + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in others)
+            + "</ul></details>"
+        )
+    if inputs:
+        parts.append(
+            '<details class="screen-only provenance"><summary>Where the model\'s inputs come from</summary><ul>'
+            + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in inputs)
             + "</ul></details>"
         )
     return _html("".join(parts))
@@ -956,7 +964,7 @@ def _literature_rows(ctx: BriefContext) -> str:
         with open(literature, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         body = "".join(
-            f'<tr><td>{esc(r["citation"])} <a href="{esc(r["url"])}">{esc(r["url"])}</a></td>'
+            f"<tr><td>{esc(r['citation'])} {esc(r['url'])}</td>"
             f"<td>{esc(r['figure'])}</td><td>{esc(r['grade'])}: {esc(r['grade_reason'])}</td></tr>"
             for r in rows
         )
