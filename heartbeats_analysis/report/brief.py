@@ -102,6 +102,9 @@ SECTION_HEADLINES = {
         "peer_violent_rr_post2014",
     ],
     "stops": [
+        # the per-resident rate ratios lead when the stops analysis records them (absent ids are skipped)
+        "black_white_rate_ratio_latest",
+        "hispanic_white_rate_ratio_latest",
         "black_share_stops_latest",
         "black_disparity_latest",
         "peer_black_disparity_median",
