@@ -3,33 +3,41 @@
 These numbers come from reports, not from our data. They are kept here as constants so that a
 notebook can print them next to a computed figure (never folded into it) and record them as
 ``reference.*`` claims that name their source. Values are proportions (0.67 = 67%) or ratios.
-Sources and quality grades follow /work/shared/evidence/EVIDENCE.md.
+Each figure names its row in the project's literature register (``resources/literature.csv``, described in
+``docs/evidence.md``): the citation, the stable primary address and the quality grade come from that row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
 from heartbeats_analysis.report.claims import Claim, ClaimsRegistry
 
-DOJ_2015_CITATION = (
-    'US Department of Justice, Civil Rights Division, "Investigation of the Ferguson Police Department", 2015-03-04'
-)
-DOJ_2015_REPORT_URL = (
-    "https://www.justice.gov/sites/default/files/opa/press-releases/attachments/2015/03/04/"
-    "ferguson_police_department_report.pdf"
-)
-DOJ_2015_SUMMARY_URL = (
-    "https://www.washingtonpost.com/news/wonk/wp/2015/03/04/"
-    "17-disturbing-statistics-from-the-federal-report-on-ferguson-police/"
-)
-DOJ_2015_CHARTS_URL = "http://s3.documentcloud.org/documents/1681203/pattern-and-practice-charts.txt"
-NLC_EUGENE_URL = (
-    "https://www.nlc.org/resource/reimagining-public-safety-impact-updates/eugene-or-community-response-model/"
-)
-DOJ_2015_STARTRIBUNE_URL = "https://www.startribune.com/key-findings-in-justice-dept-report-on-ferguson/294941851/"
+LITERATURE_PATH = Path(__file__).resolve().parents[1] / "resources" / "literature.csv"
+
+
+@lru_cache(maxsize=1)
+def literature_register() -> pd.DataFrame:
+    """The project's literature register: one row per source (citation, year, figure, grade, stable URL)."""
+    register = pd.read_csv(LITERATURE_PATH, dtype=str, keep_default_na=False)
+    if not register["id"].is_unique:
+        raise ValueError(f"{LITERATURE_PATH.name}: duplicate source ids")
+    return register.set_index("id")
+
+
+def cite(literature_id: str) -> dict[str, str]:
+    """citation, url and quality of one register row, for a ReferenceFigure."""
+    row = literature_register().loc[literature_id]
+    return {
+        "literature_id": literature_id,
+        "citation": row["citation"],
+        "url": row["url"],
+        "quality": f"{row['grade']} ({row['grade_reason']})",
+    }
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class ReferenceFigure:
     years: str
     quality: str
     sentence: str
+    literature_id: str = ""  # row of resources/literature.csv
     low: float | None = None
     high: float | None = None
     note: str = ""
@@ -61,7 +70,6 @@ def _doj(
     value: float,
     years: str,
     sentence: str,
-    url: str = DOJ_2015_SUMMARY_URL,
     note: str = "",
 ) -> ReferenceFigure:
     return ReferenceFigure(
@@ -69,12 +77,10 @@ def _doj(
         label=label,
         unit=unit,
         value=value,
-        citation=DOJ_2015_CITATION,
-        url=url,
         years=years,
-        quality="A (official report; figures as summarised by the Washington Post and the DOJ charts)",
         sentence=sentence,
-        note=note or f"Original report: {DOJ_2015_REPORT_URL}",
+        note=note,
+        **cite("doj_2015_ferguson"),
     )
 
 
@@ -132,7 +138,6 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             "2012-2014",
             "The Justice Department found that Black drivers stopped by Ferguson police were 2.07 times as likely as "
             "white drivers to be searched.",
-            url=DOJ_2015_STARTRIBUNE_URL,
         ),
         _doj(
             "doj_black_contraband_less_likely",
@@ -142,7 +147,6 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             "2012-2014",
             "The Justice Department found that searches of Black drivers in Ferguson were 26% less likely than "
             "searches of white drivers to find contraband.",
-            url=DOJ_2015_STARTRIBUNE_URL,
         ),
         ReferenceFigure(
             id="bjs_nonfatal_force_share",
@@ -150,10 +154,7 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             unit="proportion",
             value=0.02,
             years="2018 and 2020",
-            citation='Tapp & Davis, "Contacts Between Police and the Public, 2020", Bureau of Justice Statistics, '
-            "NCJ 304527, November 2022",
-            url="https://www.ojp.gov/library/publications/contacts-between-police-and-public-2020",
-            quality="A (national survey)",
+            **cite("tapp_davis_2022_ppcs"),
             sentence="Nationally, about 2% of residents who had contact with police experienced the threat or use of "
             "non-fatal force (Bureau of Justice Statistics, 2018 and 2020).",
         ),
@@ -165,9 +166,7 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             low=0.03,
             high=0.08,
             years="2017-2021",
-            citation="Chicago Tribune letter 2020-08-16; National League of Cities, Eugene community response model",
-            url=NLC_EUGENE_URL,
-            quality="B/C (program and news figures)",
+            **cite("cahoots_eugene"),
             sentence="In Eugene, Oregon, the CAHOOTS crisis teams diverted an estimated 3% to 8% of calls that police "
             "would otherwise have handled.",
         ),
@@ -179,10 +178,7 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             low=0.15,
             high=0.17,
             years="2017-2021",
-            citation="Chicago Tribune letter 2020-08-16 (17%, 2017); National League of Cities (16,479 of 109,855 "
-            "public-initiated calls, 15.0%, 2021)",
-            url=NLC_EUGENE_URL,
-            quality="B/C (program and news figures)",
+            **cite("cahoots_eugene"),
             sentence="CAHOOTS handled 15% to 17% of Eugene police call volume, but most of those calls would not "
             "otherwise have needed an officer.",
         ),
@@ -192,10 +188,7 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             unit="proportion",
             value=0.028,
             years="2020-2021",
-            citation="Denver Gazette, 2021-03-24 (program data)",
-            url="https://www.denvergazette.com/2021/03/24/council-committee-talks-expanding-denvers-star-program-"
-            "replacing-police-in-low-level-incidents-074afa4e-8cfa-11eb-882d-2391b9959a48",
-            quality="C (news report of program data)",
+            **cite("denver_star_eligible"),
             sentence="About 2.8% of Denver's 911 calls were eligible for its civilian STAR crisis team.",
         ),
         ReferenceFigure(
@@ -204,11 +197,7 @@ REFERENCE_FIGURES: dict[str, ReferenceFigure] = {
             unit="proportion",
             value=0.007,
             years="2020",
-            citation="Fox2 St. Louis, 2020-10-21; St. Louis Post-Dispatch via Police1 (up to 5,000 of ~700,000 calls "
-            "a year)",
-            url="https://fox2now.com/news/911-cops-and-clinicians-program-to-connect-st-louis-callers-with-correct-"
-            "services/",
-            quality="C (news report of a city projection)",
+            **cite("stl_bhr_2020"),
             sentence="St. Louis City projected that up to 5,000 of its roughly 700,000 yearly 911 calls, about 0.7%, "
             "could be diverted to behavioural-health responders.",
         ),

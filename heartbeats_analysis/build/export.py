@@ -19,6 +19,10 @@ from heartbeats_analysis.paths import PACKAGE_DIR, PROJECT_ROOT
 TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 CSS_PATH = TEMPLATES_DIR / "brief.css"
 HIDDEN_TAGS = {"injected-parameters", "parameters", "remove"}
+# The brief, the summary and the appendix load nothing from any host.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+)
 
 
 class DropStderr(Preprocessor):

@@ -334,6 +334,12 @@ def _assemble(version: Path, work: Path, manifest: dict, with_pdf: bool) -> None
         html = export.notebook_to_html(brief_nb, version / "brief.html", title=_brief_title(manifest), hide_code=True)
         if with_pdf:
             pdf.html_to_pdf(html, version / "brief.pdf")
+    # The two-page summary for the council packet, written by the brief notebook from the same claims.
+    summary = work / "summary.html"
+    if brief_nb.is_file() and summary.is_file():
+        shutil.copyfile(summary, version / "summary.html")
+        if with_pdf:
+            pdf.html_to_pdf(version / "summary.html", version / "summary.pdf")
 
 
 def _brief_title(manifest: dict) -> str:
