@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from heartbeats_analysis.model.assumptions import load_register
-from heartbeats_analysis.model.inputs import AgencyFacts, Fact, agency_register
 from heartbeats_analysis.analysis.stats import SIMULATION, Estimate
 from heartbeats_analysis.model.assumptions import ModelParameters, apply_overrides, load_register
+from heartbeats_analysis.model.inputs import AgencyFacts, Fact, agency_register
 from heartbeats_analysis.model.scenarios import run_model
 from heartbeats_analysis.model.scorecard import (
     ASSUMPTION,
@@ -293,8 +292,6 @@ def test_moving_an_assumption_centre_never_turns_unproven_into_supported(registe
         assert not assumed["verdict"].isin([SUPPORTED, PARTLY]).any(), (key, end)
 
 
-
-
 # ---- every agency-specific word comes from the inputs (an invented agency, "Testville")
 
 OTHER_AGENCIES = ("Ferguson", "Florissant", "Pine Lawn", "Consent Decree", "DOJ", "Michael Brown")
@@ -340,7 +337,9 @@ def test_testville_without_a_sworn_count_says_staffing_cannot_be_projected(regis
 
 
 def test_ferguson_keeps_its_doj_context_and_other_agencies_do_not(register):
-    ferguson = scorecard_text(build_scorecard(numbers(), register, context=_context(AgencyFacts("ferguson", "Ferguson"))))
+    ferguson = scorecard_text(
+        build_scorecard(numbers(), register, context=_context(AgencyFacts("ferguson", "Ferguson")))
+    )
     assert "DOJ found" in ferguson
     other = scorecard_text(build_scorecard(numbers(), register, context=_context(make_testville(current_sworn=12))))
     assert "DOJ" not in other and "Consent Decree" not in other

@@ -53,7 +53,7 @@ SOURCE_LABELS = {
     "wapo": "the Washington Post's Fatal Force (fatal shootings by on-duty police)",
 }
 WAPO_CODING_CHANGE_YEAR = 2021
-"""From 2021 the Post's mental-illness share falls by about a third; EVIDENCE.md suspects a coding change
+"""From 2021 the Post's mental-illness share falls by about a third; a coding change is the likely cause
 (the v2 schema); the two periods are reported separately, never pooled."""
 PER = 1_000_000
 COUNTY_GEOID = "29189"

@@ -127,7 +127,7 @@ def use_community_calls(inputs: AnalysisInputs, claims) -> None:
     """Community-generated calls per resident from the calls analysis, when recorded and plausible; else the
     register row stays and the provenance says so (the workload must count the same calls as the analysis)."""
     row = load_register().set_index("id").loc["calls_per_resident"]
-    claim = claims[COMMUNITY_CALLS_CLAIM] if COMMUNITY_CALLS_CLAIM in claims else None
+    claim = claims.get(COMMUNITY_CALLS_CLAIM)
     value = claim.value if claim is not None else None
     usable = isinstance(value, (int, float)) and not isinstance(value, bool)
     if usable and row["min_allowed"] < float(value) <= row["max_allowed"]:
@@ -299,9 +299,11 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         f"Fan chart of projected sworn officers in {agency_name(run)} over {horizon} years, starting from about "
         f"{today['central']:.0f} today "
         f"(range {today['low']:.0f} to {today['high']:.0f}). "
-        f"Status quo: median {sq.loc[year, 'sworn_median']:.0f} in year {year} (90% range {sq.loc[year, 'sworn_p05']:.0f} to "
-        f"{sq.loc[year, 'sworn_p95']:.0f}) and {sq.loc[horizon, 'sworn_median']:.0f} in year {horizon}. Heartbeats: median "
-        f"{hb.loc[year, 'sworn_median']:.0f} in year {year} ({hb.loc[year, 'sworn_p05']:.0f} to {hb.loc[year, 'sworn_p95']:.0f}) "
+        f"Status quo: median {sq.loc[year, 'sworn_median']:.0f} in year {year} (90% range "
+        f"{sq.loc[year, 'sworn_p05']:.0f} to {sq.loc[year, 'sworn_p95']:.0f}) and "
+        f"{sq.loc[horizon, 'sworn_median']:.0f} in year {horizon}. Heartbeats: median "
+        f"{hb.loc[year, 'sworn_median']:.0f} in year {year} ({hb.loc[year, 'sworn_p05']:.0f} to "
+        f"{hb.loc[year, 'sworn_p95']:.0f}) "
         f"and {hb.loc[horizon, 'sworn_median']:.0f} in year {horizon}"
         + (
             f", against an authorised strength of {authorised['central']:.0f} (range {authorised['low']:.0f} to "
@@ -391,9 +393,11 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         f"(${lv.loc['sw_entry_salary', 'low']:,.0f} to ${lv.loc['sw_entry_salary', 'high']:,.0f}), an academy recruit "
         f"${lv.loc['academy_recruit_salary', 'central']:,.0f} and a probationary officer "
         f"${lv.loc['officer_starting_salary', 'central']:,.0f} (${lv.loc['officer_starting_salary', 'low']:,.0f} to "
-        f"${lv.loc['officer_starting_salary', 'high']:,.0f}), regional and national comparators because {_possessive(run)} own "
-        f"figure was not found. Right: the officer to social-worker pay ratio is {prob.loc['probationary', 'ratio_median']:.2f} "
-        f"(90% range {prob.loc['probationary', 'ratio_low']:.2f} to {prob.loc['probationary', 'ratio_high']:.2f}) for a "
+        f"${lv.loc['officer_starting_salary', 'high']:,.0f}), regional and national comparators because "
+        f"{_possessive(run)} own figure was not found. Right: the officer to social-worker pay ratio is "
+        f"{prob.loc['probationary', 'ratio_median']:.2f} "
+        f"(90% range {prob.loc['probationary', 'ratio_low']:.2f} to "
+        f"{prob.loc['probationary', 'ratio_high']:.2f}) for a "
         f"probationary officer and {prob.loc['first_year', 'ratio_median']:.2f} over the first year; it reaches the "
         f"'nearly doubling' line of {threshold:.1f} in {prob.loc['probationary', 'p_nearly_doubling']:.0%} of draws."
     )
@@ -564,7 +568,10 @@ def figure_scenarios(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     cost_ax.set_ylim(-0.6, len(table) - 0.4)
     parts = []
     for r in table.itertuples():
-        text = f"{r.scenario_label}: {money(r.net_cost_median)} a year ({money(r.net_cost_low)} to {money(r.net_cost_high)})"
+        text = (
+            f"{r.scenario_label}: {money(r.net_cost_median)} a year "
+            f"({money(r.net_cost_low)} to {money(r.net_cost_high)})"
+        )
         if r.scenario != "status_quo":
             text += (
                 f", {money(r.incremental_median)} more than the status quo ({money(r.incremental_low)} to "
@@ -829,7 +836,6 @@ def record_model_claims(
         source=[f"resources/assumptions.csv v{REGISTER_VERSION}"],
     )
     for row in run.provenance.to_dict("records"):
-        origin = f"the data analysis ({row['source']})" if row["used"] == "analysis" else "the assumptions register"
         ctx.claims.record(
             f"model.input_source_{row['parameter']}",
             _input_source_value(row),
