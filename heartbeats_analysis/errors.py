@@ -79,6 +79,12 @@ class BrowserNotFoundError(HeartbeatsError):
     exit_code = 9
 
 
+class PdfToolMissingError(HeartbeatsError):
+    """pdftotext (poppler-utils), which the PDF checks read the printed pages with, is not installed."""
+
+    exit_code = 9
+
+
 class BuildInterruptedError(HeartbeatsError):
     """The build's kernels were shut down (Ctrl-C in a batch): no further step may start."""
 

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from heartbeats_analysis.errors import HeartbeatsError
+from heartbeats_analysis.errors import PdfToolMissingError
 
 # A number printed with more than six decimals is raw float precision, never a finding.
 LONG_DECIMAL = re.compile(r"\d\.\d{7,}")
@@ -42,10 +42,6 @@ class Page:
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
-
-
-class PdfToolMissingError(HeartbeatsError):
-    exit_code = 9
 
 
 def _run(args: list[str]) -> str:
