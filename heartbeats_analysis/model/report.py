@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from heartbeats_analysis.analysis import save_table
 from heartbeats_analysis.ingest.agency_lookup import display_name
@@ -514,9 +515,13 @@ def figure_tornado(
         label="Parameter at its high value",
     )
     ax.axvline(central, color="#333333", linewidth=1)
-    ax.set_yticks(positions, [_label(p) for p in part["parameter"]])
+    # the register's plain descriptions, wrapped, not code ids; money as $100k
+    ax.set_yticks(positions, [textwrap.fill(_plain_name(p, run.register), 38) for p in part["parameter"]])
     ax.set_xlabel(OUTPUT_LABELS[output])
-    ax.set_title(f"What moves '{OUTPUT_LABELS[output].lower()}' (others at central values)", fontsize=10.5)
+    if "cost" in output:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v / 1000:,.0f}k"))
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.set_title("What moves the result (others at central values)", fontsize=10.5)
     ax.grid(False, axis="y")
     ax.legend(loc="lower right", fontsize=8.5)
     ordered = part.iloc[::-1]
@@ -527,10 +532,10 @@ def figure_tornado(
         f"Tornado chart for '{OUTPUT_LABELS[output]}', which is {fmt(central)} with every assumption at its central "
         "value. "
         + "; ".join(
-            f"{_label(r.parameter)} moves it from {fmt(r.output_at_low)} (low) to {fmt(r.output_at_high)} (high)"
+            f"{_plain_name(r.parameter, run.register)} moves it from {fmt(r.output_at_low)} (low) to {fmt(r.output_at_high)} (high)"
             for r in ordered.head(5).itertuples()
         )
-        + f". Across all draws the strongest rank correlations are with {', '.join(_label(p) for p in global_top)}."
+        + f". Across all draws the strongest rank correlations are with {', '.join(_plain_name(p, run.register) for p in global_top)}."
     )
     return _save(ctx, fig, name, title, part.iloc[::-1], alt, "figure_tornado")
 
