@@ -70,7 +70,9 @@ def test_alt_text_is_built_from_the_numbers(built):
     assert "starting from about 30 today" in staffing  # the analysis claim replaced the register's 29
     salary = records["model_salary"].alt_text
     assert "$57,616" in salary and "own figure was not found" in salary
-    assert "sw grad interest share" in records["model_tornado"].alt_text
+    tornado = records["model_tornado"].alt_text
+    assert "share of those graduates who apply to the police academy" in tornado  # plain words, not code ids
+    assert "sw grad interest share" not in tornado and "sw_grad_interest_share" not in tornado
 
 
 def test_model_claims_use_the_ids_the_brief_reads(built):

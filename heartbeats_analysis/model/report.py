@@ -532,10 +532,12 @@ def figure_tornado(
         f"Tornado chart for '{OUTPUT_LABELS[output]}', which is {fmt(central)} with every assumption at its central "
         "value. "
         + "; ".join(
-            f"{_plain_name(r.parameter, run.register)} moves it from {fmt(r.output_at_low)} (low) to {fmt(r.output_at_high)} (high)"
+            f"{_plain_name(r.parameter, run.register)} moves it from {fmt(r.output_at_low)} (low) to "
+            f"{fmt(r.output_at_high)} (high)"
             for r in ordered.head(5).itertuples()
         )
-        + f". Across all draws the strongest rank correlations are with {', '.join(_plain_name(p, run.register) for p in global_top)}."
+        + ". Across all draws the strongest rank correlations are with "
+        + f"{', '.join(_plain_name(p, run.register) for p in global_top)}."
     )
     return _save(ctx, fig, name, title, part.iloc[::-1], alt, "figure_tornado")
 
