@@ -39,6 +39,9 @@ SECTIONS = [
 ]
 
 FERGUSON_SLUG = "ferguson"
+# A source about Ferguson itself (not an author of that name, as in "Koziarski, J., Ferguson, L.")
+FERGUSON_SOURCE = re.compile(r"Ferguson(?!, [A-Z]\.)|Consent Decree")
+FERGUSON_ONLY_INPUTS = ("doj_", "ferguson_")
 
 
 def section_intro(ctx: BriefContext, topic: str) -> str:
@@ -883,7 +886,7 @@ def methods_and_sources(ctx: BriefContext) -> HTML:
         "checked against the checksum below before anything is built. Processed tables, figure data and the "
         "executed notebooks with their code are in the technical appendix (the <code>appendix/</code> folder "
         "beside this brief).</p>"
-        '<h3>Datasets</h3><table class="sources-table"><thead><tr><th>File and checksum</th><th>Publisher</th>'
+        '<h3>Datasets</h3><table class="sources-table datasets"><thead><tr><th>File and checksum</th><th>Publisher</th>'
         f"<th>Licence</th><th>Covers to</th></tr></thead><tbody>{rows}</tbody></table>"
         f"<h3>Research literature and published figures</h3>{literature}</div>"
     )
@@ -975,6 +978,8 @@ def _literature_rows(ctx: BriefContext) -> str:
     if literature.is_file():
         with open(literature, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
+        if not ctx.is_ferguson:  # sources about Ferguson itself belong in Ferguson's brief
+            rows = [r for r in rows if not FERGUSON_SOURCE.search(r["citation"] + " " + r["figure"])]
         body = "".join(
             f"<tr><td>{esc(r['citation'])} {esc(r['url'])}</td>"
             f"<td>{esc(r['figure'])}</td><td>{esc(r['grade'])}: {esc(r['grade_reason'])}</td></tr>"
@@ -990,9 +995,12 @@ def _literature_rows(ctx: BriefContext) -> str:
     if path.is_file():
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
+        if not ctx.is_ferguson:  # the DOJ's findings and Ferguson's budgets are Ferguson facts
+            rows = [r for r in rows if not r.get("id", "").startswith(FERGUSON_ONLY_INPUTS)]
         body = "".join(
             f"<tr><td>{esc(r.get('description', r.get('id', '')))}</td>"
-            f"<td>{esc(r.get('central', ''))} ({esc(r.get('low', ''))} to {esc(r.get('high', ''))}) "
+            f"<td>{esc(print_cell(r.get('central', '')))} ({esc(print_cell(r.get('low', '')))} to "
+            f"{esc(print_cell(r.get('high', '')))}) "
             f"{esc(r.get('unit', ''))}</td>"
             f"<td>{esc(_public_source(r.get('source', '')))} {esc(r.get('url', ''))}</td>"
             f"<td>{esc(r.get('quality', ''))}</td></tr>"
