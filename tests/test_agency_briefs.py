@@ -42,6 +42,7 @@ def visible_text(page: str) -> str:
     page = re.sub(r'(?s)<details class="screen-only provenance">.*?</details>', " ", page)
     # the list of raw files the build read (every agency's build reads the peers' FBI files) is provenance
     page = re.sub(r'(?s)<table class="sources-table datasets">.*?</table>', " ", page)
+    page = re.sub(r'(?s)<table class="figure-data">.*?</table>', " ", page)  # chart data: Ferguson as a peer
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
@@ -56,7 +57,8 @@ def ferguson_sentences(text: str) -> list[str]:
 
 
 def authorised_42(text: str) -> list[str]:
-    return [s for s in sentences(text) if re.search(r"\b42\b", s) and re.search(r"authori[sz]ed", s, re.I)]
+    near = r"\b42\b[^.;]{0,40}authori[sz]ed|authori[sz]ed[^.;]{0,40}\b42\b"  # 42 said of an authorised strength
+    return [s for s in sentences(text) if re.search(near, s, re.I)]
 
 
 @pytest.fixture(scope="module")
