@@ -245,8 +245,26 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     for scenario in ("status_quo", "heartbeats"):
         part = table[table["scenario"] == scenario]
         colour = SCENARIO_COLOURS[scenario]
-        fan.fill_between(part["year"], part["sworn_p05"], part["sworn_p95"], color=colour, alpha=0.15, linewidth=0)
-        fan.fill_between(part["year"], part["sworn_p25"], part["sworn_p75"], color=colour, alpha=0.3, linewidth=0)
+        # the bands are labelled in the legend: what share of simulated futures each holds
+        label = SCENARIO_LABELS[scenario]
+        fan.fill_between(
+            part["year"],
+            part["sworn_p05"],
+            part["sworn_p95"],
+            color=colour,
+            alpha=0.15,
+            linewidth=0,
+            label=f"{label}: 90% of simulations",
+        )
+        fan.fill_between(
+            part["year"],
+            part["sworn_p25"],
+            part["sworn_p75"],
+            color=colour,
+            alpha=0.3,
+            linewidth=0,
+            label=f"{label}: middle 50%",
+        )
         fan.plot(part["year"], part["sworn_median"], color=colour, linewidth=2, label=SCENARIO_LABELS[scenario])
         prob.plot(
             part["year"],
@@ -273,7 +291,7 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     fan.set_xlabel("Years from now")
     fan.set_ylabel("Sworn officers")
     fan.set_title("Sworn officers (median, 50% and 90% bands)", fontsize=10.5)
-    fan.legend(loc="lower left")
+    fan.legend(loc="lower left", fontsize=7.5)
     prob.set_xlabel("Years from now")
     for axis in (fan, prob):
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -374,7 +392,8 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
     right.grid(False, axis="y")
     right.set_title("Pay ratio across the simulation draws", fontsize=10.5)
     right.set_ylim(0, right.get_ylim()[1] * 1.45)
-    right.legend(loc="upper right", fontsize=8.5)
+    # below the panel, so the 'nearly doubling' line never crosses it
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), fontsize=8, frameon=False)
     right.set_xlim(0.6, max(2.1, float(np.quantile(run.salary["probationary"], 0.999)) + 0.1))
     prob = ratios.set_index("comparison")
     data = pd.concat(

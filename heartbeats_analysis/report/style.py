@@ -97,7 +97,7 @@ def save_figure(
         raise ValueError(f"Figure {name!r} needs alt text")
     out_dir.mkdir(parents=True, exist_ok=True)
     add_source_line(fig, source_line)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.tight_layout(rect=(0, 0.04, 1, 1), w_pad=2.0)
     png, svg, csv = (out_dir / f"{name}.{ext}" for ext in ("png", "svg", "csv"))
     fig.savefig(png, metadata={"Software": None})
     fig.savefig(svg, metadata={"Date": None, "Creator": None})
