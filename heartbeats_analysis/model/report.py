@@ -246,25 +246,16 @@ def figure_staffing(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         part = table[table["scenario"] == scenario]
         colour = SCENARIO_COLOURS[scenario]
         # the bands are labelled in the legend: what share of simulated futures each holds
-        label = SCENARIO_LABELS[scenario]
-        fan.fill_between(
-            part["year"],
-            part["sworn_p05"],
-            part["sworn_p95"],
-            color=colour,
-            alpha=0.15,
-            linewidth=0,
-            label=f"{label}: 90% of simulations",
-        )
-        fan.fill_between(
-            part["year"],
-            part["sworn_p25"],
-            part["sworn_p75"],
-            color=colour,
-            alpha=0.3,
-            linewidth=0,
-            label=f"{label}: middle 50%",
-        )
+        for low, high, alpha, held in (("p05", "p95", 0.15, "90% of simulations"), ("p25", "p75", 0.3, "middle 50%")):
+            fan.fill_between(
+                part["year"],
+                part[f"sworn_{low}"],
+                part[f"sworn_{high}"],
+                color=colour,
+                alpha=alpha,
+                linewidth=0,
+                label=f"{SCENARIO_LABELS[scenario]}: {held}",
+            )
         fan.plot(part["year"], part["sworn_median"], color=colour, linewidth=2, label=SCENARIO_LABELS[scenario])
         prob.plot(
             part["year"],
