@@ -214,3 +214,17 @@ def test_full_raw_data(real: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     assert (table["sworn_officers"] > 0).fillna(True).all()  # no zero-officer year survives
     assert table.loc[table["reported"], "total_employees"].notna().all()
     assert by_year(table, "st-louis-county").loc[2021, "sworn_officers"] == 907
+
+
+def test_raw_schema_names_an_unlisted_count_column_and_its_text(tmp_path: Path) -> None:
+    """The columns not named in the schema are checked as one block; a failure still names the
+    column, the row and the text, as a named column's check does."""
+    write(tmp_path, ["2018,20663,40,8", "2019,20664,41,8"])
+    path = tmp_path / "ucr" / "police" / f"{FERGUSON}.csv"
+    path.write_text(path.read_text().replace(",41,49,0,NA", ",41,49,two,NA"))
+    with pytest.raises(SchemaValidationError) as error:
+        ucr_police.load_raw(raw_root=tmp_path)
+    message = str(error.value)
+    assert f"ucr/police/{FERGUSON}.csv" in message
+    assert "column 'officers_killed_by_accident'" in message and "row 1: 'two'" in message
+    assert "'total_assaults_total'" not in message

@@ -25,7 +25,7 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path, max
     try:
         return schema.validate(df, lazy=True)
     except (SchemaErrors, SchemaError) as exc:
-        cases = getattr(exc, "failure_cases", None)
+        cases = _one_cell_per_row(getattr(exc, "failure_cases", None))
         lines = [f"{file} does not match the schema {schema.name or ''}".rstrip() + ":"]
         if cases is not None and len(cases):
             for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
@@ -43,6 +43,22 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file: str | Path, max
         else:
             lines.append(f"  - {exc}")
         raise SchemaValidationError("\n".join(lines)) from None
+
+
+def _one_cell_per_row(cases: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A table-wide check that returns a frame of booleans (e.g. ``ucr_common.count_text_columns``)
+    reports each failing row as {column: value}; spread those into one row per column so that the
+    message names the column, as a column's own check would."""
+    if cases is None or not len(cases) or not cases["failure_case"].map(lambda v: isinstance(v, dict)).any():
+        return cases
+    rows = []
+    for record in cases.to_dict("records"):
+        case = record["failure_case"]
+        if isinstance(case, dict):
+            rows.extend({**record, "column": column, "failure_case": value} for column, value in case.items())
+        else:
+            rows.append(record)
+    return pd.DataFrame(rows, columns=cases.columns)
 
 
 def raw_root_dir(raw_root: Path | None) -> Path:

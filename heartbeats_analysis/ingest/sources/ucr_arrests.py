@@ -42,7 +42,7 @@ from heartbeats_analysis.ingest.sources.ucr_common import (
     REASON_EMPTY_ROW,
     YEAR_RANGE,
     agency_slugs,
-    count_text_column,
+    count_text_columns,
     identity_columns,
     load_crosswalk,
     parse_years,
@@ -90,8 +90,8 @@ def RACE_SUM_TOLERANCE(total: pd.Series) -> pd.Series:  # noqa: N802 - reads as 
 RAW_SCHEMA = pa.DataFrameSchema(
     {
         **identity_columns(),
-        r"^(?!(?:agency|year|state|population|ORI)$).+$": count_text_column(regex=True),
     },
+    checks=[count_text_columns(r"^(?!(?:agency|year|state|population|ORI)$).+$")],
     name="ucr_arrests_raw",
 )
 

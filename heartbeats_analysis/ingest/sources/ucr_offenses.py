@@ -50,6 +50,7 @@ from heartbeats_analysis.ingest.sources.ucr_common import (
     clean_agency_files,
     clean_population,
     count_text_column,
+    count_text_columns,
     identity_columns,
     mark_reporting_gaps,
     one_row_per_year,
@@ -108,8 +109,8 @@ RAW_SCHEMA = pa.DataFrameSchema(
     {
         **identity_columns(),
         **{column: count_text_column() for column in [*CURRENT_LAYOUT_COUNTS, *CURRENT_LAYOUT_TOTALS]},
-        r"^(actual|unfounded|officers)_.+$": count_text_column(regex=True),
     },
+    checks=[count_text_columns(r"^(actual|unfounded|officers)_.+$")],
     name="ucr_offenses_raw",
 )
 """The current 70-column layout (e.g. Ferguson); columns beyond those named are checked as counts."""
@@ -119,8 +120,8 @@ RAW_SCHEMA_OLDER_LAYOUT = pa.DataFrameSchema(
         **identity_columns(),
         **{column: count_text_column() for column in OLDER_LAYOUT_COUNTS},
         # Clearances appear as clr_* or tot_clr_*, in either order with clr_18_*: all are counts.
-        r"^(act|clr|clr_18|tot_clr|unfound|officers)_.+$": count_text_column(regex=True),
     },
+    checks=[count_text_columns(r"^(act|clr|clr_18|tot_clr|unfound|officers)_.+$")],
     name="ucr_offenses_raw_older_layout",
 )
 """The older 116-column layout (Bel-Ridge, Overland, St. Ann, St. John, St. Louis County PD)."""
@@ -129,8 +130,8 @@ RAW_SCHEMA_NEWER_LAYOUT = pa.DataFrameSchema(
     {
         **identity_columns(),
         **{column: count_text_column() for column in [*NEWER_LAYOUT_COUNTS, *CURRENT_LAYOUT_TOTALS]},
-        r"^(actual|unfounded|total_cleared|cleared_18|officers)_.+$": count_text_column(regex=True),
     },
+    checks=[count_text_columns(r"^(actual|unfounded|total_cleared|cleared_18|officers)_.+$")],
     name="ucr_offenses_raw_newer_layout",
 )
 """The newer 132-column layout of ucr/offenses-2023/ (to 2023; Bel-Ridge to 2020)."""
@@ -244,16 +245,23 @@ def clean(raw: dict[str, pd.DataFrame], log: MissingnessLog) -> pd.DataFrame:
 def partial_years(table: pd.DataFrame) -> pd.Series:
     """True for reported years whose index total is below PARTIAL_YEAR_SHARE of the median of the
     reported years within PARTIAL_YEAR_WINDOW on each side (other years of the same agency)."""
-    flags = pd.Series(False, index=table.index)
     total = (table["violent"].astype("Float64") + table["property"].astype("Float64")).astype("float64")
-    for _, group in table.groupby("agency_slug", sort=False):
-        for index in group.index[group["reported"].astype(bool) & total[group.index].notna()]:
-            year = int(table.at[index, "year"])
-            near = group[(group["year"] - year).abs().between(1, PARTIAL_YEAR_WINDOW) & group["reported"].astype(bool)]
-            around = total[near.index].dropna()
-            if len(around) >= 2 and total[index] < PARTIAL_YEAR_SHARE * around.median():
-                flags[index] = True
-    return flags
+    years = pd.DataFrame(
+        {
+            "row": table.index,
+            "agency_slug": table["agency_slug"].to_numpy(),
+            "year": table["year"].astype("int64").to_numpy(),
+            "total": total.to_numpy(),
+        }
+    )[table["reported"].astype(bool).to_numpy() & total.notna().to_numpy()]
+    # Every pair of usable years of one agency that are 1 to PARTIAL_YEAR_WINDOW years apart.
+    pairs = years.merge(years, on="agency_slug", suffixes=("", "_near"))
+    pairs = pairs[(pairs["year"] - pairs["year_near"]).abs().between(1, PARTIAL_YEAR_WINDOW)]
+    around = pairs.groupby("row").agg(
+        total=("total", "first"), n=("total_near", "size"), median=("total_near", "median")
+    )
+    partial = around.index[(around["n"] >= 2) & (around["total"] < PARTIAL_YEAR_SHARE * around["median"])]
+    return pd.Series(table.index.isin(partial), index=table.index)
 
 
 def mark_partial_years(table: pd.DataFrame, log: MissingnessLog) -> pd.DataFrame:

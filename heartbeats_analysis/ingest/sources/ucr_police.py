@@ -26,6 +26,7 @@ from heartbeats_analysis.ingest.sources.ucr_common import (
     clean_agency_files,
     clean_population,
     count_text_column,
+    count_text_columns,
     identity_columns,
     mark_reporting_gaps,
     one_row_per_year,
@@ -49,9 +50,9 @@ RAW_SCHEMA = pa.DataFrameSchema(
     {
         **identity_columns(),
         **{column: count_text_column() for column in [*SEX_BREAKDOWN, *EMPLOYEE_COUNTS]},
-        # Every other column (officers killed, assaults on officers by circumstance) is a count too.
-        r"^(?!(?:agency|year|state|population|ORI)$).+$": count_text_column(regex=True),
     },
+    # Every other column (officers killed, assaults on officers by circumstance) is a count too.
+    checks=[count_text_columns(r"^(?!(?:agency|year|state|population|ORI)$).+$")],
     name="ucr_police_raw",
 )
 
