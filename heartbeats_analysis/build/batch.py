@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from heartbeats_analysis.build.kernel_pool import KernelPool
+from heartbeats_analysis.build.pdf import PdfRenderer
 from heartbeats_analysis.build.steps import build, parallel_jobs, run_clean
 from heartbeats_analysis.errors import HeartbeatsError, ParameterError
 from heartbeats_analysis.ingest import fetch
@@ -55,16 +56,16 @@ def params_file_for(agency: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool) -> BatchResult:
-    """One agency's build, with its own params file when there is one; any failure becomes this agency's
-    result, never the batch's."""
+def build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool, pdfs: PdfRenderer) -> BatchResult:
+    """One agency's build, with its own params file when there is one, on the batch's warm kernels and
+    PDF browser; any failure becomes this agency's result, never the batch's."""
     started = time.perf_counter()
     try:
         params_file = params_file_for(agency)
         base = {} if params_file is not None else {"agency": agency}
         params, _ = load_params(params_file, sets, base=base)
         command = canonical_command(params_file, None if params_file else agency, None, sets)
-        result = build(params, with_pdf=with_pdf, kernels=kernels, command=command)
+        result = build(params, with_pdf=with_pdf, kernels=kernels, pdfs=pdfs, command=command)
     except HeartbeatsError as error:
         return BatchResult(agency, False, time.perf_counter() - started, _one_line(str(error)))
     except Exception as error:  # a bug in one agency's build must not stop the others
@@ -110,7 +111,7 @@ def run_batch(
         if listener:
             listener.finished(result)
 
-    with KernelPool(jobs if executor == "threads" else 1) as kernels:
+    with KernelPool(jobs if executor == "threads" else 1) as kernels, PdfRenderer() as pdfs:
         fetch.verify()
         run_clean(kernels=kernels)  # once, before the builds share the processed tables
         names = agencies or agencies_with_complete_data()
@@ -130,7 +131,9 @@ def run_batch(
             # One build more than kernels: while a build renders its brief and PDF, the kernels keep working.
             builders = ThreadPoolExecutor(max_workers=min(jobs + 1, len(names)) or 1)
             try:
-                futures = [builders.submit(build_one, name, with_pdf, list(sets or []), kernels) for name in names]
+                futures = [
+                    builders.submit(build_one, name, with_pdf, list(sets or []), kernels, pdfs) for name in names
+                ]
                 for future in as_completed(futures):
                     finished(future.result())
             except BaseException:  # Ctrl-C: start no further build; closing the pool stops the running ones

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from distributed import WorkerPlugin
 
 from heartbeats_analysis.build.kernel_pool import KernelPool
+from heartbeats_analysis.build.pdf import PdfRenderer
 
 PLUGIN_NAME = "heartbeats-kernels"
 # The folders and settings a worker must share with the client that submitted the builds.
@@ -25,17 +26,19 @@ SHARED_ENV_PREFIX = "HEARTBEATS_"
 
 
 class WarmKernelsPlugin(WorkerPlugin):
-    """A worker plugin holding this worker's warm kernel pool."""
+    """A worker plugin holding this worker's warm kernel pool and PDF browser."""
 
     name = PLUGIN_NAME
 
     def __init__(self, kernels_per_worker: int = 1):
         self.kernels_per_worker = kernels_per_worker
         self._pool: KernelPool | None = None
+        self._pdfs: PdfRenderer | None = None
         self._lock: threading.Lock | None = None  # made on the worker: a lock does not travel by pickle
 
     def setup(self, worker) -> None:  # called by dask on each worker when the plugin is registered
         self._pool = None
+        self._pdfs = None
         self._lock = threading.Lock()
 
     def pool(self) -> KernelPool:
@@ -44,11 +47,20 @@ class WarmKernelsPlugin(WorkerPlugin):
                 self._pool = KernelPool(self.kernels_per_worker)
             return self._pool
 
+    def pdfs(self) -> PdfRenderer:
+        with self._lock:
+            if self._pdfs is None:
+                self._pdfs = PdfRenderer()  # the browser starts with the worker's first PDF
+            return self._pdfs
+
     def teardown(self, worker) -> None:
         with self._lock:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
+            if self._pdfs is not None:
+                self._pdfs.close()
+                self._pdfs = None
 
 
 def _build_on_worker(agency: str, with_pdf: bool, sets: list[str], env: dict[str, str]):
@@ -59,7 +71,7 @@ def _build_on_worker(agency: str, with_pdf: bool, sets: list[str], env: dict[str
 
     os.environ.update(env)  # the client's data, report and mirror folders
     plugin = get_worker().plugins[PLUGIN_NAME]
-    return build_one(agency, with_pdf, sets, plugin.pool())
+    return build_one(agency, with_pdf, sets, plugin.pool(), plugin.pdfs())
 
 
 @contextmanager

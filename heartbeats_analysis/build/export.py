@@ -14,15 +14,10 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from heartbeats_analysis.paths import PACKAGE_DIR, PROJECT_ROOT
+from heartbeats_analysis.paths import PROJECT_ROOT
+from heartbeats_analysis.report.html_page import CSS_PATH, TEMPLATES_DIR
 
-TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
-CSS_PATH = TEMPLATES_DIR / "brief.css"
 HIDDEN_TAGS = {"injected-parameters", "parameters", "remove"}
-# The brief, the summary and the appendix load nothing from any host.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-)
 
 
 class DropStderr(Preprocessor):

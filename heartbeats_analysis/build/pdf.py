@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from heartbeats_analysis.errors import BrowserNotFoundError, HeartbeatsError
@@ -53,15 +55,70 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True)
 
 
-def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
-    from playwright.sync_api import sync_playwright
+class PdfRenderer:
+    """One Chromium for every PDF of a build or a batch.
 
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+    Starting Chromium costs about a second; a build prints two PDFs and a batch two per agency, so
+    they share one browser. Playwright's sync API belongs to the thread that started it, so the
+    browser lives in a thread of its own and `render` hands it the work: builds in other threads
+    may call it at once (their PDFs are printed one after another). `start` launches the browser in
+    the background, so that a build can overlap the launch with its last notebooks; nothing starts
+    until `start` or `render` is called, and `close` shuts the browser down.
+    """
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf")
+        self._playwright = None
+        self._browser = None
+        self._launching: Future | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def start(self) -> None:
+        """Launch the browser in the background (at most once); a launch failure shows at `render`."""
+        with self._lock:
+            if self._closed:
+                raise HeartbeatsError("The PDF renderer is closed.")
+            if self._launching is None:
+                self._launching = self._thread.submit(self._launch)
+
+    def render(self, html_path: Path, pdf_path: Path) -> Path:
+        self.start()
+        return self._thread.submit(self._print, Path(html_path), Path(pdf_path)).result()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._thread.submit(self._shut_down).result()
+        self._thread.shutdown(wait=True)
+
+    def __enter__(self) -> PdfRenderer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # The methods below run in the renderer's own thread only.
+    def _launch(self) -> None:
+        if self._browser is not None:
+            return
+        from playwright.sync_api import sync_playwright
+
+        self._playwright = sync_playwright().start()
         try:
-            page = browser.new_page()
-            page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+            self._browser = launch_browser(self._playwright)
+        except BaseException:
+            self._shut_down()
+            raise
+
+    def _print(self, html_path: Path, pdf_path: Path) -> Path:
+        self._launch()  # again after a failed launch: the error is raised to the caller of render
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        page = self._browser.new_page()
+        try:
+            page.goto(html_path.resolve().as_uri(), wait_until="load")
             page.emulate_media(media="print")
             page.pdf(
                 path=str(pdf_path),
@@ -75,7 +132,23 @@ def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
                 outline=True,
             )
         finally:
-            browser.close()
-    if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
-        raise HeartbeatsError(f"Chromium did not write the PDF {pdf_path}")
-    return pdf_path
+            page.close()
+        if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
+            raise HeartbeatsError(f"Chromium did not write the PDF {pdf_path}")
+        return pdf_path
+
+    def _shut_down(self) -> None:
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = None
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
+    """One PDF with a browser of its own (a build prints with a shared `PdfRenderer`)."""
+    with PdfRenderer() as renderer:
+        return renderer.render(html_path, pdf_path)

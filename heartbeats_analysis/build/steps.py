@@ -6,12 +6,15 @@ with nothing changed does no work and changing a model assumption reruns only th
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from heartbeats_analysis.build.hashing import hash_files, hash_json, package_cod
 from heartbeats_analysis.build.kernel_pool import KernelPool
 from heartbeats_analysis.build.manifest import build_manifest, write_manifest
 from heartbeats_analysis.build.notebook_parameters import declared_parameters
+from heartbeats_analysis.build.pdf import PdfRenderer
 from heartbeats_analysis.build.publish import (
     build_lock,
     check_writable,
@@ -172,13 +176,24 @@ def build(
     command: str = "heartbeats build",
     with_pdf: bool = True,
     kernels: KernelPool | None = None,
+    pdfs: PdfRenderer | None = None,
 ) -> BuildResult:
-    """Build one agency's report. Notebooks borrow warm kernels from `kernels` (a batch shares one
-    pool across its builds); without it the build opens its own pool and shuts it down at the end."""
-    if kernels is None:
-        with KernelPool(parallel_jobs()) as own_kernels:
+    """Build one agency's report. Notebooks borrow warm kernels from `kernels` and PDFs are printed by
+    the browser of `pdfs` (a batch shares both across its builds); without them the build opens its
+    own and shuts them down at the end."""
+    if kernels is None or pdfs is None:
+        with (
+            KernelPool(parallel_jobs()) if kernels is None else nullcontext(kernels) as own_kernels,
+            PdfRenderer() if pdfs is None else nullcontext(pdfs) as own_pdfs,
+        ):
             return build(
-                params, force=force, listener=listener, command=command, with_pdf=with_pdf, kernels=own_kernels
+                params,
+                force=force,
+                listener=listener,
+                command=command,
+                with_pdf=with_pdf,
+                kernels=own_kernels,
+                pdfs=own_pdfs,
             )
 
     from heartbeats_analysis.ingest.agency_lookup import display_name, resolve_agency
@@ -204,6 +219,12 @@ def build(
         failed = failed_dir(reports, slug)
 
         def run_step(name: str) -> None:
+            def action() -> None:
+                if name in (MODEL_NOTEBOOK, BRIEF_NOTEBOOK):
+                    # From here one notebook runs at a time: the idle core gets publishing ready.
+                    _prepare_publishing(pdfs if with_pdf else None)
+                run_notebook(nb, executed, notebook_params, failed, kernels)
+
             nb = notebook_path(name)
             declared = declared_parameters(nb)
             inputs = {
@@ -216,7 +237,7 @@ def build(
                 "manifest": manifest if name == BRIEF_NOTEBOOK else None,
             }
             executed = work / "executed" / f"{name}.ipynb"
-            steps.run(name, inputs, [executed], lambda: run_notebook(nb, executed, notebook_params, failed, kernels))
+            steps.run(name, inputs, [executed], action)
 
         present = agency_steps()
         # The analysis notebooks are independent of each other: run them side by side.
@@ -237,7 +258,7 @@ def build(
         started = time.perf_counter()
         version = new_version_dir(reports, slug)
         try:
-            _assemble(version, work, manifest, with_pdf)
+            _assemble(version, work, manifest, pdfs if with_pdf else None)
             (version / STAMP_FILE).write_text(json.dumps({"key": key}) + "\n")
             publish(version, reports, slug)
         except BaseException:
@@ -306,23 +327,39 @@ def _read_stamp(version: Path) -> str | None:
     return json.loads(path.read_text()).get("key") if path.is_file() else None
 
 
-def _assemble(version: Path, work: Path, manifest: dict, with_pdf: bool) -> None:
-    """Write the complete report into version/ (brief, PDF, claims, manifest, appendix)."""
-    from heartbeats_analysis.build import export, pdf
+def _prepare_publishing(pdfs: PdfRenderer | None) -> None:
+    """Import the HTML exporter and launch the PDF browser in the background (each at most once), so
+    that publishing does not wait for either."""
+    global _EXPORTER_IMPORT
+    with _PREPARE_LOCK:
+        if _EXPORTER_IMPORT is None:
+            _EXPORTER_IMPORT = threading.Thread(
+                target=importlib.import_module, args=("heartbeats_analysis.build.export",), daemon=True
+            )
+            _EXPORTER_IMPORT.start()
+    if pdfs is not None:
+        pdfs.start()
+
+
+_PREPARE_LOCK = threading.Lock()
+_EXPORTER_IMPORT: threading.Thread | None = None
+
+
+def _assemble(version: Path, work: Path, manifest: dict, pdfs: PdfRenderer | None) -> None:
+    """Write the complete report into version/ (brief, PDFs when `pdfs`, claims, manifest, appendix)."""
+    from heartbeats_analysis.build import export
 
     claims = ClaimsRegistry.load_all(work / "claims")
     claims.save(version / "claims.json")
     write_manifest(manifest, version / "manifest.json")
     appendix = version / "appendix"
+    appendix.mkdir(parents=True, exist_ok=True)
     for executed in sorted((work / "executed").glob("*.ipynb")):
         if executed.stem == BRIEF_NOTEBOOK:
             continue
-        export.notebook_to_html(
-            executed,
-            appendix / f"{executed.stem}.html",
-            title=f"Technical appendix: {NOTEBOOK_TITLES.get(executed.stem, executed.stem)}",
-            hide_code=False,
-        )
+        title = f"Technical appendix: {NOTEBOOK_TITLES.get(executed.stem, executed.stem)}"
+        page = _appendix_page(executed, title, work / "appendix")
+        shutil.copyfile(page, appendix / page.name)
     _copy_tree_files(work / "figures", appendix / "figures", "*.csv")
     _copy_tree_files(work / "tables", appendix / "tables", "*.csv")
     _copy_tree_files(processed_dir(), appendix / "processed", "*.csv")
@@ -332,14 +369,29 @@ def _assemble(version: Path, work: Path, manifest: dict, with_pdf: bool) -> None
     brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
     if brief_nb.is_file():
         html = export.notebook_to_html(brief_nb, version / "brief.html", title=_brief_title(manifest), hide_code=True)
-        if with_pdf:
-            pdf.html_to_pdf(html, version / "brief.pdf")
+        if pdfs is not None:
+            pdfs.render(html, version / "brief.pdf")
     # The two-page summary for the council packet, written by the brief notebook from the same claims.
     summary = work / "summary.html"
     if brief_nb.is_file() and summary.is_file():
         shutil.copyfile(summary, version / "summary.html")
-        if with_pdf:
-            pdf.html_to_pdf(version / "summary.html", version / "summary.pdf")
+        if pdfs is not None:
+            pdfs.render(version / "summary.html", version / "summary.pdf")
+
+
+def _appendix_page(executed: Path, title: str, cache: Path) -> Path:
+    """The notebook's appendix page, exported again only when the executed notebook, its title or the
+    package's code changed: a changed assumption re-exports the model's page, not all seven."""
+    from heartbeats_analysis.build import export
+
+    key = hash_json({"notebook": hash_files([executed]), "title": title, "code": package_code_hash()})
+    page, stamp = cache / f"{executed.stem}.html", cache / f"{executed.stem}.key"
+    if page.is_file() and stamp.is_file() and stamp.read_text() == key:
+        return page
+    stamp.unlink(missing_ok=True)
+    export.notebook_to_html(executed, page, title=title, hide_code=False)
+    stamp.write_text(key)
+    return page
 
 
 def _brief_title(manifest: dict) -> str:

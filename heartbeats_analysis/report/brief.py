@@ -23,6 +23,7 @@ from IPython.display import HTML
 from heartbeats_analysis.build.manifest import read_manifest
 from heartbeats_analysis.ingest.registry import load_registry
 from heartbeats_analysis.report.claims import Claim, ClaimsRegistry
+from heartbeats_analysis.report.html_page import CONTENT_SECURITY_POLICY, CSS_PATH
 from heartbeats_analysis.report.notebook_io import NotebookContext
 from heartbeats_analysis.report.readability import flesch_kincaid_grade
 from heartbeats_analysis.report.style import FigureRecord, load_figure_records
@@ -1046,8 +1047,6 @@ SUMMARY_FILE = "summary.html"
 
 def summary_document(ctx: BriefContext, css: str) -> str:
     """The council-packet summary as one self-contained HTML page (printed to summary.pdf by the build)."""
-    from heartbeats_analysis.build.export import CONTENT_SECURITY_POLICY
-
     verdict_rows = "".join(
         f'<tr><td class="verdict {esc(_verdict_css(c))}">{claim_value_html(c)}</td>'
         f"<td>{claim_sentence_html(c)}</td>"
@@ -1092,8 +1091,6 @@ def summary_document(ctx: BriefContext, css: str) -> str:
 
 def write_summary(ctx: BriefContext) -> Path:
     """Write summary.html into the build folder; the build's publish step prints it to summary.pdf."""
-    from heartbeats_analysis.build.export import CSS_PATH
-
     path = ctx.build_dir / SUMMARY_FILE
     path.write_text(summary_document(ctx, CSS_PATH.read_text(encoding="utf-8")), encoding="utf-8")
     return path
