@@ -300,7 +300,7 @@ ALLOWED = {
     "heartbeats_analysis/report/style.py": {"line 41: matplotlib.use('Agg')"},
     "heartbeats_analysis/paths.py": {"line 84: os.environ[name] = str((base / value).resolve())"},
     # a Dask worker (never a kernel) takes the client's data and report folders before it builds
-    "heartbeats_analysis/build/dask_executor.py": {"line 60: os.environ.update(env)"},
+    "heartbeats_analysis/build/dask_executor.py": {"line 72: os.environ.update(env)"},
 }
 SCOPED_BY = "warnings.catch_warnings"  # warning filters set inside it are undone when it ends
 
