@@ -11,7 +11,7 @@ PARAMS ?= params/ferguson.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: model-docs help setup system-deps data processed report test lint lab clean-reports batch bench env-file
+.PHONY: model-docs help setup system-deps data processed report test lint lab serve clean-reports batch bench env-file
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ lint: $(STAMP) ## Check code style with ruff (lint rules and formatting, as conf
 
 batch: data ## Build briefs for every agency with complete data, in parallel
 	$(HEARTBEATS) batch
+
+serve: data ## Keep kernels and the PDF browser warm; builds in other terminals use them (Ctrl-C stops)
+	$(HEARTBEATS) serve
 
 lab: setup ## Open JupyterLab with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -27,7 +27,7 @@ out = Console(highlight=False)
 
 @dataclass(frozen=True)
 class Output:
-    """How much one invocation prints: 0 quiet, 1 normal, 2 verbose. `main` puts it on the click context;
+    """How much one invocation prints: 0 quiet, 1 normal, 2 verbose. `main` sets it for the invocation;
     each command reads it once, in its own thread, and hands it to the progress printers."""
 
     level: int = 1
@@ -41,10 +41,12 @@ class Output:
         return console.is_terminal and self.level >= 1
 
 
+# Not click's context object: Typer runs on a click of its own, which `import click` does not reach.
+_OUTPUT: ContextVar[Output | None] = ContextVar("heartbeats_output", default=None)
+
+
 def _output() -> Output:
-    context = click.get_current_context(silent=True)
-    found = context.find_root().obj if context is not None else None
-    return found if isinstance(found, Output) else Output()
+    return _OUTPUT.get() or Output()
 
 
 def _fail(error: HeartbeatsError) -> None:
@@ -81,7 +83,7 @@ def main(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every step, including skipped ones.")] = False,
 ) -> None:
-    ctx.obj = Output(0 if quiet else 2 if verbose else 1)
+    _OUTPUT.set(Output(0 if quiet else 2 if verbose else 1))
     try:
         require_project_root()
     except HeartbeatsError as error:
@@ -336,8 +338,19 @@ def build(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: NAME=VALUE (repeatable).")] = None,
     force: Annotated[bool, typer.Option(help="Rebuild every step even if its inputs are unchanged.")] = False,
     pdf: Annotated[bool, typer.Option(help="Also print the brief to PDF.")] = True,
+    local: Annotated[
+        bool, typer.Option("--local", help="Build in this process even when a build server (`heartbeats serve`) runs.")
+    ] = False,
 ) -> None:
     """Build one agency's brief into reports/<agency>/ (HTML, PDF, claims, manifest, appendix)."""
+    if not local:
+        from heartbeats_analysis.build.server import forward
+
+        argv = _build_arguments(_output(), params_file, agency, ori, set_, force, pdf)
+        served = forward(argv, BuildInterruptedError.exit_code)
+        if served is not None:
+            raise typer.Exit(served)
+
     from heartbeats_analysis.build.steps import build as run_build
     from heartbeats_analysis.params import canonical_command
 
@@ -355,6 +368,57 @@ def build(
         f"{len(result.steps) - ran} unchanged): {outputs}"
         + (f"; summary readability {readability}" if readability else "")
     )
+
+
+def _build_arguments(output: Output, params_file, agency, ori, sets, force: bool, pdf: bool) -> list[str]:
+    """The command line that repeats this build in the build server's process."""
+    argv = {0: ["--quiet"], 1: [], 2: ["--verbose"]}[output.level] + ["build", "--local"]
+    if params_file is not None:
+        argv += ["--params", str(params_file)]
+    if agency is not None:
+        argv += ["--agency", agency]
+    if ori is not None:
+        argv += ["--ori", ori]
+    for assignment in sets or []:
+        argv += ["--set", assignment]
+    return argv + (["--force"] if force else []) + ([] if pdf else ["--no-pdf"])
+
+
+def run_command(argv: list[str]) -> int:
+    """Run one command line in this process, as the build server does; its exit code."""
+    try:
+        app(args=argv, prog_name="heartbeats")  # standalone: prints usage errors, always ends in SystemExit
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+    return 0
+
+
+@app.command()
+def serve(
+    stop: Annotated[bool, typer.Option("--stop", help="Stop this project's running build server.")] = False,
+    idle_minutes: Annotated[float, typer.Option(min=1, help="Stop after this many minutes without a build.")] = 120,
+) -> None:
+    """Keep kernels and the PDF browser warm for `heartbeats build` (the analyst's loop: a changed assumption
+    rebuilds in seconds). Runs until Ctrl-C, --stop, or idle_minutes without a build."""
+    import os
+    import sys
+
+    from heartbeats_analysis.build import server
+
+    if stop:
+        stopped = server.stop_server()
+        out.print("Build server stopped." if stopped else "No build server of this project and environment runs.")
+        return
+    try:
+        restart = server.run_server(run_command, idle_minutes, say=lambda message: console.print(message))
+    except KeyboardInterrupt:
+        console.print("Build server stopped.")
+        return
+    except RuntimeError as error:
+        console.print(f"[bold red]Error:[/] {error}")
+        raise typer.Exit(HeartbeatsError.exit_code) from None
+    if restart:
+        os.execv(sys.executable, [sys.executable, "-m", "heartbeats_analysis.cli", *sys.argv[1:]])
 
 
 def _readability(report_dir: Path) -> str:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import build_report
+from helpers import build_report, environment, run_cli
 
 from heartbeats_analysis.paths import PROJECT_ROOT
 
@@ -117,3 +117,15 @@ def test_a_bad_job_count_is_refused_before_any_work(jobs, tmp_path):
     assert result.returncode == 2, result.stderr
     assert f"HEARTBEATS_JOBS={jobs!r} must be a whole number of at least 1" in " ".join(result.stderr.split())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_verbose_names_skipped_steps_and_quiet_prints_only_the_result(raw_tree, processed_tree, tmp_path):
+    """--verbose and --quiet reach the commands (Typer runs on a click of its own: the level must not be
+    read from `import click`'s context, which is always empty there)."""
+    env = environment(raw_tree, processed_tree, tmp_path / "reports")
+    verbose = run_cli("--verbose", "clean", env=env)
+    assert verbose.returncode == 0, verbose.stderr
+    assert "skipped 01-clean (inputs unchanged)" in verbose.stderr
+    quiet = run_cli("--quiet", "clean", env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and "Processed tables in" in quiet.stdout

@@ -301,6 +301,12 @@ ALLOWED = {
     "heartbeats_analysis/paths.py": {"line 84: os.environ[name] = str((base / value).resolve())"},
     # a Dask worker (never a kernel) takes the client's data and report folders before it builds
     "heartbeats_analysis/build/dask_executor.py": {"line 72: os.environ.update(env)"},
+    # the build server's own process (never a kernel): marks itself, and enters each client's folder
+    "heartbeats_analysis/build/server.py": {
+        "line 276: os.chdir(path)",
+        "line 280: os.chdir(before)",
+        "line 329: os.environ[SERVED_ENV_VAR] = '1'",
+    },
 }
 SCOPED_BY = "warnings.catch_warnings"  # warning filters set inside it are undone when it ends
 

@@ -83,8 +83,12 @@ class PdfRenderer:
                 self._launching = self._thread.submit(self._launch)
 
     def render(self, html_path: Path, pdf_path: Path) -> Path:
+        return self.submit(html_path, pdf_path).result()
+
+    def submit(self, html_path: Path, pdf_path: Path) -> Future[Path]:
+        """Queue a PDF (printed after those queued before it); its Future gives the path or the error."""
         self.start()
-        return self._thread.submit(self._print, Path(html_path), Path(pdf_path)).result()
+        return self._thread.submit(self._print, Path(html_path), Path(pdf_path))
 
     def close(self) -> None:
         with self._lock:

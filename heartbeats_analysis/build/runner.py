@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ from heartbeats_analysis.paths import PROJECT_ROOT
 EXECUTION_TIMEOUT_S = 900
 STARTUP_TIMEOUT_S = 120
 POOLED_ENGINE = "heartbeats-pooled"
+SAVE_EVERY_S = 10.0
+"""papermill writes the whole notebook (every embedded figure, JSON-encoded and validated) when each cell
+starts and ends: about 100 writes and 3 s of CPU for the model notebook, on the core its kernel needs.
+Pooled runs write at the first cell, then at most every SAVE_EVERY_S (a kernel that dies leaves output
+at most that old); papermill still writes the finished notebook, and a failed one before raising."""
 
 
 class PooledKernelEngine(NBClientEngine):
@@ -42,6 +48,7 @@ class PooledKernelEngine(NBClientEngine):
         **kwargs,
     ):
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        _throttle_saves(nb_man, SAVE_EVERY_S)
         client = PapermillNotebookClient(
             nb_man,
             timeout=execution_timeout,
@@ -58,6 +65,19 @@ class PooledKernelEngine(NBClientEngine):
         finally:
             if client.kc is not None:
                 client.kc.stop_channels()
+
+
+def _throttle_saves(nb_man, every: float) -> None:
+    """Make papermill's NotebookExecutionManager save at its first request, then at most every `every` s."""
+    save, last = nb_man.save, [None]
+
+    def throttled(**kwargs):
+        now = time.monotonic()
+        if last[0] is None or now - last[0] >= every:
+            save(**kwargs)
+            last[0] = now
+
+    nb_man.save = throttled
 
 
 def register_pooled_engine() -> None:

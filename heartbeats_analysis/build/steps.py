@@ -13,8 +13,9 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,19 @@ STAMP_FILE = ".build-stamp.json"
 CLEAN_LOCK_TIMEOUT_S = 900
 
 StepListener = Callable[[str, str, float], None]  # (step, status, seconds); status: started/ran/skipped
+
+# Warm kernels and a browser lent by the build server (build/server.py) to the builds it runs.
+_LENT: ContextVar[tuple[KernelPool, PdfRenderer] | None] = ContextVar("heartbeats_lent_resources", default=None)
+
+
+@contextmanager
+def lend(kernels: KernelPool, pdfs: PdfRenderer):
+    """Builds started inside this block, which name no kernels or browser of their own, use these."""
+    token = _LENT.set((kernels, pdfs))
+    try:
+        yield
+    finally:
+        _LENT.reset(token)
 
 
 @dataclass
@@ -180,7 +194,9 @@ def build(
 ) -> BuildResult:
     """Build one agency's report. Notebooks borrow warm kernels from `kernels` and PDFs are printed by
     the browser of `pdfs` (a batch shares both across its builds); without them the build opens its
-    own and shuts them down at the end."""
+    own and shuts them down at the end (or uses those the build server lends: `lend`)."""
+    if kernels is None and pdfs is None and (lent := _LENT.get()) is not None:
+        kernels, pdfs = lent
     if kernels is None or pdfs is None:
         with (
             KernelPool(parallel_jobs()) if kernels is None else nullcontext(kernels) as own_kernels,
@@ -208,8 +224,10 @@ def build(
         params = params.model_copy(update={"agency": slug})
     result.agency, result.report_dir = slug, reports / slug
 
-    with build_lock(reports, slug):
+    # Appendix pages are exported in the background as their notebooks finish, beside the next notebooks.
+    with build_lock(reports, slug), ThreadPoolExecutor(1, thread_name_prefix="appendix") as exports:
         work = reports / ".work" / slug
+        pages: dict[str, Future[Path]] = {}
         work.mkdir(parents=True, exist_ok=True)
         steps = _Steps(work / "stamps", force, listener, result, kernels)
         notebook_params = params.notebook_parameters(work)
@@ -224,6 +242,8 @@ def build(
                     # From here one notebook runs at a time: the idle core gets publishing ready.
                     _prepare_publishing(pdfs if with_pdf else None)
                 run_notebook(nb, executed, notebook_params, failed, kernels)
+                if name != BRIEF_NOTEBOOK:
+                    pages[name] = exports.submit(_appendix_page, executed, work / "appendix")
 
             nb = notebook_path(name)
             declared = declared_parameters(nb)
@@ -258,7 +278,7 @@ def build(
         started = time.perf_counter()
         version = new_version_dir(reports, slug)
         try:
-            _assemble(version, work, manifest, pdfs if with_pdf else None)
+            _assemble(version, work, manifest, pdfs if with_pdf else None, pages)
             (version / STAMP_FILE).write_text(json.dumps({"key": key}) + "\n")
             publish(version, reports, slug)
         except BaseException:
@@ -345,20 +365,36 @@ _PREPARE_LOCK = threading.Lock()
 _EXPORTER_IMPORT: threading.Thread | None = None
 
 
-def _assemble(version: Path, work: Path, manifest: dict, pdfs: PdfRenderer | None) -> None:
-    """Write the complete report into version/ (brief, PDFs when `pdfs`, claims, manifest, appendix)."""
+def _assemble(
+    version: Path, work: Path, manifest: dict, pdfs: PdfRenderer | None, pages: dict[str, Future[Path]] | None = None
+) -> None:
+    """Write the complete report into version/ (brief, PDFs when `pdfs`, claims, manifest, appendix).
+    `pages`: appendix pages already being exported, by notebook name."""
     from heartbeats_analysis.build import export
 
+    pages = pages or {}
+    brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
+    # The two-page summary for the council packet, written by the brief notebook from the same claims:
+    # its PDF prints while the brief's HTML is exported.
+    summary = work / "summary.html"
+    summary_pdf = None
+    if brief_nb.is_file() and summary.is_file():
+        shutil.copyfile(summary, version / "summary.html")
+        if pdfs is not None:
+            summary_pdf = pdfs.submit(version / "summary.html", version / "summary.pdf")
     claims = ClaimsRegistry.load_all(work / "claims")
     claims.save(version / "claims.json")
     write_manifest(manifest, version / "manifest.json")
+    if brief_nb.is_file():
+        html = export.notebook_to_html(brief_nb, version / "brief.html", title=_brief_title(manifest), hide_code=True)
+        if pdfs is not None:
+            pdfs.render(html, version / "brief.pdf")
     appendix = version / "appendix"
     appendix.mkdir(parents=True, exist_ok=True)
     for executed in sorted((work / "executed").glob("*.ipynb")):
         if executed.stem == BRIEF_NOTEBOOK:
             continue
-        title = f"Technical appendix: {NOTEBOOK_TITLES.get(executed.stem, executed.stem)}"
-        page = _appendix_page(executed, title, work / "appendix")
+        page = pages[executed.stem].result() if executed.stem in pages else _appendix_page(executed, work / "appendix")
         shutil.copyfile(page, appendix / page.name)
     _copy_tree_files(work / "figures", appendix / "figures", "*.csv")
     _copy_tree_files(work / "tables", appendix / "tables", "*.csv")
@@ -366,24 +402,16 @@ def _assemble(version: Path, work: Path, manifest: dict, pdfs: PdfRenderer | Non
     processed_doc = processed_dir() / "datapackage.json"
     if processed_doc.is_file():
         shutil.copyfile(processed_doc, appendix / "processed" / processed_doc.name)
-    brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
-    if brief_nb.is_file():
-        html = export.notebook_to_html(brief_nb, version / "brief.html", title=_brief_title(manifest), hide_code=True)
-        if pdfs is not None:
-            pdfs.render(html, version / "brief.pdf")
-    # The two-page summary for the council packet, written by the brief notebook from the same claims.
-    summary = work / "summary.html"
-    if brief_nb.is_file() and summary.is_file():
-        shutil.copyfile(summary, version / "summary.html")
-        if pdfs is not None:
-            pdfs.render(version / "summary.html", version / "summary.pdf")
+    if summary_pdf is not None:
+        summary_pdf.result()
 
 
-def _appendix_page(executed: Path, title: str, cache: Path) -> Path:
+def _appendix_page(executed: Path, cache: Path) -> Path:
     """The notebook's appendix page, exported again only when the executed notebook, its title or the
     package's code changed: a changed assumption re-exports the model's page, not all seven."""
     from heartbeats_analysis.build import export
 
+    title = f"Technical appendix: {NOTEBOOK_TITLES.get(executed.stem, executed.stem)}"
     key = hash_json({"notebook": hash_files([executed]), "title": title, "code": package_code_hash()})
     page, stamp = cache / f"{executed.stem}.html", cache / f"{executed.stem}.key"
     if page.is_file() and stamp.is_file() and stamp.read_text() == key:
