@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -370,7 +370,6 @@ def _assemble(
 ) -> None:
     """Write the complete report into version/ (brief, PDFs when `pdfs`, claims, manifest, appendix).
     `pages`: appendix pages already being exported, by notebook name."""
-    from heartbeats_analysis.build import export
 
     pages = pages or {}
     brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
@@ -382,6 +381,23 @@ def _assemble(
         shutil.copyfile(summary, version / "summary.html")
         if pdfs is not None:
             summary_pdf = pdfs.submit(version / "summary.html", version / "summary.pdf")
+    try:
+        _write_report_files(version, work, manifest, pdfs, pages, brief_nb)
+    except BaseException:
+        if summary_pdf is not None:
+            # The caller removes version/ next: a print still running would write into it again
+            # (the browser creates the folder), leaving a half-written version beside the report.
+            wait([summary_pdf])
+        raise
+    if summary_pdf is not None:
+        summary_pdf.result()
+
+
+def _write_report_files(
+    version: Path, work: Path, manifest: dict, pdfs: PdfRenderer | None, pages: dict[str, Future[Path]], brief_nb: Path
+) -> None:
+    from heartbeats_analysis.build import export
+
     claims = ClaimsRegistry.load_all(work / "claims")
     claims.save(version / "claims.json")
     write_manifest(manifest, version / "manifest.json")
@@ -402,8 +418,6 @@ def _assemble(
     processed_doc = processed_dir() / "datapackage.json"
     if processed_doc.is_file():
         shutil.copyfile(processed_doc, appendix / "processed" / processed_doc.name)
-    if summary_pdf is not None:
-        summary_pdf.result()
 
 
 def _appendix_page(executed: Path, cache: Path) -> Path:
