@@ -43,7 +43,6 @@ def test_brief_functions_render_hostile_strings_as_text(tmp_path):
         notebook="02-staffing",
         function=HOSTILE_TEXT,
         png="x.png",
-        svg="x.svg",
         data_csv="x.csv",
     )
     claims = ClaimsRegistry(

@@ -55,7 +55,7 @@ def built(tmp_path_factory):
 def test_every_figure_is_saved_with_data_and_alt_text(built):
     ctx, _, records, *_ = built
     for name in FIGURES:
-        for ext in ("png", "svg", "csv", "json"):
+        for ext in ("png", "csv", "json"):
             assert (ctx.figures_dir / f"{name}.{ext}").is_file(), f"{name}.{ext}"
         meta = json.loads((ctx.figures_dir / f"{name}.json").read_text())
         assert meta["notebook"] == "07-program-model"

@@ -7,7 +7,10 @@ timings, random ids or absolute paths reach the HTML.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -65,7 +68,24 @@ class PageExporter(HTMLExporter):
         return _IMAGE_WITHOUT_ALT.sub(f'<img alt="{NO_ALT_TEXT}"', html), resources
 
 
-def _exporter(template: str, *, hide_code: bool) -> HTMLExporter:
+_EXPORTERS: dict[tuple[str, bool], tuple[HTMLExporter, threading.Lock]] = {}
+_EXPORTERS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _exporter(template: str, *, hide_code: bool) -> Iterator[HTMLExporter]:
+    """The process's exporter for this template, kept and used by one thread at a time: building one
+    compiles its Jinja templates (about 0.5 s), and a build server exports the same pages after every
+    change. A changed template changes the package's code hash, which restarts the server."""
+    with _EXPORTERS_LOCK:
+        if (template, hide_code) not in _EXPORTERS:
+            _EXPORTERS[template, hide_code] = (_new_exporter(template, hide_code=hide_code), threading.Lock())
+        exporter, in_use = _EXPORTERS[template, hide_code]
+    with in_use:
+        yield exporter
+
+
+def _new_exporter(template: str, *, hide_code: bool) -> HTMLExporter:
     exporter = PageExporter(template_name=template, extra_template_basedirs=[str(TEMPLATES_DIR)])
     exporter.exclude_input = hide_code
     exporter.exclude_input_prompt = True
@@ -88,9 +108,9 @@ def scrub_paths(html: str) -> str:
 def notebook_to_html(notebook_path: Path, output_path: Path, *, title: str, hide_code: bool) -> Path:
     notebook = nbformat.read(notebook_path, as_version=4)
     notebook.metadata.pop("papermill", None)
-    exporter = _exporter("heartbeats_brief" if hide_code else "heartbeats_appendix", hide_code=hide_code)
     resources = {"heartbeats": {"title": title, "css": CSS_PATH.read_text(encoding="utf-8")}}
-    html, _ = exporter.from_notebook_node(notebook, resources=resources)
+    with _exporter("heartbeats_brief" if hide_code else "heartbeats_appendix", hide_code=hide_code) as exporter:
+        html, _ = exporter.from_notebook_node(notebook, resources=resources)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     output_path.write_text(scrub_paths(html), encoding="utf-8")
     return output_path
