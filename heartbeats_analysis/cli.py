@@ -409,6 +409,9 @@ def serve(
         stopped = server.stop_server()
         out.print("Build server stopped." if stopped else "No build server of this project and environment runs.")
         return
+    # What `--set assumptions.*` checks before any notebook runs (4-5 s of imports): loaded once, here.
+    from heartbeats_analysis.model import assumptions  # noqa: F401
+
     try:
         restart = server.run_server(run_command, idle_minutes, say=lambda message: console.print(message))
     except KeyboardInterrupt:
