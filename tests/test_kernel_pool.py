@@ -305,7 +305,7 @@ ALLOWED = {
     "heartbeats_analysis/build/server.py": {
         "line 276: os.chdir(path)",
         "line 280: os.chdir(before)",
-        "line 330: os.environ[SERVED_ENV_VAR] = '1'",
+        "line 329: os.environ[SERVED_ENV_VAR] = '1'",
     },
 }
 SCOPED_BY = "warnings.catch_warnings"  # warning filters set inside it are undone when it ends

@@ -326,7 +326,6 @@ def run_server(run: Runner, idle_minutes: float = IDLE_MINUTES, say: Callable[[s
     from heartbeats_analysis.build import export, runner  # noqa: F401  papermill and nbconvert, loaded once
     from heartbeats_analysis.build.hashing import package_code_hash
 
-    # (the caller loads what checking its arguments needs, e.g. the assumption register's checks)
     os.environ[SERVED_ENV_VAR] = "1"
     resources = WarmResources()
 

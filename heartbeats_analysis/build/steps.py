@@ -370,7 +370,6 @@ def _assemble(
 ) -> None:
     """Write the complete report into version/ (brief, PDFs when `pdfs`, claims, manifest, appendix).
     `pages`: appendix pages already being exported, by notebook name."""
-
     pages = pages or {}
     brief_nb = work / "executed" / f"{BRIEF_NOTEBOOK}.ipynb"
     # The two-page summary for the council packet, written by the brief notebook from the same claims:
