@@ -142,6 +142,9 @@ def clean(force: Annotated[bool, typer.Option(help="Rebuild even if nothing chan
     fetching.verify()
     result = BuildResult("(shared)", processed_dir())
     run_clean(force=force, listener=_listener(_output()), result=result)
+    from heartbeats_analysis.build.threshold_fit import run_threshold_fit
+
+    run_threshold_fit(force=force, listener=_listener(_output()), result=result)
     out.print(f"Processed tables in {processed_dir()}")
 
 

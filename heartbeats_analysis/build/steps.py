@@ -42,7 +42,7 @@ from heartbeats_analysis.paths import NOTEBOOKS_DIR, processed_dir, reports_dir
 from heartbeats_analysis.report.claims import ClaimsRegistry
 
 CLEAN_NOTEBOOK = "01-clean"
-ANALYSIS_NOTEBOOKS = ("02-staffing", "03-crime", "04-stops", "05-force", "06-calls")
+ANALYSIS_NOTEBOOKS = ("02-staffing", "03-crime", "04-stops", "05-force", "06-calls", "08-threshold")
 MODEL_NOTEBOOK = "07-program-model"
 BRIEF_NOTEBOOK = "90-brief"
 NOTEBOOK_TITLES = {
@@ -53,6 +53,7 @@ NOTEBOOK_TITLES = {
     "05-force": "Use of force",
     "06-calls": "Calls for service",
     "07-program-model": "The Heartbeats program model",
+    "08-threshold": "The threshold test of search decisions",
     "90-brief": "The brief",
 }
 STAMP_FILE = ".build-stamp.json"
@@ -212,6 +213,7 @@ def build(
                 pdfs=own_pdfs,
             )
 
+    from heartbeats_analysis.build.threshold_fit import run_threshold_fit
     from heartbeats_analysis.ingest.agency_lookup import display_name, resolve_agency
 
     reports = reports_dir()
@@ -219,6 +221,7 @@ def build(
     fetch.verify()
     result = BuildResult(params.agency, reports / params.agency)
     run_clean(force, listener, result, kernels)
+    run_threshold_fit(force, listener, result)  # shared, cached: reruns only when the stops or the model change
     slug = resolve_agency(params.agency)
     if slug != params.agency:
         params = params.model_copy(update={"agency": slug})

@@ -124,6 +124,14 @@ SECTION_HEADLINES = {
         "black_share_arrests_latest",
         "search_rate_ratio",
         "hit_rate_ratio",
+        # the threshold test (08-threshold): the plain explanation, then the agency's and the state's thresholds
+        "threshold_explained",
+        "threshold_black_white_diff",
+        "threshold_agency_white",
+        "threshold_agency_black",
+        "threshold_state_white",
+        "threshold_state_black",
+        "threshold_state_hispanic",
         "outcome_heterogeneity_p",
         "tests_not_run",
     ],
@@ -156,6 +164,9 @@ SECTION_HEADLINES = {
         "top_sensitivity",
     ],
 }
+# Notebooks whose charts join a section besides its own; their diagnostic charts stay in their appendix page.
+SECTION_EXTRA_NOTEBOOKS = {"stops": ("08-threshold",)}
+APPENDIX_ONLY_FIGURES = {"08-threshold-ppc"}
 SECTION_REFERENCES = {
     "stops": [
         "doj_black_population_share",
@@ -822,7 +833,8 @@ def section(ctx: BriefContext, topic: str) -> HTML:
             + "".join(f"<li>{claim_sentence_html(c)}</li>" for c in references)
             + "</ul></div>"
         )
-    for record in (r for r in ctx.figures if r.notebook == notebook):
+    notebooks = {notebook, *SECTION_EXTRA_NOTEBOOKS.get(topic, ())}
+    for record in (r for r in ctx.figures if r.notebook in notebooks and r.name not in APPENDIX_ONLY_FIGURES):
         parts.append(figure_html(ctx, record))
     if others:
         parts.append(

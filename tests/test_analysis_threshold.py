@@ -1,0 +1,192 @@
+"""The threshold test: data preparation, the tail integrals, convergence checks and a synthetic recovery."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, special, stats
+
+from heartbeats_analysis.analysis import threshold
+
+
+def _stops(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["agency_slug", "year", "race", "stops", "searches", "contraband"]).astype(
+        {"stops": "Int64", "searches": "Int64", "contraband": "Int64"}
+    )
+
+
+def test_pooled_counts_leave_out_gaps_inconsistent_rows_and_other_years():
+    stops = _stops(
+        [
+            ("a", 2019, "white", 100, 50, 5),  # before 2020: not pooled
+            ("a", 2020, "white", 100, 10, 4),
+            ("a", 2022, "white", 200, 20, 6),
+            ("a", 2023, "white", 50, pd.NA, 1),  # a gap: left out, not zero
+            ("a", 2024, "white", 60, 3, 9),  # more finds than searches: left out
+            ("a", 2020, "black", 300, 30, 10),
+            ("a", 2020, "asian", 10, 1, 0),  # not a modelled race
+        ]
+    )
+    pooled = threshold.pooled_counts(stops).set_index(["agency_slug", "race"])
+    assert pooled.loc[("a", "white")].tolist() == [300, 30, 10]
+    assert pooled.loc[("a", "black")].tolist() == [300, 30, 10]
+    assert len(pooled) == 2
+    bad = threshold.inconsistent_rows(stops)
+    assert bad[["agency_slug", "year", "race"]].values.tolist() == [["a", 2024, "white"]]
+
+
+def test_inclusion_needs_enough_white_and_black_searches():
+    pooled = pd.DataFrame(
+        {
+            "agency_slug": ["a", "a", "b", "b", "c"],
+            "race": ["white", "black", "white", "black", "black"],
+            "stops": [100, 100, 100, 100, 100],
+            "searches": [10, 12, 9, 50, 40],
+            "contraband": [1, 1, 1, 1, 1],
+        }
+    )
+    table = threshold.inclusion(pooled, min_searches=10).set_index("agency_slug")
+    assert table["included"].to_dict() == {"a": True, "b": False, "c": False}
+    assert table.loc["c", "white_searches"] == 0
+    cells = threshold.model_cells(pooled, table.reset_index())
+    assert cells["agency_slug"].tolist() == ["a", "a"]
+    assert cells["race"].tolist() == ["white", "black"]
+
+
+@pytest.mark.parametrize(("phi", "delta", "t"), [(0.05, 2.0, 0.2), (0.02, 1.5, 0.1), (0.1, 1.0, 0.5), (0.3, 3.0, 0.6)])
+def test_closed_form_rates_match_a_direct_integration_of_the_signal_model(phi, delta, t):
+    """Search and hit rates from the closed forms against numerical integrals over the signal's mixture density."""
+    cutoff = float(threshold.signal_cutoff(np.array(t), np.array(phi), np.array(delta)))
+    # The cutoff is where the risk curve reaches the threshold.
+    risk = special.expit(special.logit(phi) + delta * cutoff - delta**2 / 2)
+    assert risk == pytest.approx(t, rel=1e-9)
+    assert float(threshold.risk_threshold(np.array(cutoff), np.array(phi), np.array(delta))) == pytest.approx(t)
+    found = integrate.quad(lambda x: phi * stats.norm.pdf(x, delta, 1), cutoff, np.inf)[0]
+    empty = integrate.quad(lambda x: (1 - phi) * stats.norm.pdf(x, 0, 1), cutoff, np.inf)[0]
+    search, hit = threshold.rates(np.array(cutoff), np.array(phi), np.array(delta))
+    assert float(search) == pytest.approx(found + empty, rel=1e-6)
+    assert float(hit) == pytest.approx(found / (found + empty), rel=1e-6)
+    # The hit rate exceeds the threshold: searched drivers are all riskier than the bar.
+    assert float(hit) > t
+
+
+def test_rates_stay_finite_far_in_the_tail():
+    search, hit = threshold.rates(np.array(9.0), np.array(0.01), np.array(2.0))
+    assert 0 < float(search) < 1e-9
+    assert 0 < float(hit) <= 1
+
+
+def _diagnostics(**changes) -> dict:
+    return {"max_rhat": 1.01, "min_ess_bulk": 400.0, "divergences": 0, "draws": 2000, **changes}
+
+
+def test_convergence_check_passes_a_good_fit_and_fails_loudly_otherwise():
+    threshold.check_convergence(_diagnostics())
+    with pytest.raises(threshold.ThresholdConvergenceError, match="R-hat 1.200"):
+        threshold.check_convergence(_diagnostics(max_rhat=1.2))
+    with pytest.raises(threshold.ThresholdConvergenceError, match="effective sample size 40"):
+        threshold.check_convergence(_diagnostics(min_ess_bulk=40.0))
+    with pytest.raises(threshold.ThresholdConvergenceError, match="1 divergent"):
+        threshold.check_convergence(_diagnostics(divergences=1))
+    with pytest.raises(threshold.ThresholdConvergenceError, match="R-hat 1.011"):
+        threshold.check_convergence(_diagnostics(max_rhat=1.011))
+    with pytest.raises(threshold.ThresholdConvergenceError, match="R-hat nan"):
+        threshold.check_convergence(_diagnostics(max_rhat=float("nan")))
+
+
+TRUE_T = {"white": [0.30, 0.25, 0.35, 0.28, 0.22, 0.32], "black": [0.18, 0.25, 0.20, 0.15, 0.22, 0.12]}
+PHI_R = {"white": -3.0, "black": -2.6}
+PHI_D = [0.0, 0.3, -0.3, 0.2, -0.2, 0.1]
+LAMBDA_R = {"white": 0.7, "black": 0.8}
+LAMBDA_D = [0.0, 0.2, -0.2, 0.1, -0.1, 0.0]
+
+
+def _synthetic() -> pd.DataFrame:
+    """Six agencies with known thresholds; counts at their expected values under the signal model."""
+    rows = []
+    for d in range(6):
+        for race in ("white", "black"):
+            phi = special.expit(PHI_R[race] + PHI_D[d])
+            delta = np.exp(LAMBDA_R[race] + LAMBDA_D[d])
+            cutoff = (special.logit(TRUE_T[race][d]) - special.logit(phi)) / delta + delta / 2
+            found = phi * stats.norm.sf(cutoff - delta)
+            search = found + (1 - phi) * stats.norm.sf(cutoff)
+            n = 20000
+            searches = round(n * search)
+            rows.append((f"agency-{d}", race, n, searches, round(searches * found / search)))
+    cells = pd.DataFrame(rows, columns=["agency_slug", "race", "stops", "searches", "contraband"])
+    included = threshold.inclusion(cells)
+    return threshold.model_cells(cells, included)
+
+
+def test_sampler_recovers_known_thresholds_within_its_intervals():
+    cells = _synthetic()
+    assert len(cells) == 12
+    result = threshold.fit(cells, chains=2, warmup=300, samples=300, seed=1)
+    threshold.check_convergence(result.diagnostics)
+    tables = threshold.summarise(result)
+    got = tables["thresholds"]
+    truth = np.array([TRUE_T[r][int(a.split("-")[1])] for a, r in zip(got["agency_slug"], got["race"], strict=True)])
+    inside = (got["threshold_lower"] <= truth) & (truth <= got["threshold_upper"])
+    assert inside.all(), got.assign(truth=truth)
+    # The posterior predictive check reproduces the observed rates.
+    summary = threshold.ppc_summary(tables["ppc"])
+    assert threshold.ppc_passes(summary), summary
+    assert summary["search_rate_mae_pp"] < 0.5
+    # Differences and the statewide average come out for the two modelled races.
+    assert set(tables["differences"]["race"]) == {"black"}
+    state = tables["state"].set_index("race")
+    assert state.loc["white", "threshold_lower"] <= np.mean(TRUE_T["white"]) <= state.loc["white", "threshold_upper"]
+    json.dumps(result.diagnostics)  # diagnostics are written as JSON by the build step
+
+
+def test_the_statewide_fit_step_reruns_only_when_stops_or_the_model_change(tmp_path, monkeypatch):
+    from heartbeats_analysis.build import threshold_fit
+    from heartbeats_analysis.build.steps import BuildResult
+
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    (processed / "stops.csv").write_text("agency_slug,year\na,2020\n")
+    (processed / "crime.csv").write_text("x\n1\n")
+    fits = []
+
+    def fake_fit(folder, processed_dir):
+        fits.append(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in threshold.FIT_FILES:
+            (folder / name).write_text("x\n")
+
+    monkeypatch.setattr(threshold_fit, "run_fit", fake_fit)
+
+    monkeypatch.setenv("HEARTBEATS_PROCESSED_DIR", str(processed))
+
+    def run() -> list:
+        result = BuildResult("a", tmp_path)
+        threshold_fit.run_threshold_fit(False, None, result)
+        return [status for _, status, _ in result.steps]
+
+    assert run() == ["ran"]
+    assert run() == ["skipped"]
+    (processed / "crime.csv").write_text("x\n2\n")  # another table: the fit is reused
+    assert run() == ["skipped"]
+    (processed / "stops.csv").write_text("agency_slug,year\na,2021\n")
+    assert run() == ["ran"]
+    (threshold.fit_dir(processed) / "ppc.csv").unlink()  # an output gone: rerun
+    assert run() == ["ran"]
+    assert len(fits) == 3
+
+
+def test_a_failed_fit_stops_the_build_with_its_reason(tmp_path, monkeypatch):
+    from heartbeats_analysis.build import threshold_fit
+
+    class Done:
+        returncode = 1
+        stdout = ""
+        stderr = "Traceback\nThresholdConvergenceError: The threshold model did not converge: largest R-hat 1.3"
+
+    monkeypatch.setattr(threshold_fit.subprocess, "run", lambda *a, **k: Done())
+    with pytest.raises(threshold_fit.ThresholdFitError, match="R-hat 1.3"):
+        threshold_fit.run_fit(tmp_path / "fit", tmp_path)
