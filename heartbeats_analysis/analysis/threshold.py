@@ -58,6 +58,9 @@ for four chains); a single divergent transition also fails the fit, since it can
 PRIOR_SCALE = 0.1
 """Scale of the race and agency terms of logit(phi) and log(delta), as in the Open Policing Project's model."""
 
+RACE_SCALE = 0.5
+"""Prior scale of the race terms of logit(phi) and log(delta) around their means (Open Policing Project)."""
+
 FIT_SETTINGS = {"chains": 4, "warmup": 1000, "samples": 500, "seed": 20180101, "target_accept": 0.9}
 FIT_FILES = (
     "thresholds.csv",
@@ -101,9 +104,12 @@ def pooled_counts(stops: pd.DataFrame) -> pd.DataFrame:
 
 
 def inclusion(pooled: pd.DataFrame, min_searches: int = MIN_SEARCHES) -> pd.DataFrame:
-    """One row per agency: its white and Black searches and whether it meets the inclusion rule."""
-    searches = pooled.pivot_table(index="agency_slug", columns="race", values="searches", aggfunc="sum")
-    searches = searches.reindex(columns=list(RACES)).fillna(0).astype("int64")
+    """One row per agency: its white and Black searches and whether it meets the inclusion rule (at least
+    ``min_searches`` of each, and not every one of them finding contraband: a 100% hit rate, for searches that
+    include consent and inventory searches, is a reporting pattern the model can only place on its boundary)."""
+    wide = pooled.pivot_table(index="agency_slug", columns="race", values=["searches", "contraband"], aggfunc="sum")
+    searches = wide["searches"].reindex(columns=list(RACES)).fillna(0).astype("int64")
+    finds = wide["contraband"].reindex(columns=list(RACES)).fillna(0).astype("int64")
     table = pd.DataFrame(
         {
             "agency_slug": searches.index,
@@ -111,7 +117,12 @@ def inclusion(pooled: pd.DataFrame, min_searches: int = MIN_SEARCHES) -> pd.Data
             "black_searches": searches["black"].to_numpy(),
         }
     )
-    table["included"] = (table["white_searches"] >= min_searches) & (table["black_searches"] >= min_searches)
+    every_search_hit = ((finds["white"] == searches["white"]) | (finds["black"] == searches["black"])).to_numpy()
+    table["every_search_found_contraband"] = every_search_hit & (table[["white_searches", "black_searches"]] > 0).all(
+        axis=1
+    )
+    enough = (table["white_searches"] >= min_searches) & (table["black_searches"] >= min_searches)
+    table["included"] = enough & ~table["every_search_found_contraband"]
     return table.reset_index(drop=True)
 
 
@@ -176,8 +187,13 @@ def threshold_model(agency_index, race_index, stops, searches=None, hits=None, *
     # Race terms and agency terms of logit(phi) and log(delta) as in the Open Policing Project's model, with the
     # agency spread estimated (non-centred: one agency's counts say little about its own phi and delta). Cutoffs
     # are centred: each cell's search rate pins its own cutoff down, which is when centring samples best.
-    phi_r = numpyro.sample("phi_r", dist.Normal(-2.0, 2.0).expand([n_races]))
-    lambda_r = numpyro.sample("lambda_r", dist.Normal(0.0, 1.0).expand([n_races]))
+    # Race terms near a common mean with scale 0.1, the Open Policing Project's prior: without it a chain can
+    # wander into a degenerate mode where one race's signal carries no information (delta near 0).
+    mu_phi = numpyro.sample("mu_phi", dist.Normal(0.0, 1.0))
+    mu_lambda = numpyro.sample("mu_lambda", dist.Normal(0.0, 1.0))
+    with numpyro.plate("races", n_races):
+        phi_r = mu_phi + RACE_SCALE * numpyro.sample("phi_r_raw", dist.Normal(0.0, 1.0))
+        lambda_r = mu_lambda + RACE_SCALE * numpyro.sample("lambda_r_raw", dist.Normal(0.0, 1.0))
     cutoff_r = numpyro.sample("cutoff_r", dist.Normal(1.5, 2.0).expand([n_races]))
     sigma_phi = numpyro.sample("sigma_phi", dist.HalfNormal(1.0))
     sigma_lambda = numpyro.sample("sigma_lambda", dist.HalfNormal(1.0))
