@@ -38,18 +38,20 @@ def test_pooled_counts_leave_out_gaps_inconsistent_rows_and_other_years():
     assert bad[["agency_slug", "year", "race"]].values.tolist() == [["a", 2024, "white"]]
 
 
-def test_inclusion_needs_enough_white_and_black_searches():
+def test_inclusion_needs_enough_white_and_black_searches_and_not_every_one_a_hit():
     pooled = pd.DataFrame(
         {
-            "agency_slug": ["a", "a", "b", "b", "c"],
-            "race": ["white", "black", "white", "black", "black"],
-            "stops": [100, 100, 100, 100, 100],
-            "searches": [10, 12, 9, 50, 40],
-            "contraband": [1, 1, 1, 1, 1],
+            "agency_slug": ["a", "a", "b", "b", "c", "d", "d"],
+            "race": ["white", "black", "white", "black", "black", "white", "black"],
+            "stops": [100, 100, 100, 100, 100, 100, 100],
+            "searches": [10, 12, 9, 50, 40, 20, 15],
+            "contraband": [1, 1, 1, 1, 1, 20, 3],
         }
     )
     table = threshold.inclusion(pooled, min_searches=10).set_index("agency_slug")
-    assert table["included"].to_dict() == {"a": True, "b": False, "c": False}
+    assert table["included"].to_dict() == {"a": True, "b": False, "c": False, "d": False}
+    assert table.loc["d", "every_search_found_contraband"]
+    assert not table.loc["a", "every_search_found_contraband"]
     assert table.loc["c", "white_searches"] == 0
     cells = threshold.model_cells(pooled, table.reset_index())
     assert cells["agency_slug"].tolist() == ["a", "a"]

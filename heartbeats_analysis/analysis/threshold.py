@@ -49,14 +49,16 @@ MIN_SEARCHES = SMALL_CELL_THRESHOLD
 """Inclusion rule: an agency enters the model with at least this many searches of white drivers AND of Black
 drivers, pooled 2020-2024. Its Hispanic cell enters whenever it stopped any Hispanic driver."""
 
+STATE_PATROL = "missouri-state-highway-patrol"
+"""Left out of the model: a statewide highway patrol, not a local department (the Open Policing Project studies
+state patrols apart from city departments), whose 190,000 stops of Black drivers would alone decide the race
+terms; with it the chains settle in two different modes."""
+
 RHAT_MAX = 1.01
 ESS_MIN = 400.0
 DIVERGENCES_MAX = 0
 """Convergence rule (Vehtari et al. 2021 recommend R-hat below 1.01 and a bulk effective sample size above 400
 for four chains); a single divergent transition also fails the fit, since it can mean a biased posterior."""
-
-PRIOR_SCALE = 0.1
-"""Scale of the race and agency terms of logit(phi) and log(delta), as in the Open Policing Project's model."""
 
 RACE_SCALE = 0.5
 """Prior scale of the race terms of logit(phi) and log(delta) around their means (Open Policing Project)."""
@@ -122,7 +124,8 @@ def inclusion(pooled: pd.DataFrame, min_searches: int = MIN_SEARCHES) -> pd.Data
         axis=1
     )
     enough = (table["white_searches"] >= min_searches) & (table["black_searches"] >= min_searches)
-    table["included"] = enough & ~table["every_search_found_contraband"]
+    table["state_patrol"] = table["agency_slug"] == STATE_PATROL
+    table["included"] = enough & ~table["every_search_found_contraband"] & ~table["state_patrol"]
     return table.reset_index(drop=True)
 
 
@@ -572,7 +575,7 @@ def explain(ctx, result: ThresholdFit, name: str, difference: pd.Series | None, 
     state = result.state.set_index("race")
     if difference is None:
         finding = (
-            f"{name} made too few searches for the test ({searches}); across Missouri the average bar was about "
+            f"The test could not be run for {name} ({searches}); across Missouri the average bar was about "
             f"{_pct(state.loc['black', 'threshold'])} for Black drivers and {_pct(state.loc['white', 'threshold'])} "
             "for white drivers."
         )
@@ -614,6 +617,16 @@ def report_agency(ctx, result: ThresholdFit, agencies: pd.DataFrame, agency: str
     black_n = int(row["black_searches"].iloc[0]) if len(row) else 0
     included = bool(row["included"].iloc[0]) if len(row) else False
     searches = f"{black_n:,} searches of Black and {white_n:,} of white drivers in {YEARS_LABEL}"
+    all_hits = bool(row["every_search_found_contraband"].iloc[0]) if len(row) else False
+    state_patrol = bool(row["state_patrol"].iloc[0]) if len(row) else False
+    reason = (
+        "the model covers local departments, not the statewide highway patrol"
+        if state_patrol
+        else "every search of white or of Black drivers was reported as finding contraband, which the model cannot "
+        "estimate from"
+        if all_hits
+        else f"the model needs at least {MIN_SEARCHES} of each"
+    )
     common = dict(source=SOURCE, notebook=ctx.notebook)
     ctx.claims.record(
         "stops.threshold_agency_included",
@@ -622,8 +635,8 @@ def report_agency(ctx, result: ThresholdFit, agencies: pd.DataFrame, agency: str
         (
             f"{name} is in the threshold model ({searches}; the rule is at least {MIN_SEARCHES} of each)."
             if included
-            else f"{name} is not in the threshold model: it reported {searches}, and the model needs at least "
-            f"{MIN_SEARCHES} of each, so no threshold is estimated for it."
+            else f"{name} is not in the threshold model: it reported {searches}, and {reason}, so no threshold is "
+            "estimated for it."
         ),
         n=white_n + black_n,
         function=_fn("inclusion"),
@@ -636,12 +649,12 @@ def report_agency(ctx, result: ThresholdFit, agencies: pd.DataFrame, agency: str
                 claim_id,
                 None,
                 "probability",
-                f"Not available for {name}: too few searches for the threshold test ({searches}).",
+                f"Not available for {name}: the threshold test could not be run ({searches}; {reason}).",
                 function=_fn("inclusion"),
                 flags=["no_data"],
                 **common,
             )
-        explain(ctx, result, name, None, searches, common)
+        explain(ctx, result, name, None, f"{searches}; {reason}", common)
         return row
     small = min(white_n, black_n) < 3 * MIN_SEARCHES
     flags = ["small_cell"] if small else []
