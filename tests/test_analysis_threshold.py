@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,14 @@ import pytest
 from scipy import integrate, special, stats
 
 from heartbeats_analysis.analysis import threshold
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    """The fit runs in float64 (it enables it itself); the closed forms are checked in float64 too."""
+    import numpyro
+
+    numpyro.enable_x64()
 
 
 def _stops(rows: list[tuple]) -> pd.DataFrame:
@@ -192,3 +201,12 @@ def test_a_failed_fit_stops_the_build_with_its_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(threshold_fit.subprocess, "run", lambda *a, **k: Done())
     with pytest.raises(threshold_fit.ThresholdFitError, match="R-hat 1.3"):
         threshold_fit.run_fit(tmp_path / "fit", tmp_path)
+
+
+def test_the_build_step_names_the_models_own_files():
+    from heartbeats_analysis.build import threshold_fit
+
+    assert threshold_fit.FIT_FILES == threshold.FIT_FILES
+    assert Path(threshold.__file__).resolve() == threshold_fit.MODEL_FILE
+    assert threshold.__name__ == threshold_fit.MODEL_MODULE
+    assert threshold.fit_dir(Path("p")) == Path("p") / threshold_fit.FIT_FOLDER

@@ -1,6 +1,6 @@
 """The statewide threshold-test fit: a shared build step after cleaning, cached like the others.
 
-Its inputs are the stops table, the model's code and its settings only, so agency briefs, batches and test
+Its inputs are the stops table and the model's code (with its sampler settings) only, so agency briefs, batches and test
 builds reuse one fit until either changes. ``heartbeats clean`` runs it too, so a processed folder made by
 ``make processed`` already holds the fit that every later build (and every test tree copied from it) reuses.
 The fit runs in a process of its own (JAX must learn how many CPU devices to use before it starts, and its
@@ -17,10 +17,23 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from heartbeats_analysis.analysis import threshold
 from heartbeats_analysis.build.hashing import hash_files
 
 STEP_NAME = "threshold-fit"
+# The build never imports the analysis (tests/test_import_layers.py): it names the model's module, file, output
+# folder and files instead (tests/test_analysis_threshold.py checks they match the module's own).
+MODEL_MODULE = "heartbeats_analysis.analysis.threshold"
+MODEL_FILE = Path(__file__).resolve().parents[1] / "analysis" / "threshold.py"
+FIT_FOLDER = "threshold_fit"
+FIT_FILES = (
+    "thresholds.csv",
+    "differences.csv",
+    "state.csv",
+    "ppc.csv",
+    "inclusion.csv",
+    "inconsistent.csv",
+    "diagnostics.json",
+)
 FIT_LOCK_TIMEOUT_S = 1800
 
 
@@ -29,18 +42,14 @@ class ThresholdFitError(RuntimeError):
 
 
 def fit_inputs(processed: Path) -> dict:
-    """What the fit depends on: the stops table, the model module and its settings."""
-    return {
-        "stops": hash_files([processed / "stops.csv"]),
-        "model": hash_files([Path(threshold.__file__)]),
-        "settings": threshold.FIT_SETTINGS,
-    }
+    """What the fit depends on: the stops table and the model module (which holds the sampler settings)."""
+    return {"stops": hash_files([processed / "stops.csv"]), "model": hash_files([MODEL_FILE])}
 
 
 def run_fit(folder: Path, processed: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "heartbeats_analysis.analysis.threshold", str(folder), str(processed)],
+        [sys.executable, "-m", MODEL_MODULE, str(folder), str(processed)],
         capture_output=True,
         text=True,
         env=env,
@@ -59,7 +68,7 @@ def run_threshold_fit(force: bool = False, listener=None, result=None) -> None:
     processed = processed_dir()
     result = result or BuildResult("(shared)", processed)
     steps = _Steps(processed / ".stamps", force, listener, result)
-    folder = threshold.fit_dir(processed)
-    outputs = [folder / name for name in threshold.FIT_FILES]
+    folder = processed / FIT_FOLDER
+    outputs = [folder / name for name in FIT_FILES]
     with FileLock(str(processed / ".threshold.lock"), timeout=FIT_LOCK_TIMEOUT_S):
         steps.run(STEP_NAME, fit_inputs(processed), outputs, lambda: run_fit(folder, processed))
