@@ -136,7 +136,7 @@ def _synthetic() -> pd.DataFrame:
 def test_sampler_recovers_known_thresholds_within_its_intervals():
     cells = _synthetic()
     assert len(cells) == 12
-    result = threshold.fit(cells, chains=2, warmup=300, samples=300, seed=1)
+    result = threshold.fit(cells, chains=2, warmup=500, samples=500, seed=1)
     threshold.check_convergence(result.diagnostics)
     tables = threshold.summarise(result)
     got = tables["thresholds"]
