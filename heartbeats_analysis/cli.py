@@ -133,7 +133,11 @@ def verify() -> None:
 
 @app.command()
 @_guarded
-def clean(force: Annotated[bool, typer.Option(help="Rebuild even if nothing changed.")] = False) -> None:
+def clean(
+    force: Annotated[
+        bool, typer.Option(help="Rebuild even if nothing changed, the statewide threshold fit included.")
+    ] = False,
+) -> None:
     """Clean the raw files into validated tables in data/processed/ (runs notebooks/01-clean)."""
     from heartbeats_analysis.build.steps import BuildResult, run_clean
     from heartbeats_analysis.ingest import fetch as fetching
@@ -329,7 +333,7 @@ class _BatchProgress:
 def _step_count() -> int:
     from heartbeats_analysis.build.steps import agency_steps
 
-    return 2 + len(agency_steps())  # clean, the agency's notebooks, publish
+    return 3 + len(agency_steps())  # clean, the statewide threshold fit, the agency's notebooks, publish
 
 
 @app.command()
@@ -339,7 +343,13 @@ def build(
     agency: Annotated[str | None, typer.Option(help="Agency slug, VSR or UCR name (fuzzy-matched).")] = None,
     ori: Annotated[str | None, typer.Option(help="Agency ORI (7 or 9 characters).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: NAME=VALUE (repeatable).")] = None,
-    force: Annotated[bool, typer.Option(help="Rebuild every step even if its inputs are unchanged.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Rebuild every step even if its inputs are unchanged (the statewide threshold fit reruns "
+            "only with `heartbeats clean --force` or new stops data)."
+        ),
+    ] = False,
     pdf: Annotated[bool, typer.Option(help="Also print the brief to PDF.")] = True,
     local: Annotated[
         bool, typer.Option("--local", help="Build in this process even when a build server (`heartbeats serve`) runs.")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, special, stats
 
-from heartbeats_analysis.analysis import threshold
+from heartbeats_analysis.analysis import threshold_model as threshold
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +112,6 @@ TRUE_T = {"white": [0.30, 0.25, 0.35, 0.28, 0.22, 0.32], "black": [0.18, 0.25, 0
 PHI_R = {"white": -3.0, "black": -2.6}
 PHI_D = [0.0, 0.3, -0.3, 0.2, -0.2, 0.1]
 LAMBDA_R = {"white": 0.7, "black": 0.8}
-LAMBDA_D = [0.0, 0.2, -0.2, 0.1, -0.1, 0.0]
 
 
 def _synthetic() -> pd.DataFrame:
@@ -121,7 +120,7 @@ def _synthetic() -> pd.DataFrame:
     for d in range(6):
         for race in ("white", "black"):
             phi = special.expit(PHI_R[race] + PHI_D[d])
-            delta = np.exp(LAMBDA_R[race] + LAMBDA_D[d])
+            delta = np.exp(LAMBDA_R[race])  # the model: separation by race, not by agency
             cutoff = (special.logit(TRUE_T[race][d]) - special.logit(phi)) / delta + delta / 2
             found = phi * stats.norm.sf(cutoff - delta)
             search = found + (1 - phi) * stats.norm.sf(cutoff)
@@ -136,7 +135,7 @@ def _synthetic() -> pd.DataFrame:
 def test_sampler_recovers_known_thresholds_within_its_intervals():
     cells = _synthetic()
     assert len(cells) == 12
-    result = threshold.fit(cells, chains=2, warmup=500, samples=500, seed=1)
+    result = threshold.fit(cells, chains=2, warmup=500, samples=1000, seed=1)
     threshold.check_convergence(result.diagnostics)
     tables = threshold.summarise(result)
     got = tables["thresholds"]
@@ -210,3 +209,138 @@ def test_the_build_step_names_the_models_own_files():
     assert Path(threshold.__file__).resolve() == threshold_fit.MODEL_FILE
     assert threshold.__name__ == threshold_fit.MODEL_MODULE
     assert threshold.fit_dir(Path("p")) == Path("p") / threshold_fit.FIT_FOLDER
+
+
+def test_the_state_gap_averages_each_agencys_own_gap_over_agencies_with_both_cells():
+    """Hand-computed: the Hispanic gap covers only the agency with a Hispanic cell (like with like), and each
+    race's average weights an agency by its stops of all races."""
+    cells = pd.DataFrame(
+        {
+            "agency_slug": ["a", "a", "a", "b", "b"],
+            "race": ["white", "black", "hispanic", "white", "black"],
+            "stops": [100, 100, 100, 200, 300],
+            "searches": [10, 10, 10, 10, 10],
+            "contraband": [3, 3, 3, 3, 3],
+            "agency_index": [0, 0, 0, 1, 1],
+            "race_index": [0, 1, 2, 0, 1],
+        }
+    )
+    t = np.array([[0.20, 0.10, 0.05, 0.30, 0.40]] * 4)  # four identical draws: intervals collapse to the value
+    rates = np.full_like(t, 0.1)
+    fit = threshold.Fit(cells, {"t": t, "search_rate": rates, "hit_rate": rates}, {})
+    state = threshold.summarise(fit)["state"].set_index("race")
+    # Weights: agency a 300 stops, agency b 500.
+    assert state.loc["white", "threshold"] == pytest.approx((300 * 0.20 + 500 * 0.30) / 800)
+    assert state.loc["black", "threshold"] == pytest.approx((300 * 0.10 + 500 * 0.40) / 800)
+    assert state.loc["black", "difference"] == pytest.approx((300 * -0.10 + 500 * 0.10) / 800)
+    assert state.loc["hispanic", "difference"] == pytest.approx(0.05 - 0.20)  # agency a alone
+    assert np.isnan(state.loc["white", "difference"])
+
+
+def test_the_optional_agency_signal_term_gets_a_start_of_its_own():
+    cells = _synthetic()
+    main = threshold.initial_values(cells, chains=2, seed=0)
+    assert "lambda_d_raw" not in main
+    assert main["phi_d_raw"].shape == (2, 5)  # six agencies, zero-sum: five free coordinates
+    variant = threshold.initial_values(
+        cells, chains=2, seed=0, priors=threshold.PRIOR_VARIANTS["signal quality varying by agency (scale 0.1)"]
+    )
+    assert variant["lambda_d_raw"].shape == (2, 5)
+    assert threshold.PRIOR_VARIANTS["main"] == threshold.PRIORS
+
+
+def _sensitivity_runs(fingerprint: str, bad_rhat: float = 1.002) -> pd.DataFrame:
+    rows = []
+    for variant, rhat, state_gap, agency_gap in (("main", 1.002, -0.02, 0.09), ("wide", bad_rhat, -0.05, 0.03)):
+        for scope, gap in (("missouri", state_gap), ("ferguson", agency_gap)):
+            rows.append(
+                {
+                    "variant": variant,
+                    "scope": scope,
+                    "quantity": "black minus white",
+                    "estimate": gap,
+                    "lower": gap - 0.01,
+                    "upper": gap + 0.01,
+                    "max_rhat": rhat,
+                    "min_ess_bulk": 900,
+                    "divergences": 0,
+                    "stops_fingerprint": fingerprint,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("fingerprint", "bad_rhat", "expected", "flags"),
+    [
+        (
+            "abc",
+            1.002,
+            "Refitted under 2 versions of the model (2 converged), Missouri's average Black-white gap in search "
+            "thresholds ranged from -5.0 to -2.0 points (below zero in every version), and Ferguson's from +3.0 to "
+            "+9.0 points (above zero in every version); the version that moved the state's gap most was "
+            "\u201cwide\u201d.",
+            [],
+        ),
+        (
+            "abc",
+            1.2,
+            "ranged from -2.0 to -2.0 points (below zero in every version), and Ferguson's from +9.0 to +9.0 points "
+            "(above zero in every version); the version that moved the state's gap most was \u201cmain\u201d. Not "
+            "converged, so not counted: wide.",
+            [],
+        ),
+        ("old", 1.002, "rerun the check.", ["stale"]),
+    ],
+)
+def test_the_sensitivity_claim_reports_the_range_drops_unconverged_refits_and_flags_stale_ones(
+    tmp_path, monkeypatch, fingerprint, bad_rhat, expected, flags
+):
+    from heartbeats_analysis.analysis import threshold as report
+    from heartbeats_analysis.report.notebook_io import NotebookContext
+
+    monkeypatch.setattr(report, "load_sensitivity", lambda: _sensitivity_runs(fingerprint, bad_rhat))
+    ctx = NotebookContext.for_notebook(tmp_path, "08-threshold", "ferguson")
+    fit = threshold.ThresholdFit(*([pd.DataFrame()] * 6), {"stops_fingerprint": "abc"})
+    agencies = pd.DataFrame({"agency_slug": ["ferguson"], "display_name": ["Ferguson"]})
+    report.report_sensitivity(ctx, fit, agencies, "ferguson")
+    claim = ctx.claims["stops.threshold_prior_sensitivity"]
+    assert expected in claim.sentence
+    assert claim.flags == flags
+
+
+def _gap(estimate: float, lower: float, upper: float) -> pd.Series:
+    return pd.Series({"difference": estimate, "difference_lower": lower, "difference_upper": upper})
+
+
+@pytest.mark.parametrize(
+    ("gap", "robust", "kind", "words"),
+    [
+        # A direction is stated only when the interval excludes zero AND every model version agrees.
+        ((-0.05, -0.08, -0.02), (-0.15, -0.05, True, False), "lower", "less evidence"),
+        ((0.05, 0.02, 0.08), (0.03, 0.09, False, True), "higher", "more evidence"),
+        ((0.13, 0.11, 0.15), (-0.11, 0.13, False, False), "model-dependent", "cannot settle"),
+        ((-0.05, -0.08, -0.02), (-0.15, 0.01, False, False), "model-dependent", "cannot settle"),
+        ((0.09, -0.01, 0.18), (-0.15, 0.09, False, False), "unclear", "cannot tell"),
+    ],
+)
+def test_a_gap_states_a_direction_only_when_every_model_version_agrees(gap, robust, kind, words):
+    from heartbeats_analysis.analysis import threshold as report
+
+    verdict = report.gap_verdict(_gap(*gap), report.Robustness(*robust), "in Town")
+    assert verdict.kind == kind
+    assert words in verdict.text
+    assert ("model_dependent" in verdict.flags) == (kind == "model-dependent")
+
+
+def test_without_a_check_on_the_same_data_the_verdict_says_it_is_unchecked(monkeypatch):
+    from heartbeats_analysis.analysis import threshold as report
+
+    monkeypatch.setattr(report, "load_sensitivity", lambda: _sensitivity_runs("old"))
+    fit = threshold.ThresholdFit(*([pd.DataFrame()] * 6), {"stops_fingerprint": "abc"})
+    assert report.robustness(fit, "ferguson") is None
+    verdict = report.gap_verdict(_gap(-0.05, -0.08, -0.02), None, "in Town")
+    assert verdict.kind == "lower" and verdict.flags == ["unchecked"]
+    assert "was not run on this data" in verdict.text
+    monkeypatch.setattr(report, "load_sensitivity", lambda: _sensitivity_runs("abc"))
+    assert report.robustness(fit, "ferguson") == report.Robustness(0.03, 0.09, False, True)

@@ -221,7 +221,9 @@ def build(
     fetch.verify()
     result = BuildResult(params.agency, reports / params.agency)
     run_clean(force, listener, result, kernels)
-    run_threshold_fit(force, listener, result)  # shared, cached: reruns only when the stops or the model change
+    # Shared and cached: it reruns when the stops table or the model change, and `--force` does not refit it (a
+    # statewide fit of about two minutes, the same for every agency); `heartbeats clean --force` does.
+    run_threshold_fit(False, listener, result)
     slug = resolve_agency(params.agency)
     if slug != params.agency:
         params = params.model_copy(update={"agency": slug})

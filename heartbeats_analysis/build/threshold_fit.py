@@ -22,8 +22,8 @@ from heartbeats_analysis.build.hashing import hash_files
 STEP_NAME = "threshold-fit"
 # The build never imports the analysis (tests/test_import_layers.py): it names the model's module, file, output
 # folder and files instead (tests/test_analysis_threshold.py checks they match the module's own).
-MODEL_MODULE = "heartbeats_analysis.analysis.threshold"
-MODEL_FILE = Path(__file__).resolve().parents[1] / "analysis" / "threshold.py"
+MODEL_MODULE = "heartbeats_analysis.analysis.threshold_model"
+MODEL_FILE = Path(__file__).resolve().parents[1] / "analysis" / "threshold_model.py"
 FIT_FOLDER = "threshold_fit"
 FIT_FILES = (
     "thresholds.csv",

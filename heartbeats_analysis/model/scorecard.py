@@ -59,7 +59,11 @@ Numbers = Mapping[str, "Estimate | float"]
 # Analysis claims whose sentence, when the claim exists, is added to a row.
 ANALYSIS_CONTEXT: dict[str, tuple[str, ...]] = {
     "fills_officer_shortage": ("staffing.gap_to_authorised",),
-    "reduces_racial_targeting": ("stops.black_disparity_latest", "stops.search_rate_ratio"),
+    "reduces_racial_targeting": (
+        "stops.black_disparity_latest",
+        "stops.search_rate_ratio",
+        "stops.threshold_black_white_diff",
+    ),
     "prevents_excessive_force": ("force.agency_incidents_wapo",),
 }
 
