@@ -108,48 +108,61 @@ def test_convergence_check_passes_a_good_fit_and_fails_loudly_otherwise():
         threshold.check_convergence(_diagnostics(max_rhat=float("nan")))
 
 
-TRUE_T = {"white": [0.30, 0.25, 0.35, 0.28, 0.22, 0.32], "black": [0.18, 0.25, 0.20, 0.15, 0.22, 0.12]}
+SYNTHETIC_AGENCIES = 30
 PHI_R = {"white": -3.0, "black": -2.6}
-PHI_D = [0.0, 0.3, -0.3, 0.2, -0.2, 0.1]
 LAMBDA_R = {"white": 0.7, "black": 0.8}
 
 
-def _synthetic() -> pd.DataFrame:
-    """Six agencies with known thresholds; counts at their expected values under the signal model."""
+def _truth() -> dict:
+    """Known parameters for 30 agencies (seeded): agency effects at the model's prior scales, thresholds 10-35%."""
+    rng = np.random.default_rng(7)
+    return {
+        "phi_d": rng.normal(0, 0.3, SYNTHETIC_AGENCIES),
+        "lambda_d": rng.normal(0, 0.1, SYNTHETIC_AGENCIES),
+        "t": {race: rng.uniform(0.10, 0.35, SYNTHETIC_AGENCIES) for race in PHI_R},
+    }
+
+
+def _synthetic(truth: dict) -> pd.DataFrame:
+    """Counts at their expected values under the signal model, 5,000 stops per agency and race. (Fewer agencies
+    leave the race terms too loosely tied for the agency term of delta: six agencies gave divergences.)"""
     rows = []
-    for d in range(6):
-        for race in ("white", "black"):
-            phi = special.expit(PHI_R[race] + PHI_D[d])
-            delta = np.exp(LAMBDA_R[race])  # the model: separation by race, not by agency
-            cutoff = (special.logit(TRUE_T[race][d]) - special.logit(phi)) / delta + delta / 2
+    for d in range(SYNTHETIC_AGENCIES):
+        for race in PHI_R:
+            phi = special.expit(PHI_R[race] + truth["phi_d"][d])
+            delta = np.exp(LAMBDA_R[race] + truth["lambda_d"][d])
+            cutoff = (special.logit(truth["t"][race][d]) - special.logit(phi)) / delta + delta / 2
             found = phi * stats.norm.sf(cutoff - delta)
             search = found + (1 - phi) * stats.norm.sf(cutoff)
-            n = 20000
-            searches = round(n * search)
-            rows.append((f"agency-{d}", race, n, searches, round(searches * found / search)))
+            searches = round(5000 * search)
+            rows.append((f"agency-{d:02d}", race, 5000, searches, round(searches * found / search)))
     cells = pd.DataFrame(rows, columns=["agency_slug", "race", "stops", "searches", "contraband"])
     included = threshold.inclusion(cells)
     return threshold.model_cells(cells, included)
 
 
 def test_sampler_recovers_known_thresholds_within_its_intervals():
-    cells = _synthetic()
-    assert len(cells) == 12
+    truth = _truth()
+    cells = _synthetic(truth)
+    assert len(cells) == 2 * SYNTHETIC_AGENCIES
     result = threshold.fit(cells, chains=2, warmup=500, samples=1000, seed=1)
     threshold.check_convergence(result.diagnostics)
     tables = threshold.summarise(result)
     got = tables["thresholds"]
-    truth = np.array([TRUE_T[r][int(a.split("-")[1])] for a, r in zip(got["agency_slug"], got["race"], strict=True)])
-    inside = (got["threshold_lower"] <= truth) & (truth <= got["threshold_upper"])
-    assert inside.all(), got.assign(truth=truth)
+    expected = np.array(
+        [truth["t"][r][int(a.split("-")[1])] for a, r in zip(got["agency_slug"], got["race"], strict=True)]
+    )
+    inside = (got["threshold_lower"] <= expected) & (expected <= got["threshold_upper"])
+    assert inside.all(), got.assign(truth=expected)
     # The posterior predictive check reproduces the observed rates.
     summary = threshold.ppc_summary(tables["ppc"])
     assert threshold.ppc_passes(summary), summary
     assert summary["search_rate_mae_pp"] < 0.5
-    # Differences and the statewide average come out for the two modelled races.
+    # Differences and the statewide average come out for the two modelled races (equal stops: a plain mean).
     assert set(tables["differences"]["race"]) == {"black"}
     state = tables["state"].set_index("race")
-    assert state.loc["white", "threshold_lower"] <= np.mean(TRUE_T["white"]) <= state.loc["white", "threshold_upper"]
+    white = truth["t"]["white"].mean()
+    assert state.loc["white", "threshold_lower"] <= white <= state.loc["white", "threshold_upper"]
     json.dumps(result.diagnostics)  # diagnostics are written as JSON by the build step
 
 
@@ -237,16 +250,14 @@ def test_the_state_gap_averages_each_agencys_own_gap_over_agencies_with_both_cel
     assert np.isnan(state.loc["white", "difference"])
 
 
-def test_the_optional_agency_signal_term_gets_a_start_of_its_own():
-    cells = _synthetic()
+def test_the_agency_signal_term_gets_a_start_of_its_own_unless_a_version_leaves_it_out():
+    cells = _synthetic(_truth())
     main = threshold.initial_values(cells, chains=2, seed=0)
-    assert "lambda_d_raw" not in main
-    assert main["phi_d_raw"].shape == (2, 5)  # six agencies, zero-sum: five free coordinates
-    variant = threshold.initial_values(
-        cells, chains=2, seed=0, priors=threshold.PRIOR_VARIANTS["signal quality varying by agency (scale 0.1)"]
-    )
-    assert variant["lambda_d_raw"].shape == (2, 5)
+    assert main["phi_d_raw"].shape == main["lambda_d_raw"].shape == (2, 29)  # 30 agencies, zero-sum: 29 free
+    one_separation = threshold.PRIOR_VARIANTS["one signal quality for every agency"]
+    assert "lambda_d_raw" not in threshold.initial_values(cells, chains=2, seed=0, priors=one_separation)
     assert threshold.PRIOR_VARIANTS["main"] == threshold.PRIORS
+    assert threshold.PRIORS.lambda_agency_scale == 0.1  # the Open Policing Project's scale
 
 
 def _sensitivity_runs(fingerprint: str, bad_rhat: float = 1.002) -> pd.DataFrame:
@@ -265,6 +276,7 @@ def _sensitivity_runs(fingerprint: str, bad_rhat: float = 1.002) -> pd.DataFrame
                     "min_ess_bulk": 900,
                     "divergences": 0,
                     "stops_fingerprint": fingerprint,
+                    "model_fingerprint": "model",
                 }
             )
     return pd.DataFrame(rows)
@@ -290,7 +302,7 @@ def _sensitivity_runs(fingerprint: str, bad_rhat: float = 1.002) -> pd.DataFrame
             "converged, so not counted: wide.",
             [],
         ),
-        ("old", 1.002, "rerun the check.", ["stale"]),
+        ("old", 1.002, "run on other stops data or another version of the model; rerun the check.", ["stale"]),
     ],
 )
 def test_the_sensitivity_claim_reports_the_range_drops_unconverged_refits_and_flags_stale_ones(
@@ -301,10 +313,10 @@ def test_the_sensitivity_claim_reports_the_range_drops_unconverged_refits_and_fl
 
     monkeypatch.setattr(report, "load_sensitivity", lambda: _sensitivity_runs(fingerprint, bad_rhat))
     ctx = NotebookContext.for_notebook(tmp_path, "08-threshold", "ferguson")
-    fit = threshold.ThresholdFit(*([pd.DataFrame()] * 6), {"stops_fingerprint": "abc"})
+    fit = threshold.ThresholdFit(*([pd.DataFrame()] * 6), {"stops_fingerprint": "abc", "model_fingerprint": "model"})
     agencies = pd.DataFrame({"agency_slug": ["ferguson"], "display_name": ["Ferguson"]})
     report.report_sensitivity(ctx, fit, agencies, "ferguson")
-    claim = ctx.claims["stops.threshold_prior_sensitivity"]
+    claim = ctx.claims["stops.threshold_model_sensitivity"]
     assert expected in claim.sentence
     assert claim.flags == flags
 
@@ -317,11 +329,14 @@ def _gap(estimate: float, lower: float, upper: float) -> pd.Series:
     ("gap", "robust", "kind", "words"),
     [
         # A direction is stated only when the interval excludes zero AND every model version agrees.
-        ((-0.05, -0.08, -0.02), (-0.15, -0.05, True, False), "lower", "less evidence"),
-        ((0.05, 0.02, 0.08), (0.03, 0.09, False, True), "higher", "more evidence"),
-        ((0.13, 0.11, 0.15), (-0.11, 0.13, False, False), "model-dependent", "cannot settle"),
-        ((-0.05, -0.08, -0.02), (-0.15, 0.01, False, False), "model-dependent", "cannot settle"),
-        ((0.09, -0.01, 0.18), (-0.15, 0.09, False, False), "unclear", "cannot tell"),
+        ((-0.05, -0.08, -0.02), (-0.15, -0.05, True, False, True), "lower", "lower search bar for Black"),
+        ((0.05, 0.02, 0.08), (0.03, 0.09, False, True, True), "higher", "higher search bar for Black"),
+        # Versions that exclude zero on different sides: the model decides, not the data.
+        ((0.13, 0.11, 0.15), (-0.11, 0.13, False, False, True), "model-dependent", "cannot settle"),
+        ((-0.05, -0.08, -0.02), (-0.15, 0.01, False, False, True), "model-dependent", "cannot settle"),
+        ((0.09, -0.01, 0.18), (-0.15, 0.09, False, False, True), "model-dependent", "versions of the model disagree"),
+        # No version excludes zero: too little data.
+        ((0.09, -0.01, 0.18), (-0.02, 0.09, False, False, False), "unclear", "no version of the model can tell"),
     ],
 )
 def test_a_gap_states_a_direction_only_when_every_model_version_agrees(gap, robust, kind, words):
@@ -337,10 +352,15 @@ def test_without_a_check_on_the_same_data_the_verdict_says_it_is_unchecked(monke
     from heartbeats_analysis.analysis import threshold as report
 
     monkeypatch.setattr(report, "load_sensitivity", lambda: _sensitivity_runs("old"))
-    fit = threshold.ThresholdFit(*([pd.DataFrame()] * 6), {"stops_fingerprint": "abc"})
+    fit = threshold.ThresholdFit(*([pd.DataFrame()] * 6), {"stops_fingerprint": "abc", "model_fingerprint": "model"})
     assert report.robustness(fit, "ferguson") is None
     verdict = report.gap_verdict(_gap(-0.05, -0.08, -0.02), None, "in Town")
     assert verdict.kind == "lower" and verdict.flags == ["unchecked"]
-    assert "was not run on this data" in verdict.text
+    assert "was not run on this data and model" in verdict.text
     monkeypatch.setattr(report, "load_sensitivity", lambda: _sensitivity_runs("abc"))
-    assert report.robustness(fit, "ferguson") == report.Robustness(0.03, 0.09, False, True)
+    assert report.robustness(fit, "ferguson") == report.Robustness(0.03, 0.09, False, True, True)
+    # Another model version (its code changed) makes the stored check stale too.
+    other_model = threshold.ThresholdFit(
+        *([pd.DataFrame()] * 6), {"stops_fingerprint": "abc", "model_fingerprint": "new"}
+    )
+    assert report.robustness(other_model, "ferguson") is None

@@ -378,3 +378,12 @@ def test_summary_shows_the_same_numbers_as_the_claims(report, summary_pdf, claim
     assert words_outside_page(pages) == [] and long_decimals(pages) == []
     for heading in ("The bottom line", "The options", "The claims, one by one", "Questions to ask", "read more"):
         assert heading in printed, heading
+
+
+def test_scorecard_rows_name_each_source_once(html_text):
+    """Two findings from one analysis share a source: the row cites it once."""
+    rows = re.findall(r'class="provenance refs">Sources: ([^<]*)<', html_text)
+    assert rows
+    for refs in rows:
+        numbers = re.findall(r"\d+", refs)
+        assert len(numbers) == len(set(numbers)), refs

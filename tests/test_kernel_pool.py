@@ -307,6 +307,11 @@ ALLOWED = {
         "line 280: os.chdir(before)",
         "line 329: os.environ[SERVED_ENV_VAR] = '1'",
     },
+    # the statewide threshold fit's own process (`python -m ...threshold_model`, never a kernel): JAX reads how many
+    # CPU devices to make from this variable before it starts
+    "heartbeats_analysis/analysis/threshold_model.py": {
+        "line 684: os.environ['XLA_FLAGS'] = f'--xla_force_host_platform_device_count={chains}'"
+    },
 }
 SCOPED_BY = "warnings.catch_warnings"  # warning filters set inside it are undone when it ends
 

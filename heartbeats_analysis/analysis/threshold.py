@@ -58,10 +58,6 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _points(value: float) -> str:
-    return f"{abs(value) * 100:.1f} percentage points"
-
-
 def diagnostics_table(result: ThresholdFit) -> pd.DataFrame:
     """Convergence and posterior predictive check, one row per quantity, for the appendix."""
     d = result.diagnostics
@@ -110,8 +106,9 @@ def report_state(ctx, result: ThresholdFit) -> pd.DataFrame:
             float(row.threshold),
             "probability",
             f"Across the {n} Missouri agencies with at least {MIN_SEARCHES} searches each of white and of Black "
-            f"drivers ({YEARS_LABEL}{_stopped_in(row, n)}), officers searched {RACE_WORDS[row.race]} drivers once the "
-            "estimated chance "
+            f"drivers ({YEARS_LABEL}{_stopped_in(row, n)}), the model estimates that officers searched "
+            f"{RACE_WORDS[row.race]} drivers once the "
+            "chance "
             f"of finding contraband passed about {_pct(row.threshold)} on average (95% credible interval "
             f"{_pct(row.threshold_lower)} to {_pct(row.threshold_upper)}; agencies weighted by their stops)"
             f"{_level_span(result, row.race)}.",
@@ -123,16 +120,15 @@ def report_state(ctx, result: ThresholdFit) -> pd.DataFrame:
             notebook=ctx.notebook,
         )
     black = result.state.set_index("race").loc["black"]
-    robust = robustness(result, "missouri")
-    verdict = gap_verdict(black, robust, "across Missouri")
+    verdict = gap_verdict(black, robustness(result, "missouri"), "")
     ctx.claims.record(
         "stops.threshold_state_black_white_diff",
         float(black["difference"]),
         "difference in probability",
-        f"Across the same {n} Missouri agencies, the bar for searching Black drivers averaged "
-        f"{_points(black['difference'])} {'lower' if black['difference'] < 0 else 'higher'} than for white drivers "
-        f"in the same agency (95% credible interval {black['difference_lower'] * 100:+.1f} to "
-        f"{black['difference_upper'] * 100:+.1f} points; agencies weighted by their stops): {verdict.text}.",
+        f"Among the {n} local agencies in the model (the Highway Patrol and agencies with fewer than "
+        f"{MIN_SEARCHES} searches of white or of Black drivers in {YEARS_LABEL} are left out), "
+        f"{_gap_sentence(black, verdict)}; agencies are weighted by their stops, and these counts mix searches "
+        "officers chose to make with inventory and arrest searches.",
         interval=(float(black["difference_lower"]), float(black["difference_upper"])),
         interval_kind=INTERVAL_KIND,
         n=n,
@@ -149,7 +145,7 @@ def report_state(ctx, result: ThresholdFit) -> pd.DataFrame:
 
 
 def load_sensitivity() -> pd.DataFrame:
-    """The stored prior-sensitivity run (``python -m heartbeats_analysis.analysis.threshold_model --sensitivity``)."""
+    """The stored sensitivity run (``python -m heartbeats_analysis.analysis.threshold_model --sensitivity``)."""
     from heartbeats_analysis.paths import RESOURCES_DIR
 
     return pd.read_csv(RESOURCES_DIR / threshold_model.SENSITIVITY_FILE)
@@ -161,36 +157,42 @@ def converged_variants(runs: pd.DataFrame) -> pd.Series:
     return (first["max_rhat"] <= RHAT_MAX) & (first["min_ess_bulk"] >= ESS_MIN) & (first["divergences"] == 0)
 
 
+def same_inputs(runs: pd.DataFrame, result: ThresholdFit) -> bool:
+    """Whether the stored refits were run on the stops counts and the model code of this fit."""
+    return all(runs[key].iloc[0] == result.diagnostics.get(key) for key in ("stops_fingerprint", "model_fingerprint"))
+
+
 def usable_runs(result: ThresholdFit) -> pd.DataFrame:
     """The stored variants' rows that can qualify this fit: converged, and run on the same stops counts (none
     otherwise)."""
     runs = load_sensitivity()
-    if runs["stops_fingerprint"].iloc[0] != result.diagnostics.get("stops_fingerprint"):
+    if not same_inputs(runs, result):
         return runs.iloc[0:0]
     return runs[runs["variant"].map(converged_variants(runs)).fillna(False).astype(bool)]
 
 
 def _level_span(result: ThresholdFit, race: str) -> str:
-    """ ", in this version of the model (others: a% to b%)": the level of a statewide threshold moves with the
-    model even where the gap's sign does not."""
+    """The clause naming a statewide threshold's range over the converged model versions: its level moves with
+    the model even where the gap's sign does not."""
     runs = usable_runs(result)
     rows = runs[(runs["scope"] == "missouri") & (runs["quantity"] == f"{race} threshold")]
     if rows.empty:
         return ""
     return (
-        f", in this version of the model (converged versions: {_pct(rows['estimate'].min())} to "
+        f", in the main version of the model (all converged versions: {_pct(rows['estimate'].min())} to "
         f"{_pct(rows['estimate'].max())})"
     )
 
 
 @dataclass(frozen=True)
 class Robustness:
-    """A Black-white gap across the converged model variants (the main fit among them)."""
+    """A Black-white gap across the converged model versions (the main fit among them)."""
 
     low: float
     high: float
-    all_below: bool  # every variant's 95% interval lies below zero
+    all_below: bool  # every version's 95% interval lies below zero
     all_above: bool
+    any_excludes_zero: bool  # some version's interval lies on one side of zero
 
     @property
     def span(self) -> str:
@@ -198,17 +200,19 @@ class Robustness:
 
 
 def robustness(result: ThresholdFit, scope: str) -> Robustness | None:
-    """The gap's range over the stored variants for ``scope`` ("missouri" or an agency slug); None when the check
-    was run on other stops data or does not cover the scope."""
+    """The gap's range over the stored versions for ``scope`` ("missouri" or an agency slug); None when the check
+    was run on other stops data or another model, or does not cover the scope."""
     runs = usable_runs(result)
     rows = runs[(runs["scope"] == scope) & (runs["quantity"] == "black minus white")]
     if rows.empty:
         return None
+    below, above = rows["upper"] < 0, rows["lower"] > 0
     return Robustness(
         float(rows["estimate"].min()),
         float(rows["estimate"].max()),
-        bool((rows["upper"] < 0).all()),
-        bool((rows["lower"] > 0).all()),
+        bool(below.all()),
+        bool(above.all()),
+        bool((below | above).any()),
     )
 
 
@@ -217,47 +221,75 @@ class GapVerdict:
     kind: str  # "lower", "higher", "model-dependent", "unclear"
     text: str
     flags: list
+    reading: str = ""  # what the test makes of it, after the numbers
 
 
 def gap_verdict(gap: pd.Series, robust: Robustness | None, where: str) -> GapVerdict:
     """What a Black-white threshold gap says, from its credible interval AND its agreement across model versions:
-    a direction is stated only when the main fit's interval excludes zero and every converged variant agrees."""
+    a direction is stated only when the main fit's interval excludes zero and every converged version's interval
+    lies on the same side. When some version excludes zero but they do not all agree, the answer depends on the
+    model, not on too little data, and the verdict says so."""
     below, above = gap["difference_upper"] < 0, gap["difference_lower"] > 0
+    where = f" {where}" if where else ""
     if robust is None:
-        caveat = " (the check of how this moves with the model was not run on this data)"
+        caveat = "(the check of how this moves with the model was not run on this data and model)"
         if below:
-            return GapVerdict("lower", f"officers needed less evidence to search Black drivers{caveat}", ["unchecked"])
+            return GapVerdict(
+                "lower", f"the model estimates a lower bar for Black drivers{where} {caveat}", ["unchecked"]
+            )
         if above:
-            return GapVerdict("higher", f"officers needed more evidence to search Black drivers{caveat}", ["unchecked"])
-        return GapVerdict("unclear", f"the data cannot tell which group faced the lower bar{caveat}", ["unchecked"])
+            return GapVerdict(
+                "higher", f"the model estimates a higher bar for Black drivers{where} {caveat}", ["unchecked"]
+            )
+        return GapVerdict(
+            "unclear", f"the data cannot tell which group faced the lower bar{where} {caveat}", ["unchecked"]
+        )
     if below and robust.all_below:
         return GapVerdict(
             "lower",
-            f"officers needed less evidence to search Black drivers than white drivers {where}, in every version of "
-            f"the model (gaps from {robust.span}), the pattern the threshold test reads as discrimination",
+            f"every version of the model estimates a lower search bar for Black than for white drivers{where}, by "
+            f"{-robust.high * 100:.1f} to {-robust.low * 100:.1f} points depending on the version (each 95% credible "
+            "interval below zero)",
             [],
+            "the threshold test reads a lower bar as a sign of bias",
         )
     if above and robust.all_above:
         return GapVerdict(
             "higher",
-            f"officers needed more evidence to search Black drivers than white drivers {where}, in every version of "
-            f"the model (gaps from {robust.span})",
+            f"every version of the model estimates a higher search bar for Black than for white drivers{where}, by "
+            f"{robust.low * 100:.1f} to {robust.high * 100:.1f} points depending on the version (each 95% credible "
+            "interval above zero)",
             [],
+            "so this test finds no sign that Black drivers were searched on less evidence",
         )
-    if below or above:
+    if robust.any_excludes_zero:
         return GapVerdict(
             "model-dependent",
-            f"this version of the model finds a {'lower' if below else 'higher'} bar for Black drivers, but other "
-            f"versions disagree (gaps from {robust.span}), so the threshold test cannot settle which group faced the "
-            f"lower bar {where}",
+            f"the versions of the model disagree{where}: the gap between the bars for Black and white drivers runs "
+            f"from {robust.span} across them, and at least one version's 95% credible interval excludes zero, so "
+            "the threshold test cannot settle which group faced the lower bar",
             ["model_dependent"],
         )
     return GapVerdict(
         "unclear",
-        f"the data cannot tell which group faced the lower bar {where} (other versions of the model give gaps from "
-        f"{robust.span})",
+        f"no version of the model can tell which group faced the lower bar{where} (gaps from {robust.span}, every "
+        "95% credible interval including zero)",
         [],
     )
+
+
+STATE_SCOPE = "across Missouri's local agencies"
+
+
+def _gap_sentence(gap: pd.Series, verdict: GapVerdict) -> str:
+    """The verdict, then the main version's estimate: a gap whose direction is not settled does not lead with it."""
+    main = (
+        f"main version: {gap['difference'] * 100:+.1f} points, 95% credible interval "
+        f"{gap['difference_lower'] * 100:+.1f} to {gap['difference_upper'] * 100:+.1f}"
+    )
+    # One parenthesis, not two side by side, when the verdict ends with its own.
+    text = f"{verdict.text[:-1]}; {main})" if verdict.text.endswith(")") else f"{verdict.text} ({main})"
+    return text + (f"; {verdict.reading}" if verdict.reading else "")
 
 
 EXPLAIN_METHOD = (
@@ -272,12 +304,14 @@ def explain(ctx, result: ThresholdFit, name: str, verdict: GapVerdict | None, re
     if verdict is None:
         state = robustness(result, "missouri")
         black = result.state.set_index("race").loc["black"]
-        statewide = gap_verdict(black, state, "across Missouri")
-        finding = f"The test could not be run for {name} ({reason}); {statewide.text}."
-    elif verdict.kind == "higher":
-        finding = f"{verdict.text}, so this test finds no sign that Black drivers were searched on less evidence."
+        statewide = gap_verdict(black, state, STATE_SCOPE)
+        finding = (
+            f"The test could not be run for {name} ({reason}); {statewide.text}"
+            + (f"; {statewide.reading}" if statewide.reading else "")
+            + "."
+        )
     else:
-        finding = f"{verdict.text}."
+        finding = verdict.text + (f"; {verdict.reading}" if verdict.reading else "") + "."
     ctx.claims.record(
         "stops.threshold_explained",
         "no data" if verdict is None else verdict.kind,
@@ -347,8 +381,8 @@ def report_agency(ctx, result: ThresholdFit, agencies: pd.DataFrame, agency: str
             f"stops.threshold_agency_{race}",
             float(cell["threshold"]),
             "probability",
-            f"{_capitalised(police_of(name))} searched {RACE_WORDS[race]} drivers once the "
-            f"estimated chance of finding contraband passed about {_pct(cell['threshold'])} (95% credible interval "
+            f"The model estimates that {police_of(name)} searched {RACE_WORDS[race]} drivers once the "
+            f"chance of finding contraband passed about {_pct(cell['threshold'])} (95% credible interval "
             f"{_pct(cell['threshold_lower'])} to {_pct(cell['threshold_upper'])}; {int(cell['searches']):,} searches "
             f"in {YEARS_LABEL}).",
             interval=(float(cell["threshold_lower"]), float(cell["threshold_upper"])),
@@ -360,13 +394,8 @@ def report_agency(ctx, result: ThresholdFit, agencies: pd.DataFrame, agency: str
         )
     diff = result.differences[(result.differences["agency_slug"] == agency) & (result.differences["race"] == "black")]
     d = diff.iloc[0]
-    lower_or_higher = "lower" if d["difference"] < 0 else "higher"
     verdict = gap_verdict(d, robustness(result, agency), f"in {name}")
-    sentence = (
-        f"In {name}, the estimated bar for searching Black drivers was {_points(d['difference'])} {lower_or_higher} "
-        f"than for white drivers (95% credible interval {d['difference_lower'] * 100:+.1f} to "
-        f"{d['difference_upper'] * 100:+.1f} points): {verdict.text}."
-    )
+    sentence = _capitalised(_gap_sentence(d, verdict)) + "."
     if small:
         sentence += (
             f" The estimate rests on only {min(white_n, black_n)} searches of "
@@ -406,7 +435,7 @@ def _gap_range(rows: pd.DataFrame) -> str:
 
 
 def report_sensitivity(ctx, result: ThresholdFit, agencies: pd.DataFrame, agency: str) -> pd.DataFrame:
-    """stops.threshold_prior_sensitivity: how far Missouri's and the agency's Black-white gaps move across the
+    """stops.threshold_model_sensitivity: how far Missouri's and the agency's Black-white gaps move across the
     model versions (each a full refit), which version moves them most, and whether each refit converged."""
     from heartbeats_analysis.analysis import listed_name, save_table
 
@@ -431,11 +460,11 @@ def report_sensitivity(ctx, result: ThresholdFit, agencies: pd.DataFrame, agency
     if not ok.all():
         sentence += f" Not converged, so not counted: {', '.join(ok.index[~ok])}."
     flags = []
-    if runs["stops_fingerprint"].iloc[0] != result.diagnostics.get("stops_fingerprint"):
-        sentence += " These refits were run on an earlier version of the stops data; rerun the check."
+    if not same_inputs(runs, result):
+        sentence += " These refits were run on other stops data or another version of the model; rerun the check."
         flags.append("stale")
     ctx.claims.record(
-        "stops.threshold_prior_sensitivity",
+        "stops.threshold_model_sensitivity",
         "checked",
         "text",
         sentence,

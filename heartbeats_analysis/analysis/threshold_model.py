@@ -16,14 +16,16 @@ delta / 2, and
     search rate = phi * (1 - Phi(c - delta)) + (1 - phi) * (1 - Phi(c)),
     hit rate    = phi * (1 - Phi(c - delta)) / search rate.
 
-Observed counts are binomial: searches | stops and contraband finds | searches. Parameters follow the papers with
-one simplification: phi_rd = logistic(phi_r + phi_d), with agency effects phi_d (shared by the agency's races,
-summing to zero over agencies so that the race terms carry the mean), and delta_rd = exp(lambda_r): the signal
-separation differs by race but not by agency. The papers' agency term lambda_d is left out because the Missouri
-counts cannot identify it: with it, an agency's delta can collapse towards 0 (thresholds then equal the hit
-rates) or not, and the chains split between the two (docs/decisions.md). Each cell's signal cutoff c_rd is free;
-the risk threshold t_rd = logistic(logit(phi_rd) + delta_r * c_rd - delta_r^2 / 2) has the Open Policing Project's
-hierarchical prior, logit(t_rd) ~ N(t_r, sigma_t[r]). Computations run in float64 with log-space normal tails.
+Observed counts are binomial: searches | stops and contraband finds | searches. Parameters follow the Open
+Policing Project's Stan code (stanford-policylab/opp, ``threshold_test.stan``): phi_rd = logistic(phi_r + phi_d)
+and delta_rd = exp(lambda_r + lambda_d), with agency effects phi_d and lambda_d shared by the agency's races, of
+fixed prior scale, summing to zero over agencies (the race terms carry the mean; OPP pins one agency to 0
+instead). The agency term of delta has OPP's scale, 0.1; a larger one (0.3) did not converge, and leaving it out
+changes the answer (docs/decisions.md). Two departures: OPP's hierarchy is on the signal cutoff, ours on the
+logit risk threshold, logit(t_rd) ~ N(t_r, sigma_t[r]) (cutoffs of cells with different phi and delta are not
+on one scale), with the sampler moving each cell's cutoff c_rd and the prior entering with its Jacobian; and the
+agency scale of phi is 0.5 (OPP 0.1: Missouri's agencies differ more than one city's districts). Computations run
+in float64 with log-space normal tails.
 
 The statewide fit is one build step (``heartbeats_analysis.build.threshold_fit``), run in a process of its own
 (``python -m heartbeats_analysis.analysis.threshold_model <folder>``); its summaries are read back by every agency
@@ -59,16 +61,18 @@ terms; with it the chains settle in two different modes."""
 RHAT_MAX = 1.01
 ESS_MIN = 400.0
 DIVERGENCES_MAX = 0
-"""Convergence rule (Vehtari et al. 2021 recommend R-hat below 1.01 and a bulk effective sample size above 400
-for four chains); a single divergent transition also fails the fit, since it can mean a biased posterior."""
+"""Convergence rule: the thresholds Vehtari et al. (2021) recommend (R-hat below 1.01, effective sample size above
+400 for four chains), applied to NumPyro's split R-hat and effective sample size (the classic estimators, not
+their rank-normalised versions); a single divergent transition also fails the fit, since it can mean a biased
+posterior."""
 
 
 @dataclass(frozen=True)
 class Priors:
-    """The model's priors (docs/decisions.md, "The threshold test"). The structure is the Open Policing Project's
-    (race terms with informative priors of their own, agency effects with FIXED scales, logit thresholds normal
-    around a race mean with a per-race spread), translated to the discriminant distribution and to Missouri's
-    rates. :data:`PRIOR_VARIANTS` holds the alternatives of the prior-sensitivity check."""
+    """The model's priors (docs/decisions.md, "The threshold test"): race terms with informative priors of their
+    own and agency effects with FIXED scales, as in the Open Policing Project's code, and logit thresholds normal
+    around a race mean with a per-race spread. :data:`PRIOR_VARIANTS` holds the alternatives of the sensitivity
+    check."""
 
     phi_race: tuple[float, float] = (-2.5, 0.5)
     """logit(phi_r): phi is the share of stopped drivers carrying contraband. Missouri's searches find contraband in
@@ -79,9 +83,9 @@ class Priors:
     phi_agency_scale: float = 0.5
     """Fixed prior scale of an agency's logit(phi) effect (shared by its races): agencies' contraband prevalence
     within a factor of about e (x2.7) of the race term either way."""
-    lambda_agency_scale: float = 0.0
-    """Fixed prior scale of an agency's log(delta) effect, the papers' lambda_d. 0 leaves it out (the main fit: the
-    Missouri counts do not identify it); the sensitivity check tries it."""
+    lambda_agency_scale: float = 0.1
+    """Fixed prior scale of an agency's log(delta) effect, the Open Policing Project's 0.1. 0 leaves it out (one
+    signal separation per race in every agency), a version the sensitivity check fits."""
     threshold_race: tuple[float, float] = (-1.5, 1.0)
     """t_r, the race mean of the logit risk thresholds: centre 18%, central 95% from 3% to 61%."""
     threshold_spread_scale: float = 0.5
@@ -94,10 +98,11 @@ PRIOR_VARIANTS = {
     "wider race priors": Priors(phi_race=(-2.5, 1.0), lambda_race=(0.5, 1.0), threshold_race=(-1.5, 2.0)),
     "wider agency and spread scales": Priors(phi_agency_scale=1.0, threshold_spread_scale=1.0),
     "lower threshold centre (5%)": Priors(threshold_race=(-2.9, 1.0)),
-    "signal quality varying by agency (scale 0.1)": Priors(lambda_agency_scale=0.1),
+    "one signal quality for every agency": Priors(lambda_agency_scale=0.0),
 }
-"""The prior-sensitivity check (``python -m heartbeats_analysis.analysis.threshold_model --sensitivity``): each
-variant refits the statewide model; docs/decisions.md records the results."""
+"""The sensitivity check (``python -m heartbeats_analysis.analysis.threshold_model --sensitivity``): each version
+refits the statewide model; three change priors, the last the model's structure. docs/decisions.md records the
+results."""
 
 FIT_SETTINGS = {"chains": 4, "warmup": 1000, "samples": 1500, "seed": 20180101, "target_accept": 0.9}
 INIT_JITTER = 0.3
@@ -241,11 +246,11 @@ def threshold_model(
 
     Race terms have informative priors of their own and agency effects fixed prior scales (no estimated scale, so
     no funnel), as in the Open Policing Project's Stan model. The risk thresholds are normal on the logit scale
-    around a race mean, logit(t_rd) ~ N(t_r, sigma_t[r]), as there; but the sampler moves each cell's signal
-    cutoff c_rd, from which logit(t_rd) = logit(phi_rd) + delta_rd * c_rd - delta_rd^2 / 2, and the threshold
-    prior enters with the Jacobian |d logit(t) / d c| = delta. The posterior is the same; the geometry is not: a
-    cell's search rate pins its cutoff directly, so moving the race terms no longer drags all 866 thresholds
-    along (about 100 leapfrog steps per draw instead of 500)."""
+    around a race mean, logit(t_rd) ~ N(t_r, sigma_t[r]) (OPP puts this hierarchy on the cutoffs). The sampler
+    moves each cell's signal cutoff c_rd, from which logit(t_rd) = logit(phi_rd) + delta_rd * c_rd -
+    delta_rd^2 / 2, and the threshold prior enters with the Jacobian |d logit(t) / d c| = delta: the same
+    posterior, a better geometry (a cell's search rate pins its own coordinate, about 30 leapfrog steps per draw
+    instead of 500)."""
     import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
@@ -543,6 +548,7 @@ def fit_statewide(stops: pd.DataFrame, folder: Path, settings: dict | None = Non
         "ppc": ppc_summary(tables["ppc"]),
         "min_searches": MIN_SEARCHES,
         "stops_fingerprint": stops_fingerprint(stops),
+        "model_fingerprint": model_fingerprint(),
     }
     diagnostics["ppc"]["passes"] = ppc_passes(diagnostics["ppc"])
     diagnostics["converged"] = not convergence_problems(diagnostics)
@@ -566,6 +572,14 @@ def stops_fingerprint(stops: pd.DataFrame) -> str:
 
     pooled = pooled_counts(stops).sort_values(["agency_slug", "race"])
     return hashlib.sha256(pooled.to_csv(index=False, lineterminator="\n").encode()).hexdigest()
+
+
+def model_fingerprint() -> str:
+    """The sha256 of this module's source: ties a stored sensitivity run to the model (priors, likelihood and
+    sampler settings) it was run with, as the fit step's cache key does."""
+    import hashlib
+
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def prior_sensitivity(stops: pd.DataFrame, settings: dict | None = None) -> pd.DataFrame:
@@ -622,6 +636,7 @@ def prior_sensitivity(stops: pd.DataFrame, settings: dict | None = None) -> pd.D
         frame["min_ess_bulk"] = round(d["min_ess_bulk"])
         frame["divergences"] = d["divergences"]
         frame["stops_fingerprint"] = fingerprint
+        frame["model_fingerprint"] = model_fingerprint()
         frames.append(frame)
         print(f"    R-hat {d['max_rhat']:.3f}, ESS {d['min_ess_bulk']:.0f}, {d['seconds']:.0f} s", file=sys.stderr)
     return pd.concat(frames, ignore_index=True)

@@ -129,7 +129,7 @@ SECTION_HEADLINES = {
         # are among the section's other findings and on the notebook's appendix page)
         "threshold_explained",
         "threshold_state_black_white_diff",
-        "threshold_prior_sensitivity",
+        "threshold_model_sensitivity",
         "outcome_heterogeneity_p",
         "tests_not_run",
     ],
@@ -787,7 +787,8 @@ def scorecard(ctx: BriefContext) -> HTML:
             source = _public_source(source)
             if source not in sources:
                 sources.append(source)
-            numbers.append(sources.index(source) + 1)
+            if sources.index(source) + 1 not in numbers:  # two claims from one analysis share one source
+                numbers.append(sources.index(source) + 1)
         refs = ", ".join(f"[{n}]" for n in numbers)
         rows.append(
             f"<tr><td>{esc(_claim_title(claim))}</td>"
