@@ -21,7 +21,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --locked --python $(PYTHON)
+	$(UV) sync --locked --compile-bytecode --python $(PYTHON)
 	$(VENV)/bin/python -m heartbeats_analysis.build.kernelspec >/dev/null
 	@touch $(STAMP)
 

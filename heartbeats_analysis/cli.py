@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -14,6 +15,15 @@ from rich.table import Table
 
 from heartbeats_analysis.errors import BuildInterruptedError, HeartbeatsError, OutputNotWritableError, ParameterError
 from heartbeats_analysis.paths import MIRROR_ENV_VAR, absolutise_folder_variables, require_project_root
+
+# Importing nbformat (papermill and nbconvert import it) took 2.5 s, 2 s of it in one optional module: jsonschema
+# checks the "iri" string format with rfc3987_syntax when that is installed (JupyterLab's jupyter-events asks for
+# it), and rfc3987_syntax compiles an Earley grammar when imported. Every build waited for it before its first
+# notebook. No schema this command line validates (the notebook format's) uses that format, so its process hides
+# the module: jsonschema then leaves "iri" unchecked, as wherever the module is not installed. Kernels and other
+# programs are not affected. (`None` in sys.modules makes an import raise ImportError, which jsonschema expects.)
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 app = typer.Typer(
     add_completion=False,

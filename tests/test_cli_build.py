@@ -131,3 +131,25 @@ def test_verbose_names_skipped_steps_and_quiet_prints_only_the_result(raw_tree, 
     quiet = run_cli("--quiet", "clean", env=env)
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == "" and "Processed tables in" in quiet.stdout
+
+
+def test_the_command_line_validates_notebooks_without_compiling_the_iri_grammar():
+    """The CLI hides rfc3987_syntax (2 s of grammar compiling on import) from jsonschema: nbformat still validates a
+    notebook, and a bad one is still refused; only the "iri" string format goes unchecked."""
+    probe = (
+        "import sys\n"
+        "import heartbeats_analysis.cli  # first, as the heartbeats command does\n"
+        "import nbformat\n"
+        "nb = nbformat.read('notebooks/07-program-model.ipynb', as_version=4)\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['cell_type'] = 'no-such-type'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('refused')\n"
+        "import jsonschema\n"
+        "print(sys.modules['rfc3987_syntax'], 'iri' in jsonschema.FormatChecker().checkers)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["refused", "None False"]
