@@ -334,6 +334,26 @@ def county_force_table() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["incident_id", "year", "subject_is_person", "subject_race", "force_type"])
 
 
+def test_county_force_incidents_one_row_per_incident_with_its_race_and_kinds_of_force():
+    rows = [
+        ("A", 2019, True, "black", "Taser"),
+        ("A", 2019, True, "black", "Physical Restraint"),
+        ("A", 2019, True, "black", "Taser"),  # the same kind of force twice: listed once
+        ("B", 2020, True, "white", "Canine"),
+        ("B", 2020, True, "black", None),  # two recorded races: 'multiple'
+        ("C", 2020, False, None, None),  # no person, no kind of force recorded
+        ("D", 2021, True, None, "Firearm"),  # a person whose race is not recorded
+        ("D", 2021, False, "white", "Firearm"),  # not a person: its race does not count
+    ]
+    force = pd.DataFrame(rows, columns=["incident_id", "year", "subject_is_person", "subject_race", "force_type"])
+    table = F.county_force_incidents(force).set_index("incident_id")
+    assert table["force_types"].to_dict() == {"A": "Physical Restraint;Taser", "B": "Canine", "C": "", "D": "Firearm"}
+    assert table.loc[["A", "B"], "subject_race"].tolist() == ["black", "multiple"]
+    assert table.loc[["C", "D"], "subject_race"].isna().all()
+    assert table["any_person"].tolist() == [True, True, False, True]
+    assert table["year"].tolist() == [2019, 2020, 2020, 2021]
+
+
 def test_county_force_by_year_counts_incidents_once():
     table = F.county_force_by_year(county_force_table()).set_index("year")
     assert table["incidents"].to_dict() == {2017: 1, 2018: 2, 2019: 2, 2020: 2, 2021: 1}

@@ -38,6 +38,16 @@ def test_population_for_keeps_years_with_every_race():
     assert wide.loc[2020].tolist() == [1000, 700, 200, 50]
 
 
+def test_population_for_takes_the_first_reported_value_of_a_repeated_year_and_race():
+    rows = [("29", 2020, race, n) for race, n in {"total": 1000, "white": 700, "black": 200, "hispanic": 50}.items()]
+    rows += [("29", 2020, "black", 999), ("29", 2021, "total", None), ("29", 2021, "total", 1010)]
+    rows += [("29", 2021, race, n) for race, n in {"white": 705, "black": 201, "hispanic": 51}.items()]
+    population = pd.DataFrame(rows, columns=["geoid", "year", "race", "population"]).astype({"population": "Int64"})
+    wide = population_for(population, "29")
+    assert wide.loc[2020].tolist() == [1000, 700, 200, 50]  # the repeat (999) is not used
+    assert wide.loc[2021].tolist() == [1010, 705, 201, 51]  # a gap reported first is skipped, not kept
+
+
 # --- census-consistent populations -----------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,42 @@ def test_to_int64_keeps_every_count_and_every_gap(cells, dtype):
     assert str(parsed.dtype) == "Int64" and list(parsed.index) == list(series.index)
     for (value, text), out in zip(cells, parsed, strict=True):
         assert_count(out, value, repr(text))
+
+
+def _cell_by_cell(series: pd.Series) -> pd.Series | str:
+    """to_int64's definition: parse_count on every cell in order (the error of the first bad cell)."""
+    try:
+        return pd.Series([parse_count(v) for v in series], index=series.index, dtype="float64").astype("Int64")
+    except ValueError as error:
+        return str(error)
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["0", "7", "1,204", "2e3", "", " 12 ", "2.5", "x", "NA"])), max_size=40
+    ),
+    st.sampled_from([object, "str"]),
+)
+def test_to_int64_parsing_each_distinct_text_once_equals_parsing_every_cell(cells, dtype):
+    series = pd.Series(cells, dtype=dtype)
+    expected = _cell_by_cell(series)
+    if isinstance(expected, str):
+        with pytest.raises(ValueError) as raised:
+            to_int64(series)
+        assert str(raised.value) == expected  # the same first bad count
+    else:
+        pd.testing.assert_series_equal(to_int64(series), expected)
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 50), st.floats(0, 50), st.just(math.nan)), max_size=30))
+def test_to_int64_of_numbers_equals_parsing_every_cell(cells):
+    series = pd.Series(cells, dtype=object)
+    expected = _cell_by_cell(series)
+    if isinstance(expected, str):
+        with pytest.raises(ValueError, match="whole number"):
+            to_int64(series)
+    else:
+        pd.testing.assert_series_equal(to_int64(series), expected)
 
 
 # ---------------------------------------------------------------- UCR police employees -> staffing

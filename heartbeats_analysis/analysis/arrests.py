@@ -64,16 +64,17 @@ def group_counts(arrests: pd.DataFrame, agency: str) -> pd.DataFrame:
     frame = arrests[arrests["agency_slug"].eq(agency) & arrests["race"].isin(["total", "white", "black"])]
     if frame.empty:
         return pd.DataFrame(columns=["year", "offense_group", "race", "arrests", "races_add_up"])
-    sums = (
-        frame.groupby(["year", "offense_group", "race"])
-        .agg(
-            arrests=("arrests", lambda s: s.sum() if s.notna().all() else pd.NA),
-            races_add_up=("races_add_up", lambda s: bool(s.fillna(True).all())),
-        )
-        .reset_index()
-    )
-    sums["arrests"] = sums["arrests"].astype("Int64")
-    return sums
+    # Vectorised (a Python function per group cost about a tenth of a second per agency): a group's sum is kept
+    # only when it counts every row, and an unchecked race breakdown (missing) does not count against it.
+    grouped = frame.assign(races_add_up=frame["races_add_up"].fillna(True)).groupby(["year", "offense_group", "race"])
+    counts = grouped["arrests"]
+    complete = counts.count() == counts.size()
+    return pd.DataFrame(
+        {
+            "arrests": counts.sum().where(complete).astype("Int64"),
+            "races_add_up": grouped["races_add_up"].all().astype("boolean"),
+        }
+    ).reset_index()
 
 
 def arrest_rates(arrests: pd.DataFrame, population: pd.DataFrame, geoid: str, agency: str) -> pd.DataFrame:

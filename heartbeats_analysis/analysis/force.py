@@ -341,21 +341,22 @@ def county_force_incidents(force: pd.DataFrame) -> pd.DataFrame:
     """One row per incident of the county force table: year, the subject's race (one race when every person
     row of the incident agrees, 'multiple' when they differ, <NA> when none is recorded), whether any subject
     was a person, and the kinds of force used."""
-
-    def race(values: pd.Series) -> object:
-        known = set(values.dropna())
-        return known.pop() if len(known) == 1 else ("multiple" if known else pd.NA)
-
-    persons = force[force["subject_is_person"]]
     by_incident = force.groupby("incident_id")
+    # Vectorised (a Python function per incident took about a third of a second per call): each incident's distinct
+    # force types, sorted and joined; its distinct recorded races among person subjects.
+    types = force.dropna(subset=["force_type"]).drop_duplicates(["incident_id", "force_type"])
+    types = types.sort_values(["incident_id", "force_type"], kind="stable")
     table = pd.DataFrame(
         {
             "year": by_incident["year"].min(),
             "any_person": by_incident["subject_is_person"].any(),
-            "force_types": by_incident["force_type"].agg(lambda v: ";".join(sorted(set(v.dropna())))),
+            "force_types": types.groupby("incident_id")["force_type"].agg(";".join),
         }
     )
-    table["subject_race"] = persons.groupby("incident_id")["subject_race"].agg(race).reindex(table.index)
+    table["force_types"] = table["force_types"].fillna("")
+    races = force[force["subject_is_person"]].groupby("incident_id")["subject_race"]
+    distinct = races.nunique()
+    table["subject_race"] = races.first().where(distinct == 1, "multiple").where(distinct > 0).reindex(table.index)
     return table.reset_index()
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from scipy import special
 from scipy import stats as sps
 from scipy.stats import contingency, fisher_exact
 from statsmodels.tools.sm_exceptions import (
@@ -141,8 +142,10 @@ def binomial_ci(successes: int, trials: int, confidence: float = CONFIDENCE) -> 
     method = "exact Clopper-Pearson"
     if n == 0:
         return Estimate(math.nan, math.nan, math.nan, confidence, method, 0)
-    lower = 0.0 if k == 0 else float(sps.beta.ppf(alpha / 2, k, n - k + 1))
-    upper = 1.0 if k == n else float(sps.beta.ppf(1 - alpha / 2, k + 1, n - k))
+    # Beta quantiles, from the function scipy.stats.beta.ppf itself calls: the same numbers to the last bit,
+    # without the distribution object's argument checks (about 0.1 ms a call; the peer tables make thousands).
+    lower = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha / 2))
+    upper = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha / 2))
     return Estimate(k / n, lower, upper, confidence, method, n)
 
 
@@ -156,8 +159,9 @@ def poisson_rate_ci(count: int, exposure: float = 1.0, per: float = 1.0, confide
     k = _check_count("count", count)
     if not _finite(exposure) or exposure <= 0:
         raise ValueError(f"exposure must be a positive number, got {exposure!r}")
-    lower = 0.0 if k == 0 else sps.chi2.ppf(alpha / 2, 2 * k) / 2
-    upper = sps.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    # chi2.ppf(q, 2k) / 2 is gammaincinv(k, q) (what scipy.stats computes it from), to the last bit
+    lower = 0.0 if k == 0 else special.gammaincinv(k, alpha / 2)
+    upper = special.gammaincinv(k + 1, 1 - alpha / 2)
     scale = per / exposure
     return Estimate(k * scale, float(lower * scale), float(upper * scale), confidence, "exact Garwood", k)
 

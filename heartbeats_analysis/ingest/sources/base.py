@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
@@ -151,8 +152,18 @@ def count_text_check() -> pa.Check:
     return pa.Check(is_count_text, element_wise=True, error="a whole non-negative number or blank")
 
 
+_ONE_KIND_OF_VALUE = {"string", "integer", "floating", "empty"}
+
+
 def to_int64(series: pd.Series) -> pd.Series:
     """Nullable integers from raw counts, never turning a gap into zero."""
+    if series.dtype == "str" or pd.api.types.infer_dtype(series, skipna=True) in _ONE_KIND_OF_VALUE:
+        # A raw column repeats a few hundred values over thousands of cells: each distinct value is parsed once, in
+        # order of first appearance, so a bad count raises the same error as cell by cell. (Only a column holding
+        # one kind of value: in a mixed one, 1 and True would count as one value.)
+        codes, texts = pd.factorize(series)
+        parsed = np.append(np.array([parse_count(t) for t in texts], dtype="float64"), math.nan)
+        return pd.Series(parsed[codes], index=series.index, dtype="float64").astype("Int64")  # code -1: a gap
     return pd.Series([parse_count(v) for v in series], index=series.index, dtype="float64").astype("Int64")
 
 
