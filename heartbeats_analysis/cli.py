@@ -386,6 +386,8 @@ def build(
     ran = sum(1 for _, status, _ in result.steps if status == "ran")
     readability = _readability(result.report_dir)
     outputs = f"{result.brief_html}" + (f" and {result.brief_pdf}" if pdf else "")
+    if result.pdf_pending:
+        outputs = f"{result.brief_html} (the build server prints {result.brief_pdf} next, in a few seconds)"
     out.print(
         f"Built {result.agency} in {time.perf_counter() - started:.1f} s ({ran} step(s) ran, "
         f"{len(result.steps) - ran} unchanged): {outputs}"

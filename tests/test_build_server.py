@@ -35,11 +35,17 @@ def sock_path(monkeypatch):
 class Served:
     """A BuildServer in a thread, with a runner and a code version the test controls."""
 
-    def __init__(self, path: Path, run, version=lambda: "v1"):
+    def __init__(self, path: Path, run, version=lambda: "v1", after_reply=lambda: None):
         self.interrupted = threading.Event()
         self.log: list[str] = []
         self.server = server.BuildServer(
-            path, run, version, interrupt=self.interrupted.set, idle_minutes=1, say=self.log.append
+            path,
+            run,
+            version,
+            interrupt=self.interrupted.set,
+            idle_minutes=1,
+            say=self.log.append,
+            after_reply=after_reply,
         )
         self.server.__enter__()
         self.thread = threading.Thread(target=self.server.serve, daemon=True)
@@ -56,8 +62,8 @@ class Served:
 def serve(sock_path):
     started = []
 
-    def start(run, version=lambda: "v1") -> Served:
-        started.append(Served(sock_path, run, version))
+    def start(run, version=lambda: "v1", after_reply=lambda: None) -> Served:
+        started.append(Served(sock_path, run, version, after_reply))
         return started[-1]
 
     yield start
@@ -108,6 +114,29 @@ def test_the_client_prints_what_the_served_build_prints_and_exits_with_its_code(
     assert err.getvalue() == "  done model\n"
     assert seen == [(["build", "--local", "--agency", "ferguson"], os.getcwd())]
     assert served.server.builds == 1 and not served.interrupted.is_set()
+
+
+def test_work_after_the_reply_runs_once_the_client_has_its_exit_code_and_before_the_next_request(serve):
+    """The served build's PDFs print after its client returned (with the HTML brief published); a client that
+    comes meanwhile waits for them, so it never builds over a report still being printed."""
+    printing, release, events = threading.Event(), threading.Event(), []
+
+    def after_reply():
+        events.append("printing")
+        printing.set()
+        release.wait(10)
+        events.append("printed")
+
+    serve(lambda argv: events.append(f"build {argv[0]}") or 0, after_reply=after_reply)
+    assert server.forward(["first"], INTERRUPTED, io.StringIO(), io.StringIO()) == 0
+    assert printing.wait(10) and events == ["build first", "printing"]  # the first client returned meanwhile
+    second = threading.Thread(target=server.forward, args=(["second"], INTERRUPTED, io.StringIO(), io.StringIO()))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive() and events == ["build first", "printing"]  # waiting for the printing to end
+    release.set()
+    second.join(10)
+    assert events[:4] == ["build first", "printing", "printed", "build second"]
 
 
 def test_a_second_server_for_the_same_project_is_refused(serve, sock_path):
@@ -192,7 +221,8 @@ def test_a_served_build_publishes_the_same_claims_as_a_build_in_its_own_process(
     tmp_path, raw_tree, processed_tree, published
 ):
     """End to end: `heartbeats serve`, then an assumption change built through it and the same change
-    built with --local in a copy of the same report: the claims are identical."""
+    built with --local in a copy of the same report: the claims are identical. Then one with the PDF, which the
+    server prints after the command has returned."""
     change = ("--set", "assumptions.attrition_rate=0.2", "--no-pdf")
     local_reports = copy_reports(published, tmp_path / "local")
     local = run_cli(
@@ -213,11 +243,23 @@ def test_a_served_build_publishes_the_same_claims_as_a_build_in_its_own_process(
         assert result.returncode == 0, result.stderr
         assert "Built ferguson" in result.stdout
         assert "07-program-model" in result.stderr and "02-staffing" not in result.stderr
-        assert run_cli("serve", "--stop", env=env).returncode == 0
+        assert claims(served_reports) == claims(local_reports)
+
+        # With the PDF: the command returns once the HTML brief is published; the server prints the PDFs next.
+        with_pdf = ("--set", "assumptions.attrition_rate=0.21")
+        result = run_cli("build", "--params", str(PARAMS_FILE), *with_pdf, env=env)
+        assert result.returncode == 0, result.stderr
+        assert "the build server prints" in " ".join(result.stdout.split())
+        assert run_cli("serve", "--stop", env=env).returncode == 0  # answered once the PDFs are printed
         assert live.finish(60) == 0
 
-    def claims(reports: Path) -> list[dict]:
-        return json.loads((reports / AGENCY / "claims.json").read_text())
-
-    assert claims(served_reports) == claims(local_reports)
+    report = served_reports / AGENCY
+    assert (report / "brief.pdf").read_bytes().startswith(b"%PDF") and (report / "summary.pdf").is_file()
+    assert not list(report.glob(".*.partial"))
+    again = run_cli("build", "--local", "--params", str(PARAMS_FILE), *with_pdf, env=env)
+    assert again.returncode == 0 and "0 step(s) ran" in again.stdout  # its stamp says it has its PDFs
     assert any("build 1:" in line for line in live.lines)
+
+
+def claims(reports: Path) -> list[dict]:
+    return json.loads((reports / AGENCY / "claims.json").read_text())

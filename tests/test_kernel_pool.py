@@ -303,9 +303,9 @@ ALLOWED = {
     "heartbeats_analysis/build/dask_executor.py": {"line 72: os.environ.update(env)"},
     # the build server's own process (never a kernel): marks itself, and enters each client's folder
     "heartbeats_analysis/build/server.py": {
-        "line 276: os.chdir(path)",
-        "line 280: os.chdir(before)",
-        "line 329: os.environ[SERVED_ENV_VAR] = '1'",
+        "line 284: os.chdir(path)",
+        "line 288: os.chdir(before)",
+        "line 338: os.environ[SERVED_ENV_VAR] = '1'",
     },
     # the statewide threshold fit's own process (`python -m ...threshold_model`, never a kernel): JAX reads how many
     # CPU devices to make from this variable before it starts

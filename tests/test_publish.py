@@ -78,3 +78,65 @@ def test_unwritable_output_path_gives_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(OutputNotWritableError, match="Cannot write to the output folder"):
         check_writable(blocker / "reports")
+
+
+# --- PDFs printed after a served build's reply (steps.print_published_pdfs) ---------------------------------------
+
+
+class FakePdfs:
+    """Prints by writing a stub file; `fail_on` names an HTML file whose print raises."""
+
+    def __init__(self, fail_on: str | None = None):
+        self.calls: list[tuple[str, str]] = []
+        self.fail_on = fail_on
+
+    def render(self, html, pdf):
+        self.calls.append((html.name, pdf.name))
+        pdf.write_bytes(b"%PDF-1.7 partial")
+        if html.name == self.fail_on:
+            raise RuntimeError("the browser died")
+        return pdf
+
+
+def published_without_pdfs(reports, slug="ferguson"):
+    from heartbeats_analysis.build.steps import STAMP_FILE
+
+    version = make_version(reports, slug, "brief")
+    (version / "summary.html").write_text("summary")
+    (version / STAMP_FILE).write_text('{"key": "html only"}\n')
+    publish(version, reports, slug)
+    return version
+
+
+def test_pdfs_printed_after_the_reply_go_whole_into_the_published_report_and_its_stamp_says_so(tmp_path):
+    from heartbeats_analysis.build.steps import STAMP_FILE, print_published_pdfs
+
+    version = published_without_pdfs(tmp_path)
+    pdfs = FakePdfs()
+    assert print_published_pdfs(tmp_path, "ferguson", version, pdfs, "with pdf") is True
+    assert pdfs.calls == [("summary.html", ".summary.pdf.partial"), ("brief.html", ".brief.pdf.partial")]
+    names = sorted(p.name for p in version.iterdir())
+    assert names == [STAMP_FILE, "brief.html", "brief.pdf", "summary.html", "summary.pdf"]
+    assert (version / STAMP_FILE).read_text() == '{"key": "with pdf"}\n'
+
+
+def test_pdfs_after_the_reply_are_left_to_a_build_that_published_since_or_is_running(tmp_path):
+    from heartbeats_analysis.build.steps import print_published_pdfs
+
+    older = published_without_pdfs(tmp_path)
+    newer = published_without_pdfs(tmp_path)
+    pdfs = FakePdfs()
+    assert print_published_pdfs(tmp_path, "ferguson", older, pdfs, "with pdf") is False
+    with build_lock(tmp_path, "ferguson"):
+        assert print_published_pdfs(tmp_path, "ferguson", newer, pdfs, "with pdf") is False
+    assert pdfs.calls == [] and not list(newer.glob("*.pdf"))
+
+
+def test_a_pdf_that_fails_after_the_reply_leaves_no_partial_file_and_the_html_only_stamp(tmp_path):
+    from heartbeats_analysis.build.steps import STAMP_FILE, print_published_pdfs
+
+    version = published_without_pdfs(tmp_path)
+    with pytest.raises(RuntimeError, match="browser died"):
+        print_published_pdfs(tmp_path, "ferguson", version, FakePdfs(fail_on="brief.html"), "with pdf")
+    assert sorted(p.name for p in version.glob("*pdf*")) == ["summary.pdf"]  # no half-written brief.pdf
+    assert (version / STAMP_FILE).read_text() == '{"key": "html only"}\n'  # the next build prints it again

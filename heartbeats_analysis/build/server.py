@@ -20,6 +20,11 @@ What keeps a served build the same as a build in its own process:
   published report is left as it was); the server then starts new kernels.
 - It stops after `idle_minutes` without a request, on Ctrl-C, or on `heartbeats serve --stop`.
 
+What differs: a served build with the PDF answers its client once the HTML brief is published, and the server
+prints the PDFs into the published report after that reply (steps.pdfs_after_reply), before it takes the next
+request; a print that fails is told in the server's terminal and to the next client, and the report keeps its
+HTML brief, stamped as having no PDF, so the next build of it prints them.
+
 The client half (`forward`) imports nothing heavy: a command it cannot hand over costs a few milliseconds.
 """
 
@@ -185,9 +190,11 @@ class BuildServer:
         interrupt: Callable[[], None] = lambda: None,
         idle_minutes: float = IDLE_MINUTES,
         say: Callable[[str], None] = lambda _: None,
+        after_reply: Callable[[], None] = lambda: None,
     ):
         self.path = path
         self.run = run
+        self.after_reply = after_reply
         self.code_version = code_version
         self.started_version = code_version()
         self.interrupt = interrupt
@@ -257,6 +264,7 @@ class BuildServer:
             with lock, contextlib.suppress(OSError):
                 _send(conn, {"exit": code})
         self.say(f"  build {self.builds}: {' '.join(request['argv'])} -> exit {code}")
+        self.after_reply()  # the client has its answer; the next request waits until this is done
 
     def _watch_client(self, reader: io.TextIOBase, finished: threading.Event) -> None:
         """A client sends nothing after its request: end of input means it went away (Ctrl-C)."""
@@ -325,16 +333,40 @@ def run_server(run: Runner, idle_minutes: float = IDLE_MINUTES, say: Callable[[s
     the caller should start the server again."""
     from heartbeats_analysis.build import export, runner  # noqa: F401  papermill and nbconvert, loaded once
     from heartbeats_analysis.build.hashing import package_code_hash
+    from heartbeats_analysis.build.steps import pdfs_after_reply
 
     os.environ[SERVED_ENV_VAR] = "1"
     resources = WarmResources()
+    pending_pdfs: list[Callable[[], None]] = []
+    notices: list[str] = []
 
     def run_warm(argv: list[str]) -> int:
-        with resources.lent():
-            return run(argv)
+        for notice in notices:
+            print(notice, file=sys.stderr)  # to this client: a failure its predecessor could not hear of
+        notices.clear()
+        with resources.lent(), pdfs_after_reply() as jobs:
+            try:
+                return run(argv)
+            finally:
+                pending_pdfs.extend(jobs)
+
+    def print_pdfs() -> None:
+        """The served build's PDFs, after its command returned with the HTML brief published."""
+        while pending_pdfs:
+            try:
+                pending_pdfs.pop(0)()
+            except Exception as exc:  # reported here and to the next client; the report keeps its HTML brief
+                notice = (
+                    f"The build server could not print the last served build's PDF ({exc.__class__.__name__}: {exc}). "
+                    "Its HTML brief is published; building it again prints the PDF."
+                )
+                say("  " + notice)
+                notices.append(notice)
 
     try:
-        with BuildServer(socket_path(), run_warm, package_code_hash, resources.interrupt, idle_minutes, say) as server:
+        with BuildServer(
+            socket_path(), run_warm, package_code_hash, resources.interrupt, idle_minutes, say, print_pdfs
+        ) as server:
             say(
                 f"Build server for {PROJECT_ROOT} listening on {server.path}; kernels and browser warming up. "
                 "`heartbeats build` in this project now runs here. Stop: Ctrl-C or `heartbeats serve --stop`."

@@ -12,7 +12,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
@@ -34,7 +34,7 @@ from heartbeats_analysis.build.publish import (
     publish,
     published_dir,
 )
-from heartbeats_analysis.errors import BuildInterruptedError, ParameterError
+from heartbeats_analysis.errors import BuildInterruptedError, BuildLockedError, ParameterError
 from heartbeats_analysis.ingest import fetch
 from heartbeats_analysis.ingest.registry import registry_hash
 from heartbeats_analysis.params import BuildParams
@@ -75,12 +75,30 @@ def lend(kernels: KernelPool, pdfs: PdfRenderer):
         _LENT.reset(token)
 
 
+# PDFs the build server prints after a served command has returned (`pdfs_after_reply`): the analyst reads the
+# HTML brief while they print.
+_PDFS_AFTER_REPLY: ContextVar[list[Callable[[], None]] | None] = ContextVar("heartbeats_pdfs_after", default=None)
+
+
+@contextmanager
+def pdfs_after_reply() -> Iterator[list[Callable[[], None]]]:
+    """Builds inside this block publish their report without its PDFs and leave here a job that prints them into
+    the published report; the caller runs the jobs (the build server: after its reply to the client)."""
+    jobs: list[Callable[[], None]] = []
+    token = _PDFS_AFTER_REPLY.set(jobs)
+    try:
+        yield jobs
+    finally:
+        _PDFS_AFTER_REPLY.reset(token)
+
+
 @dataclass
 class BuildResult:
     agency: str
     report_dir: Path
     steps: list[tuple[str, str, float]] = field(default_factory=list)
     published: bool = False
+    pdf_pending: bool = False  # published without its PDFs, which a job left by `pdfs_after_reply` prints
 
     @property
     def brief_html(self) -> Path:
@@ -282,9 +300,12 @@ def build(
             listener("publish", "started", 0.0)
         started = time.perf_counter()
         version = new_version_dir(reports, slug)
+        later = _PDFS_AFTER_REPLY.get() if with_pdf else None
         try:
-            _assemble(version, work, manifest, pdfs if with_pdf else None, pages)
-            (version / STAMP_FILE).write_text(json.dumps({"key": key}) + "\n")
+            _assemble(version, work, manifest, pdfs if with_pdf and later is None else None, pages)
+            # Without its PDFs the report is stamped as such, so that a build finding them missing prints them.
+            stamped = key if later is None else publish_key(work / "stamps", False)
+            (version / STAMP_FILE).write_text(json.dumps({"key": stamped}) + "\n")
             publish(version, reports, slug)
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
@@ -292,9 +313,37 @@ def build(
         seconds = time.perf_counter() - started
         result.steps.append(("publish", "ran", seconds))
         result.published = True
+        if later is not None:
+            result.pdf_pending = True
+            later.append(lambda: print_published_pdfs(reports, slug, version, pdfs, key))
         if listener:
             listener("publish", "ran", seconds)
     return result
+
+
+PUBLISHED_PDFS = (("summary.html", "summary.pdf"), ("brief.html", "brief.pdf"))
+
+
+def print_published_pdfs(reports: Path, slug: str, version: Path, pdfs: PdfRenderer, key: str) -> bool:
+    """Print the PDFs of a report published without them, into the published folder; each file appears whole (a
+    partial file is renamed), and then the stamp says the report has them. Nothing is done, and False returned,
+    when another build of the agency is running or has published since (it makes its own PDFs)."""
+    try:
+        with build_lock(reports, slug):
+            if published_dir(reports, slug) != version.resolve():
+                return False
+            for html, pdf in PUBLISHED_PDFS:
+                if (version / html).is_file():
+                    partial = version / f".{pdf}.partial"
+                    try:
+                        pdfs.render(version / html, partial)
+                        os.replace(partial, version / pdf)
+                    finally:
+                        partial.unlink(missing_ok=True)
+            (version / STAMP_FILE).write_text(json.dumps({"key": key}) + "\n")
+            return True
+    except BuildLockedError:
+        return False
 
 
 def parallel_jobs() -> int:

@@ -369,7 +369,9 @@ def figure_salary(ctx: NotebookContext, run: ModelRun) -> style.FigureRecord:
         ("probationary", style.AGENCY_COLOUR, "Probationary officer / social worker"),
         ("first_year", style.PALETTE["sky"], "First year (half at academy pay) / social worker"),
     ):
-        right.hist(run.salary[key], bins=60, color=colour, alpha=0.6, label=label, density=True)
+        # one filled outline per histogram (as hist's 60 bars look, drawn as one shape: a fifth of the chart's time)
+        density, edges = np.histogram(run.salary[key], bins=60, density=True)
+        right.stairs(density, edges, fill=True, color=colour, alpha=0.6, label=label)
     right.axvline(1.0, color="#555555", linewidth=1)
     right.axvline(
         threshold,
