@@ -70,6 +70,17 @@ def step_times(stderr: str) -> list[tuple[str, float]]:
     return [(name, float(seconds)) for name, seconds in re.findall(r"done\s+(\S+) in ([\d.]+) s", stderr)]
 
 
+def speed_probe() -> float:
+    """Seconds a fixed pure-Python loop takes (10 million multiply-adds): the machine's speed at that moment. On the
+    shared 2-core development machine it ranged from 1.1 to 2.3 s within minutes (its CPU share varies), and the
+    build's timings with it: read each figure beside the probe taken just before it."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i * i
+    return time.perf_counter() - started
+
+
 def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -210,13 +221,15 @@ def assumption_result(rows: list[tuple]) -> str:
 def assumption_rebuild() -> None:
     """`--assumption-only`: the analyst's loop on the build already in reports/, served and in its own process."""
     env = dict(os.environ)
-    load_before = load_average()
+    load_before, probe_before = load_average(), speed_probe()
     timings = [(label, assumption_rebuilds(env, served=served, pdf=pdf)) for label, served, pdf, _ in ASSUMPTION_MODES]
+    probe_after = speed_probe()
     lines = [
         "# Rebuild after one assumption change",
         "",
         f"Measured by `benchmarks/run.py --assumption-only` on {platform.machine()}, {os.cpu_count()} cores; load "
-        f"average (1/5/15 min) {load_before} before, {load_average()} after. Target: under 4 s.",
+        f"average (1/5/15 min) {load_before} before, {load_average()} after; speed probe (a fixed Python loop, lower "
+        f"is faster) {probe_before:.2f} s before, {probe_after:.2f} s after. Target: under 4 s.",
         "",
         "| how | attrition_rate set to | total | PDFs ready | steps |",
         "|---|---|---|---|---|",
@@ -254,10 +267,12 @@ def main() -> None:
         assumption_rebuild()
         return
     rows: list[tuple[str, str, str]] = []
+    probes: list[tuple[str, float]] = []
 
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="heartbeats-bench-") as tmp:
         fit = Path(tmp) / "threshold_fit"
+        probes.append(("threshold fit", speed_probe()))
         fit_seconds = threshold_fit(fit)
         rows.append(
             (
@@ -269,6 +284,7 @@ def main() -> None:
         env = fresh_env(Path(tmp) / "single")
         seed_threshold_fit(fit, env)
         build = ["build", "--params", "params/ferguson.yaml"]
+        probes.append(("cold build", speed_probe()))
         cold, cold_log = run(heartbeats(*build, verbosity="--verbose"), env)  # fresh folders: everything runs
         rows.append(
             (
@@ -280,6 +296,7 @@ def main() -> None:
         noop = timed(heartbeats(*build), env)
         rows.append(("no-op rebuild", f"{noop:.2f} s", "under 1 s"))
         for label, served, pdf, target in ASSUMPTION_MODES:
+            probes.append((label.split(" (")[0], speed_probe()))
             timings = assumption_rebuilds(env, served=served, pdf=pdf)
             measure = f"rebuild after one assumption change, {label} (median of 3)"
             rows.append((measure, assumption_result(timings), target))
@@ -288,6 +305,7 @@ def main() -> None:
         batch_env = fresh_env(Path(tmp) / "batch")
         seed_threshold_fit(fit, batch_env)
         agencies = BATCH_AGENCIES[: options.agencies]
+        probes.append(("batch", speed_probe()))
         batch = timed(heartbeats("batch", *agencies), batch_env)
         rows.append(
             (f"batch of {len(agencies)} agencies (clean + HTML + PDF)", f"{batch:.1f} s", "8 agencies in at most 40 s")
@@ -297,6 +315,7 @@ def main() -> None:
         if not options.skip_naive:
             naive_env = fresh_env(Path(tmp) / "naive")
             seed_threshold_fit(fit, naive_env)
+            probes.append(("naive baseline", speed_probe()))
             naive = naive_build(naive_env, Path(tmp) / "naive" / "out")
             rows.append(
                 ("naive baseline (nbconvert --execute each notebook, then export; no PDF)", f"{naive:.1f} s", "")
@@ -311,6 +330,11 @@ def main() -> None:
         f"(1/5/15 min) {load_before} before, {load_average()} after.",
         "Timings vary with the machine and its load; rerun with `make bench`. How the build spends its time,",
         "and why: `docs/performance.md`.",
+        "",
+        "Machine speed just before each measure (`speed_probe`: a fixed pure-Python loop, lower is faster; the",
+        "shared development machine ranged from 1.1 to 2.3 s within minutes): "
+        + "; ".join(f"{name} {seconds:.2f} s" for name, seconds in probes)
+        + ".",
         "",
         "| measure | result | target |",
         "|---|---|---|",
