@@ -21,7 +21,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --locked --compile-bytecode --python $(PYTHON)
+	$(UV) sync --locked --python $(PYTHON)
 	$(VENV)/bin/python -m heartbeats_analysis.build.kernelspec >/dev/null
 	@touch $(STAMP)
 
@@ -37,7 +37,7 @@ data: setup ## Fetch the raw data (from the HEARTBEATS_DATA_MIRROR folder if set
 processed: data ## Clean the raw data into validated tables in data/processed/
 	$(HEARTBEATS) clean
 
-report: data ## Build the Ferguson brief into reports/ferguson/ (HTML and PDF)
+report: data ## Build the Ferguson brief into reports/ferguson/ (HTML and PDF; with `heartbeats serve` running, the PDF follows)
 	$(HEARTBEATS) build --params $(PARAMS)
 
 test: processed ## Run the whole test suite

@@ -245,7 +245,8 @@ def assumption_rebuild() -> None:
         "Each row is the whole command as the analyst types it (`heartbeats build ... --set ...`), from start to",
         "exit. With the build server the notebooks run on kernels that are already warm and the PDF on a browser",
         "that is already open, and the command returns once the HTML brief is published: the server prints the",
-        "PDFs next (PDFs ready: the same command again, a no-op the server answers once they are, added on).",
+        "PDFs next (PDFs ready: the same command again, a no-op the server answers once they are, added on; an",
+        "upper bound, since it adds that command's own start of about 0.3 s).",
         "In its own process the command starts both and waits for the PDFs. Why: `docs/performance.md`.",
     ]
     (ROOT / "benchmarks" / "ASSUMPTION.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

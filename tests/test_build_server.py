@@ -263,3 +263,32 @@ def test_a_served_build_publishes_the_same_claims_as_a_build_in_its_own_process(
 
 def claims(reports: Path) -> list[dict]:
     return json.loads((reports / AGENCY / "claims.json").read_text())
+
+
+def test_pdfs_wait_for_after_the_reply_only_with_the_servers_started_browser(monkeypatch):
+    """A served build defers its PDFs only to the browser the server lent it, once that has started; a browser that
+    cannot start fails the build itself, with the exit code a build in its own process would give."""
+    from heartbeats_analysis.build import steps
+    from heartbeats_analysis.build.pdf import PdfRenderer
+
+    class Browser:
+        def __init__(self, started: bool):
+            self.is_started = started
+
+        def started(self) -> bool:
+            return self.is_started
+
+    ready = Browser(True)
+    with steps.lend(object(), ready):
+        assert steps._lent_browser_ready(ready)
+        assert not steps._lent_browser_ready(Browser(True))  # a renderer of the build's own
+    broken = Browser(False)
+    with steps.lend(object(), broken):
+        assert not steps._lent_browser_ready(broken)
+    assert not steps._lent_browser_ready(ready)  # outside the server
+
+    monkeypatch.setenv("HEARTBEATS_CHROMIUM", "/no/such/chromium")
+    with PdfRenderer() as renderer:
+        assert not renderer.started()  # never launched
+        renderer.start()
+        assert not renderer.started()  # the launch failed

@@ -84,18 +84,23 @@ def test_unwritable_output_path_gives_a_clear_error(tmp_path):
 
 
 class FakePdfs:
-    """Prints by writing a stub file; `fail_on` names an HTML file whose print raises."""
+    """Prints (PdfRenderer.submit) by writing a stub file; `fail_on` names an HTML file whose print fails."""
 
     def __init__(self, fail_on: str | None = None):
         self.calls: list[tuple[str, str]] = []
         self.fail_on = fail_on
 
-    def render(self, html, pdf):
+    def submit(self, html, pdf):
+        from concurrent.futures import Future
+
         self.calls.append((html.name, pdf.name))
         pdf.write_bytes(b"%PDF-1.7 partial")
+        printed: Future = Future()
         if html.name == self.fail_on:
-            raise RuntimeError("the browser died")
-        return pdf
+            printed.set_exception(RuntimeError("the browser died"))
+        else:
+            printed.set_result(pdf)
+        return printed
 
 
 def published_without_pdfs(reports, slug="ferguson"):
@@ -139,4 +144,13 @@ def test_a_pdf_that_fails_after_the_reply_leaves_no_partial_file_and_the_html_on
     with pytest.raises(RuntimeError, match="browser died"):
         print_published_pdfs(tmp_path, "ferguson", version, FakePdfs(fail_on="brief.html"), "with pdf")
     assert sorted(p.name for p in version.glob("*pdf*")) == ["summary.pdf"]  # no half-written brief.pdf
+    assert not list(version.glob("*.partial"))
     assert (version / STAMP_FILE).read_text() == '{"key": "html only"}\n'  # the next build prints it again
+
+
+def test_an_unreadable_stamp_makes_the_report_rebuilt_rather_than_the_build_fail(tmp_path):
+    from heartbeats_analysis.build.steps import STAMP_FILE, _read_stamp
+
+    version = published_without_pdfs(tmp_path)
+    (version / STAMP_FILE).write_text("")  # e.g. a disk that filled up while it was written
+    assert _read_stamp(version) is None

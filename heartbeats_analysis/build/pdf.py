@@ -82,6 +82,14 @@ class PdfRenderer:
             if self._launching is None:
                 self._launching = self._thread.submit(self._launch)
 
+    def started(self) -> bool:
+        """True once the browser has been launched and is open (waits for a launch under way)."""
+        with self._lock:
+            launching = None if self._closed else self._launching
+        if launching is None or launching.exception() is not None:
+            return False
+        return self._browser is not None
+
     def render(self, html_path: Path, pdf_path: Path) -> Path:
         return self.submit(html_path, pdf_path).result()
 

@@ -3,7 +3,9 @@
 A report folder ``reports/<agency>`` is a symbolic link to a complete version under
 ``reports/.published/``. A new build is assembled in full beside it and the link is swapped with
 one atomic rename, so a build killed at any moment leaves either the old complete report or the new
-one, never a mix. A lock file stops two builds of the same agency from interleaving.
+one, never a mix. A lock file stops two builds of the same agency from interleaving. One exception: a
+build served by `heartbeats serve` publishes its report before its PDFs, which the server then adds to
+the published folder, each file whole (build/steps.py, `print_published_pdfs`).
 """
 
 from __future__ import annotations

@@ -333,11 +333,11 @@ def run_server(run: Runner, idle_minutes: float = IDLE_MINUTES, say: Callable[[s
     the caller should start the server again."""
     from heartbeats_analysis.build import export, runner  # noqa: F401  papermill and nbconvert, loaded once
     from heartbeats_analysis.build.hashing import package_code_hash
-    from heartbeats_analysis.build.steps import pdfs_after_reply
+    from heartbeats_analysis.build.steps import PendingPdfs, pdfs_after_reply
 
     os.environ[SERVED_ENV_VAR] = "1"
     resources = WarmResources()
-    pending_pdfs: list[Callable[[], None]] = []
+    pending_pdfs: list[PendingPdfs] = []
     notices: list[str] = []
 
     def run_warm(argv: list[str]) -> int:
@@ -353,12 +353,14 @@ def run_server(run: Runner, idle_minutes: float = IDLE_MINUTES, say: Callable[[s
     def print_pdfs() -> None:
         """The served build's PDFs, after its command returned with the HTML brief published."""
         while pending_pdfs:
+            job = pending_pdfs.pop(0)
             try:
-                pending_pdfs.pop(0)()
+                if not job.run():
+                    say(f"  {job.agency}: PDFs not printed, another build of it has published since or is running")
             except Exception as exc:  # reported here and to the next client; the report keeps its HTML brief
                 notice = (
-                    f"The build server could not print the last served build's PDF ({exc.__class__.__name__}: {exc}). "
-                    "Its HTML brief is published; building it again prints the PDF."
+                    f"The build server could not print the PDFs of {job.agency!r} after the last served build "
+                    f"({exc.__class__.__name__}: {exc}). Its HTML brief is published; building it again prints them."
                 )
                 say("  " + notice)
                 notices.append(notice)

@@ -75,16 +75,27 @@ def lend(kernels: KernelPool, pdfs: PdfRenderer):
         _LENT.reset(token)
 
 
+@dataclass(frozen=True)
+class PendingPdfs:
+    """A served build's PDFs, to print into its published report after the reply: `run` returns False when another
+    build of the agency has published since or is running (that build makes its own)."""
+
+    agency: str
+    run: Callable[[], bool]
+
+
 # PDFs the build server prints after a served command has returned (`pdfs_after_reply`): the analyst reads the
 # HTML brief while they print.
-_PDFS_AFTER_REPLY: ContextVar[list[Callable[[], None]] | None] = ContextVar("heartbeats_pdfs_after", default=None)
+_PDFS_AFTER_REPLY: ContextVar[list[PendingPdfs] | None] = ContextVar("heartbeats_pdfs_after", default=None)
 
 
 @contextmanager
-def pdfs_after_reply() -> Iterator[list[Callable[[], None]]]:
-    """Builds inside this block publish their report without its PDFs and leave here a job that prints them into
-    the published report; the caller runs the jobs (the build server: after its reply to the client)."""
-    jobs: list[Callable[[], None]] = []
+def pdfs_after_reply() -> Iterator[list[PendingPdfs]]:
+    """Builds inside this block that print with the browser the server lent them, once it has started, publish their
+    report without its PDFs and leave here a job that prints them into the published report; the caller runs the
+    jobs (the build server: after its reply to the client). A browser that cannot start fails the build itself,
+    as in a build in its own process."""
+    jobs: list[PendingPdfs] = []
     token = _PDFS_AFTER_REPLY.set(jobs)
     try:
         yield jobs
@@ -300,12 +311,11 @@ def build(
             listener("publish", "started", 0.0)
         started = time.perf_counter()
         version = new_version_dir(reports, slug)
-        later = _PDFS_AFTER_REPLY.get() if with_pdf else None
+        later = _PDFS_AFTER_REPLY.get() if with_pdf and _lent_browser_ready(pdfs) else None
         try:
             _assemble(version, work, manifest, pdfs if with_pdf and later is None else None, pages)
             # Without its PDFs the report is stamped as such, so that a build finding them missing prints them.
-            stamped = key if later is None else publish_key(work / "stamps", False)
-            (version / STAMP_FILE).write_text(json.dumps({"key": stamped}) + "\n")
+            _write_stamp(version, key if later is None else publish_key(work / "stamps", False))
             publish(version, reports, slug)
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
@@ -315,13 +325,19 @@ def build(
         result.published = True
         if later is not None:
             result.pdf_pending = True
-            later.append(lambda: print_published_pdfs(reports, slug, version, pdfs, key))
+            later.append(PendingPdfs(slug, lambda: print_published_pdfs(reports, slug, version, pdfs, key)))
         if listener:
             listener("publish", "ran", seconds)
     return result
 
 
 PUBLISHED_PDFS = (("summary.html", "summary.pdf"), ("brief.html", "brief.pdf"))
+
+
+def _lent_browser_ready(pdfs: PdfRenderer | None) -> bool:
+    """True for the build server's browser once it has started (a renderer of the build's own closes with it)."""
+    lent = _LENT.get()
+    return pdfs is not None and lent is not None and pdfs is lent[1] and pdfs.started()
 
 
 def print_published_pdfs(reports: Path, slug: str, version: Path, pdfs: PdfRenderer, key: str) -> bool:
@@ -335,12 +351,14 @@ def print_published_pdfs(reports: Path, slug: str, version: Path, pdfs: PdfRende
             for html, pdf in PUBLISHED_PDFS:
                 if (version / html).is_file():
                     partial = version / f".{pdf}.partial"
+                    printing = pdfs.submit(version / html, partial)
                     try:
-                        pdfs.render(version / html, partial)
+                        printing.result()
                         os.replace(partial, version / pdf)
                     finally:
+                        wait([printing])  # interrupted: the browser may still be writing the partial file
                         partial.unlink(missing_ok=True)
-            (version / STAMP_FILE).write_text(json.dumps({"key": key}) + "\n")
+            _write_stamp(version, key)
             return True
     except BuildLockedError:
         return False
@@ -397,8 +415,19 @@ def _stamp_keys(stamp_dir: Path) -> dict[str, str]:
 
 
 def _read_stamp(version: Path) -> str | None:
+    """The published report's key; None when it has none or an unreadable one (the report is then rebuilt)."""
     path = version / STAMP_FILE
-    return json.loads(path.read_text()).get("key") if path.is_file() else None
+    try:
+        return json.loads(path.read_text()).get("key") if path.is_file() else None
+    except ValueError:
+        return None
+
+
+def _write_stamp(version: Path, key: str) -> None:
+    """Replace the stamp whole: a published report's stamp may be rewritten (its PDFs printed after the reply)."""
+    partial = version / f".{STAMP_FILE}.partial"
+    partial.write_text(json.dumps({"key": key}) + "\n")
+    os.replace(partial, version / STAMP_FILE)
 
 
 def _prepare_publishing(pdfs: PdfRenderer | None) -> None:
