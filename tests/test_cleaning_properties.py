@@ -17,6 +17,7 @@ import math
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -336,6 +337,23 @@ def write_offenses_file(root: Path, rows: list[dict]) -> None:
     (folder / f"{FERGUSON_STEM}.csv").write_text("\n".join(lines) + "\n")
 
 
+def expected_partial_years(rows: list[dict]) -> set[int]:
+    """The partial-year rule as documented (ucr_offenses.PARTIAL_YEAR_SHARE): a reported year with every count
+    present whose index total is below a third of the median of at least two such years 1 to 3 years away."""
+    totals = {}
+    for row in rows:
+        values = [value for value, _ in row["parts"]]
+        gap_year = all(v is None for v in values) or all(v == 0 for v in values)
+        if not gap_year and None not in values:
+            totals[row["year"]] = sum(values)
+    partial = set()
+    for year, total in totals.items():
+        near = [t for y, t in totals.items() if 1 <= abs(y - year) <= ucr_offenses.PARTIAL_YEAR_WINDOW]
+        if len(near) >= 2 and total < ucr_offenses.PARTIAL_YEAR_SHARE * float(np.median(near)):
+            partial.add(year)
+    return partial
+
+
 @PROPERTY_SETTINGS
 @given(offense_years())
 def test_crime_passes_counts_through_and_never_invents_a_zero(rows):
@@ -344,11 +362,16 @@ def test_crime_passes_counts_through_and_never_invents_a_zero(rows):
         table = ucr_offenses.clean(ucr_offenses.load_raw(raw_root=Path(folder)), MissingnessLog())
     table = table.set_index("year")
     assert sorted(table.index) == sorted(r["year"] for r in rows)
+    partial = expected_partial_years(rows)
     for row in rows:
         out, where = table.loc[row["year"]], f"ferguson {row['year']}"
         values = [value for value, _ in row["parts"]]
         gap_year = all(v is None for v in values) or all(v == 0 for v in values)
-        assert bool(out["reported"]) is not gap_year, where
+        assert bool(out["partial_year"]) is (row["year"] in partial), where
+        assert bool(out["reported"]) is not (gap_year or row["year"] in partial), where
+        if row["year"] in partial:  # a partial-year report: every count blanked, none invented
+            assert all(pd.isna(out[c]) for c in ("violent", "property", *ucr_offenses.OFFENSES)), where
+            continue
         for column, value in zip(ucr_offenses.OFFENSES, values, strict=True):
             if gap_year:
                 assert_missing(out[column], f"{where} {column}")
