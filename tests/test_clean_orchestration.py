@@ -1,7 +1,11 @@
-"""The cleaning orchestrator never skips a listed source silently."""
+"""The cleaning orchestrator never skips a listed source silently, and cleans the same in parallel."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+
+import pandas as pd
 import pytest
 
 from heartbeats_analysis.ingest import clean
@@ -15,3 +19,53 @@ def test_a_listed_source_module_that_does_not_exist_stops_the_cleaning(monkeypat
         next(modules)
     message = str(caught.value)
     assert "'no_such_source'" in message and "heartbeats_analysis/ingest/sources/no_such_source.py" in message
+
+
+SMALL_SOURCES = ("acs", "fbi_state", "movsr", "bls_oews")
+
+
+class _BrokenPool:
+    """A worker pool whose every task fails, as if its process had died: records what it was given."""
+
+    def __init__(self):
+        self.submitted: list[str] = []
+        self.shut_down = False
+
+    def submit(self, function, name, raw_root):
+        self.submitted.append(name)
+        future = Future()
+        future.set_exception(BrokenProcessPool("the worker died"))
+        return future
+
+    def shutdown(self, cancel_futures=False):
+        self.shut_down = True
+
+
+def _frames(outputs):
+    return {o.name: o.frame for o in outputs}
+
+
+def test_a_source_that_fails_in_a_worker_is_cleaned_again_here(monkeypatch, raw_data):
+    monkeypatch.setattr(clean, "SOURCE_MODULES", SMALL_SOURCES)
+    one_after_another = _frames(clean.build_tables(raw_data))
+    pool = _BrokenPool()
+    monkeypatch.setattr(clean, "_worker_pool", lambda workers: pool)
+
+    with_broken_worker = _frames(clean.build_tables(raw_data, workers=1))
+
+    assert pool.submitted and pool.shut_down
+    assert list(with_broken_worker) == list(one_after_another)
+    for name, frame in one_after_another.items():
+        pd.testing.assert_frame_equal(with_broken_worker[name], frame)
+
+
+def test_every_source_is_cleaned_once_and_reported_in_progress(monkeypatch, raw_data):
+    monkeypatch.setattr(clean, "SOURCE_MODULES", SMALL_SOURCES)
+    seen: list[str] = []
+    clean.build_tables(raw_data, progress=seen.append, workers=1)
+    assert sorted(seen) == sorted(SMALL_SOURCES)
+
+
+def test_a_negative_number_of_workers_is_refused(raw_data):
+    with pytest.raises(ValueError, match="workers must be 0 or more, not -1"):
+        clean.build_tables(raw_data, workers=-1)

@@ -91,6 +91,24 @@ def test_schema_drift_names_file_column_and_rows_and_writes_no_table(drift, tmp_
     assert snapshot(processed) == before
 
 
+def test_schema_drift_met_while_cleaning_in_parallel_is_raised_as_it_is(tmp_path, raw_tree, processed_tree):
+    """The same drift with a worker process cleaning beside this one (as the build does): whichever process met
+    it, the error is the schema's own, naming the file and the row, and no table is written."""
+    from heartbeats_analysis.ingest import clean
+    from heartbeats_analysis.ingest.sources.base import SchemaValidationError
+
+    raw = copy_raw_tree(raw_tree, tmp_path / "raw")
+    rewrite_csv(raw / FERGUSON_POLICE_FILE, _text_in_officers)
+    processed = shutil.copytree(processed_tree, tmp_path / "processed")
+    before = snapshot(processed)
+
+    with pytest.raises(SchemaValidationError) as caught:
+        clean.run(raw_root=raw, folder=processed, workers=1)
+
+    assert FERGUSON_POLICE_FILE in str(caught.value) and "row 6: 'forty'" in str(caught.value)
+    assert snapshot(processed) == before
+
+
 @pytest.mark.slow
 def test_schema_drift_stops_heartbeats_clean_before_any_table_is_written(tmp_path, raw_tree, processed_tree):
     """The real `heartbeats clean --force` on a raw file with text in a count column: the command
