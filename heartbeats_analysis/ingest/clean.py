@@ -190,14 +190,18 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
 
 def _call_clean(function, raw, log, cleaned):
     """clean(raw, log), or clean(raw, log, tables) for sources that need earlier tables (agencies)."""
-    if len(inspect.signature(function).parameters) >= 3:
+    if _takes_tables(function):
         return function(raw, log, cleaned)
     return function(raw, log)
 
 
+def _takes_tables(function) -> bool:
+    return len(inspect.signature(function).parameters) >= 3
+
+
 def _reads_earlier_tables(module) -> bool:
     functions = [module.clean] + [function for _, _, function in getattr(module, "EXTRA_TABLES", {}).values()]
-    return any(len(inspect.signature(function).parameters) >= 3 for function in functions)
+    return any(_takes_tables(function) for function in functions)
 
 
 def write_tables(outputs: list[TableOutput], folder: Path | None = None) -> list[Path]:
