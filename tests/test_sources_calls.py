@@ -167,6 +167,22 @@ def test_central_groups(cleaned):
     assert (table["heartbeats_relevant"] == table["heartbeats_group"].ne("none")).all()
 
 
+def test_repeated_call_type_with_a_missing_count_stays_missing(tmp_path):
+    # A sum over a gap would understate the call type: one missing row makes the merged count missing.
+    rows = [
+        *CALL_TYPE_ROWS,
+        ("Testville", "Final", "ALARM", 7, "Alarms"),
+        ("Testville", "Final", "NOISE", 5, "Complaints/Environmental Conditions"),
+    ]
+    write_call_types(tmp_path, rows=rows)
+    write_initiation(tmp_path)
+    table = calls.clean(calls.load_raw(raw_root=tmp_path), MissingnessLog())
+    assert len(table) == 11
+    assert pd.isna(record(table, "Final", "ALARM")["count"])  # None + 7
+    assert record(table, "Final", "NOISE")["count"] == 2005  # 2,000 + 5
+    assert record(table, "Initial", "THEFT")["count"] == 100
+
+
 def test_repeated_call_type_in_two_categories_is_an_error(tmp_path):
     rows = [*CALL_TYPE_ROWS, ("Testville", "Initial", "OVERDOSE", 3, "Drugs")]
     write_call_types(tmp_path, rows=rows)

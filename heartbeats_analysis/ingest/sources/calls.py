@@ -525,17 +525,11 @@ def _merge_repeated_call_types(table: pd.DataFrame, log: MissingnessLog, file: s
             f"{len(rows)} raw rows with this call type summed",
             ";".join(map(str, rows["raw_count"])),
         )
-    merged = (
-        table.groupby(key, sort=False, dropna=False)
-        .agg(
-            category_raw=("category_raw", "first"),
-            category=("category", "first"),
-            count=("count", lambda s: s.sum(min_count=len(s)) if s.notna().all() else pd.NA),
-        )
-        .reset_index()
-    )
-    merged["count"] = merged["count"].astype("Int64")
-    return merged
+    groups = table.groupby(key, sort=False, dropna=False)
+    merged = groups.agg(category_raw=("category_raw", "first"), category=("category", "first"))
+    # A call type's count is the sum of its rows, or missing when any row's count is missing.
+    merged["count"] = groups["count"].sum().astype("Int64").mask(groups["count"].count() < groups.size())
+    return merged.reset_index()
 
 
 def clean(raw: CallsRaw, log: MissingnessLog) -> pd.DataFrame:
