@@ -66,8 +66,10 @@ def assign_slugs(observed: pd.DataFrame, overrides: Mapping[str, str] | None = N
     first_year, last_year and is_primary (the name to show: latest year, then the JSON, then name order).
     """
     overrides = dict(overrides or {})
-    spans = observed.assign(in_json=observed["file"].eq("json")).groupby("vsr_name").agg(
-        first_year=("year", "min"), last_year=("year", "max"), in_json=("in_json", "any")
+    spans = (
+        observed.assign(in_json=observed["file"].eq("json"))
+        .groupby("vsr_name")
+        .agg(first_year=("year", "min"), last_year=("year", "max"), in_json=("in_json", "any"))
     )
     seen_in: dict[str, set] = defaultdict(set)
     for name, file, year in zip(observed["vsr_name"], observed["file"], observed["year"], strict=True):
