@@ -126,6 +126,18 @@ def test_florissant_without_authorised_strength_says_so_and_invents_no_target(br
     assert claims["model.added_officers_year5"]["value"] is not None  # the rest runs
 
 
+def test_the_inputs_table_says_unknown_and_why_a_value_differs_from_its_source(briefs):
+    """An unknown fact prints as "unknown" with what the build cannot say (never an empty "( to )"), and a
+    register range scaled to the department's size says so beside the source it was derived from."""
+    table = re.search(r'(?s)<table class="sources-table inputs">.*?</table>', briefs["florissant"]["page"]).group(0)
+    rows = [visible_text(row).strip() for row in table.split("<tr>")[2:]]  # after the header row
+    authorised = next(r for r in rows if r.startswith("Authorised (budgeted) sworn strength"))
+    assert "( to )" not in table
+    assert "reach unknown unknown for Florissant In this build: Florissant's authorised (budgeted) sworn" in authorised
+    hires = next(r for r in rows if r.startswith("Officers the department hires in a year"))
+    assert "scaled to Florissant's 89 (the same hires per officer)" in hires
+
+
 def test_arnold_without_fbi_data_says_the_staffing_model_cannot_run(briefs):
     claims = briefs["arnold"]["claims"]
     missing = "Arnold's sworn officers serving today is not in its parameters or data"

@@ -1009,13 +1009,13 @@ def _literature_rows(ctx: BriefContext) -> str:
             rows = list(csv.DictReader(fh))
         if not ctx.is_ferguson:  # the DOJ's findings and Ferguson's budgets are Ferguson facts
             rows = [r for r in rows if not r.get("id", "").startswith(FERGUSON_ONLY_INPUTS)]
+        notes = _input_notes(ctx.build_dir / "tables" / "model_input_provenance.csv")
         body = "".join(
             f"<tr><td>{esc(r.get('description', r.get('id', '')))}</td>"
-            f"<td>{esc(print_cell(r.get('central', '')))} ({esc(print_cell(r.get('low', '')))} to "
-            f"{esc(print_cell(r.get('high', '')))}) "
-            f"{esc(r.get('unit', ''))}</td>"
-            f"<td>{esc(_public_source(r.get('source', '')))} {esc(r.get('url', ''))}</td>"
-            f"<td>{esc(r.get('quality', ''))}</td></tr>"
+            f"<td>{esc(_input_value(r))}</td>"
+            f"<td>{esc(_public_source(r.get('source', '')))} {esc(r.get('url', ''))}"
+            + (f"<br><em>In this build:</em> {esc(notes[r.get('id', '')])}" if notes.get(r.get("id", "")) else "")
+            + f"</td><td>{esc(r.get('quality', ''))}</td></tr>"
             for r in rows
         )
         parts.append(
@@ -1024,6 +1024,25 @@ def _literature_rows(ctx: BriefContext) -> str:
             f"<th>Source</th><th>Quality</th></tr></thead><tbody>{body}</tbody></table>"
         )
     return "".join(parts) or "<p>The literature register is not available in this build.</p>"
+
+
+def _input_value(row: dict) -> str:
+    """A model input as the inputs table prints it: central (low to high) unit, or "unknown" for an agency fact
+    this build has no value for (the run blanks its numbers)."""
+    if not row.get("central", "").strip():
+        return "unknown"
+    low, central, high = (print_cell(row.get(column, "")) for column in ("low", "central", "high"))
+    return f"{central} ({low} to {high}) {row.get('unit', '')}".strip()
+
+
+def _input_notes(path: Path) -> dict[str, str]:
+    """What the run did with each agency fact (model_input_provenance.csv): the value's origin when it was scaled
+    or is unknown, so that a reader sees why a number differs from its source's."""
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        notes = {row["parameter"]: row["note"].strip() for row in csv.DictReader(fh)}
+    return {parameter: note[:1].upper() + note[1:] for parameter, note in notes.items() if note}
 
 
 # ---------------------------------------------------------------- print helpers for data tables
