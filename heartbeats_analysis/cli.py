@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextvars import ContextVar
@@ -201,16 +202,42 @@ def _refuse_empty_options(params_file: Path | None, agency: str | None, ori: str
 
 
 def _resolve_params(params_file, agency, ori, sets):
+    """The build parameters and where each came from, and the options that gave them: ``--agency`` or ``--ori``
+    without ``--params`` use the agency's own parameters file when there is one."""
     from heartbeats_analysis.params import load_params
 
     _refuse_empty_options(params_file, agency, ori)
+    params_file, agency, ori = _agency_params_file(params_file, agency, ori)
     base = {}
     if agency:
         base["agency"] = agency
     if ori:
         base["agency"] = ori
     params, origin = load_params(params_file, sets, base=base)
-    return params, origin
+    return params, origin, (params_file, agency, ori)
+
+
+def _agency_params_file(params_file, agency, ori):
+    """``--agency``/``--ori`` without ``--params``: the agency's own parameters file when params/ has one (as
+    `heartbeats batch` does), so that every command builds the same brief for an agency. Returns the file, the
+    agency and the ORI to pass on (None when the file names the agency)."""
+    from heartbeats_analysis.errors import TableMissingError
+    from heartbeats_analysis.ingest.agency_lookup import resolve_agency
+    from heartbeats_analysis.params import params_file_for
+
+    query = agency or ori
+    if params_file is not None or not query:
+        return params_file, agency, ori
+    own = params_file_for(query)
+    if own is None:
+        try:
+            own = params_file_for(resolve_agency(query))
+        except TableMissingError:  # no agency table yet: the build cleans first and resolves the name then
+            own = None
+    if own is None:
+        return None, agency, ori
+    _output().say(f"Using params/{own.name}, the agency's parameters file (--params chooses another)")
+    return Path(os.path.relpath(own)), None, None  # relative, as a user types it: the table of origins shows it
 
 
 @app.command()
@@ -230,7 +257,7 @@ def params(
     if init:
         _write_params_template(agency or ori)
         return
-    values, origin = _resolve_params(params_file, agency, ori, set_)
+    values, origin, _ = _resolve_params(params_file, agency, ori, set_)
     table = Table("parameter", "value", "from")
     for name, value in values.model_dump(mode="json").items():
         table.add_row(name, yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("..."), origin[name])
@@ -377,7 +404,7 @@ def build(
     from heartbeats_analysis.build.steps import build as run_build
     from heartbeats_analysis.params import canonical_command
 
-    values, _ = _resolve_params(params_file, agency, ori, set_)
+    values, _, (params_file, agency, ori) = _resolve_params(params_file, agency, ori, set_)
     command = canonical_command(params_file, agency, ori, set_)
     started = time.perf_counter()
     output = _output()

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from heartbeats_analysis.errors import ParameterError
-from heartbeats_analysis.paths import PROJECT_ROOT
+from heartbeats_analysis.paths import PARAMS_DIR, PROJECT_ROOT
 
 DEFAULT_PEERS = [  # the one list of peers: St. Louis County municipal departments with FBI data; the agency is dropped
     "ferguson",
@@ -213,6 +213,12 @@ def load_params(
             f"{len(problems)} problem(s) with the build parameters:\n" + "\n".join(f"  - {p}" for p in problems)
         )
     return params, origin
+
+
+def params_file_for(agency: str) -> Path | None:
+    """The agency's own parameters file (its facts with sources), when one exists in params/."""
+    path = PARAMS_DIR / f"{agency}.yaml"
+    return path if path.is_file() else None
 
 
 def canonical_command(params_file: Path | None, agency: str | None, ori: str | None, sets: list[str] | None) -> str:

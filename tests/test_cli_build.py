@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import build_report, environment, run_cli
@@ -93,10 +94,60 @@ def test_list_agencies(raw_data):
 def test_params_shows_values_and_where_they_came_from():
     result = cli("params", "--params", "params/ferguson.yaml", "--set", "draws=500")
     assert result.returncode == 0, result.stderr
-    lines = {line.split()[1]: line for line in result.stdout.splitlines() if line.count("│") >= 3}
+    lines = _param_lines(result)
     assert "--set" in lines["draws"] and "500" in lines["draws"]
     assert "ferguson.yaml" in lines["authorised_strength"] and "42" in lines["authorised_strength"]
     assert "default" in lines["seed"] or "ferguson.yaml" in lines["seed"]
+
+
+def _param_lines(result) -> dict[str, str]:
+    return {line.split()[1]: line for line in result.stdout.splitlines() if line.count("│") >= 3}
+
+
+@pytest.mark.parametrize("agency", ["ferguson", "Ferguson Police Dept", "MO09528"])
+def test_an_agency_without_params_uses_its_own_parameters_file(agency, raw_data):
+    """`--agency` (by slug, name or ORI) finds params/<slug>.yaml as `heartbeats batch` does: every command gives
+    the agency the same facts, so `build --agency ferguson` and `make report` build the same brief."""
+    option = "--ori" if agency.startswith("MO") else "--agency"
+    result = cli("params", option, agency)
+    assert result.returncode == 0, result.stderr
+    assert "Using params/ferguson.yaml" in " ".join((result.stdout + result.stderr).split())
+    lines = _param_lines(result)
+    assert "ferguson.yaml" in lines["authorised_strength"] and "42" in lines["authorised_strength"]
+    assert "ferguson" in lines["agency"]
+
+
+def test_an_agency_without_a_parameters_file_keeps_the_defaults(raw_data):
+    result = cli("params", "--agency", "florissant")
+    assert result.returncode == 0, result.stderr
+    assert "Using params/" not in result.stdout + result.stderr
+    lines = _param_lines(result)
+    assert "null" in lines["authorised_strength"] and "default" in lines["authorised_strength"]
+    assert "command line" in lines["agency"]
+
+
+def test_an_explicit_parameters_file_is_never_replaced(tmp_path):
+    own = tmp_path / "mine.yaml"
+    own.write_text("agency: ferguson\ndraws: 700\n")
+    result = cli("params", "--params", str(own), "--agency", "ferguson")
+    assert result.returncode == 0, result.stderr
+    lines = _param_lines(result)
+    assert "700" in lines["draws"] and "null" in lines["authorised_strength"]
+
+
+def test_the_parameters_file_is_looked_up_by_slug_before_the_agency_table_exists(monkeypatch, tmp_path):
+    """On a fresh clone nothing is cleaned yet: a slug still finds its file; a name that needs the agency table
+    goes on without one (the build cleans first and resolves the name then)."""
+    from heartbeats_analysis import cli as cli_module
+    from heartbeats_analysis import params
+
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "testville.yaml").write_text("agency: testville\n")
+    monkeypatch.setattr(params, "PARAMS_DIR", tmp_path / "params")
+    monkeypatch.setenv("HEARTBEATS_PROCESSED_DIR", str(tmp_path / "empty"))
+    monkeypatch.chdir(tmp_path)
+    assert cli_module._agency_params_file(None, "testville", None) == (Path("params/testville.yaml"), None, None)
+    assert cli_module._agency_params_file(None, "Testville Police Dept", None) == (None, "Testville Police Dept", None)
 
 
 @pytest.mark.slow

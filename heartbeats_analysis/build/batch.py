@@ -17,8 +17,8 @@ from heartbeats_analysis.build.steps import build, parallel_jobs, run_clean
 from heartbeats_analysis.errors import HeartbeatsError, ParameterError
 from heartbeats_analysis.ingest import fetch
 from heartbeats_analysis.ingest.tables import load_table
-from heartbeats_analysis.params import canonical_command, load_params
-from heartbeats_analysis.paths import PARAMS_DIR, reports_dir
+from heartbeats_analysis.params import canonical_command, load_params, params_file_for
+from heartbeats_analysis.paths import reports_dir
 
 SECTIONS = ("staffing", "crime", "stops", "force", "calls")
 """Analysis sections, by claim prefix, whose coverage the index shows."""
@@ -48,12 +48,6 @@ def agencies_with_complete_data() -> list[str]:
         if column in complete:
             complete = complete[complete[column].fillna(False).astype(bool)]
     return sorted(complete["agency_slug"].astype(str))
-
-
-def params_file_for(agency: str) -> Path | None:
-    """The agency's own parameters file (its facts with sources), when one exists in params/."""
-    path = PARAMS_DIR / f"{agency}.yaml"
-    return path if path.is_file() else None
 
 
 def build_one(agency: str, with_pdf: bool, sets: list[str], kernels: KernelPool, pdfs: PdfRenderer) -> BatchResult:
