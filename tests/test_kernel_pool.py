@@ -229,6 +229,22 @@ def test_a_kernel_that_dies_at_start_fails_the_notebook_promptly(tmp_path, monke
 
 
 @pytest.mark.slow
+def test_a_kernel_of_its_own_is_stopped_without_waiting_for_its_exit_hooks(tmp_path, monkeypatch):
+    """The clean step's kernel: once its notebook has ended nothing more is wanted from it, so it is stopped
+    at once (an exit hook that would sleep or write never runs) and the build goes on."""
+    monkeypatch.setenv("HEARTBEATS_KERNEL", KERNEL)
+    marker = tmp_path / "exit-hook-ran"
+    nb = run(
+        None,
+        tmp_path,
+        "own-kernel",
+        [f"import atexit, pathlib\natexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')\n'registered'"],
+    )
+    assert results(nb) == [(1, ["'registered'"])]
+    time.sleep(1.0)  # a graceful stop would have run the hook by now
+    assert not marker.exists()
+
+
 def test_pooled_kernels_keep_no_history_file(tmp_path, monkeypatch):
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
