@@ -119,6 +119,22 @@ def ctx(tmp_path) -> NotebookContext:
 # --- disparity ------------------------------------------------------------------------------------
 
 
+def test_the_inputs_compute_each_table_once_and_hand_each_caller_its_own_copy(data):
+    direct = S.disparity_table(data.stops, data.population, data.agencies, "town")
+    first = data.disparity("town")
+    pd.testing.assert_frame_equal(first, direct)
+    first["disparity_ratio"] = 0.0  # one caller changing its table changes no other caller's
+    pd.testing.assert_frame_equal(data.disparity("town"), direct)
+    pd.testing.assert_frame_equal(
+        data.statewide_disparity(), S.statewide_disparity_table(data.stops_statewide, data.population)
+    )
+    assert isinstance(data.disparity("no-stops"), NoData)
+    computed = []
+    for _ in range(3):
+        data.once(("table",), lambda: computed.append(1) or pd.DataFrame({"a": [1]}))
+    assert computed == [1]
+
+
 def test_disparity_three_groups_before_2020(data):
     table = S.disparity_table(data.stops, data.population, data.agencies, "town")
     row = table[(table["year"] == 2019) & (table["race"] == "black")]
@@ -241,9 +257,7 @@ def test_enforcement_shares(data):
 
 
 def test_peer_comparison_falls_back_to_latest_earlier_year(data):
-    table = S.peer_comparison(
-        data.stops, data.stops_statewide, data.population, data.agencies, "town", ["village", "no-stops"]
-    )
+    table = S.peer_comparison(data, "town", ["village", "no-stops"])
     assert list(table["role"]) == ["agency", "peer", "peer", "state"]
     assert list(table["agency_slug"]) == ["town", "no-stops", "village", "missouri"]
     village = table[table["agency_slug"] == "village"].iloc[0]

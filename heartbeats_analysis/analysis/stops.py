@@ -22,7 +22,8 @@ Definitions (also in docs/decisions_stops_force_calls.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -382,22 +383,14 @@ def enforcement_shares(stops: pd.DataFrame, agency: str, race: str = "black") ->
 # --- peers -----------------------------------------------------------------------------------------------
 
 
-def peer_comparison(
-    stops: pd.DataFrame,
-    stops_statewide: pd.DataFrame,
-    population: pd.DataFrame,
-    agencies: pd.DataFrame,
-    agency: str,
-    peers: list[str],
-    year: int | None = None,
-) -> pd.DataFrame:
+def peer_comparison(data: StopsInputs, agency: str, peers: list[str], year: int | None = None) -> pd.DataFrame:
     """One row per agency (the agency, its peers, and Missouri): the Black disparity ratio (three-group
     definition, comparable across all of them) in ``year`` (default: the agency's latest year with
     stops, else the latest year any of them has; an agency without that year shows its latest earlier
     year, named in ``year``) and the search and hit rates pooled from 2020."""
     slugs = [agency, *[p for p in peers if p != agency]]
-    tables = {slug: disparity_table(stops, population, agencies, slug) for slug in slugs}
-    tables[STATE_SLUG] = statewide_disparity_table(stops_statewide, population)
+    tables = {slug: data.disparity(slug) for slug in slugs}
+    tables[STATE_SLUG] = data.statewide_disparity()
     if year is None:
         own = tables[agency]
         pool = (
@@ -409,7 +402,7 @@ def peer_comparison(
     rows = []
     for slug, table in tables.items():
         role = "agency" if slug == agency else "state" if slug == STATE_SLUG else "peer"
-        name = STATE_NAME if slug == STATE_SLUG else listed_name(agencies, slug)
+        name = STATE_NAME if slug == STATE_SLUG else listed_name(data.agencies, slug)
         row = {"agency_slug": slug, "name": name, "role": role, "year": pd.NA}
         if not isinstance(table, NoData):
             black = table[table["race"].eq("black") & table["definition"].eq("three_groups") & table["year"].le(year)]
@@ -425,7 +418,7 @@ def peer_comparison(
                     lower=h["lower"],
                     upper=h["upper"],
                 )
-        source = stops_statewide if slug == STATE_SLUG else stops
+        source = data.stops_statewide if slug == STATE_SLUG else data.stops
         outcomes = search_outcomes(source, slug)
         if not isinstance(outcomes, NoData):
             for race in ("black", "white"):
@@ -487,6 +480,27 @@ class StopsInputs:
     stops_statewide: pd.DataFrame
     population: pd.DataFrame
     agencies: pd.DataFrame
+    _tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def once(self, key: tuple, compute: Callable[[], pd.DataFrame | NoData]) -> pd.DataFrame | NoData:
+        """``compute()``'s table, computed once per key for these inputs: the notebook reports and draws the
+        same per-agency tables (every peer's twice), about a quarter of its time. Each caller gets its own copy."""
+        if key not in self._tables:
+            self._tables[key] = compute()
+        table = self._tables[key]
+        return table.copy() if isinstance(table, pd.DataFrame) else table
+
+    def disparity(self, agency: str) -> pd.DataFrame | NoData:
+        """disparity_table for one agency."""
+        return self.once(
+            ("disparity", agency), lambda: disparity_table(self.stops, self.population, self.agencies, agency)
+        )
+
+    def statewide_disparity(self) -> pd.DataFrame:
+        """statewide_disparity_table."""
+        return self.once(
+            ("disparity", STATE_SLUG), lambda: statewide_disparity_table(self.stops_statewide, self.population)
+        )
 
 
 def load_inputs(folder=None) -> StopsInputs:
@@ -530,7 +544,7 @@ def report_disparity(ctx, data: StopsInputs, agency: str) -> pd.DataFrame | NoDa
     """Disparity ratios for every year; records the latest-year claims and saves the table."""
     from heartbeats_analysis.analysis.stats import format_number as fmt
 
-    table = disparity_table(data.stops, data.population, data.agencies, agency)
+    table = data.disparity(agency)
     if isinstance(table, NoData):
         _record_no_data(ctx, DISPARITY_CLAIMS, table, "disparity_table", _name(data, agency))
         return table
@@ -639,7 +653,7 @@ def figure_black_share(ctx, data: StopsInputs, agency: str):
         save_figure,
     )
 
-    table = disparity_table(data.stops, data.population, data.agencies, agency)
+    table = data.disparity(agency)
     if isinstance(table, NoData):
         return table
     series = table[table["race"].eq("black") & table["definition"].eq("three_groups")].reset_index(drop=True)
@@ -741,21 +755,21 @@ def figure_disparity_peers(ctx, data: StopsInputs, agency: str, peers: list[str]
         save_figure,
     )
 
-    own = disparity_table(data.stops, data.population, data.agencies, agency)
+    own = data.disparity(agency)
     if isinstance(own, NoData):
         return own
     apply_style()
     fig, ax = plt.subplots()
     frames = []
     for peer in [p for p in peers if p != agency]:
-        table = disparity_table(data.stops, data.population, data.agencies, peer)
+        table = data.disparity(peer)
         if isinstance(table, NoData):
             continue
         line = table[table["race"].eq("black") & table["definition"].eq("three_groups")]
         gapped = _gapped(line)
         ax.plot(gapped.index, gapped["disparity_ratio"].astype(float), color=PEER_COLOUR, linewidth=0.8, alpha=0.7)
         frames.append(line.assign(series=_name(data, peer), role="peer"))
-    state = statewide_disparity_table(data.stops_statewide, data.population)
+    state = data.statewide_disparity()
     state_line = state[state["race"].eq("black") & state["definition"].eq("three_groups")]
     ax.plot(
         state_line["year"],
@@ -1135,7 +1149,7 @@ def report_peers(ctx, data: StopsInputs, agency: str, peers: list[str]) -> pd.Da
     """The agency beside its peers and Missouri; records the peer median and the state ratio."""
     from heartbeats_analysis.analysis.stats import format_number as fmt
 
-    table = peer_comparison(data.stops, data.stops_statewide, data.population, data.agencies, agency, peers)
+    table = peer_comparison(data, agency, peers)
     save_table(ctx, table, "stops_peers")
     year = int(table["year"].dropna().max())
     same_year = table["year"].eq(year).fillna(False).astype(bool)

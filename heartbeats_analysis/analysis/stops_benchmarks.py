@@ -56,6 +56,10 @@ def _no_data(ctx, ids: list[tuple[str, str]], reason: str, source: str, function
 
 def agency_rate_table(data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
     """rate_ratio_table for one agency (its census geography's ACS 5-year counts)."""
+    return data.once(("rate_ratios", agency), lambda: _agency_rate_table(data, agency))
+
+
+def _agency_rate_table(data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
     geography = agency_geography(data.agencies, agency)
     if isinstance(geography, NoData):
         return geography
@@ -73,6 +77,10 @@ def agency_rate_table(data: StopsInputs, agency: str) -> pd.DataFrame | NoData:
 
 def state_rate_table(data: StopsInputs) -> pd.DataFrame:
     """rate_ratio_table for Missouri (ACS 1-year statewide counts)."""
+    return data.once(("rate_ratios", STATE_SLUG), lambda: _state_rate_table(data))
+
+
+def _state_rate_table(data: StopsInputs) -> pd.DataFrame:
     pop_rows = data.population[data.population["geo_type"].eq("state")]
     pop = population_for(data.population, str(pop_rows["geoid"].iloc[0]))
     survey = str(pop_rows["survey"].iloc[0]) if "survey" in pop_rows else "acs1"
