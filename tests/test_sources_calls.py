@@ -247,6 +247,31 @@ def test_group_of_rules():
         calls.group_of("X", "Drugs", "widest")
 
 
+def test_assign_groups_answers_each_mapping_and_rule_set_by_its_own_rules():
+    """Groups worked out once are reused only under the same mapping and the same rules."""
+    frame = pd.DataFrame(
+        {
+            "call_type": ["DOMESTIC DISTURBANCE", "OVERDOSE - DRUG RELATED CASUALTY", "DOMESTIC DISTURBANCE"],
+            "category": [
+                "Complaints/Environmental Conditions",
+                "Behavioral Health",
+                "Complaints/Environmental Conditions",
+            ],
+        }
+    )
+    expected = {
+        mapping: [calls.group_of(t, c, mapping) for t, c in zip(frame["call_type"], frame["category"], strict=True)]
+        for mapping in calls.MAPPINGS
+    }
+    for _ in range(2):  # the second round is answered from what the first worked out
+        for mapping in calls.MAPPINGS:
+            assert list(calls.assign_groups(frame, mapping)) == expected[mapping]
+    assert expected["narrow"][0] == "none" and expected["central"][1] == "substance"
+    everything_is_domestic = [calls.Rule("central", "*", None, "domestic", "a test rule set")]
+    assert list(calls.assign_groups(frame, "central", everything_is_domestic)) == ["domestic"] * 3
+    assert list(calls.assign_groups(frame, "central")) == expected["central"]
+
+
 def test_mapping_file_is_valid_and_explained():
     rules = calls.load_mapping()
     assert all(rule.rationale.strip() for rule in rules)

@@ -421,10 +421,24 @@ def group_of(call_type: str, category: str, mapping: str = "central", rules: Seq
     return group if mapping != "narrow" or group in NARROW_GROUPS else NONE
 
 
+@lru_cache(maxsize=8)
+def _groups_found(mapping: str, rules: tuple[Rule, ...]) -> dict[tuple[str, str], str]:
+    """The group of each (call type, category) already worked out under one mapping and set of rules, filled in
+    by assign_groups: the calls notebook asks for the same 1,700 call types a dozen times, and matching them
+    against every rule took over half its time."""
+    return {}
+
+
 def assign_groups(calls: pd.DataFrame, mapping: str = "central", rules: Sequence[Rule] | None = None) -> pd.Series:
     """heartbeats_group for every row of a calls table (needs call_type and category)."""
+    rules = tuple(load_mapping() if rules is None else rules)
+    found = _groups_found(mapping, rules)
     pairs = calls[["call_type", "category"]].drop_duplicates()
-    lookup = {(t, c): group_of(t, c, mapping, rules) for t, c in pairs.itertuples(index=False)}
+    lookup = {}
+    for pair in pairs.itertuples(index=False, name=None):
+        if pair not in found:
+            found[pair] = group_of(*pair, mapping, rules)
+        lookup[pair] = found[pair]
     return pd.Series(
         [lookup[(t, c)] for t, c in zip(calls["call_type"], calls["category"], strict=True)],
         index=calls.index,
