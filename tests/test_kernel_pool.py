@@ -104,6 +104,28 @@ def test_a_reused_kernel_looks_new_to_the_next_notebook(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+def test_a_warm_kernel_keeps_its_imports_out_of_the_collector_and_still_collects_what_notebooks_leave(
+    tmp_path, monkeypatch
+):
+    """The warm-up freezes what it imported (the wipe's garbage collections then skip it); an object a notebook
+    left in a reference cycle is still freed by the wipe before the next notebook."""
+    monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)
+    leave_a_cycle = (
+        "import gc, sys, types, weakref\n"
+        "class Node: pass\n"
+        "node = Node()\nnode.itself = node\n"
+        "sys.modules['cycle_probe'] = types.SimpleNamespace(ref=weakref.ref(node))\n"
+        "gc.get_freeze_count() > 10_000"
+    )
+    with KernelPool(1, kernel=KERNEL) as pool:
+        first = results(run(pool, tmp_path, "leaves-a-cycle", [leave_a_cycle]))
+        after = results(run(pool, tmp_path, "next", ["import sys\nsys.modules['cycle_probe'].ref() is None"]))
+        assert pool.kernels_started == 1
+    assert first == [(1, ["True"])]
+    assert after == [(1, ["True"])]
+
+
+@pytest.mark.slow
 def test_a_failed_notebook_retires_its_kernel_and_the_next_gets_a_new_one(tmp_path, monkeypatch):
     monkeypatch.setattr(kernel_pool, "WARM_UP_CODE", LIGHT_WARM_UP)  # speed: nothing here needs the imports
     with KernelPool(1, kernel=KERNEL) as pool:
@@ -144,9 +166,12 @@ def test_a_failing_warm_up_only_costs_time_and_is_reported_once(tmp_path, monkey
 
 
 def test_warm_up_names_every_module_it_could_not_import_and_still_takes_its_snapshot(monkeypatch):
+    import gc
+
     from heartbeats_analysis.build import kernel_session
 
     monkeypatch.setattr(kernel_session, "_fresh_rc_params", None)
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # in a kernel it freezes the imports; here, the test run's objects
     with pytest.raises(ImportError) as caught:
         kernel_session.warm_up(("json", "heartbeats_analysis.no_such_module", "heartbeats_analysis.analysis.show"))
     message = str(caught.value)
