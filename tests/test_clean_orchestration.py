@@ -69,3 +69,32 @@ def test_every_source_is_cleaned_once_and_reported_in_progress(monkeypatch, raw_
 def test_a_negative_number_of_workers_is_refused(raw_data):
     with pytest.raises(ValueError, match="workers must be 0 or more, not -1"):
         clean.build_tables(raw_data, workers=-1)
+
+
+def test_cleaning_leaves_the_garbage_collector_as_it_found_it(monkeypatch, raw_data):
+    """Cleaning keeps older objects out of the collector's walks while it runs, and only then."""
+    import gc
+
+    monkeypatch.setattr(clean, "SOURCE_MODULES", SMALL_SOURCES)
+    during: list[int] = []
+    monkeypatch.setattr(clean, "_clean_independent", _recording_freeze_count(clean._clean_independent, during))
+    assert gc.get_freeze_count() == 0
+    clean.build_tables(raw_data)
+    assert during[0] > 10_000 and gc.get_freeze_count() == 0
+    gc.freeze()  # a process that froze objects of its own keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        clean.build_tables(raw_data)
+        assert gc.get_freeze_count() > frozen - 100  # still frozen (less the few frozen objects freed meanwhile)
+    finally:
+        gc.unfreeze()
+
+
+def _recording_freeze_count(function, counts: list[int]):
+    import gc
+
+    def recorded(*args, **kwargs):
+        counts.append(gc.get_freeze_count())
+        return function(*args, **kwargs)
+
+    return recorded

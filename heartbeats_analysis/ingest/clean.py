@@ -7,6 +7,7 @@ README.md (the data dictionary), and every gap the cleaning found or created is 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import json
@@ -16,6 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,14 +91,15 @@ def build_tables(
     root = Path(raw_root) if raw_root is not None else raw_dir()
     modules = dict(_modules())
     independent = [name for name, module in modules.items() if not _reads_earlier_tables(module)]
-    results: dict[str, _SourceResult] = _clean_independent(independent, root, progress, workers)
-    cleaned = {table: frame for name in independent for table, frame in results[name].tables}
-    for name in modules:
-        if name not in results:
-            if progress:
-                progress(name)
-            results[name] = clean_source(name, root, cleaned)
-            cleaned.update(results[name].tables)
+    with _collector_skips_older_objects():
+        results: dict[str, _SourceResult] = _clean_independent(independent, root, progress, workers)
+        cleaned = {table: frame for name in independent for table, frame in results[name].tables}
+        for name in modules:
+            if name not in results:
+                if progress:
+                    progress(name)
+                results[name] = clean_source(name, root, cleaned)
+                cleaned.update(results[name].tables)
     outputs: list[TableOutput] = []
     log = MissingnessLog()
     for name, module in modules.items():
@@ -182,10 +185,34 @@ def _clean_independent(
     return {name: results[name] for name in names}
 
 
+@contextmanager
+def _collector_skips_older_objects():
+    """While cleaning, the garbage collector's full collections leave out the objects that were there before (the
+    imported libraries, 150,000 objects and more): walking them took about a tenth of cleaning's CPU. What cleaning
+    allocates is collected as before, and the process is left as it was (a process that froze objects of its own
+    keeps them frozen)."""
+    frozen_here = gc.get_freeze_count() == 0
+    if frozen_here:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if frozen_here:
+            gc.unfreeze()
+
+
 def _worker_pool(workers: int) -> ProcessPoolExecutor:
     # spawn: fresh interpreters, never forks of a Jupyter kernel and its threads. Not forkserver: its server outlives
     # the pool and held the cleaning kernel's shutdown up by about 2 s (measured).
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_started)
+
+
+def _worker_started() -> None:
+    """A cleaning worker imports every source, then keeps those imports out of the garbage collector's walks for
+    the rest of its life (it cleans, then exits)."""
+    for _ in _modules():
+        pass
+    gc.freeze()
 
 
 def _call_clean(function, raw, log, cleaned):
