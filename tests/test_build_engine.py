@@ -123,18 +123,85 @@ def test_the_published_stamp_is_read_back(tmp_path):
     assert steps._read_stamp(version) == "abc"
 
 
-def test_parallel_steps_all_run_and_the_first_failure_is_raised_after_the_others(monkeypatch):
-    monkeypatch.setenv("HEARTBEATS_JOBS", "2")
-    ran = []
+AGENCY_STEPS = [*steps.ANALYSIS_NOTEBOOKS, steps.MODEL_NOTEBOOK, steps.BRIEF_NOTEBOOK]
+
+
+def _recording_steps(slow: str = "", fail: str = ""):
+    """run_step for _run_agency_steps: records when each step starts and ends; `slow` takes 0.5 s, `fail` raises."""
+    import threading
+    import time
+
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
 
     def run_step(name: str) -> None:
-        ran.append(name)
-        if name == "b":
-            raise RuntimeError("b failed")
+        with lock:
+            events.append(("start", name))
+        if name == slow:
+            time.sleep(0.5)
+        if name == fail:
+            with lock:
+                events.append(("end", name))
+            raise RuntimeError(f"{name} failed")
+        with lock:
+            events.append(("end", name))
 
-    with pytest.raises(RuntimeError, match="b failed"):
-        steps._run_parallel(["a", "b", "c"], run_step)
-    assert sorted(ran) == ["a", "b", "c"]
+    return run_step, events
+
+
+def test_the_model_runs_beside_the_analysis_it_does_not_read_and_the_brief_after_everything(monkeypatch):
+    monkeypatch.setenv("HEARTBEATS_JOBS", "2")
+    unread = [n for n in steps.ANALYSIS_NOTEBOOKS if n not in steps.CLAIMS_READ[steps.MODEL_NOTEBOOK]]
+    assert unread == ["03-crime"]
+    run_step, events = _recording_steps(slow="03-crime")
+    steps._run_agency_steps(AGENCY_STEPS, run_step)
+    order = [f"{kind} {name}" for kind, name in events]
+    assert sorted(name for kind, name in events if kind == "start") == sorted(AGENCY_STEPS)
+    for read in steps.CLAIMS_READ[steps.MODEL_NOTEBOOK]:
+        assert order.index(f"end {read}") < order.index("start 07-program-model")
+    assert order.index("start 07-program-model") < order.index("end 03-crime")  # the slow crime notebook beside it
+    assert order[-2:] == ["start 90-brief", "end 90-brief"]
+
+
+@pytest.mark.parametrize("failing", ["04-stops", "03-crime", "07-program-model"])
+def test_a_failed_step_is_raised_after_those_running_finish_and_nothing_later_starts(monkeypatch, failing):
+    monkeypatch.setenv("HEARTBEATS_JOBS", "2")
+    run_step, events = _recording_steps(slow="03-crime", fail=failing)
+    with pytest.raises(RuntimeError, match=f"{failing} failed"):
+        steps._run_agency_steps(AGENCY_STEPS, run_step)
+    started = [name for kind, name in events if kind == "start"]
+    assert sorted(name for kind, name in events if kind == "end") == sorted(started)  # none left running
+    assert set(steps.ANALYSIS_NOTEBOOKS) <= set(started) and "90-brief" not in started
+    assert ("07-program-model" in started) == (failing != "04-stops")  # its input failed: the model never starts
+
+
+def test_one_job_runs_the_steps_one_after_another_in_build_order(monkeypatch):
+    monkeypatch.setenv("HEARTBEATS_JOBS", "1")
+    run_step, events = _recording_steps()
+    steps._run_agency_steps(AGENCY_STEPS, run_step)
+    assert [name for kind, name in events if kind == "start"] == AGENCY_STEPS
+
+
+def _claim_id(notebook: str) -> str:
+    return notebook.replace("-", "_") + ".ran"
+
+
+def test_the_model_reads_the_claims_of_the_notebooks_it_depends_on_and_no_others(tmp_path):
+    from heartbeats_analysis.report.notebook_io import NotebookContext
+
+    for notebook in steps.ANALYSIS_NOTEBOOKS:
+        ctx = NotebookContext.for_notebook(tmp_path, notebook)
+        ctx.claims.record(_claim_id(notebook), 1, "count", f"{notebook} ran.")
+        ctx.save_claims()
+    model = NotebookContext.for_notebook(tmp_path, steps.MODEL_NOTEBOOK)
+    assert sorted(c.id for c in model.earlier_claims()) == sorted(
+        _claim_id(n) for n in steps.CLAIMS_READ[steps.MODEL_NOTEBOOK]
+    )
+    assert _claim_id("03-crime") not in model.earlier_claims()
+    hand_run = NotebookContext.for_notebook(tmp_path, "99-exploration")  # not in CLAIMS_READ: every claim so far
+    assert len(list(hand_run.earlier_claims())) == len(steps.ANALYSIS_NOTEBOOKS)
+    cache_inputs = [p.stem for p in steps._claims_read_by(steps.MODEL_NOTEBOOK, tmp_path / "claims")]
+    assert cache_inputs == sorted(steps.CLAIMS_READ[steps.MODEL_NOTEBOOK])
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])

@@ -40,11 +40,9 @@ from heartbeats_analysis.ingest.registry import registry_hash
 from heartbeats_analysis.params import BuildParams
 from heartbeats_analysis.paths import NOTEBOOKS_DIR, processed_dir, reports_dir
 from heartbeats_analysis.report.claims import ClaimsRegistry
+from heartbeats_analysis.report.notebook_io import ANALYSIS_NOTEBOOKS, BRIEF_NOTEBOOK, CLAIMS_READ, MODEL_NOTEBOOK
 
 CLEAN_NOTEBOOK = "01-clean"
-ANALYSIS_NOTEBOOKS = ("02-staffing", "03-crime", "04-stops", "05-force", "06-calls", "08-threshold")
-MODEL_NOTEBOOK = "07-program-model"
-BRIEF_NOTEBOOK = "90-brief"
 NOTEBOOK_TITLES = {
     "01-clean": "Cleaning the raw data",
     "02-staffing": "Staffing",
@@ -295,11 +293,7 @@ def build(
             executed = work / "executed" / f"{name}.ipynb"
             steps.run(name, inputs, [executed], action)
 
-        present = agency_steps()
-        # The analysis notebooks are independent of each other: run them side by side.
-        _run_parallel([n for n in present if n in ANALYSIS_NOTEBOOKS], run_step)
-        for name in (n for n in present if n not in ANALYSIS_NOTEBOOKS):
-            run_step(name)
+        _run_agency_steps(agency_steps(), run_step)
 
         key = publish_key(work / "stamps", with_pdf)
         current = published_dir(reports, slug)
@@ -376,33 +370,44 @@ def parallel_jobs() -> int:
     return int(configured)
 
 
-def _run_parallel(names: list[str], run_step: Callable[[str], None]) -> None:
-    """Run steps in threads (each notebook on its own kernel from the pool); re-raise the first failure
-    after the others finish."""
-    jobs = min(parallel_jobs(), len(names)) or 1
+def _run_agency_steps(present: list[str], run_step: Callable[[str], None]) -> None:
+    """The analysis notebooks side by side, those the model reads first; the model as soon as they have run, beside
+    the analyses it does not read (the crime notebook); the brief once everything has run. The first failure is
+    raised after the notebooks already running finish; after a failure no later step starts."""
+    analyses = [n for n in present if n in ANALYSIS_NOTEBOOKS]
+    later = [n for n in present if n not in ANALYSIS_NOTEBOOKS]
+    model_inputs = [n for n in analyses if n in CLAIMS_READ[MODEL_NOTEBOOK]]
+    rest = [n for n in analyses if n not in model_inputs]
+    jobs = min(parallel_jobs(), len(analyses)) or 1
     if jobs == 1:
-        for name in names:
+        for name in [*analyses, *later]:
             run_step(name)
         return
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_step, name) for name in names]
+        futures = {name: pool.submit(run_step, name) for name in [*model_inputs, *rest]}
         try:
-            errors = [f.exception() for f in futures if f.exception() is not None]
+            wait([futures[name] for name in model_inputs])
+            failures = [f.exception() for f in futures.values() if f.done() and f.exception() is not None]
+            model_error: BaseException | None = None
+            if MODEL_NOTEBOOK in later and not failures:
+                try:
+                    run_step(MODEL_NOTEBOOK)
+                except Exception as exc:  # raised once the analyses still running have finished
+                    model_error = exc
+            errors = [f.exception() for f in futures.values() if f.exception() is not None]
         except BaseException:  # Ctrl-C: start no further notebook (those running finish their cell)
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    if errors:
-        raise errors[0]
+    if errors or model_error is not None:
+        raise (errors or [model_error])[0]
+    for name in later:
+        if name != MODEL_NOTEBOOK:
+            run_step(name)
 
 
 def _claims_read_by(name: str, claims_dir: Path) -> list[Path]:
-    """Claim files a notebook reads: the model reads the analyses', the brief reads everyone's."""
-    if name == MODEL_NOTEBOOK:
-        wanted = set(ANALYSIS_NOTEBOOKS)
-    elif name == BRIEF_NOTEBOOK:
-        wanted = {*ANALYSIS_NOTEBOOKS, MODEL_NOTEBOOK}
-    else:
-        return []
+    """Claim files a notebook reads (CLAIMS_READ): its cache key holds them."""
+    wanted = set(CLAIMS_READ.get(name, ()))
     return sorted(p for p in claims_dir.glob("*.json") if p.stem in wanted)
 
 

@@ -14,6 +14,16 @@ from pathlib import Path
 from heartbeats_analysis.paths import require_project_root, scratch_dir
 from heartbeats_analysis.report.claims import ClaimsRegistry
 
+ANALYSIS_NOTEBOOKS = ("02-staffing", "03-crime", "04-stops", "05-force", "06-calls", "08-threshold")
+MODEL_NOTEBOOK = "07-program-model"
+BRIEF_NOTEBOOK = "90-brief"
+CLAIMS_READ: dict[str, tuple[str, ...]] = {
+    MODEL_NOTEBOOK: ("02-staffing", "04-stops", "05-force", "06-calls", "08-threshold"),
+    BRIEF_NOTEBOOK: (*ANALYSIS_NOTEBOOKS, MODEL_NOTEBOOK),
+}
+"""The notebooks whose claims a later notebook reads, and only those: the build starts it once they have run and
+reruns it when their claims change. The model does not read the crime analysis, so the two run side by side."""
+
 
 @dataclass
 class NotebookContext:
@@ -51,5 +61,15 @@ class NotebookContext:
         return self.claims.save(self.claims_dir / f"{self.notebook}.json")
 
     def earlier_claims(self) -> ClaimsRegistry:
-        """Claims saved by the notebooks that ran before this one in the same build."""
-        return ClaimsRegistry.load_all(self.claims_dir)
+        """Claims saved in this build by the notebooks this one reads (CLAIMS_READ; a notebook not listed there
+        reads every claim saved so far). Never another notebook's, even one that has run: what this notebook
+        finds cannot depend on which notebook running beside it finished first."""
+        read = CLAIMS_READ.get(self.notebook)
+        if read is None:
+            return ClaimsRegistry.load_all(self.claims_dir)
+        merged = ClaimsRegistry()
+        for name in sorted(read):  # the order load_all merges in: by file name
+            path = self.claims_dir / f"{name}.json"
+            if path.is_file():
+                merged.merge(ClaimsRegistry.load(path))
+        return merged
