@@ -116,6 +116,10 @@ class KernelPool:
             if self._started or self._closed:
                 return
             self._started = True
+        # Imported here, in the calling thread, before the workers start: a thread that imports jupyter_client
+        # while another does (papermill's import in the build, say) can find the package half-initialised
+        # ("cannot import name ... from partially initialized module").
+        _one_shot_manager_class()
         for _ in range(self.size):
             self._ready.put(self._workers.submit(self._start_kernel))
 

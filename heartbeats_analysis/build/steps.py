@@ -441,6 +441,10 @@ def _prepare_publishing(pdfs: PdfRenderer | None) -> None:
     """Import the HTML exporter and launch the PDF browser in the background (each at most once), so
     that publishing does not wait for either."""
     global _EXPORTER_IMPORT
+    # The notebook runner first, in this thread (the step runs a notebook next): nbconvert imports jupyter_client
+    # too, and two threads importing that package at once can find it half-initialised ("cannot import name
+    # ... from partially initialized module": a model-only rebuild failed so, once in a few runs).
+    importlib.import_module("heartbeats_analysis.build.runner")
     with _PREPARE_LOCK:
         if _EXPORTER_IMPORT is None:
             _EXPORTER_IMPORT = threading.Thread(
