@@ -38,8 +38,9 @@ RESET_CODE = "import heartbeats_analysis.build.kernel_session as _session\n_sess
 MAX_USES = 40
 WAIT_POLL_S = 0.5  # how often a notebook waiting for a kernel checks that the pool is still open
 CONTROL_TIMEOUT_S = 300  # a kernel start plus every import, on a slow, loaded machine
-# nbclient's AsyncKernelClient: the pool's managers are synchronous, the notebook clients are not.
-ASYNC_CLIENT_CLASS = "jupyter_client.asynchronous.AsyncKernelClient"
+# nbclient's AsyncKernelClient (the pool's managers are synchronous, the notebook clients are not), with a
+# readiness check that does not wait a fixed 0.2 s per notebook (kernel_client.py).
+ASYNC_CLIENT_CLASS = "heartbeats_analysis.build.kernel_client.PooledKernelClient"
 
 
 def kernel_name() -> str:
