@@ -386,10 +386,10 @@ def _run_agency_steps(present: list[str], run_step: Callable[[str], None]) -> No
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {name: pool.submit(run_step, name) for name in [*model_inputs, *rest]}
         try:
-            wait([futures[name] for name in model_inputs])
-            failures = [f.exception() for f in futures.values() if f.done() and f.exception() is not None]
+            # Waits for the model's inputs only; it starts when all of them have run, whatever the others do.
+            inputs_failed = any(futures[name].exception() is not None for name in model_inputs)
             model_error: BaseException | None = None
-            if MODEL_NOTEBOOK in later and not failures:
+            if MODEL_NOTEBOOK in later and not inputs_failed:
                 try:
                     run_step(MODEL_NOTEBOOK)
                 except Exception as exc:  # raised once the analyses still running have finished
