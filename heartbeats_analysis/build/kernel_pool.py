@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 WARM_UP_CODE = "import heartbeats_analysis.build.kernel_session as _session\n_session.warm_up()\ndel _session"
 RESET_CODE = "import heartbeats_analysis.build.kernel_session as _session\n_session.reset()"
 MAX_USES = 40
+KILL_POLL_S = 0.005  # how often a killed kernel is checked for its end (a killed process ends within milliseconds)
 WAIT_POLL_S = 0.5  # how often a notebook waiting for a kernel checks that the pool is still open
 CONTROL_TIMEOUT_S = 300  # a kernel start plus every import, on a slow, loaded machine
 # nbclient's AsyncKernelClient (the pool's managers are synchronous, the notebook clients are not), with a
@@ -264,5 +265,10 @@ def _one_shot_manager_class() -> type[KernelManager]:
                 raise KernelControlError("the kernel pool was closed (the build was interrupted or failed)")
             self._heartbeats_started = True
             return super().start_kernel(**kwargs)
+
+        async def _async_wait(self, pollinterval: float = KILL_POLL_S) -> None:
+            # After a kill, jupyter_client checks every 0.1 s whether the kernel has ended, and the first check
+            # comes too soon: each kernel a build stops cost 0.11 s, most of the build's teardown.
+            await super()._async_wait(pollinterval=pollinterval)
 
     return OneShotKernelManager
