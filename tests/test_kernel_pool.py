@@ -348,6 +348,13 @@ ALLOWED = {
         "line 288: os.chdir(before)",
         "line 338: os.environ[SERVED_ENV_VAR] = '1'",
     },
+    # the kernel template (build/kernel_template.py): the template's own process, before any kernel exists; then each
+    # forked kernel, before ipykernel starts, takes the directory and environment its kernel manager gave
+    "heartbeats_analysis/build/kernel_template.py": {
+        "line 275: os.environ['MPLBACKEND'] = INLINE_BACKEND",
+        "line 378: os.chdir(request['cwd'])",
+        "line 385: os.environ.update(environment)",
+    },
     # the statewide threshold fit's own process (`python -m ...threshold_model`, never a kernel): JAX reads how many
     # CPU devices to make from this variable before it starts
     "heartbeats_analysis/analysis/threshold_model.py": {

@@ -9,7 +9,8 @@ A kernel that saw any failure (a raising cell, a timeout, a dead kernel, Ctrl-C)
 replaced, never reused; a kernel is also replaced after MAX_USES notebooks, which bounds its memory.
 
 Kernels start only when the first notebook asks for one, so a rebuild that runs nothing starts none
-(and imports no Jupyter machinery).
+(and imports no Jupyter machinery). Where it can (kernel_template), the pool forks its kernels from a template
+process that imports the notebooks' libraries once, instead of each kernel importing them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import queue
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from heartbeats_analysis.build import kernel_template
 from heartbeats_analysis.paths import KERNEL_NAME, PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -99,6 +102,7 @@ class KernelPool:
         self._lock = threading.Lock()
         self._started = False
         self._closed = False
+        self._template: kernel_template.KernelTemplate | None = None
         self.kernels_started = 0
         self.warm_up_errors: list[str] = []  # each distinct failure, reported once on stderr
 
@@ -122,6 +126,7 @@ class KernelPool:
         # while another does (papermill's import in the build, say) can find the package half-initialised
         # ("cannot import name ... from partially initialized module").
         _one_shot_manager_class()
+        self._template = _start_template(self.kernel_name, self.cwd)
         for _ in range(self.size):
             self._ready.put(self._workers.submit(self._start_kernel))
 
@@ -157,6 +162,17 @@ class KernelPool:
         except RuntimeError:  # the pool closed while the notebook ran: the notebook's result stands
             self._retire(kernel)
 
+    @contextmanager
+    def kernel_of_its_own(self) -> Iterator[PooledKernel]:
+        """A kernel for one notebook that needs only the cleaning code: forked from the template as soon as it has
+        imported that (the pool's kernels wait for everything), and shut down when the notebook ends."""
+        self.start()
+        kernel = self._launch("clean")
+        try:
+            yield kernel
+        finally:
+            self._retire(kernel)
+
     def _next_ready(self) -> Future[PooledKernel]:
         while True:
             if self._closed:
@@ -173,9 +189,21 @@ class KernelPool:
         self._workers.shutdown(wait=False, cancel_futures=True)
         for kernel in live:
             self._retire(kernel)
+        if self._template is not None:
+            self._template.close()
 
-    def _start_kernel(self) -> PooledKernel:
+    def _launch(self, stage: str) -> PooledKernel:
+        """Start a kernel (a fork of the template once it has imported `stage`, when there is a template)."""
         manager = _one_shot_manager_class()(kernel_name=self.kernel_name, client_class=ASYNC_CLIENT_CLASS)
+        if self._template is not None:
+            manager.kernel_id = str(uuid.uuid4())
+            manager.provisioner = kernel_template.forked_provisioner_class()(
+                kernel_id=manager.kernel_id,
+                kernel_spec=manager.kernel_spec,
+                parent=manager,
+                template=self._template,
+                stage=stage,
+            )
         # In memory, as nbclient does for the kernels it starts: otherwise every cell of every notebook
         # goes into the user's IPython history file, which the pool's kernels would share.
         manager.start_kernel(cwd=str(self.cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
@@ -187,6 +215,11 @@ class KernelPool:
         if closed:
             self._retire(kernel)
             raise KernelControlError("the kernel pool was closed while a kernel started")
+        return kernel
+
+    def _start_kernel(self) -> PooledKernel:
+        kernel = self._launch("full")
+        manager = kernel.manager
         try:
             kernel.run_quietly(WARM_UP_CODE)
         except KernelControlError as exc:
@@ -242,6 +275,30 @@ class KernelPool:
         finally:
             with self._lock:
                 self._live.discard(kernel)
+
+
+def _start_template(kernel: str, cwd: Path) -> kernel_template.KernelTemplate | None:
+    """The template the pool's kernels are forked from, started now; None where kernels cannot be forked (see
+    kernel_template) and they start as new processes."""
+    if not kernel_template.enabled():
+        return None
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(kernel).argv
+    except NoSuchKernel:
+        return None  # the first kernel's start names the missing kernel
+    if not kernel_template.can_fork(argv):
+        return None
+    # As jupyter_client runs such a spec: a bare "python" means the interpreter that starts the kernel.
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+    python = sys.executable if argv[0] in bare else argv[0]
+    template = kernel_template.KernelTemplate(python, cwd)
+    try:
+        template.start()
+    except OSError:
+        return None
+    return template
 
 
 def _exit_code(manager: KernelManager) -> int | str:

@@ -91,9 +91,11 @@ def run_notebook(
     parameters: dict[str, Any],
     failed_dir: Path,
     kernels: KernelPool | None = None,
+    own_kernel: bool = False,
 ) -> Path:
     """Execute notebook_path into output_path with the parameters it declares, on a kernel borrowed
-    from `kernels` or, without a pool, on a new kernel of its own.
+    from `kernels` (with `own_kernel`, one the pool starts for this notebook alone and then stops) or, without a
+    pool, on a new kernel of its own.
 
     On failure the partly executed notebook is kept in failed_dir and NotebookFailedError names the
     notebook, the cell and the exception.
@@ -102,7 +104,8 @@ def run_notebook(
     passed = {k: v for k, v in parameters.items() if k in wanted}
     output_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with kernels.kernel() if kernels else nullcontext() as kernel:
+        borrowed = (kernels.kernel_of_its_own() if own_kernel else kernels.kernel()) if kernels else nullcontext()
+        with borrowed as kernel:
             # A pooled kernel already runs in the project folder; papermill's cwd would chdir the whole
             # process, under the other threads' feet. A kernel of its own starts in the cwd it is given, and is
             # stopped at once when its notebook ends (as the pool stops its kernels): every output has arrived by

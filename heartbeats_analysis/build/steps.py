@@ -202,10 +202,11 @@ def run_clean(
     def clean() -> None:
         if kernels:
             kernels.start()  # warm the agency notebooks' kernels on the other cores meanwhile
-        # A kernel of its own: cleaning needs none of the analysis imports a warm kernel waits for. Its sources are
-        # cleaned in parallel too: one worker process per spare core.
+        # A kernel of its own: cleaning needs none of the analysis imports a warm kernel waits for (with a pool, a
+        # fork of its template as soon as the cleaning code is imported). Its sources are cleaned in parallel too: one
+        # worker process per spare core.
         parameters = {"processed_dir": str(folder), "workers": max(0, parallel_jobs() - 1)}
-        run_notebook(nb, executed, parameters, folder / "_failed")
+        run_notebook(nb, executed, parameters, folder / "_failed", kernels, own_kernel=True)
 
     # Builds of different agencies share the processed tables: one cleans while the others wait.
     with FileLock(str(folder / ".clean.lock"), timeout=CLEAN_LOCK_TIMEOUT_S):

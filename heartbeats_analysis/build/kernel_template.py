@@ -1,0 +1,425 @@
+"""Kernels forked from a template process that has already imported what the notebooks import.
+
+Every kernel a build starts used to import pandas, SciPy, statsmodels, matplotlib and the package on its own: about
+2.5-3 core-seconds each, and a cold build starts three kernels on two cores while the cleaning runs. The template
+imports them once; each kernel is a fork of it (`os.fork`), which starts in milliseconds and shares the imported
+code's memory. The template imports in stages and forks a kernel as soon as the stage that kernel asked for is in:
+the cleaning kernel needs only the cleaning code (about 0.6 s in), the pool's kernels everything.
+
+Only where it is safe: Linux (on macOS a fork of a process that has loaded system frameworks may crash), and a
+kernel spec that runs `python -m ipykernel_launcher` with the interpreter the template runs. The template is
+single-threaded when it forks (asserted): OpenBLAS's own threads stop at a fork and start again when next needed.
+Each kernel is its own session (as jupyter_client starts kernels), runs in the directory and environment the kernel
+manager asked for, and exits when the template does (ipykernel's parent poller); the template exits when the build
+closes its end of the socket. `HEARTBEATS_FORK_KERNELS=0` turns it off (kernels start as new processes).
+
+Protocol: one JSON object per line over a socket pair. The build sends {"id", "op": "fork", "stage", "argv",
+"env", "cwd"} or {"id", "op": "status", "pid"}; the template answers {"id", "pid"} / {"id", "exit_code"} /
+{"id", "error"}. A fork of a later stage waits until that stage is imported; other requests are answered at once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import io
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from contextlib import contextmanager, suppress
+from functools import lru_cache
+from pathlib import Path
+
+# What ipykernel_launcher does before it starts the kernel.
+LAUNCHER_MODULE = "ipykernel_launcher"
+ENV_SWITCH = "HEARTBEATS_FORK_KERNELS"
+# The template's stages: a kernel asks for the stage it needs and is forked as soon as that stage is imported.
+KERNEL_STAGE = ("ipykernel.kernelapp",)
+CLEAN_STAGE = ("heartbeats_analysis.ingest.clean", "IPython.display")
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+class TemplateError(RuntimeError):
+    """The template could not fork a kernel (it is not running, or it failed)."""
+
+
+def enabled() -> bool:
+    return sys.platform.startswith("linux") and os.environ.get(ENV_SWITCH, "1").strip() != "0"
+
+
+def can_fork(kernel_argv: list[str]) -> bool:
+    """True when a kernel of this spec is what a template would become: `PYTHON -m ipykernel_launcher ...` (the
+    template runs that PYTHON)."""
+    return len(kernel_argv) >= 3 and kernel_argv[1:3] == ["-m", LAUNCHER_MODULE]
+
+
+class KernelTemplate:
+    """The build's side: starts the template process and asks it for kernels. Thread-safe."""
+
+    def __init__(self, python: str, cwd: Path, stages: list[tuple[str, tuple[str, ...]]] | None = None):
+        self.python = python
+        self.cwd = Path(cwd)
+        self.stages = stages  # default_stages() when None
+        self._sock: socket.socket | None = None
+        self._process: subprocess.Popen | None = None
+        self._pending: dict[int, Future] = {}
+        self._next_id = 0
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def start(self) -> None:
+        with self._lock:
+            if self._process is not None or self._closed:
+                return
+            ours, theirs = socket.socketpair()
+            try:
+                stages = [] if self.stages is None else [json.dumps(self.stages)]
+                self._process = subprocess.Popen(
+                    [self.python, "-m", __name__, str(theirs.fileno()), *stages],
+                    pass_fds=[theirs.fileno()],
+                    stdin=subprocess.DEVNULL,
+                    cwd=str(self.cwd),
+                    start_new_session=True,  # Ctrl-C reaches the build, which closes the template
+                )
+            except OSError:
+                ours.close()
+                raise
+            finally:
+                theirs.close()
+            self._sock = ours
+        threading.Thread(target=self._read_replies, name="kernel-template", daemon=True).start()
+
+    def fork(self, stage: str, argv: list[str], env: dict[str, str], cwd: str) -> int:
+        """A new kernel: the pid of a fork of the template that runs `argv` (an ipykernel_launcher command)."""
+        reply = self._ask({"op": "fork", "stage": stage, "argv": argv, "env": env, "cwd": cwd}).result()
+        return int(reply["pid"])
+
+    def exit_code(self, pid: int) -> int | None:
+        """The exit code of a kernel the template forked, once it has ended (None if unknown)."""
+        try:
+            return self._ask({"op": "status", "pid": pid}).result(timeout=5).get("exit_code")
+        except (TemplateError, TimeoutError):
+            return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            sock, process = self._sock, self._process
+            self._sock = None
+        if sock is not None:
+            # shutdown, not just close: the reply reader's file object keeps the socket open until it is closed.
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()  # the template reads the end of its input and exits
+        if process is not None:
+            try:
+                process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _ask(self, request: dict) -> Future:
+        self.start()
+        future: Future = Future()
+        with self._lock:
+            if self._sock is None:
+                raise TemplateError("the kernel template is closed")
+            self._next_id += 1
+            request = {"id": self._next_id, **request}
+            self._pending[self._next_id] = future
+            try:
+                self._sock.sendall(json.dumps(request).encode() + b"\n")
+            except OSError as exc:
+                self._pending.pop(self._next_id, None)
+                raise TemplateError(f"the kernel template is not running ({exc})") from None
+        return future
+
+    def _read_replies(self) -> None:
+        sock = self._sock
+        reader = sock.makefile("rb") if sock is not None else None
+        try:
+            for line in reader or ():
+                reply = json.loads(line)
+                with self._lock:
+                    future = self._pending.pop(reply["id"], None)
+                if future is None:
+                    continue
+                if "error" in reply:
+                    future.set_exception(TemplateError(reply["error"]))
+                else:
+                    future.set_result(reply)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self._lock:
+                pending, self._pending = list(self._pending.values()), {}
+            for future in pending:
+                future.set_exception(TemplateError("the kernel template stopped"))
+
+
+class TemplateChild:
+    """A kernel the template forked, as jupyter_client's provisioner sees a subprocess.Popen: it is the template's
+    child, not the build's, so it is watched by its pid and its exit code is asked of the template."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int, template: KernelTemplate):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._template = template
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not _exists(self.pid):
+            code = self._template.exit_code(self.pid)
+            self.returncode = code if code is not None else -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+@lru_cache(maxsize=1)
+def forked_provisioner_class():
+    """jupyter_client's local provisioner, launching the kernel as a fork of the template (`template`, `stage`); if
+    the template cannot fork, it starts the kernel as a new process, as the local provisioner does. Built on first
+    use: the template process itself never imports jupyter_client."""
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+    from traitlets import Any, Unicode
+
+    class ForkedKernelProvisioner(LocalProvisioner):
+        template = Any()
+        stage = Unicode("full")
+
+        async def launch_kernel(self, cmd: list[str], **kwargs):
+            cwd = str(kwargs.get("cwd") or os.getcwd())
+            environment = dict(kwargs.get("env") or os.environ)
+            try:
+                if not can_fork(cmd) or os.path.realpath(cmd[0]) != os.path.realpath(self.template.python):
+                    raise TemplateError(f"the kernel command {cmd[:3]} is not the template's")
+                pid = self.template.fork(self.stage, list(cmd), environment, cwd)
+            except TemplateError:
+                return await super().launch_kernel(cmd, **kwargs)
+            self.process = TemplateChild(pid, self.template)
+            self.pid = self.pgid = pid  # the kernel leads a session of its own, as a launched kernel does
+            self.cwd = cwd
+            return self.connection_info
+
+    return ForkedKernelProvisioner
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# The template process (python -m heartbeats_analysis.build.kernel_template FD).
+_exit_codes: dict[int, int] = {}
+_initial_environ: dict[str, str] = {}
+
+
+def _reap(_signum, _frame) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        _exit_codes[pid] = os.waitstatus_to_exitcode(status)
+
+
+def default_stages() -> list[tuple[str, tuple[str, ...]]]:
+    """ipykernel and the cleaning code, then everything a pooled kernel's warm-up imports."""
+    from heartbeats_analysis.build.kernel_session import WARM_MODULES
+
+    return [("clean", KERNEL_STAGE + CLEAN_STAGE), ("full", WARM_MODULES)]
+
+
+def serve(sock: socket.socket, stages: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Import stage by stage, answering requests between imports; then answer requests until the build closes the
+    socket. Runs in the template process."""
+    import gc
+    import importlib
+
+    signal.signal(signal.SIGCHLD, _reap)
+    _initial_environ.update(os.environ)
+    # As ipykernel does before any user code, so that matplotlib is imported with the backend a new kernel has.
+    if not os.environ.get("MPLBACKEND"):
+        os.environ["MPLBACKEND"] = INLINE_BACKEND
+    order = {name: index for index, (name, _) in enumerate(stages)}
+    imported = -1  # the last stage imported
+    waiting: list[dict] = []
+    buffer = b""
+
+    def handle(request: dict) -> None:
+        if request.get("op") == "status":
+            _reply(sock, {"id": request["id"], "exit_code": _exit_codes.get(request["pid"])})
+        elif request.get("op") == "fork" and request.get("stage") in order:
+            if order[request["stage"]] <= imported:
+                _fork_kernel(sock, request)
+            else:
+                waiting.append(request)
+        else:
+            _reply(sock, {"id": request.get("id"), "error": f"not a request the template knows: {request!r}"})
+
+    def read(timeout: float | None) -> bool:
+        """Handle the requests that have arrived (waiting up to `timeout`); False once the build has gone."""
+        nonlocal buffer
+        ready, _, _ = select.select([sock], [], [], timeout)
+        if not ready:
+            return True
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            return False
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            handle(json.loads(line))
+        return True
+
+    for index, (_, modules) in enumerate(stages):
+        for name in modules:
+            # A module that fails here is imported again by the kernel, which shows the error in its own cell.
+            with _as_in_a_kernel(), suppress(Exception):
+                importlib.import_module(name)
+            if not read(0):
+                return
+        imported = index
+        gc.collect()
+        gc.freeze()  # the children share these pages, and their collector does not walk them
+        ready = [r for r in waiting if order[r["stage"]] <= imported]
+        waiting[:] = [r for r in waiting if order[r["stage"]] > imported]
+        for request in ready:
+            _fork_kernel(sock, request)
+    while read(None):
+        pass
+
+
+class _KernelShellStandIn:
+    """What `get_ipython()` returns to a library imported in a kernel, as far as import-time checks look: a shell
+    with a kernel (pandas, for one, picks its display.max_columns default so)."""
+
+    kernel = None
+
+
+@contextmanager
+def _as_in_a_kernel():
+    """Import as a kernel's warm-up does: inside a kernel, IPython puts `get_ipython` among the builtins, and the
+    standard streams are ipykernel's, which say they are UTF-8 (pandas takes display.encoding from them)."""
+    streams = sys.stdout, sys.stderr
+    builtins.get_ipython = _KernelShellStandIn
+    sys.stdout, sys.stderr = (io.TextIOWrapper(io.BytesIO(), encoding="UTF-8") for _ in range(2))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = streams
+        del builtins.get_ipython
+
+
+def _reply(sock: socket.socket, reply: dict) -> None:
+    try:
+        sock.sendall(json.dumps(reply).encode() + b"\n")
+    except OSError:  # the build has gone: the template ends (and its kernels with it)
+        os._exit(0)
+
+
+def _fork_kernel(sock: socket.socket, request: dict) -> None:
+    if threading.active_count() != 1:
+        _reply(sock, {"id": request["id"], "error": "the template has threads: a fork would be unsafe"})
+        return
+    if "ipykernel.kernelapp" not in sys.modules:
+        _reply(sock, {"id": request["id"], "error": "the template could not import ipykernel"})
+        return
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        _reply(sock, {"id": request["id"], "error": f"fork failed: {exc}"})
+        return
+    if pid == 0:
+        _become_kernel(sock, request)  # never returns
+    _reply(sock, {"id": request["id"], "pid": pid})
+
+
+def _become_kernel(sock: socket.socket, request: dict) -> None:
+    """In the forked child: take the kernel's session, directory, environment and arguments, and run ipykernel as
+    ipykernel_launcher would. Exits the process when the kernel ends."""
+    code = 1
+    try:
+        sock.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        os.chdir(request["cwd"])
+        # The environment the kernel manager gave, and what the template's imports set (pandera sets two variables
+        # on import, as it would in a kernel's warm-up); the kernel exits if the template does.
+        parent = str(os.getppid())
+        added = {k: v for k, v in os.environ.items() if k not in _initial_environ and k != "MPLBACKEND"}
+        environment = {**request["env"], **added, "JPY_PARENT_PID": parent}
+        os.environ.clear()
+        os.environ.update(environment)
+        launcher = Path(sys.modules["ipykernel"].__file__).parent.parent / f"{LAUNCHER_MODULE}.py"
+        # parent_handle too: ipykernel read JPY_PARENT_PID when the template imported it.
+        sys.argv = [str(launcher), *request["argv"][3:], f"--IPKernelApp.parent_handle={parent}"]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - shown on the kernel's stderr, as a new kernel's failure would be
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def main(argv: list[str]) -> None:
+    # As ipykernel_launcher does before it imports anything: the working directory is not searched first (IPython
+    # puts it back when the kernel starts).
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]
+    sock = socket.socket(fileno=int(argv[0]))
+    stages = [(name, tuple(modules)) for name, modules in json.loads(argv[1])] if len(argv) > 1 else default_stages()
+    try:
+        serve(sock, stages)
+    finally:
+        sock.close()
+    # Nothing to flush or finalise: skipping the interpreter's teardown of everything imported saves about 0.1 s at
+    # the end of every build, which waits for the template to exit.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,186 @@
+"""Kernels forked from a template process: each must start as a new kernel would (same settings, directory,
+environment and paths), be its own session, end with the pool, and a template that cannot fork must cost nothing
+but the time a new process takes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from heartbeats_analysis.build import kernel_template
+from heartbeats_analysis.build.kernel_pool import KernelPool
+from heartbeats_analysis.build.kernel_template import KernelTemplate, TemplateChild, TemplateError, can_fork
+from heartbeats_analysis.paths import PROJECT_ROOT
+
+KERNEL = "python3"  # the test interpreter's own kernel: `python -m ipykernel_launcher`, which the template can become
+
+# What a notebook's code could notice of how its kernel started. Warning filters are compared as a set: the two
+# kinds of kernel add the same filters, ipykernel's shell at a different point among the imports' (none overlap).
+STATE = r"""
+import gc, json, os, sys, warnings
+import matplotlib, numpy as np, pandas as pd
+from pandas._config.config import _registered_options, get_default_val
+print(json.dumps({
+    "pandas_options": {k: repr(pd.get_option(k)) for k in sorted(_registered_options)},
+    "pandas_defaults": {k: repr(get_default_val(k)) for k in sorted(_registered_options)},
+    "rc": {k: repr(v) for k, v in matplotlib.rcParams.items()},
+    "backend": matplotlib.get_backend(),
+    "warning_filters": sorted(repr(f) for f in warnings.filters),
+    "numpy_print": repr(np.get_printoptions()),
+    "cwd": os.getcwd(),
+    "sys_path": sys.path,
+    "environment": sorted(k for k in os.environ if k not in {"HEARTBEATS_FORK_KERNELS", "JPY_PARENT_PID"}),
+    "parent_is_watched": os.getppid() == int(os.environ.get("JPY_PARENT_PID", "0")),
+    "main": sys.modules["__main__"].__name__,
+}))
+"""
+
+
+def kernel_state(kernel) -> dict:
+    client = kernel.manager.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        printed: list[str] = []
+
+        def keep(msg):
+            if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+                printed.append(msg["content"]["text"])
+
+        reply = client.execute_interactive(STATE, output_hook=keep, timeout=120)
+    finally:
+        client.stop_channels()
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return json.loads("".join(printed))
+
+
+def states(monkeypatch, fork: bool) -> dict[str, dict]:
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1" if fork else "0")
+    with KernelPool(1, kernel=KERNEL) as pool:
+        with pool.kernel_of_its_own() as own:
+            assert (pool._template is not None) == fork
+            own_state = kernel_state(own)
+        with pool.kernel() as pooled:
+            pooled_state = kernel_state(pooled)
+    return {"own": own_state, "pooled": pooled_state}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_a_forked_kernel_starts_as_a_new_kernel_would(monkeypatch):
+    new, forked = states(monkeypatch, fork=False), states(monkeypatch, fork=True)
+    for kind in ("own", "pooled"):
+        assert forked[kind] == new[kind], kind
+    assert new["pooled"]["cwd"] == str(PROJECT_ROOT)
+    assert new["pooled"]["parent_is_watched"] and new["own"]["backend"].endswith("backend_inline")
+    # The import-time settings a template could have got wrong, had it imported outside a kernel.
+    assert forked["pooled"]["pandas_defaults"]["display.max_columns"] == "20"
+    assert forked["pooled"]["pandas_options"]["display.encoding"] == "'UTF-8'"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_forked_kernels_lead_their_own_sessions_and_end_with_the_pool(monkeypatch):
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    with KernelPool(2, kernel=KERNEL) as pool, pool.kernel() as first, pool.kernel() as second:
+        pids = [k.manager.provisioner.process.pid for k in (first, second)]
+        template = pool._template._process
+        assert all(isinstance(k.manager.provisioner.process, TemplateChild) for k in (first, second))
+        assert [os.getpgid(pid) for pid in pids] == pids
+        assert [_parent(pid) for pid in pids] == [template.pid, template.pid]
+    assert template.poll() is not None
+    assert not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_a_killed_kernel_reports_the_exit_code_its_template_saw(monkeypatch):
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    with KernelPool(1, kernel=KERNEL) as pool, pool.kernel() as kernel:
+        process = kernel.manager.provisioner.process
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+        assert not kernel.manager.is_alive()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_a_template_that_has_stopped_costs_only_a_new_process(monkeypatch):
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    with KernelPool(1, kernel=KERNEL) as pool:
+        pool.start()
+        pool._template._process.kill()
+        pool._template._process.wait()
+        with pool.kernel() as kernel:
+            assert kernel.manager.is_alive()
+            assert not isinstance(kernel.manager.provisioner.process, TemplateChild)
+            assert _parent(kernel.manager.provisioner.process.pid) == os.getpid()
+
+
+def test_without_the_switch_or_off_linux_no_template_is_started(monkeypatch):
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "0")
+    assert not kernel_template.enabled()
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not kernel_template.enabled()
+
+
+def test_only_an_ipykernel_launcher_spec_can_be_forked():
+    assert can_fork(["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    assert not can_fork(["python", "-c", "import sys; sys.exit(3)"])
+    assert not can_fork(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"])
+    assert not can_fork(["python"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_an_early_stage_is_forked_without_waiting_for_a_later_one(tmp_path, monkeypatch):
+    """The cleaning kernel asks for the first stage and must not wait for the imports only pooled kernels need (the
+    template answers between one import and the next)."""
+    slow = [f"slow_to_import_{i}" for i in range(40)]
+    for name in slow:
+        (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(0.1)\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the template inherits it
+    template = KernelTemplate(sys.executable, tmp_path, [("clean", ("json",)), ("full", tuple(slow))])
+    environment = dict(os.environ)
+    # Not a kernel (this template never imports ipykernel): each fork is refused, when its stage allows.
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(tmp_path / "never.json")]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            later = pool.submit(_refusal, template, "full", argv, environment)
+            earlier = pool.submit(_refusal, template, "clean", argv, environment)
+            assert "could not import ipykernel" in earlier.result(timeout=60)
+            assert not later.done()  # the later stage's 40 imports take 4 s
+            assert "could not import ipykernel" in later.result(timeout=60)
+        with pytest.raises(TemplateError, match="not a request the template knows"):
+            template.fork("no-such-stage", argv, environment, str(tmp_path))
+    finally:
+        template.close()
+    assert template._process.returncode == 0
+    with pytest.raises(TemplateError, match="closed"):
+        template.fork("clean", argv, environment, str(tmp_path))
+
+
+def _refusal(template: KernelTemplate, stage: str, argv, environment) -> str:
+    try:
+        template.fork(stage, argv, environment, str(Path.cwd()))
+    except TemplateError as error:
+        return str(error)
+    raise AssertionError(f"the template forked a {stage!r} kernel without ipykernel")
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
