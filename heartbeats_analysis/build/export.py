@@ -91,6 +91,9 @@ def _new_exporter(template: str, *, hide_code: bool) -> HTMLExporter:
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
+    # Validate the notebook once after the preprocessors, not after each of them (nbformat's schema check over every
+    # output, embedded images included, was most of an appendix page's export); it was validated when read.
+    exporter.optimistic_validation = True
     remover = TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS if hide_code else {"injected-parameters"})
     exporter.register_preprocessor(remover, enabled=True)
     exporter.register_preprocessor(StripVolatileMetadata(), enabled=True)
