@@ -349,11 +349,14 @@ ALLOWED = {
         "line 338: os.environ[SERVED_ENV_VAR] = '1'",
     },
     # the kernel template (build/kernel_template.py): the template's own process, before any kernel exists; then each
-    # forked kernel, before ipykernel starts, takes the directory and environment its kernel manager gave
+    # forked kernel, before ipykernel starts, takes the directory and environment its kernel manager gave, and each
+    # forked worker those of the kernel it works for
     "heartbeats_analysis/build/kernel_template.py": {
-        "line 275: os.environ['MPLBACKEND'] = INLINE_BACKEND",
-        "line 378: os.chdir(request['cwd'])",
-        "line 385: os.environ.update(environment)",
+        "line 283: os.environ['MPLBACKEND'] = INLINE_BACKEND",
+        "line 411: os.chdir(request['cwd'])",
+        "line 418: os.environ.update(environment)",
+        "line 480: os.chdir(request['cwd'])",
+        "line 482: os.environ.update(request['env'])",
     },
     # the statewide threshold fit's own process (`python -m ...threshold_model`, never a kernel): JAX reads how many
     # CPU devices to make from this variable before it starts

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,11 +21,14 @@ from heartbeats_analysis.paths import PROJECT_ROOT
 
 KERNEL = "python3"  # the test interpreter's own kernel: `python -m ipykernel_launcher`, which the template can become
 
-# What a notebook's code could notice of how its kernel started. Warning filters are compared as a set: the two
-# kinds of kernel add the same filters, ipykernel's shell at a different point among the imports' (none overlap).
+# What a notebook's code could notice of how its kernel started, once it has imported what the cleaning notebook does
+# (pandera sets environment variables on import). Warning filters are compared as a set: the two kinds of kernel add
+# the same filters, ipykernel's shell at a different point among the imports' (none overlap). A forked kernel also
+# knows where to ask its template for workers.
 STATE = r"""
 import gc, json, os, sys, warnings
 import matplotlib, numpy as np, pandas as pd
+import heartbeats_analysis.ingest.clean
 from pandas._config.config import _registered_options, get_default_val
 print(json.dumps({
     "pandas_options": {k: repr(pd.get_option(k)) for k in sorted(_registered_options)},
@@ -35,7 +39,9 @@ print(json.dumps({
     "numpy_print": repr(np.get_printoptions()),
     "cwd": os.getcwd(),
     "sys_path": sys.path,
-    "environment": sorted(k for k in os.environ if k not in {"HEARTBEATS_FORK_KERNELS", "JPY_PARENT_PID"}),
+    "environment": sorted(
+        k for k in os.environ if k not in {"HEARTBEATS_FORK_KERNELS", "JPY_PARENT_PID", "HEARTBEATS_KERNEL_TEMPLATE"}
+    ),
     "parent_is_watched": os.getppid() == int(os.environ.get("JPY_PARENT_PID", "0")),
     "main": sys.modules["__main__"].__name__,
 }))
@@ -43,6 +49,11 @@ print(json.dumps({
 
 
 def kernel_state(kernel) -> dict:
+    return printed_json(kernel, STATE)
+
+
+def printed_json(kernel, code: str) -> dict:
+    """Run code in the kernel and read the JSON it prints."""
     client = kernel.manager.blocking_client()
     client.start_channels()
     try:
@@ -53,7 +64,7 @@ def kernel_state(kernel) -> dict:
             if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
                 printed.append(msg["content"]["text"])
 
-        reply = client.execute_interactive(STATE, output_hook=keep, timeout=120)
+        reply = client.execute_interactive(code, output_hook=keep, timeout=120)
     finally:
         client.stop_channels()
     assert reply["content"]["status"] == "ok", reply["content"]
@@ -121,6 +132,51 @@ def test_a_template_that_has_stopped_costs_only_a_new_process(monkeypatch):
             assert kernel.manager.is_alive()
             assert not isinstance(kernel.manager.provisioner.process, TemplateChild)
             assert _parent(kernel.manager.provisioner.process.pid) == os.getpid()
+
+
+WORKERS = r"""
+import json, os
+from heartbeats_analysis.ingest import clean
+workers = clean._worker_pool(2)
+pids = sorted({workers.submit(os.getpid).result() for _ in range(6)})
+try:
+    workers.submit(int, "not a number").result()
+    raised = None
+except ValueError as error:
+    raised = str(error)
+still_working = workers.submit(os.getcwd).result()
+workers.shutdown()
+print(json.dumps({"kind": type(workers).__name__, "pids": pids, "kernel": os.getpid(), "raised": raised,
+                  "cwd": still_working, "kernel_cwd": os.getcwd()}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_the_cleaning_kernels_workers_are_forked_from_the_template_too(monkeypatch):
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    with KernelPool(1, kernel=KERNEL) as pool, pool.kernel_of_its_own() as kernel:
+        seen = printed_json(kernel, WORKERS)
+        template = pool._template._process.pid
+        assert seen["kind"] == "ForkedWorkers"
+        assert len(seen["pids"]) == 2 and seen["kernel"] not in seen["pids"]
+        assert all(not _alive(pid) or _parent(pid) == template for pid in seen["pids"])
+        # A task's exception comes back as it was raised, and the worker goes on with the next task.
+        assert seen["raised"] == "invalid literal for int() with base 10: 'not a number'"
+        assert seen["cwd"] == seen["kernel_cwd"]
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in seen["pids"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in seen["pids"])  # shutdown ends them
+
+
+@pytest.mark.slow
+def test_a_kernel_started_as_a_new_process_spawns_its_workers(monkeypatch):
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "0")
+    with KernelPool(1, kernel=KERNEL) as pool, pool.kernel_of_its_own() as kernel:
+        seen = printed_json(kernel, WORKERS)
+    assert seen["kind"] == "ProcessPoolExecutor"
+    assert seen["raised"] == "invalid literal for int() with base 10: 'not a number'"
 
 
 def test_without_the_switch_or_off_linux_no_template_is_started(monkeypatch):

@@ -4,7 +4,9 @@ Every kernel a build starts used to import pandas, SciPy, statsmodels, matplotli
 2.5-3 core-seconds each, and a cold build starts three kernels on two cores while the cleaning runs. The template
 imports them once; each kernel is a fork of it (`os.fork`), which starts in milliseconds and shares the imported
 code's memory. The template imports in stages and forks a kernel as soon as the stage that kernel asked for is in:
-the cleaning kernel needs only the cleaning code (about 0.6 s in), the pool's kernels everything.
+the cleaning kernel needs only the cleaning code (about 0.6 s in), the pool's kernels everything. The cleaning
+kernel's worker processes are forks of the template too (`ForkedWorkers`), where spawned interpreters spent about a
+second importing pandas, pandera and every source before they cleaned anything.
 
 Only where it is safe: Linux (on macOS a fork of a process that has loaded system frameworks may crash), and a
 kernel spec that runs `python -m ipykernel_launcher` with the interpreter the template runs. The template is
@@ -16,6 +18,8 @@ closes its end of the socket. `HEARTBEATS_FORK_KERNELS=0` turns it off (kernels 
 Protocol: one JSON object per line over a socket pair. The build sends {"id", "op": "fork", "stage", "argv",
 "env", "cwd"} or {"id", "op": "status", "pid"}; the template answers {"id", "pid"} / {"id", "exit_code"} /
 {"id", "error"}. A fork of a later stage waits until that stage is imported; other requests are answered at once.
+A kernel asks for a worker on the template's Unix socket (ADDRESS_ENV, private to the user): one JSON line
+{"env", "cwd"} with one end of a socket pair, over which the worker then takes pickled tasks; the answer is {"pid"}.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ import builtins
 import io
 import json
 import os
+import queue
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import Future
@@ -40,9 +47,12 @@ from pathlib import Path
 # What ipykernel_launcher does before it starts the kernel.
 LAUNCHER_MODULE = "ipykernel_launcher"
 ENV_SWITCH = "HEARTBEATS_FORK_KERNELS"
+# Set in the kernels a template forks: where they ask it for worker processes (ForkedWorkers).
+ADDRESS_ENV = "HEARTBEATS_KERNEL_TEMPLATE"
 # The template's stages: a kernel asks for the stage it needs and is forked as soon as that stage is imported.
 KERNEL_STAGE = ("ipykernel.kernelapp",)
-CLEAN_STAGE = ("heartbeats_analysis.ingest.clean", "IPython.display")
+# "module:function" imports the module and calls the function (here: import every source module).
+CLEAN_STAGE = ("heartbeats_analysis.ingest.clean:import_sources", "IPython.display")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
@@ -242,6 +252,7 @@ def _exists(pid: int) -> bool:
 # The template process (python -m heartbeats_analysis.build.kernel_template FD).
 _exit_codes: dict[int, int] = {}
 _initial_environ: dict[str, str] = {}
+_template_sockets: list[socket.socket] = []  # the build's and the workers' sockets: a forked child closes both
 
 
 def _reap(_signum, _frame) -> None:
@@ -264,62 +275,84 @@ def default_stages() -> list[tuple[str, tuple[str, ...]]]:
 
 def serve(sock: socket.socket, stages: list[tuple[str, tuple[str, ...]]]) -> None:
     """Import stage by stage, answering requests between imports; then answer requests until the build closes the
-    socket. Runs in the template process."""
-    import gc
-    import importlib
-
+    socket. Runs in the template process. Kernels it forked ask for worker processes on a socket of their own."""
     signal.signal(signal.SIGCHLD, _reap)
     _initial_environ.update(os.environ)
     # As ipykernel does before any user code, so that matplotlib is imported with the backend a new kernel has.
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = INLINE_BACKEND
-    order = {name: index for index, (name, _) in enumerate(stages)}
-    imported = -1  # the last stage imported
-    waiting: list[dict] = []
-    buffer = b""
+    folder = tempfile.mkdtemp(prefix="heartbeats-template-")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(os.path.join(folder, "workers"))
+        listener.listen()
+        _template_sockets[:] = [sock, listener]
+        _Template(sock, listener, stages).run()
+    finally:
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
-    def handle(request: dict) -> None:
-        if request.get("op") == "status":
-            _reply(sock, {"id": request["id"], "exit_code": _exit_codes.get(request["pid"])})
-        elif request.get("op") == "fork" and request.get("stage") in order:
-            if order[request["stage"]] <= imported:
-                _fork_kernel(sock, request)
-            else:
-                waiting.append(request)
-        else:
-            _reply(sock, {"id": request.get("id"), "error": f"not a request the template knows: {request!r}"})
 
-    def read(timeout: float | None) -> bool:
+class _Template:
+    """The template's loop: imports, and the requests that arrive between them."""
+
+    def __init__(self, sock: socket.socket, listener: socket.socket, stages: list[tuple[str, tuple[str, ...]]]):
+        self.sock, self.listener, self.stages = sock, listener, stages
+        self.order = {name: index for index, (name, _) in enumerate(stages)}
+        self.imported = -1  # the last stage imported
+        self.waiting: list[dict] = []
+        self.buffer = b""
+
+    def run(self) -> None:
+        import gc
+        import importlib
+
+        for index, (_, modules) in enumerate(self.stages):
+            for name in modules:
+                # A module that fails here is imported again by the kernel, which shows the error in its own cell.
+                with _as_in_a_kernel(), suppress(Exception):
+                    module, _, function = name.partition(":")
+                    imported_module = importlib.import_module(module)
+                    if function:
+                        getattr(imported_module, function)()
+                if not self.read(0):
+                    return
+            self.imported = index
+            gc.collect()
+            gc.freeze()  # the children share these pages, and their collector does not walk them
+            ready = [r for r in self.waiting if self.order[r["stage"]] <= self.imported]
+            self.waiting[:] = [r for r in self.waiting if self.order[r["stage"]] > self.imported]
+            for request in ready:
+                _fork_kernel(self.sock, request, self.listener)
+        while self.read(None):
+            pass
+
+    def read(self, timeout: float | None) -> bool:
         """Handle the requests that have arrived (waiting up to `timeout`); False once the build has gone."""
-        nonlocal buffer
-        ready, _, _ = select.select([sock], [], [], timeout)
-        if not ready:
+        ready, _, _ = select.select([self.sock, self.listener], [], [], timeout)
+        if self.listener in ready:
+            _serve_worker_request(self.listener)
+        if self.sock not in ready:
             return True
-        chunk = sock.recv(1 << 16)
+        chunk = self.sock.recv(1 << 16)
         if not chunk:
             return False
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            handle(json.loads(line))
+        self.buffer += chunk
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            self.handle(json.loads(line))
         return True
 
-    for index, (_, modules) in enumerate(stages):
-        for name in modules:
-            # A module that fails here is imported again by the kernel, which shows the error in its own cell.
-            with _as_in_a_kernel(), suppress(Exception):
-                importlib.import_module(name)
-            if not read(0):
-                return
-        imported = index
-        gc.collect()
-        gc.freeze()  # the children share these pages, and their collector does not walk them
-        ready = [r for r in waiting if order[r["stage"]] <= imported]
-        waiting[:] = [r for r in waiting if order[r["stage"]] > imported]
-        for request in ready:
-            _fork_kernel(sock, request)
-    while read(None):
-        pass
+    def handle(self, request: dict) -> None:
+        if request.get("op") == "status":
+            _reply(self.sock, {"id": request["id"], "exit_code": _exit_codes.get(request["pid"])})
+        elif request.get("op") == "fork" and request.get("stage") in self.order:
+            if self.order[request["stage"]] <= self.imported:
+                _fork_kernel(self.sock, request, self.listener)
+            else:
+                self.waiting.append(request)
+        else:
+            _reply(self.sock, {"id": request.get("id"), "error": f"not a request the template knows: {request!r}"})
 
 
 class _KernelShellStandIn:
@@ -343,14 +376,15 @@ def _as_in_a_kernel():
         del builtins.get_ipython
 
 
-def _reply(sock: socket.socket, reply: dict) -> None:
+def _reply(sock: socket.socket, reply: dict, exit_on_error: bool = True) -> None:
     try:
         sock.sendall(json.dumps(reply).encode() + b"\n")
     except OSError:  # the build has gone: the template ends (and its kernels with it)
-        os._exit(0)
+        if exit_on_error:
+            os._exit(0)
 
 
-def _fork_kernel(sock: socket.socket, request: dict) -> None:
+def _fork_kernel(sock: socket.socket, request: dict, listener: socket.socket) -> None:
     if threading.active_count() != 1:
         _reply(sock, {"id": request["id"], "error": "the template has threads: a fork would be unsafe"})
         return
@@ -363,24 +397,23 @@ def _fork_kernel(sock: socket.socket, request: dict) -> None:
         _reply(sock, {"id": request["id"], "error": f"fork failed: {exc}"})
         return
     if pid == 0:
-        _become_kernel(sock, request)  # never returns
+        _become_kernel(request, listener.getsockname())  # never returns
     _reply(sock, {"id": request["id"], "pid": pid})
 
 
-def _become_kernel(sock: socket.socket, request: dict) -> None:
+def _become_kernel(request: dict, workers_address: str) -> None:
     """In the forked child: take the kernel's session, directory, environment and arguments, and run ipykernel as
     ipykernel_launcher would. Exits the process when the kernel ends."""
     code = 1
     try:
-        sock.close()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        _leave_the_template()
         os.setsid()
         os.chdir(request["cwd"])
         # The environment the kernel manager gave, and what the template's imports set (pandera sets two variables
         # on import, as it would in a kernel's warm-up); the kernel exits if the template does.
         parent = str(os.getppid())
         added = {k: v for k, v in os.environ.items() if k not in _initial_environ and k != "MPLBACKEND"}
-        environment = {**request["env"], **added, "JPY_PARENT_PID": parent}
+        environment = {**request["env"], **added, "JPY_PARENT_PID": parent, ADDRESS_ENV: workers_address}
         os.environ.clear()
         os.environ.update(environment)
         launcher = Path(sys.modules["ipykernel"].__file__).parent.parent / f"{LAUNCHER_MODULE}.py"
@@ -403,6 +436,130 @@ def _become_kernel(sock: socket.socket, request: dict) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _leave_the_template() -> None:
+    """First thing in a forked child: the template's sockets and its handling of children are not the child's."""
+    for open_socket in _template_sockets:
+        open_socket.close()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+
+def _serve_worker_request(listener: socket.socket) -> None:
+    """A kernel asks for a worker: one JSON line (its environment and directory) with one end of a socket pair; the
+    template forks a worker that serves the kernel's tasks on it, and answers with its pid."""
+    connection, _ = listener.accept()
+    with connection:
+        connection.settimeout(10)
+        try:
+            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
+        except OSError:
+            return
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            return
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            os.close(fds[0])
+            _reply(connection, {"error": f"fork failed: {exc}"}, exit_on_error=False)
+            return
+        if pid == 0:
+            _become_worker(json.loads(message), fds[0])  # never returns
+        os.close(fds[0])
+        _reply(connection, {"pid": pid}, exit_on_error=False)
+
+
+def _become_worker(request: dict, fd: int) -> None:
+    """In the forked child: run the tasks the kernel sends ((function, args), pickled) one at a time, sending back
+    (True, result) or (False, exception), until the kernel sends None or goes."""
+    from multiprocessing.connection import Connection
+
+    _leave_the_template()
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    tasks = Connection(fd)
+    try:
+        while (task := tasks.recv()) is not None:
+            function, args = task
+            try:
+                outcome = (True, function(*args))
+            except BaseException as exc:  # noqa: BLE001 - the kernel raises it, or runs the task itself
+                outcome = (False, exc)
+            try:
+                tasks.send(outcome)
+            except Exception as exc:  # noqa: BLE001 - an unpicklable result or exception: say what it was
+                tasks.send((False, RuntimeError(f"the worker could not send its result back: {exc!r}")))
+    except (EOFError, OSError):
+        pass
+    finally:
+        os._exit(0)
+
+
+class ForkedWorkers:
+    """Worker processes for a kernel that a template forked: forks of the template, with its imports, that start in
+    milliseconds (a spawned interpreter imports pandas, pandera and every source again: about a second). The same
+    `submit` and `shutdown` as a concurrent.futures executor; each worker runs one task at a time."""
+
+    def __init__(self, count: int, address: str | None = None):
+        self._address = address or os.environ[ADDRESS_ENV]
+        self._idle: queue.Queue = queue.Queue()
+        self._workers = []
+        for _ in range(count):
+            worker = self._start()
+            self._workers.append(worker)
+            self._idle.put(worker)
+
+    @staticmethod
+    def available() -> bool:
+        """True inside a kernel a template forked (it knows where to ask)."""
+        return bool(os.environ.get(ADDRESS_ENV))
+
+    def _start(self):
+        from multiprocessing.connection import Connection
+
+        ours, theirs = socket.socketpair()
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as asking:
+                asking.settimeout(30)
+                asking.connect(self._address)
+                request = {"env": dict(os.environ), "cwd": os.getcwd()}
+                socket.send_fds(asking, [json.dumps(request).encode()], [theirs.fileno()])
+                reply = json.loads(asking.makefile("rb").readline() or b"{}")
+        except (OSError, ValueError) as exc:
+            ours.close()
+            raise TemplateError(f"the kernel template did not start a worker ({exc})") from None
+        finally:
+            theirs.close()
+        if "pid" not in reply:
+            ours.close()
+            raise TemplateError(f"the kernel template did not start a worker ({reply.get('error', 'no reply')})")
+        return Connection(ours.detach())
+
+    def submit(self, function, *args) -> Future:
+        """Run the task on the next idle worker, in the calling thread (a caller per worker runs them at once)."""
+        future: Future = Future()
+        worker = self._idle.get()
+        try:
+            worker.send((function, args))
+            succeeded, value = worker.recv()
+        except (EOFError, OSError) as exc:
+            future.set_exception(TemplateError(f"a worker stopped: {exc!r}"))
+            return future
+        self._idle.put(worker)
+        if succeeded:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        for worker in self._workers:
+            with suppress(OSError):
+                worker.send(None)
+            worker.close()
 
 
 def main(argv: list[str]) -> None:

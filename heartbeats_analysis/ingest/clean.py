@@ -201,17 +201,30 @@ def _collector_skips_older_objects():
             gc.unfreeze()
 
 
-def _worker_pool(workers: int) -> ProcessPoolExecutor:
-    # spawn: fresh interpreters, never forks of a Jupyter kernel and its threads. Not forkserver: its server outlives
-    # the pool and held the cleaning kernel's shutdown up by about 2 s (measured).
+def _worker_pool(workers: int):
+    """In a kernel forked from a build's kernel template, workers forked from that template (they start with every
+    source imported, in milliseconds); otherwise spawned interpreters: never forks of a Jupyter kernel and its threads.
+    Not forkserver: its server outlives the pool and held the cleaning kernel's shutdown up by about 2 s (measured)."""
+    from heartbeats_analysis.build.kernel_template import ForkedWorkers, TemplateError
+
+    if ForkedWorkers.available():
+        try:
+            return ForkedWorkers(workers)
+        except TemplateError:
+            pass  # spawned workers do the same, a second later
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_started)
 
 
-def _worker_started() -> None:
-    """A cleaning worker imports every source, then keeps those imports out of the garbage collector's walks for
-    the rest of its life (it cleans, then exits)."""
+def import_sources() -> None:
+    """Import every source module (a cleaning worker does, and a kernel template does for what it forks)."""
     for _ in _modules():
         pass
+
+
+def _worker_started() -> None:
+    """A spawned cleaning worker imports every source, then keeps those imports out of the garbage collector's walks
+    for the rest of its life (it cleans, then exits)."""
+    import_sources()
     gc.freeze()
 
 
