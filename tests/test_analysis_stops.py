@@ -135,6 +135,25 @@ def test_the_inputs_compute_each_table_once_and_hand_each_caller_its_own_copy(da
     assert computed == [1]
 
 
+def test_loaded_inputs_share_their_tables_across_calls_until_a_file_changes(data, tmp_path):
+    """A kernel that builds several briefs reads the tables once and computes each agency's tables once; every call
+    gets its own copies, and a rewritten file is read again."""
+    tables = (data.stops, data.stops_statewide, data.population, data.agencies)
+    for name, frame in zip(S.INPUT_TABLES, tables, strict=True):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    first, second = S.load_inputs(tmp_path), S.load_inputs(tmp_path)
+    assert first.stops is not second.stops and first.stops.equals(second.stops)
+    first.stops.loc[:, "stops"] = 0  # one notebook changing its copy changes no other notebook's
+    assert not second.stops["stops"].eq(0).all()
+    computed = []
+    for inputs in (first, second, S.load_inputs(tmp_path)):
+        inputs.once(("table",), lambda: computed.append(1) or pd.DataFrame({"a": [1]}))
+    assert computed == [1]
+    (tmp_path / "agencies.csv").write_text((tmp_path / "agencies.csv").read_text() + "\n")  # a new version
+    S.load_inputs(tmp_path).once(("table",), lambda: computed.append(1) or pd.DataFrame({"a": [1]}))
+    assert computed == [1, 1]
+
+
 def test_disparity_three_groups_before_2020(data):
     table = S.disparity_table(data.stops, data.population, data.agencies, "town")
     row = table[(table["year"] == 2019) & (table["race"] == "black")]

@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -503,11 +505,39 @@ class StopsInputs:
         )
 
 
+INPUT_TABLES = ("stops", "stops_statewide", "population", "agencies")
+
+
 def load_inputs(folder=None) -> StopsInputs:
-    """The processed tables this notebook reads (data/processed unless ``folder`` is given)."""
+    """The processed tables this notebook reads (data/processed unless ``folder`` is given).
+
+    A process reads them once per version of the files (path, size and modification time), and the per-agency
+    tables computed from them are kept with them: a kernel that builds several agencies' briefs (a batch, the build
+    server) computes each peer's tables once, not once per brief. Each call gets its own copies of the tables, and
+    `once` hands out copies of what it keeps, so nothing a notebook changes reaches the next."""
+    from heartbeats_analysis.paths import processed_dir
+
+    base = Path(folder or processed_dir())
+    versions = tuple((name, *_file_version(base / f"{name}.csv")) for name in INPUT_TABLES)
+    tables, computed = _shared_inputs(base, versions)
+    inputs = StopsInputs(*(table.copy() for table in tables))
+    inputs._tables = computed
+    return inputs
+
+
+def _file_version(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (-1, -1)  # load_table says which table is missing
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _shared_inputs(folder: Path, versions: tuple) -> tuple[tuple[pd.DataFrame, ...], dict]:
     from heartbeats_analysis.ingest.tables import load_table
 
-    return StopsInputs(*(load_table(name, folder) for name in ("stops", "stops_statewide", "population", "agencies")))
+    return tuple(load_table(name, folder) for name in INPUT_TABLES), {}
 
 
 def _fn(name: str) -> str:
