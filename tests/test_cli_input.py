@@ -77,3 +77,21 @@ def test_the_project_root_can_be_named(tmp_path, monkeypatch):
     assert paths._project_root() == tmp_path.resolve()
     monkeypatch.delenv("HEARTBEATS_PROJECT_ROOT")
     assert paths._project_root() == paths.PACKAGE_DIR.parent
+
+
+def test_a_command_keeps_its_objects_out_of_the_last_collection_once_its_exit_handlers_have_run():
+    """gc.freeze runs at exit, after the handlers registered later (registered once, however many commands run)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "from heartbeats_analysis import cli\n"
+        "before = atexit._ncallbacks()\n"
+        "cli._freeze_objects_at_exit(); cli._freeze_objects_at_exit()\n"
+        "atexit.register(lambda: print('frozen in a later handler:', gc.get_freeze_count() > 0))\n"
+        "print('registered:', atexit._ncallbacks() - before)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert shown.splitlines() == ["registered: 2", "frozen in a later handler: False", "frozen at exit: True"]
