@@ -83,9 +83,9 @@ def test_options_print_cost_with_the_kind_of_range_and_a_baseline_when_one_exist
     name, cost, delivers, _ = rows[0]
     assert name == "Fund as proposed"
     assert text_of(cost) == "$375,000 (90% of model runs: $86,000 to $860,000)"
-    assert "Use of force: -0.52 a year, out of about 6 a year today" in text_of(delivers)
+    assert "Use of force: -0.52 incidents a year, out of about 6 a year today" in text_of(delivers)
     without = brief._option_rows(context("ferguson", [*MODEL_CLAIMS, change]))[0][2]
-    assert "Use of force: -0.52 a year against today's level" in text_of(without)
+    assert "Use of force: -0.52 incidents a year against today's level" in text_of(without)
     assert [r[0] for r in rows] == ["Fund as proposed", "Pilot with an evaluation", "Civilian crisis team", "Decline"]
 
 

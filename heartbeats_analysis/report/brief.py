@@ -358,14 +358,15 @@ BASELINE_IDS = {
 }
 
 
-def change_with_baseline(ctx: BriefContext, claim_id: str, what: str) -> str:
-    """'use of force: -0.52 a year, out of about N a year today' (the baseline only when a claim gives it)."""
+def change_with_baseline(ctx: BriefContext, claim_id: str, what: str, counted: str) -> str:
+    """'Use of force: -0.52 incidents a year, out of about N a year today' (the baseline only when a claim gives it);
+    `counted` names what the number counts, which the claims' unit ('per year') does not."""
     claim = ctx.number(claim_id)
     if claim is None:
         return ""
     base = next((ctx.number(i) for i in BASELINE_IDS.get(claim_id, ()) if ctx.number(i) is not None), None)
     tail = f", out of about {claim_value_html(base)} a year today" if base is not None else " against today's level"
-    return f"{what} {claim_value_html(claim)} a year{tail}"
+    return f"{what} {claim_value_html(claim)} {counted} a year{tail}"
 
 
 def value_with_interval(ctx: BriefContext, claim_id: str) -> str:
@@ -500,8 +501,8 @@ def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
     gap_text = f", against {claim_value_html(gap)} vacant posts" if gap is not None else ""
     added = value_with_interval(ctx, "model.added_officers_year5")
     effects = [
-        change_with_baseline(ctx, "model.force_change_heartbeats", "Use of force:"),
-        change_with_baseline(ctx, "model.referrals_change_heartbeats", "referrals to services:"),
+        change_with_baseline(ctx, "model.force_change_heartbeats", "Use of force:", "incidents"),
+        change_with_baseline(ctx, "model.referrals_change_heartbeats", "referrals to services:", "referrals"),
     ]
     effects_text = "; ".join(e for e in effects if e)
     rows.append(
@@ -522,8 +523,8 @@ def _option_rows(ctx: BriefContext) -> list[tuple[str, str, str, str]]:
         )
     )
     civ = [
-        change_with_baseline(ctx, "model.force_change_civilian_responder", "Use of force:"),
-        change_with_baseline(ctx, "model.referrals_change_civilian_responder", "referrals to services:"),
+        change_with_baseline(ctx, "model.force_change_civilian_responder", "Use of force:", "incidents"),
+        change_with_baseline(ctx, "model.referrals_change_civilian_responder", "referrals to services:", "referrals"),
     ]
     civ_text = "; ".join(e for e in civ if e)
     rows.append(
