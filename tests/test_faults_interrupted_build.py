@@ -136,7 +136,7 @@ def test_ctrl_c_stops_a_batch_and_leaves_no_kernel_running(tmp_path, raw_tree, p
     with LiveBuild(["batch", *agencies, "--no-pdf"], env) as batch:
         assert batch.wait_for(r"Building 3 briefs", timeout=BUILD_TIMEOUT_S), batch.stderr
         deadline = time.monotonic() + 60
-        while not any("ipykernel" in _command_line(pid) for pid in batch.seen) and time.monotonic() < deadline:
+        while not any(_is_kernel(pid) for pid in batch.seen) and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(2.0)
         assert batch.process.poll() is None, f"the batch ended before the interrupt:\n{batch.stderr}"
@@ -153,6 +153,13 @@ def test_ctrl_c_stops_a_batch_and_leaves_no_kernel_running(tmp_path, raw_tree, p
         assert_complete_report_of(reports / agency, agency)
     versions = {p.name for p in (reports / ".published").iterdir()} if (reports / ".published").is_dir() else set()
     assert versions == {Path(os.readlink(reports / agency)).name for agency in published}  # no half-written version
+
+
+def _is_kernel(pid: int) -> bool:
+    """A kernel, or the template kernels are forked from (their command line is the template's): the pool has
+    started."""
+    command = _command_line(pid)
+    return "ipykernel" in command or "kernel_template" in command
 
 
 def _command_line(pid: int) -> str:
