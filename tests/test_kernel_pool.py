@@ -352,11 +352,11 @@ ALLOWED = {
     # forked kernel, before ipykernel starts, takes the directory and environment its kernel manager gave, and each
     # forked worker those of the kernel it works for
     "heartbeats_analysis/build/kernel_template.py": {
-        "line 283: os.environ['MPLBACKEND'] = INLINE_BACKEND",
-        "line 411: os.chdir(request['cwd'])",
-        "line 418: os.environ.update(environment)",
-        "line 480: os.chdir(request['cwd'])",
-        "line 482: os.environ.update(request['env'])",
+        "line 314: os.environ['MPLBACKEND'] = INLINE_BACKEND",
+        "line 445: os.chdir(request['cwd'])",
+        "line 455: os.environ.update(environment)",
+        "line 529: os.chdir(request['cwd'])",
+        "line 531: os.environ.update(request['env'])",
     },
     # the statewide threshold fit's own process (`python -m ...threshold_model`, never a kernel): JAX reads how many
     # CPU devices to make from this variable before it starts

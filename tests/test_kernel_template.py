@@ -53,7 +53,12 @@ def kernel_state(kernel) -> dict:
 
 
 def printed_json(kernel, code: str) -> dict:
-    """Run code in the kernel and read the JSON it prints."""
+    """Run code in the kernel and read the JSON it prints (its last line)."""
+    return json.loads(printed_text(kernel, code).strip().splitlines()[-1])
+
+
+def printed_text(kernel, code: str) -> str:
+    """Run code in the kernel; everything it (and any process writing where it writes) printed on stdout."""
     client = kernel.manager.blocking_client()
     client.start_channels()
     try:
@@ -68,7 +73,7 @@ def printed_json(kernel, code: str) -> dict:
     finally:
         client.stop_channels()
     assert reply["content"]["status"] == "ok", reply["content"]
-    return json.loads("".join(printed))
+    return "".join(printed)
 
 
 def states(monkeypatch, fork: bool) -> dict[str, dict]:
@@ -168,6 +173,62 @@ def test_the_cleaning_kernels_workers_are_forked_from_the_template_too(monkeypat
         while any(_alive(pid) for pid in seen["pids"]) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not any(_alive(pid) for pid in seen["pids"])  # shutdown ends them
+
+
+FAILING_WORKER = r"""
+import json, os, time
+from heartbeats_analysis.ingest import clean
+workers = clean._worker_pool(1)
+workers.submit(os.write, 1, b"printed by the worker\n").result()
+time.sleep(1.0)  # ipykernel forwards what is written to its file descriptors from a thread of its own
+errors = []
+for task, args in ((os._exit, (3,)), (os.getpid, ())):
+    started = time.monotonic()
+    try:
+        workers.submit(task, *args).result()
+    except Exception as error:
+        errors.append((type(error).__name__, round(time.monotonic() - started) < 5))
+print(json.dumps({"errors": errors}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_a_worker_prints_into_the_notebook_and_one_that_dies_fails_its_tasks_at_once(monkeypatch):
+    """What a worker prints reaches the notebook, as a spawned worker's does; a worker that dies fails the task it
+    ran and every later one at once (the cleaning then does the work itself), never leaving the cleaning waiting."""
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # under pytest, ipykernel leaves its file descriptors to pytest
+    with KernelPool(1, kernel=KERNEL) as pool, pool.kernel_of_its_own() as kernel:
+        text = printed_text(kernel, FAILING_WORKER)
+    assert "printed by the worker" in text
+    assert json.loads(text.strip().splitlines()[-1]) == {"errors": [["TemplateError", True], ["TemplateError", True]]}
+
+
+BUSY_WORKER = r"""
+import json, threading, time
+from heartbeats_analysis.ingest import clean
+workers = clean._worker_pool(1)
+threading.Thread(target=workers.submit, args=(time.sleep, 120), daemon=True).start()
+print(json.dumps({"pids": workers.pids}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_a_worker_ends_with_its_kernel_even_in_the_middle_of_a_task(monkeypatch):
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    with KernelPool(1, kernel=KERNEL) as pool:
+        with pool.kernel_of_its_own() as kernel:
+            (worker,) = printed_json(kernel, BUSY_WORKER)["pids"]
+            assert _alive(worker)
+        deadline = time.monotonic() + 15  # the kernel was stopped when its block ended
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker)
+        folder = pool._template._folder
+        assert Path(folder, "workers").exists()
+    assert not Path(folder).exists()  # the build removes the template's folder when it closes it
 
 
 @pytest.mark.slow

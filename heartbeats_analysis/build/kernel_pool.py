@@ -223,7 +223,8 @@ class KernelPool:
         try:
             kernel.run_quietly(WARM_UP_CODE)
         except KernelControlError as exc:
-            self._report_warm_up_failure(str(exc))
+            if not self._closed:  # a kernel stopped by close() (Ctrl-C, a finished build) is no warm-up failure
+                self._report_warm_up_failure(str(exc))
         if not manager.is_alive():
             exit_code = _exit_code(manager)  # read before the shutdown forgets the process
             self._retire(kernel)

@@ -47,6 +47,7 @@ from pathlib import Path
 # What ipykernel_launcher does before it starts the kernel.
 LAUNCHER_MODULE = "ipykernel_launcher"
 ENV_SWITCH = "HEARTBEATS_FORK_KERNELS"
+FORK_TIMEOUT_S = 120  # as long as papermill waits for a new kernel to start
 # Set in the kernels a template forks: where they ask it for worker processes (ForkedWorkers).
 ADDRESS_ENV = "HEARTBEATS_KERNEL_TEMPLATE"
 # The template's stages: a kernel asks for the stage it needs and is forked as soon as that stage is imported.
@@ -79,6 +80,8 @@ class KernelTemplate:
         self.stages = stages  # default_stages() when None
         self._sock: socket.socket | None = None
         self._process: subprocess.Popen | None = None
+        self._folder: str | None = None  # holds the socket the template's kernels ask for workers on
+        self.timed_out = False  # closed because it forked nothing in time: kernels then start as new processes
         self._pending: dict[int, Future] = {}
         self._next_id = 0
         self._lock = threading.Lock()
@@ -89,10 +92,12 @@ class KernelTemplate:
             if self._process is not None or self._closed:
                 return
             ours, theirs = socket.socketpair()
+            self._folder = tempfile.mkdtemp(prefix="heartbeats-template-")
             try:
                 stages = [] if self.stages is None else [json.dumps(self.stages)]
+                workers = os.path.join(self._folder, "workers")
                 self._process = subprocess.Popen(
-                    [self.python, "-m", __name__, str(theirs.fileno()), *stages],
+                    [self.python, "-m", __name__, str(theirs.fileno()), workers, *stages],
                     pass_fds=[theirs.fileno()],
                     stdin=subprocess.DEVNULL,
                     cwd=str(self.cwd),
@@ -100,15 +105,29 @@ class KernelTemplate:
                 )
             except OSError:
                 ours.close()
+                shutil.rmtree(self._folder, ignore_errors=True)
                 raise
             finally:
                 theirs.close()
             self._sock = ours
         threading.Thread(target=self._read_replies, name="kernel-template", daemon=True).start()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def fork(self, stage: str, argv: list[str], env: dict[str, str], cwd: str) -> int:
-        """A new kernel: the pid of a fork of the template that runs `argv` (an ipykernel_launcher command)."""
-        reply = self._ask({"op": "fork", "stage": stage, "argv": argv, "env": env, "cwd": cwd}).result()
+        """A new kernel: the pid of a fork of the template that runs `argv` (an ipykernel_launcher command). A template
+        that has not forked it within FORK_TIMEOUT_S (stuck in an import) is closed, and its kernels with it: the
+        caller starts the kernel as a new process, and a late fork would compete for the same connection file."""
+        try:
+            reply = self._ask({"op": "fork", "stage": stage, "argv": argv, "env": env, "cwd": cwd}).result(
+                timeout=FORK_TIMEOUT_S
+            )
+        except TimeoutError:
+            self.timed_out = True
+            self.close()
+            raise TemplateError(f"the kernel template forked no kernel within {FORK_TIMEOUT_S} s") from None
         return int(reply["pid"])
 
     def exit_code(self, pid: int) -> int | None:
@@ -132,8 +151,10 @@ class KernelTemplate:
             try:
                 process.wait(timeout=2)
             except subprocess.TimeoutExpired:
-                process.kill()
+                process.kill()  # in the middle of an import: it reads its socket only between imports
                 process.wait()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
     def _ask(self, request: dict) -> Future:
         self.start()
@@ -230,11 +251,20 @@ def forked_provisioner_class():
                     raise TemplateError(f"the kernel command {cmd[:3]} is not the template's")
                 pid = self.template.fork(self.stage, list(cmd), environment, cwd)
             except TemplateError:
+                if self.template.closed and not self.template.timed_out:
+                    raise  # the pool is closing (Ctrl-C, a failure): no kernel is wanted any more
                 return await super().launch_kernel(cmd, **kwargs)
             self.process = TemplateChild(pid, self.template)
             self.pid = self.pgid = pid  # the kernel leads a session of its own, as a launched kernel does
             self.cwd = cwd
             return self.connection_info
+
+        async def send_signal(self, signum: int) -> None:
+            # The template reaps a kernel as soon as it ends, so its pid (and process group) may be reused: a kernel
+            # that has ended is sent nothing.
+            if isinstance(self.process, TemplateChild) and self.process.poll() is not None:
+                return
+            await super().send_signal(signum)
 
     return ForkedKernelProvisioner
 
@@ -273,30 +303,34 @@ def default_stages() -> list[tuple[str, tuple[str, ...]]]:
     return [("clean", KERNEL_STAGE + CLEAN_STAGE), ("full", WARM_MODULES)]
 
 
-def serve(sock: socket.socket, stages: list[tuple[str, tuple[str, ...]]]) -> None:
+def serve(sock: socket.socket, workers_address: str, stages: list[tuple[str, tuple[str, ...]]]) -> None:
     """Import stage by stage, answering requests between imports; then answer requests until the build closes the
-    socket. Runs in the template process. Kernels it forked ask for worker processes on a socket of their own."""
+    socket. Runs in the template process. Kernels it forked ask for worker processes on `workers_address` (in a
+    folder the build made and removes); if that socket cannot be made, their workers are spawned instead."""
     signal.signal(signal.SIGCHLD, _reap)
     _initial_environ.update(os.environ)
     # As ipykernel does before any user code, so that matplotlib is imported with the backend a new kernel has.
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = INLINE_BACKEND
-    folder = tempfile.mkdtemp(prefix="heartbeats-template-")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener: socket.socket | None = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        listener.bind(os.path.join(folder, "workers"))
+        listener.bind(workers_address)  # fails for a path too long for a Unix socket (about 100 bytes)
         listener.listen()
-        _template_sockets[:] = [sock, listener]
+    except OSError:
+        listener.close()
+        listener = None
+    _template_sockets[:] = [sock] + ([listener] if listener else [])
+    try:
         _Template(sock, listener, stages).run()
     finally:
-        listener.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        if listener is not None:
+            listener.close()
 
 
 class _Template:
     """The template's loop: imports, and the requests that arrive between them."""
 
-    def __init__(self, sock: socket.socket, listener: socket.socket, stages: list[tuple[str, tuple[str, ...]]]):
+    def __init__(self, sock: socket.socket, listener: socket.socket | None, stages: list[tuple[str, tuple[str, ...]]]):
         self.sock, self.listener, self.stages = sock, listener, stages
         self.order = {name: index for index, (name, _) in enumerate(stages)}
         self.imported = -1  # the last stage imported
@@ -329,8 +363,8 @@ class _Template:
 
     def read(self, timeout: float | None) -> bool:
         """Handle the requests that have arrived (waiting up to `timeout`); False once the build has gone."""
-        ready, _, _ = select.select([self.sock, self.listener], [], [], timeout)
-        if self.listener in ready:
+        ready, _, _ = select.select([self.sock, *_template_sockets[1:]], [], [], timeout)
+        if self.listener is not None and self.listener in ready:
             _serve_worker_request(self.listener)
         if self.sock not in ready:
             return True
@@ -384,7 +418,7 @@ def _reply(sock: socket.socket, reply: dict, exit_on_error: bool = True) -> None
             os._exit(0)
 
 
-def _fork_kernel(sock: socket.socket, request: dict, listener: socket.socket) -> None:
+def _fork_kernel(sock: socket.socket, request: dict, listener: socket.socket | None) -> None:
     if threading.active_count() != 1:
         _reply(sock, {"id": request["id"], "error": "the template has threads: a fork would be unsafe"})
         return
@@ -397,11 +431,11 @@ def _fork_kernel(sock: socket.socket, request: dict, listener: socket.socket) ->
         _reply(sock, {"id": request["id"], "error": f"fork failed: {exc}"})
         return
     if pid == 0:
-        _become_kernel(request, listener.getsockname())  # never returns
+        _become_kernel(request, listener.getsockname() if listener is not None else None)  # never returns
     _reply(sock, {"id": request["id"], "pid": pid})
 
 
-def _become_kernel(request: dict, workers_address: str) -> None:
+def _become_kernel(request: dict, workers_address: str | None) -> None:
     """In the forked child: take the kernel's session, directory, environment and arguments, and run ipykernel as
     ipykernel_launcher would. Exits the process when the kernel ends."""
     code = 1
@@ -413,7 +447,10 @@ def _become_kernel(request: dict, workers_address: str) -> None:
         # on import, as it would in a kernel's warm-up); the kernel exits if the template does.
         parent = str(os.getppid())
         added = {k: v for k, v in os.environ.items() if k not in _initial_environ and k != "MPLBACKEND"}
-        environment = {**request["env"], **added, "JPY_PARENT_PID": parent, ADDRESS_ENV: workers_address}
+        environment = {**request["env"], **added, "JPY_PARENT_PID": parent}
+        environment.pop(ADDRESS_ENV, None)  # a template's kernel asks its own template, never another's
+        if workers_address:
+            environment[ADDRESS_ENV] = workers_address
         os.environ.clear()
         os.environ.update(environment)
         launcher = Path(sys.modules["ipykernel"].__file__).parent.parent / f"{LAUNCHER_MODULE}.py"
@@ -445,47 +482,60 @@ def _leave_the_template() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
 
+WORKER_FDS = 3  # the task socket, then the kernel's standard output and error
+
+
 def _serve_worker_request(listener: socket.socket) -> None:
-    """A kernel asks for a worker: one JSON line (its environment and directory) with one end of a socket pair; the
-    template forks a worker that serves the kernel's tasks on it, and answers with its pid."""
+    """A kernel asks for a worker: one JSON line (its environment and directory) with one end of a socket pair and its
+    standard output and error; the template forks a worker that serves the kernel's tasks on the socket, writing
+    where the kernel writes (ipykernel shows that in the notebook, as it shows a spawned worker's), and answers with
+    the worker's pid."""
     connection, _ = listener.accept()
     with connection:
         connection.settimeout(10)
+        fds: list[int] = []
         try:
-            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
-        except OSError:
-            return
-        if len(fds) != 1:
+            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, WORKER_FDS)
+            request = json.loads(message)
+            if len(fds) != WORKER_FDS or not isinstance(request, dict) or not {"env", "cwd"} <= request.keys():
+                raise ValueError(f"a worker request needs its environment, directory and {WORKER_FDS} descriptors")
+            pid = os.fork()
+        except (OSError, ValueError) as exc:
             for fd in fds:
                 os.close(fd)
-            return
-        try:
-            pid = os.fork()
-        except OSError as exc:
-            os.close(fds[0])
-            _reply(connection, {"error": f"fork failed: {exc}"}, exit_on_error=False)
+            _reply(connection, {"error": f"no worker: {exc}"}, exit_on_error=False)
             return
         if pid == 0:
-            _become_worker(json.loads(message), fds[0])  # never returns
-        os.close(fds[0])
+            try:
+                _become_worker(request, *fds)
+            finally:
+                os._exit(1)  # never back into the template's code, whatever failed
+        for fd in fds:
+            os.close(fd)
         _reply(connection, {"pid": pid}, exit_on_error=False)
 
 
-def _become_worker(request: dict, fd: int) -> None:
-    """In the forked child: run the tasks the kernel sends ((function, args), pickled) one at a time, sending back
-    (True, result) or (False, exception), until the kernel sends None or goes."""
+def _become_worker(request: dict, task_fd: int, stdout_fd: int, stderr_fd: int) -> None:
+    """In the forked child: run the tasks the kernel sends ((function, args, kwargs), pickled) one at a time, sending
+    back (True, result) or (False, exception), until the kernel sends None or goes; then exit. A worker whose kernel
+    has gone (stopped, killed) exits at once, even in the middle of a task: it is the template's child, not in the
+    kernel's process group, so the signals that stop a kernel do not reach it."""
     from multiprocessing.connection import Connection
 
     _leave_the_template()
+    for source, target in ((stdout_fd, 1), (stderr_fd, 2)):
+        os.dup2(source, target)
+        os.close(source)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    tasks = Connection(fd)
+    _exit_when_hung_up(task_fd)
+    tasks = Connection(task_fd)
     try:
         while (task := tasks.recv()) is not None:
-            function, args = task
+            function, args, kwargs = task
             try:
-                outcome = (True, function(*args))
+                outcome = (True, function(*args, **kwargs))
             except BaseException as exc:  # noqa: BLE001 - the kernel raises it, or runs the task itself
                 outcome = (False, exc)
             try:
@@ -495,7 +545,23 @@ def _become_worker(request: dict, fd: int) -> None:
     except (EOFError, OSError):
         pass
     finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
         os._exit(0)
+
+
+def _exit_when_hung_up(fd: int) -> None:
+    """Watch the task socket in a thread of its own and end the process when the kernel's end closes."""
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(fd, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        while True:
+            for _, events in poller.poll():
+                if events & (select.POLLRDHUP | select.POLLHUP | select.POLLERR):
+                    os._exit(1)
+
+    threading.Thread(target=watch, name="kernel-gone", daemon=True).start()
 
 
 class ForkedWorkers:
@@ -507,6 +573,7 @@ class ForkedWorkers:
         self._address = address or os.environ[ADDRESS_ENV]
         self._idle: queue.Queue = queue.Queue()
         self._workers = []
+        self.pids: list[int] = []
         for _ in range(count):
             worker = self._start()
             self._workers.append(worker)
@@ -526,7 +593,7 @@ class ForkedWorkers:
                 asking.settimeout(30)
                 asking.connect(self._address)
                 request = {"env": dict(os.environ), "cwd": os.getcwd()}
-                socket.send_fds(asking, [json.dumps(request).encode()], [theirs.fileno()])
+                socket.send_fds(asking, [json.dumps(request).encode()], [theirs.fileno(), 1, 2])
                 reply = json.loads(asking.makefile("rb").readline() or b"{}")
         except (OSError, ValueError) as exc:
             ours.close()
@@ -536,23 +603,29 @@ class ForkedWorkers:
         if "pid" not in reply:
             ours.close()
             raise TemplateError(f"the kernel template did not start a worker ({reply.get('error', 'no reply')})")
+        self.pids.append(int(reply["pid"]))
         return Connection(ours.detach())
 
-    def submit(self, function, *args) -> Future:
-        """Run the task on the next idle worker, in the calling thread (a caller per worker runs them at once)."""
+    def submit(self, function, *args, **kwargs) -> Future:
+        """Run the task on the next idle worker, in the calling thread (a caller per worker runs them at once). Every
+        failure lands in the Future: a worker that has died fails each task it is given at once, so the caller (the
+        cleaning) does the work itself, as with a broken process pool."""
         future: Future = Future()
         worker = self._idle.get()
         try:
-            worker.send((function, args))
+            worker.send((function, args, kwargs))
             succeeded, value = worker.recv()
         except (EOFError, OSError) as exc:
             future.set_exception(TemplateError(f"a worker stopped: {exc!r}"))
-            return future
-        self._idle.put(worker)
-        if succeeded:
-            future.set_result(value)
+        except Exception as exc:  # noqa: BLE001 - a task or an answer that could not be pickled
+            future.set_exception(exc)
         else:
-            future.set_exception(value)
+            if succeeded:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        finally:
+            self._idle.put(worker)
         return future
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
@@ -568,11 +641,16 @@ def main(argv: list[str]) -> None:
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]
     sock = socket.socket(fileno=int(argv[0]))
-    stages = [(name, tuple(modules)) for name, modules in json.loads(argv[1])] if len(argv) > 1 else default_stages()
+    stages = [(name, tuple(modules)) for name, modules in json.loads(argv[2])] if len(argv) > 2 else default_stages()
     try:
-        serve(sock, stages)
+        serve(sock, argv[1], stages)
     finally:
         sock.close()
+        # The build removes the folder when it closes the template; a build that was killed cannot.
+        with suppress(OSError):
+            os.unlink(argv[1])
+        with suppress(OSError):
+            os.rmdir(os.path.dirname(argv[1]))
     # Nothing to flush or finalise: skipping the interpreter's teardown of everything imported saves about 0.1 s at
     # the end of every build, which waits for the template to exit.
     os._exit(0)
