@@ -301,3 +301,19 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_where_the_workers_socket_cannot_be_made_kernels_are_still_forked_and_workers_spawned(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    too_long = tmp_path / ("x" * 120)  # a Unix socket's path holds about 100 bytes
+    too_long.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(too_long))
+    with KernelPool(1, kernel=KERNEL) as pool, pool.kernel_of_its_own() as kernel:
+        assert isinstance(kernel.manager.provisioner.process, TemplateChild)
+        seen = printed_json(kernel, WORKERS)
+    assert seen["kind"] == "ProcessPoolExecutor"
+    assert seen["raised"] == "invalid literal for int() with base 10: 'not a number'"
