@@ -7,8 +7,10 @@ HEARTBEATS_CHROMIUM.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+SHUTDOWN_TIMEOUT_S = 20  # closing the browser takes about 0.1 s
 FOOTER = (
     '<div style="font-size:8pt;color:#555;width:100%;text-align:center;font-family:sans-serif;">'
     'Page <span class="pageNumber"></span> of <span class="totalPages"></span></div>'
@@ -70,6 +73,7 @@ class PdfRenderer:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf")
         self._playwright = None
         self._browser = None
+        self._driver_pids: list[int] = []  # Playwright's driver process(es), which start the browser
         self._launching: Future | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -99,11 +103,21 @@ class PdfRenderer:
         return self._thread.submit(self._print, Path(html_path), Path(pdf_path))
 
     def close(self) -> None:
+        """Shut the browser down. If its thread does not get to that within SHUTDOWN_TIMEOUT_S, it is stuck in a call
+        the driver never answers (a Ctrl-C can reach the driver in the middle of one): the driver and the browser are
+        ended, which ends that call with an error, and the shutdown follows."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-        self._thread.submit(self._shut_down).result()
+        shutting_down = self._thread.submit(self._shut_down)
+        try:
+            shutting_down.result(timeout=SHUTDOWN_TIMEOUT_S)
+        except Exception:  # noqa: BLE001 - stuck (TimeoutError) or failed: end the driver and its browser
+            for pid in self._driver_pids:
+                _kill_tree(pid)
+            with contextlib.suppress(Exception):
+                shutting_down.result(timeout=SHUTDOWN_TIMEOUT_S)
         self._thread.shutdown(wait=True)
 
     def __enter__(self) -> PdfRenderer:
@@ -118,7 +132,9 @@ class PdfRenderer:
             return
         from playwright.sync_api import sync_playwright
 
+        before = set(_children(os.getpid()))
         self._playwright = sync_playwright().start()
+        self._driver_pids = sorted(set(_children(os.getpid())) - before)
         try:
             self._browser = launch_browser(self._playwright)
         except BaseException:
@@ -158,6 +174,26 @@ class PdfRenderer:
         finally:
             if playwright is not None:
                 playwright.stop()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc; elsewhere none are found)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(entry.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and every process under it (the browser's helpers), children first found."""
+    for child in _children(pid):
+        _kill_tree(child)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:

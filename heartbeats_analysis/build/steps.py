@@ -56,6 +56,7 @@ NOTEBOOK_TITLES = {
 }
 STAMP_FILE = ".build-stamp.json"
 CLEAN_LOCK_TIMEOUT_S = 900
+PRINT_WAIT_S = 30  # how long a failed or interrupted publish waits for a PDF print under way (one takes 0.3-2 s)
 
 StepListener = Callable[[str, str, float], None]  # (step, status, seconds); status: started/ran/skipped
 
@@ -481,7 +482,7 @@ def _assemble(
         if summary_pdf is not None:
             # The caller removes version/ next: a print still running would write into it again
             # (the browser creates the folder), leaving a half-written version beside the report.
-            wait([summary_pdf])
+            wait([summary_pdf], timeout=PRINT_WAIT_S)  # a print stuck after a Ctrl-C ends when the browser is closed
         raise
     if summary_pdf is not None:
         summary_pdf.result()
