@@ -394,6 +394,17 @@ def _proc_stat(pid: int) -> list[str] | None:
     return text.rsplit(")", 1)[1].split()  # fields from the third (state) on
 
 
+def alive(pid: int) -> bool:
+    """True while the process runs (an exited process not yet reaped, a zombie, counts as ended)."""
+    fields = _proc_stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def parent_of(pid: int) -> int | None:
+    fields = _proc_stat(pid)
+    return int(fields[1]) if fields else None
+
+
 def _start_time(pid: int) -> str | None:
     fields = _proc_stat(pid)
     return fields[19] if fields else None

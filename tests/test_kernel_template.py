@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from helpers import alive, parent_of
 
 from heartbeats_analysis.build import kernel_template
 from heartbeats_analysis.build.kernel_pool import KernelPool
@@ -109,9 +110,9 @@ def test_forked_kernels_lead_their_own_sessions_and_end_with_the_pool(monkeypatc
         template = pool._template._process
         assert all(isinstance(k.manager.provisioner.process, TemplateChild) for k in (first, second))
         assert [os.getpgid(pid) for pid in pids] == pids
-        assert [_parent(pid) for pid in pids] == [template.pid, template.pid]
+        assert [parent_of(pid) for pid in pids] == [template.pid, template.pid]
     assert template.poll() is not None
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(alive(pid) for pid in pids)
 
 
 @pytest.mark.slow
@@ -136,7 +137,7 @@ def test_a_template_that_has_stopped_costs_only_a_new_process(monkeypatch):
         with pool.kernel() as kernel:
             assert kernel.manager.is_alive()
             assert not isinstance(kernel.manager.provisioner.process, TemplateChild)
-            assert _parent(kernel.manager.provisioner.process.pid) == os.getpid()
+            assert parent_of(kernel.manager.provisioner.process.pid) == os.getpid()
 
 
 WORKERS = r"""
@@ -165,14 +166,14 @@ def test_the_cleaning_kernels_workers_are_forked_from_the_template_too(monkeypat
         template = pool._template._process.pid
         assert seen["kind"] == "ForkedWorkers"
         assert len(seen["pids"]) == 2 and seen["kernel"] not in seen["pids"]
-        assert all(not _alive(pid) or _parent(pid) == template for pid in seen["pids"])
+        assert all(not alive(pid) or parent_of(pid) == template for pid in seen["pids"])
         # A task's exception comes back as it was raised, and the worker goes on with the next task.
         assert seen["raised"] == "invalid literal for int() with base 10: 'not a number'"
         assert seen["cwd"] == seen["kernel_cwd"]
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in seen["pids"]) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in seen["pids"]) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not any(_alive(pid) for pid in seen["pids"])  # shutdown ends them
+        assert not any(alive(pid) for pid in seen["pids"])  # shutdown ends them
 
 
 FAILING_WORKER = r"""
@@ -221,11 +222,11 @@ def test_a_worker_ends_with_its_kernel_even_in_the_middle_of_a_task(monkeypatch)
     with KernelPool(1, kernel=KERNEL) as pool:
         with pool.kernel_of_its_own() as kernel:
             (worker,) = printed_json(kernel, BUSY_WORKER)["pids"]
-            assert _alive(worker)
+            assert alive(worker)
         deadline = time.monotonic() + 15  # the kernel was stopped when its block ended
-        while _alive(worker) and time.monotonic() < deadline:
+        while alive(worker) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(worker)
+        assert not alive(worker)
         folder = pool._template._folder
         assert Path(folder, "workers").exists()
     assert not Path(folder).exists()  # the build removes the template's folder when it closes it
@@ -289,18 +290,6 @@ def _refusal(template: KernelTemplate, stage: str, argv, environment) -> str:
     except TemplateError as error:
         return str(error)
     raise AssertionError(f"the template forked a {stage!r} kernel without ipykernel")
-
-
-def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.slow

@@ -7,9 +7,9 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from helpers import alive
 
 from heartbeats_analysis.build import pdf
 from heartbeats_analysis.build.pdf import PdfRenderer
@@ -21,14 +21,6 @@ def _browser_or_skip() -> None:
         pdf.find_chromium()
     except BrowserNotFoundError:
         pytest.skip("no Chromium-family browser on this machine")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.slow
@@ -50,7 +42,7 @@ def test_closing_ends_a_driver_that_stopped_answering_in_the_middle_of_a_print(t
     renderer.close()
     assert time.monotonic() - started < 30
     assert stuck.done() and stuck.exception() is not None
-    assert not any(_alive(pid) for pid in drivers)
+    assert not any(alive(pid) for pid in drivers)
     assert not (tmp_path / "second.pdf").exists()
 
 
@@ -65,4 +57,4 @@ def test_a_renderer_closes_promptly_when_nothing_is_stuck(tmp_path):
         started = time.monotonic()
     assert time.monotonic() - started < pdf.SHUTDOWN_TIMEOUT_S
     assert (tmp_path / "one.pdf").stat().st_size > 0
-    assert not any(_alive(pid) for pid in drivers)
+    assert not any(alive(pid) for pid in drivers)
