@@ -86,6 +86,18 @@ def test_options_print_cost_with_the_kind_of_range_and_a_baseline_when_one_exist
     assert "Use of force: -0.52 incidents a year, out of about 6 a year today" in text_of(delivers)
     without = brief._option_rows(context("ferguson", [*MODEL_CLAIMS, change]))[0][2]
     assert "Use of force: -0.52 incidents a year against today's level" in text_of(without)
+    ranged = Claim(
+        id="model.force_change_heartbeats",
+        value=-0.17,
+        unit="per year",
+        sentence="-0.2",
+        interval=(-1.06, 0.0),
+        interval_kind="90% range of simulations",
+    )
+    with_range = brief._option_rows(context("ferguson", [*MODEL_CLAIMS, ranged]))[0][2]
+    assert "Use of force: -0.17 incidents a year against today's level (90% of model runs: -1.06 to 0" in text_of(
+        with_range
+    )
     assert [r[0] for r in rows] == ["Fund as proposed", "Pilot with an evaluation", "Civilian crisis team", "Decline"]
 
 
