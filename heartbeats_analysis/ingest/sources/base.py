@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -167,10 +168,12 @@ def to_int64(series: pd.Series) -> pd.Series:
     return pd.Series([parse_count(v) for v in series], index=series.index, dtype="float64").astype("Int64")
 
 
+@lru_cache(maxsize=16384)
 def agency_slug(name: str) -> str:
     """A stable, URL-safe id from an agency name: 'Ferguson Police Dept' -> 'ferguson'.
 
-    Sheriff's offices keep 'sheriff' so a county's sheriff and its police differ.
+    Sheriff's offices keep 'sheriff' so a county's sheriff and its police differ. Kept per name: the raw files
+    repeat a few thousand names over tens of thousands of rows.
     """
     text = name.strip().lower().replace("&", " and ")
     text = text.replace("st.", "st").replace("'", "")
