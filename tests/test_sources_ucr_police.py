@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 from helpers import assert_processed_schema_names_column, clean_source, write_lines
 from hypothesis import given
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from heartbeats_analysis.ingest.sources import ucr_police
 from heartbeats_analysis.ingest.sources.base import SchemaValidationError
-from heartbeats_analysis.ingest.sources.ucr_common import per_1000
+from heartbeats_analysis.ingest.sources.ucr_common import _valid_together, per_1000
 from heartbeats_analysis.paths import raw_dir
 
 FERGUSON = "Missouri_Ferguson_Police_Department"
@@ -228,3 +229,43 @@ def test_raw_schema_names_an_unlisted_count_column_and_its_text(tmp_path: Path) 
     assert f"ucr/police/{FERGUSON}.csv" in message
     assert "column 'officers_killed_by_accident'" in message and "row 1: 'two'" in message
     assert "'total_assaults_total'" not in message
+
+
+# ---- files of one layout are validated as one table; an error still names its own file ----------------------------
+
+FLORISSANT = dict(stem="Missouri_Florissant_Police_Department", agency="Florissant Police Department", ori="MO09530")
+
+
+def test_a_bad_cell_in_the_second_file_of_a_layout_names_that_file(tmp_path: Path) -> None:
+    write(tmp_path, ["2018,20663,40,8"])
+    write(tmp_path, ["2018,52000,80,20"], **FLORISSANT)
+    path = tmp_path / "ucr" / "police" / f"{FLORISSANT['stem']}.csv"
+    path.write_text(path.read_text().replace(",20,80,100,", ",20,eighty,100,"))
+    with pytest.raises(SchemaValidationError) as error:
+        ucr_police.load_raw(raw_root=tmp_path)
+    message = str(error.value)
+    assert message.startswith(f"ucr/police/{FLORISSANT['stem']}.csv does not match")
+    assert "eighty" in message and FERGUSON not in message
+
+
+def test_files_of_a_layout_pass_as_they_do_one_by_one(tmp_path: Path) -> None:
+    write(tmp_path, ["2018,20663,40,8", "2019,20500,38,9"])
+    write(tmp_path, ["2018,52000,80,20"], **FLORISSANT)
+    raw = ucr_police.load_raw(raw_root=tmp_path)
+    assert list(raw) == [FERGUSON, FLORISSANT["stem"]]
+    assert raw[FERGUSON]["total_employees_officers"].tolist() == ["40", "38"]
+    assert raw[FLORISSANT["stem"]].attrs["raw_path"] == f"ucr/police/{FLORISSANT['stem']}.csv"
+
+
+def test_only_schemas_that_judge_each_row_alone_are_validated_together() -> None:
+    """A check over a whole column (a sum, a uniqueness) can pass two files stacked and fail one alone: such a schema
+    is never used on stacked files."""
+    small, large = pd.DataFrame({"count": [1, 2]}), pd.DataFrame({"count": [9, 9]})
+    by_row = pa.DataFrameSchema({"count": pa.Column(int, pa.Check.ge(0))})
+    by_column = pa.DataFrameSchema({"count": pa.Column(int, pa.Check(lambda s: s.sum() > 5))})
+    unique = pa.DataFrameSchema({"count": pa.Column(int, unique=True)})
+    assert _valid_together([(small, by_row), (large, by_row)]) == {0, 1}
+    assert _valid_together([(small, by_column), (large, by_column)]) == set()
+    assert _valid_together([(small, unique), (large, unique)]) == set()
+    assert _valid_together([(small, by_row)]) == set()  # alone: validated by the caller, with its own error
+    assert _valid_together([(small.assign(count=[-1, 2]), by_row), (large, by_row)]) == set()
