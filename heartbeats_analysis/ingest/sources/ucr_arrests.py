@@ -185,6 +185,9 @@ def _clean_file(frame: pd.DataFrame, slug: str, log: MissingnessLog) -> pd.DataF
         log.add(
             TABLE_NAME, row_key(slug, int(frame.at[index, "year"])), "arrests", reason, "0" if all_zero[index] else None
         )
+    # The same in every row of the file's table: computed once, not for each offence and race.
+    years = frame["year"].astype("int64")
+    known_population = population.mask(population.le(0).fillna(False))
     rows = []
     for offence, (_, _, group) in OFFENCES.items():
         cells = {race: _cell(frame, offence, race, layout) for race in ("total", *RACES)}
@@ -194,6 +197,11 @@ def _clean_file(frame: pd.DataFrame, slug: str, log: MissingnessLog) -> pd.DataF
             cells["total"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
         has_races = all(cells[r] is not None for r in RACES)
         race_sum = sum(cells[r] for r in RACES) if has_races else None
+        add_up = (  # one answer per offence and year, repeated on the offence's five rows
+            pd.Series(pd.NA, index=frame.index, dtype="boolean")
+            if race_sum is None
+            else (race_sum - cells["total"]).abs().le(RACE_SUM_TOLERANCE(cells["total"])).astype("boolean").mask(gap)
+        )
         for race, values in cells.items():
             if values is None:
                 continue
@@ -211,25 +219,16 @@ def _clean_file(frame: pd.DataFrame, slug: str, log: MissingnessLog) -> pd.DataF
                         REASON_DRUG_1975,
                     )
                 values = values.mask(early)
-            add_up = (
-                pd.Series(pd.NA, index=frame.index, dtype="boolean")
-                if race_sum is None
-                else (race_sum - cells["total"])
-                .abs()
-                .le(RACE_SUM_TOLERANCE(cells["total"]))
-                .astype("boolean")
-                .mask(gap)
-            )
             rows.append(
                 pd.DataFrame(
                     {
                         "agency_slug": slug,
-                        "year": frame["year"].astype("int64"),
+                        "year": years,
                         "offense": offence,
                         "offense_group": group,
                         "race": race,
                         "arrests": values.astype("Int64"),
-                        "population": population.mask(population.le(0).fillna(False)),
+                        "population": known_population,
                         "reported": ~gap,
                         "races_add_up": add_up,
                     }
