@@ -190,6 +190,10 @@ def _join_notes(*notes: str) -> str | None:
     return "; ".join(kept) if kept else None
 
 
+READS_TABLES = (vsr.NAMES_TABLE_NAME, acs.TABLE_NAME)
+"""The processed tables clean reads: the cleaning starts it as soon as these two are there."""
+
+
 def clean(raw: AgenciesRaw, log: MissingnessLog, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """tables: the processed tables cleaned before this one; it reads ``agency_names`` (vsr) and
     ``population`` (acs)."""
