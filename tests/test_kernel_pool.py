@@ -338,7 +338,7 @@ PROCESS_WIDE_CALLS = {
 # no-op once selected). The command line makes relative folder variables absolute once, in its own
 # process, before any kernel starts.
 ALLOWED = {
-    "heartbeats_analysis/report/style.py": {"line 41: matplotlib.use('Agg')"},
+    "heartbeats_analysis/report/style.py": {"line 46: matplotlib.use('Agg')"},
     "heartbeats_analysis/paths.py": {"line 84: os.environ[name] = str((base / value).resolve())"},
     # a Dask worker (never a kernel) takes the client's data and report folders before it builds
     "heartbeats_analysis/build/dask_executor.py": {"line 72: os.environ.update(env)"},
@@ -353,10 +353,10 @@ ALLOWED = {
     # forked worker those of the kernel it works for
     "heartbeats_analysis/build/kernel_template.py": {
         "line 314: os.environ['MPLBACKEND'] = INLINE_BACKEND",
-        "line 445: os.chdir(request['cwd'])",
-        "line 455: os.environ.update(environment)",
-        "line 529: os.chdir(request['cwd'])",
-        "line 531: os.environ.update(request['env'])",
+        "line 448: os.chdir(request['cwd'])",
+        "line 458: os.environ.update(environment)",
+        "line 532: os.chdir(request['cwd'])",
+        "line 534: os.environ.update(request['env'])",
     },
     # the statewide threshold fit's own process (`python -m ...threshold_model`, never a kernel): JAX reads how many
     # CPU devices to make from this variable before it starts

@@ -306,3 +306,54 @@ def test_where_the_workers_socket_cannot_be_made_kernels_are_still_forked_and_wo
         seen = printed_json(kernel, WORKERS)
     assert seen["kind"] == "ProcessPoolExecutor"
     assert seen["raised"] == "invalid literal for int() with base 10: 'not a number'"
+
+
+class _RecordedTemplate:
+    """KernelTemplate's stand-in: records which interpreter each template was started with and what was closed."""
+
+    made: list[_RecordedTemplate] = []
+
+    def __init__(self, python, cwd):
+        self.python, self.started, self.closed = python, False, False
+        _RecordedTemplate.made.append(self)
+
+    def start(self):
+        self.started = True
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("argv", "kept", "started"),
+    [
+        ([sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], sys.executable, [sys.executable]),
+        (["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], sys.executable, [sys.executable]),
+        (["/opt/other/python", "-m", "ipykernel_launcher"], "/opt/other/python", [sys.executable, "/opt/other/python"]),
+        (["/usr/bin/R", "--slave", "-e", "IRkernel::main()"], None, [sys.executable]),
+        (None, None, [sys.executable]),  # no such kernel
+    ],
+    ids=["this interpreter", "bare python", "another interpreter", "not forkable", "no such kernel"],
+)
+def test_the_template_starts_before_the_kernel_spec_is_read(monkeypatch, argv, kept, started):
+    """Started at once with the build's interpreter; kept when the spec runs that interpreter, otherwise closed (and
+    one started with the spec's interpreter, if the spec can be forked)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from heartbeats_analysis.build import kernel_pool
+
+    def spec(self, name):
+        if argv is None:
+            raise NoSuchKernel(name)
+        return type("Spec", (), {"argv": argv})()
+
+    _RecordedTemplate.made = []
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(kernel_template, "KernelTemplate", _RecordedTemplate)
+    monkeypatch.setattr(KernelSpecManager, "get_kernel_spec", spec)
+    template = kernel_pool._start_template("heartbeats", PROJECT_ROOT)
+    assert [t.python for t in _RecordedTemplate.made] == started
+    assert all(t.started for t in _RecordedTemplate.made)
+    assert (template.python if template else None) == kept
+    assert [t.closed for t in _RecordedTemplate.made] == [t is not template for t in _RecordedTemplate.made]
