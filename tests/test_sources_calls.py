@@ -327,6 +327,20 @@ def test_initiation_header_change_is_caught(tmp_path):
         calls.load_raw(raw_root=tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("file", "sheet"),
+    [(CALL_TYPES_FILE, "SelfInitiated"), (CALL_TYPES_FILE, "CallTypes"), (INITIATION_FILE, "Seattle")],
+)
+def test_a_missing_sheet_is_named_with_its_workbook(tmp_path, file, sheet):
+    write_call_types(tmp_path)
+    write_initiation(tmp_path)
+    workbook = openpyxl.load_workbook(tmp_path / file)
+    workbook.remove(workbook[sheet])
+    workbook.save(tmp_path / file)
+    with pytest.raises(SchemaValidationError, match=f"^{file} does not match the schema: no sheet '{sheet}'$"):
+        calls.load_raw(raw_root=tmp_path)
+
+
 # ---------------------------------------------------------------------------------------------
 # Schemas
 # ---------------------------------------------------------------------------------------------

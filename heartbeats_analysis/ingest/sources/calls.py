@@ -52,9 +52,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pandera.pandas as pa
+from python_calamine import CalamineWorkbook
 
 from heartbeats_analysis.ingest import registry
 from heartbeats_analysis.ingest.sources.acs import count_text_check
@@ -271,18 +271,28 @@ def _as_text(value: object) -> object:
     return str(value)
 
 
-def _sheet_rows(path: Path, sheet: str) -> list[tuple]:
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        return [row for row in workbook[sheet].iter_rows(values_only=True) if any(v is not None for v in row)]
-    finally:
-        workbook.close()
+def _sheet_rows(workbook: CalamineWorkbook, sheet: str, file: str) -> list[tuple]:
+    """The sheet's non-empty rows, each cell as openpyxl reads it: None when empty, a whole number as an int. (The
+    calamine reader, in Rust, reads the workbook about ten times faster; it gives '' for an empty cell and a float
+    for every number.)"""
+    if sheet not in workbook.sheet_names:
+        raise SchemaValidationError(f"{file} does not match the schema: no sheet {sheet!r}")
+    rows = (tuple(_openpyxl_value(v) for v in row) for row in workbook.get_sheet_by_name(sheet).to_python())
+    return [row for row in rows if any(v is not None for v in row)]
 
 
-def _sheet_frame(path: Path, sheet: str, text_columns: Sequence[str]) -> pd.DataFrame:
-    header, *rows = _sheet_rows(path, sheet)
+def _openpyxl_value(value: object) -> object:
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _sheet_frame(workbook: CalamineWorkbook, sheet: str, file: str, text_columns: Sequence[str]) -> pd.DataFrame:
+    header, *rows = _sheet_rows(workbook, sheet, file)
     names = [str(h) for h in header]
-    # read-only openpyxl may return a row shorter than the header (trailing empty cells): those are missing values.
+    # a row shorter than the header (trailing empty cells): those are missing values.
     frame = pd.DataFrame([dict(zip(names, row, strict=False)) for row in rows], columns=names, dtype=object)
     for column in text_columns:
         if column in frame:
@@ -291,30 +301,25 @@ def _sheet_frame(path: Path, sheet: str, text_columns: Sequence[str]) -> pd.Data
 
 
 def _initiation_frame(path: Path, file: str) -> pd.DataFrame:
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    workbook = CalamineWorkbook.from_path(str(path))
     records = []
-    try:
-        for city, expected in INITIATION_HEADERS.items():
-            if city not in workbook.sheetnames:
-                raise SchemaValidationError(f"{file} does not match the schema: no sheet {city!r}")
-            header, *rows = [r for r in workbook[city].iter_rows(values_only=True) if any(v is not None for v in r)]
-            if tuple(str(h) for h in header) != expected:
-                raise SchemaValidationError(
-                    f"{file} does not match the schema: sheet {city!r} header is {header}, expected {expected}"
+    for city, expected in INITIATION_HEADERS.items():
+        header, *rows = _sheet_rows(workbook, city, file)
+        if tuple(str(h) for h in header) != expected:
+            raise SchemaValidationError(
+                f"{file} does not match the schema: sheet {city!r} header is {header}, expected {expected}"
+            )
+        for row in rows:
+            for position in range(1, len(INITIATION_COLUMN_LABELS[city]) + 1):
+                records.append(
+                    {
+                        "city": city,
+                        "year": row[0],
+                        "position": position,
+                        "header": expected[position],
+                        "count": row[position],
+                    }
                 )
-            for row in rows:
-                for position in range(1, len(INITIATION_COLUMN_LABELS[city]) + 1):
-                    records.append(
-                        {
-                            "city": city,
-                            "year": row[0],
-                            "position": position,
-                            "header": expected[position],
-                            "count": row[position],
-                        }
-                    )
-    finally:
-        workbook.close()
     frame = pd.DataFrame(records, columns=["city", "year", "position", "header", "count"])
     return frame.astype({"city": "str", "header": "str", "position": "int64", "year": object, "count": object})
 
@@ -324,8 +329,9 @@ def load_raw(raw_root: Path | None = None) -> CallsRaw:
     call_types_file = registry.get(CALL_TYPES_KEY).path
     initiation_file = registry.get(INITIATION_KEY).path
     text = ("City", "Column_name", "Field 1", "Field1", "Category", "Self initiated")
-    call_types = _sheet_frame(root / call_types_file, CALL_TYPES_SHEET, text)
-    self_initiated = _sheet_frame(root / call_types_file, SELF_INITIATED_SHEET, text)
+    workbook = CalamineWorkbook.from_path(str(root / call_types_file))
+    call_types = _sheet_frame(workbook, CALL_TYPES_SHEET, call_types_file, text)
+    self_initiated = _sheet_frame(workbook, SELF_INITIATED_SHEET, call_types_file, text)
     return CallsRaw(
         call_types=validate(call_types, RAW_SCHEMA, f"{call_types_file} (sheet {CALL_TYPES_SHEET})"),
         self_initiated=validate(
