@@ -4,6 +4,7 @@ stamps they leave, and the key that decides whether a report is published again.
 from __future__ import annotations
 
 import json
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -209,3 +210,40 @@ def test_a_bad_jobs_setting_is_a_parameter_error(monkeypatch, value):
     monkeypatch.setenv("HEARTBEATS_JOBS", value)
     with pytest.raises(steps.ParameterError, match="HEARTBEATS_JOBS"):
         steps.parallel_jobs()
+
+
+# ---- a build's browser and kernels are shut down at once ------------------------------------------------------------
+
+
+class _Closable:
+    def __init__(self, meeting: threading.Barrier | None = None, error: Exception | None = None):
+        self.meeting, self.error, self.closed = meeting, error, False
+
+    def close(self) -> None:
+        if self.meeting is not None:
+            self.meeting.wait(timeout=10)  # breaks (and fails the close) unless the other close runs meanwhile
+        self.closed = True
+        if self.error is not None:
+            raise self.error
+
+
+def test_resources_are_closed_at_the_same_time():
+    meeting = threading.Barrier(2)
+    browser, kernels = _Closable(meeting), _Closable(meeting)
+    with steps.closed_together(browser, None, kernels) as given:
+        assert given == (browser, None, kernels)
+    assert browser.closed and kernels.closed and not meeting.broken
+
+
+def test_a_failing_close_is_raised_once_the_others_have_closed():
+    failing, other = _Closable(error=RuntimeError("the browser did not stop")), _Closable()
+    with pytest.raises(RuntimeError, match="the browser did not stop"), steps.closed_together(failing, other):
+        pass
+    assert other.closed
+
+
+def test_resources_are_closed_when_the_build_fails():
+    kernels = _Closable()
+    with pytest.raises(KeyError), steps.closed_together(kernels, None):
+        raise KeyError("a notebook failed")
+    assert kernels.closed

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from heartbeats_analysis.build.kernel_pool import KernelPool
 from heartbeats_analysis.build.pdf import PdfRenderer
-from heartbeats_analysis.build.steps import build, parallel_jobs, run_clean
+from heartbeats_analysis.build.steps import build, closed_together, parallel_jobs, run_clean
 from heartbeats_analysis.errors import HeartbeatsError, ParameterError
 from heartbeats_analysis.ingest import fetch
 from heartbeats_analysis.ingest.tables import load_table
@@ -105,7 +105,7 @@ def run_batch(
         if listener:
             listener.finished(result)
 
-    with KernelPool(jobs if executor == "threads" else 1) as kernels, PdfRenderer() as pdfs:
+    with closed_together(KernelPool(jobs if executor == "threads" else 1), PdfRenderer()) as (kernels, pdfs):
         fetch.verify()
         run_clean(kernels=kernels)  # once, before the builds share the processed tables
         names = agencies or agencies_with_complete_data()

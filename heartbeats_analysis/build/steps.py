@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,18 +230,17 @@ def build(
     if kernels is None and pdfs is None and (lent := _LENT.get()) is not None:
         kernels, pdfs = lent
     if kernels is None or pdfs is None:
-        with (
-            KernelPool(parallel_jobs()) if kernels is None else nullcontext(kernels) as own_kernels,
-            PdfRenderer() if pdfs is None else nullcontext(pdfs) as own_pdfs,
-        ):
+        with closed_together(
+            KernelPool(parallel_jobs()) if kernels is None else None, PdfRenderer() if pdfs is None else None
+        ) as (own_kernels, own_pdfs):
             return build(
                 params,
                 force=force,
                 listener=listener,
                 command=command,
                 with_pdf=with_pdf,
-                kernels=own_kernels,
-                pdfs=own_pdfs,
+                kernels=own_kernels or kernels,
+                pdfs=own_pdfs or pdfs,
             )
 
     from heartbeats_analysis.build.threshold_fit import run_threshold_fit
@@ -360,6 +359,21 @@ def print_published_pdfs(reports: Path, slug: str, version: Path, pdfs: PdfRende
             return True
     except BuildLockedError:
         return False
+
+
+@contextmanager
+def closed_together(*resources):
+    """Yield ``resources`` (None for one that is not this caller's to close); on the way out, close them all at once,
+    each in a thread of its own: the browser's and the kernels' shutdowns take 0.1-0.15 s each, and the command
+    waits for both. The first error a close raises is raised once every close has ended."""
+    try:
+        yield resources
+    finally:
+        owned = [resource for resource in resources if resource is not None]
+        with ThreadPoolExecutor(max(1, len(owned)), thread_name_prefix="close") as closing:
+            closes = [closing.submit(resource.close) for resource in owned]
+        for close in closes:
+            close.result()
 
 
 def parallel_jobs() -> int:
