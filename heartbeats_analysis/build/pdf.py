@@ -73,6 +73,7 @@ class PdfRenderer:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf")
         self._playwright = None
         self._browser = None
+        self._page = None  # one page prints every PDF (see _print)
         self._driver_pids: list[int] = []  # Playwright's driver process(es), which start the browser
         self._launching: Future | None = None
         self._lock = threading.Lock()
@@ -137,18 +138,27 @@ class PdfRenderer:
         self._driver_pids = sorted(set(_children(os.getpid())) - before)
         try:
             self._browser = launch_browser(self._playwright)
+            self._open_page()  # with the launch, which a build starts while its last notebooks run
         except BaseException:
             self._shut_down()
             raise
 
+    def _open_page(self) -> None:
+        if self._page is None:
+            self._page = self._browser.new_page()
+            self._page.emulate_media(media="print")
+
     def _print(self, html_path: Path, pdf_path: Path) -> Path:
+        """Print on the renderer's one page, which loads each document in turn. A page of its own for each PDF
+        (Playwright's `browser.new_page()` makes a browser context for it, and Chromium a renderer process) cost a
+        build about 1.4 core-seconds more for its two PDFs; the PDFs are the same, but for the arbitrary ids of
+        their tagged elements. A print that fails closes the page: the next one starts on a new page."""
         self._launch()  # again after a failed launch: the error is raised to the caller of render
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
-        page = self._browser.new_page()
+        self._open_page()  # again after a failed print
         try:
-            page.goto(html_path.resolve().as_uri(), wait_until="load")
-            page.emulate_media(media="print")
-            page.pdf(
+            self._page.goto(html_path.resolve().as_uri(), wait_until="load")
+            self._page.pdf(
                 path=str(pdf_path),
                 format="Letter",
                 print_background=True,
@@ -159,15 +169,18 @@ class PdfRenderer:
                 tagged=True,
                 outline=True,
             )
-        finally:
-            page.close()
+        except BaseException:
+            page, self._page = self._page, None
+            with contextlib.suppress(Exception):
+                page.close()
+            raise
         if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
             raise HeartbeatsError(f"Chromium did not write the PDF {pdf_path}")
         return pdf_path
 
     def _shut_down(self) -> None:
         browser, playwright = self._browser, self._playwright
-        self._browser = self._playwright = None
+        self._browser = self._playwright = self._page = None
         try:
             if browser is not None:
                 browser.close()
