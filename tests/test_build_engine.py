@@ -164,6 +164,45 @@ def test_the_model_runs_beside_the_analysis_it_does_not_read_and_the_brief_after
     assert order[-2:] == ["start 90-brief", "end 90-brief"]
 
 
+def test_the_browser_is_launched_once_the_analyses_have_ended_while_the_model_runs(monkeypatch):
+    """The model waits (up to 10 s) for the launch, which must come once every analysis has ended, not after it."""
+    monkeypatch.setenv("HEARTBEATS_JOBS", "2")
+    launched = threading.Event()
+    run_step, events = _recording_steps(slow="03-crime")
+
+    def model_waits_for_the_launch(name: str) -> None:
+        if name == steps.MODEL_NOTEBOOK:
+            assert launched.wait(timeout=10), "the browser was not launched while the model ran"
+            assert ("end", "03-crime") in events  # the last analysis to end
+        run_step(name)
+
+    launches: list[int] = []
+
+    def launch() -> None:
+        launches.append(len(events))
+        launched.set()
+
+    steps._run_agency_steps(AGENCY_STEPS, model_waits_for_the_launch, beside_model_done=launch)
+    assert len(launches) == 1
+    assert ("start", "90-brief") not in events[: launches[0]]
+
+
+def test_a_callback_after_futures_that_have_ended_or_fail_still_comes_once():
+    from concurrent.futures import Future
+
+    ended, failed, pending = Future(), Future(), Future()
+    ended.set_result(None)
+    failed.set_exception(RuntimeError("a notebook failed"))
+    calls: list[str] = []
+    steps._when_all_done([ended, failed, pending], lambda: calls.append("launch"))
+    assert calls == []
+    pending.set_result(None)
+    assert calls == ["launch"]
+    steps._when_all_done([ended], lambda: calls.append("at once"))
+    assert calls == ["launch", "at once"]
+    steps._when_all_done([ended], lambda: 1 / 0)  # a launch that raises is left to the brief's step to report
+
+
 @pytest.mark.parametrize("failing", ["04-stops", "03-crime", "07-program-model"])
 def test_a_failed_step_is_raised_after_those_running_finish_and_nothing_later_starts(monkeypatch, failing):
     monkeypatch.setenv("HEARTBEATS_JOBS", "2")

@@ -6,6 +6,7 @@ with nothing changed does no work and changing a model assumption reruns only th
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -273,9 +274,10 @@ def build(
 
         def run_step(name: str) -> None:
             def action() -> None:
-                if name in (MODEL_NOTEBOOK, BRIEF_NOTEBOOK):
-                    # From here one notebook runs at a time: the idle core gets publishing ready.
-                    _prepare_publishing(pdfs if with_pdf else None)
+                if name == BRIEF_NOTEBOOK:
+                    _prepare_publishing(pdfs if with_pdf else None)  # already under way, unless only the brief ran
+                elif name == MODEL_NOTEBOOK:
+                    _prepare_publishing(None)  # the browser waits for a free core: see _run_agency_steps
                 run_notebook(nb, executed, notebook_params, failed, kernels)
                 if name != BRIEF_NOTEBOOK:
                     pages[name] = exports.submit(_appendix_page, executed, work / "appendix")
@@ -294,7 +296,7 @@ def build(
             executed = work / "executed" / f"{name}.ipynb"
             steps.run(name, inputs, [executed], action)
 
-        _run_agency_steps(agency_steps(), run_step)
+        _run_agency_steps(agency_steps(), run_step, beside_model_done=pdfs.start if with_pdf else None)
 
         key = publish_key(work / "stamps", with_pdf)
         current = published_dir(reports, slug)
@@ -386,10 +388,16 @@ def parallel_jobs() -> int:
     return int(configured)
 
 
-def _run_agency_steps(present: list[str], run_step: Callable[[str], None]) -> None:
+def _run_agency_steps(
+    present: list[str], run_step: Callable[[str], None], beside_model_done: Callable[[], None] | None = None
+) -> None:
     """The analysis notebooks side by side, those the model reads first; the model as soon as they have run, beside
     the analyses it does not read (the crime notebook); the brief once everything has run. The first failure is
-    raised after the notebooks already running finish; after a failure no later step starts."""
+    raised after the notebooks already running finish; after a failure no later step starts.
+
+    ``beside_model_done`` is called once every analysis has ended, while the model may still run: the PDF browser
+    is launched then, on the core the analyses leave free (launched with the model, its start, about 0.6 core-s,
+    slowed the model and the crime notebook on two cores)."""
     analyses = [n for n in present if n in ANALYSIS_NOTEBOOKS]
     later = [n for n in present if n not in ANALYSIS_NOTEBOOKS]
     model_inputs = [n for n in analyses if n in CLAIMS_READ[MODEL_NOTEBOOK]]
@@ -401,6 +409,8 @@ def _run_agency_steps(present: list[str], run_step: Callable[[str], None]) -> No
         return
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {name: pool.submit(run_step, name) for name in [*model_inputs, *rest]}
+        if beside_model_done is not None:
+            _when_all_done(list(futures.values()), beside_model_done)
         try:
             # Waits for the model's inputs only; it starts when all of them have run, whatever the others do.
             inputs_failed = any(futures[name].exception() is not None for name in model_inputs)
@@ -419,6 +429,23 @@ def _run_agency_steps(present: list[str], run_step: Callable[[str], None]) -> No
     for name in later:
         if name != MODEL_NOTEBOOK:
             run_step(name)
+
+
+def _when_all_done(futures: list[Future], callback: Callable[[], None]) -> None:
+    """Call ``callback`` once, in the thread that ends the last of ``futures`` (at once if all have ended)."""
+    left = [len(futures)]
+    lock = threading.Lock()
+
+    def one_done(_future: Future) -> None:
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            with contextlib.suppress(Exception):  # the brief's step starts the browser again, and reports a failure
+                callback()
+
+    for future in futures:
+        future.add_done_callback(one_done)
 
 
 def _claims_read_by(name: str, claims_dir: Path) -> list[Path]:
