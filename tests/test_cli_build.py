@@ -39,13 +39,20 @@ def reports_copy(built_reports, tmp_path):
 
 
 @pytest.mark.slow
-def test_noop_rebuild_skips_every_step(reports_copy):
+def test_noop_rebuild_skips_every_step(reports_copy, tmp_path, monkeypatch):
+    """Nothing runs, and no browser is launched (a browser that notes each launch stands in for Chromium)."""
+    launches = tmp_path / "launches"
+    browser = tmp_path / "browser"
+    browser.write_text(f"#!/bin/sh\necho launched >> {launches}\nexit 1\n")
+    browser.chmod(0o755)
+    monkeypatch.setenv("HEARTBEATS_CHROMIUM", str(browser))
     before = (reports_copy / "ferguson" / "brief.html").read_bytes()
     result = build_report(reports_copy)
     assert result.returncode == 0, result.stderr
     assert ran_steps(result.stderr) == []
     assert "(0 step(s) ran, 11 unchanged)" in " ".join(result.stdout.split())
     assert (reports_copy / "ferguson" / "brief.html").read_bytes() == before
+    assert not launches.exists()
 
 
 @pytest.mark.slow

@@ -272,12 +272,24 @@ def build(
         write_manifest(manifest, work / "manifest.json")
         failed = failed_dir(reports, slug)
 
+        # The PDF browser is launched once the analyses have ended, if any of them ran (see _run_agency_steps); with
+        # the model when it runs alone (an assumption changed); with the brief otherwise. A build that runs nothing
+        # launches none.
+        analyses_ran = threading.Event()
+        browser = pdfs if with_pdf else None
+
+        def launch_browser_if_analyses_ran() -> None:
+            if browser is not None and analyses_ran.is_set():
+                browser.start()
+
         def run_step(name: str) -> None:
             def action() -> None:
-                if name == BRIEF_NOTEBOOK:
-                    _prepare_publishing(pdfs if with_pdf else None)  # already under way, unless only the brief ran
+                if name in ANALYSIS_NOTEBOOKS:
+                    analyses_ran.set()
                 elif name == MODEL_NOTEBOOK:
-                    _prepare_publishing(None)  # the browser waits for a free core: see _run_agency_steps
+                    _prepare_publishing(None if analyses_ran.is_set() else browser)
+                elif name == BRIEF_NOTEBOOK:
+                    _prepare_publishing(browser)  # already under way, unless only the brief runs
                 run_notebook(nb, executed, notebook_params, failed, kernels)
                 if name != BRIEF_NOTEBOOK:
                     pages[name] = exports.submit(_appendix_page, executed, work / "appendix")
@@ -296,7 +308,7 @@ def build(
             executed = work / "executed" / f"{name}.ipynb"
             steps.run(name, inputs, [executed], action)
 
-        _run_agency_steps(agency_steps(), run_step, beside_model_done=pdfs.start if with_pdf else None)
+        _run_agency_steps(agency_steps(), run_step, beside_model_done=launch_browser_if_analyses_ran)
 
         key = publish_key(work / "stamps", with_pdf)
         current = published_dir(reports, slug)
