@@ -64,6 +64,7 @@ COLUMNS = {
     "disparity_index": "AGO disparity index, 2017: share of stops / share of the 16+ population (1 = parity)",
 }
 
+
 def load_raw(raw_root: Path | None = None) -> pd.DataFrame:
     # Imported here: rdata (with xarray) takes 0.05 s to import, on the path of the cleaning kernel's start.
     import rdata
