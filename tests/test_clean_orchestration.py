@@ -167,6 +167,29 @@ def test_sources_that_read_each_others_tables_are_refused(monkeypatch):
         clean.build_tables()
 
 
+class _ExitingWorkers:
+    """Workers whose every task ends in SystemExit, as a worker passes on a BaseException it met."""
+
+    def submit(self, function, name, raw_root):
+        future = Future()
+        future.set_exception(SystemExit(3))
+        return future
+
+    def shutdown(self, cancel_futures=False):
+        pass
+
+
+def test_a_task_a_worker_ends_with_system_exit_is_cleaned_here_and_nothing_waits_for_ever(monkeypatch):
+    for name in ("first", "second", "third"):
+        _fake_source(monkeypatch, name)
+    _fake_source(monkeypatch, "reader", reads=("second", "third"))
+    monkeypatch.setattr(clean, "SOURCE_MODULES", ("first", "second", "third", "reader"))
+    for _ in range(10):  # the worker's feeder takes a different source from round to round
+        seen, outputs = _clean_beside(_ExitingWorkers(), monkeypatch)
+        assert sorted(seen) == ["first", "reader", "second", "third"]
+        assert _given(outputs, "reader") == "second,third"
+
+
 class _ThreadWorkers:
     """Workers as threads of this process (they see the fake modules); `fail` makes every task fail."""
 
@@ -206,7 +229,7 @@ def test_a_reader_waits_here_for_the_tables_a_worker_is_making(monkeypatch, fail
         assert _given(outputs, "reader") == "second,third"
 
 
-def _clean_beside(workers: _ThreadWorkers, monkeypatch) -> tuple[list[str], list]:
+def _clean_beside(workers, monkeypatch) -> tuple[list[str], list]:
     """build_tables with one worker, in a thread that must end within 30 s: (sources reported, outputs)."""
     import threading
 

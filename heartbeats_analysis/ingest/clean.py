@@ -206,8 +206,8 @@ def _clean_sources(
                 if not here or not waiting:
                     return None
                 changed.wait()  # only sources that wait for a worker's tables are left
-        if progress:
-            progress(ready)
+        if progress and here:
+            progress(ready)  # a worker's source is reported by its feeder, which survives a failed report
         return ready
 
     def done(name: str, result: _SourceResult | None) -> None:
@@ -232,9 +232,15 @@ def _clean_sources(
 
     def feed(pool: ProcessPoolExecutor) -> None:
         while (name := next_source(here=False)) is not None:
+            result = None
             try:
+                if progress:
+                    progress(name)
                 result = pool.submit(clean_source, name, raw_root).result()
-            except Exception:  # noqa: BLE001 - cleaned again here, where the error is raised as it is
+            # Whatever ends a worker's task (an error, or a SystemExit the worker passes on): the source is cleaned
+            # again here, where its error is raised as it is. A feeder that died instead would leave a source that
+            # reads it waiting for ever.
+            except BaseException:  # noqa: BLE001
                 result = None
             done(name, result)
 
