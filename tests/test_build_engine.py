@@ -187,20 +187,39 @@ def test_the_browser_is_launched_once_the_analyses_have_ended_while_the_model_ru
     assert ("start", "90-brief") not in events[: launches[0]]
 
 
-def test_a_callback_after_futures_that_have_ended_or_fail_still_comes_once():
+def test_the_launch_comes_once_every_analysis_has_succeeded_and_never_after_a_failure():
     from concurrent.futures import Future
 
-    ended, failed, pending = Future(), Future(), Future()
-    ended.set_result(None)
-    failed.set_exception(RuntimeError("a notebook failed"))
+    def ended() -> Future:
+        future = Future()
+        future.set_result(None)
+        return future
+
     calls: list[str] = []
-    steps._when_all_done([ended, failed, pending], lambda: calls.append("launch"))
+    pending = Future()
+    steps._when_all_done([ended(), ended(), pending], lambda: calls.append("launch"))
     assert calls == []
     pending.set_result(None)
     assert calls == ["launch"]
-    steps._when_all_done([ended], lambda: calls.append("at once"))
+    steps._when_all_done([ended()], lambda: calls.append("at once"))
     assert calls == ["launch", "at once"]
-    steps._when_all_done([ended], lambda: 1 / 0)  # a launch that raises is left to the brief's step to report
+    failed, cancelled = Future(), Future()
+    failed.set_exception(RuntimeError("a notebook failed"))
+    cancelled.cancel()  # what Ctrl-C does to the analyses not yet started
+    steps._when_all_done([ended(), failed], lambda: calls.append("after a failure"))
+    steps._when_all_done([ended(), cancelled], lambda: calls.append("after a Ctrl-C"))
+    assert calls == ["launch", "at once"]
+    steps._when_all_done([ended()], lambda: 1 / 0)  # a launch that raises is left to the brief's step to report
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failed_analysis_launches_no_browser(monkeypatch, jobs):
+    monkeypatch.setenv("HEARTBEATS_JOBS", jobs)
+    run_step, _ = _recording_steps(fail="05-force")
+    launches: list[str] = []
+    with pytest.raises(RuntimeError, match="05-force failed"):
+        steps._run_agency_steps(AGENCY_STEPS, run_step, beside_model_done=lambda: launches.append("launch"))
+    assert launches == []
 
 
 @pytest.mark.parametrize("failing", ["04-stops", "03-crime", "07-program-model"])

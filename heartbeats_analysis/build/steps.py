@@ -407,7 +407,7 @@ def _run_agency_steps(
     the analyses it does not read (the crime notebook); the brief once everything has run. The first failure is
     raised after the notebooks already running finish; after a failure no later step starts.
 
-    ``beside_model_done`` is called once every analysis has ended, while the model may still run: the PDF browser
+    ``beside_model_done`` is called once every analysis has succeeded, while the model may still run: the PDF browser
     is launched then, on the core the analyses leave free (launched with the model, its start, about 0.6 core-s,
     slowed the model and the crime notebook on two cores)."""
     analyses = [n for n in present if n in ANALYSIS_NOTEBOOKS]
@@ -416,14 +416,19 @@ def _run_agency_steps(
     rest = [n for n in analyses if n not in model_inputs]
     jobs = min(parallel_jobs(), len(analyses)) or 1
     if jobs == 1:
-        for name in [*analyses, *later]:
+        for name in analyses:
+            run_step(name)
+        if beside_model_done is not None:
+            with contextlib.suppress(Exception):  # the brief's step starts the browser again, and reports a failure
+                beside_model_done()
+        for name in later:
             run_step(name)
         return
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {name: pool.submit(run_step, name) for name in [*model_inputs, *rest]}
-        if beside_model_done is not None:
-            _when_all_done(list(futures.values()), beside_model_done)
         try:
+            if beside_model_done is not None:
+                _when_all_done(list(futures.values()), beside_model_done)
             # Waits for the model's inputs only; it starts when all of them have run, whatever the others do.
             inputs_failed = any(futures[name].exception() is not None for name in model_inputs)
             model_error: BaseException | None = None
@@ -444,7 +449,8 @@ def _run_agency_steps(
 
 
 def _when_all_done(futures: list[Future], callback: Callable[[], None]) -> None:
-    """Call ``callback`` once, in the thread that ends the last of ``futures`` (at once if all have ended)."""
+    """Call ``callback`` once, in the thread that ends the last of ``futures`` (at once if all have ended), if every
+    one of them succeeded: a failed or cancelled step (a notebook's error, a Ctrl-C) ends the build instead."""
     left = [len(futures)]
     lock = threading.Lock()
 
@@ -452,7 +458,7 @@ def _when_all_done(futures: list[Future], callback: Callable[[], None]) -> None:
         with lock:
             left[0] -= 1
             last = left[0] == 0
-        if last:
+        if last and all(not f.cancelled() and f.exception() is None for f in futures):
             with contextlib.suppress(Exception):  # the brief's step starts the browser again, and reports a failure
                 callback()
 
