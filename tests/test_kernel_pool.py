@@ -352,11 +352,11 @@ ALLOWED = {
     # forked kernel, before ipykernel starts, takes the directory and environment its kernel manager gave, and each
     # forked worker those of the kernel it works for
     "heartbeats_analysis/build/kernel_template.py": {
-        "line 314: os.environ['MPLBACKEND'] = INLINE_BACKEND",
-        "line 448: os.chdir(request['cwd'])",
-        "line 458: os.environ.update(environment)",
-        "line 532: os.chdir(request['cwd'])",
-        "line 534: os.environ.update(request['env'])",
+        "line 317: os.environ['MPLBACKEND'] = INLINE_BACKEND",
+        "line 451: os.chdir(request['cwd'])",
+        "line 461: os.environ.update(environment)",
+        "line 535: os.chdir(request['cwd'])",
+        "line 537: os.environ.update(request['env'])",
     },
     # the statewide threshold fit's own process (`python -m ...threshold_model`, never a kernel): JAX reads how many
     # CPU devices to make from this variable before it starts

@@ -320,8 +320,8 @@ class _RecordedTemplate:
     def start(self):
         self.started = True
 
-    def close(self):
-        self.closed = True
+    def close(self, wait_s=2.0):
+        self.closed, self.waited = True, wait_s
 
 
 @pytest.mark.parametrize(
@@ -338,7 +338,7 @@ class _RecordedTemplate:
 def test_the_template_starts_before_the_kernel_spec_is_read(monkeypatch, argv, kept, started):
     """Started at once with the build's interpreter; kept when the spec runs that interpreter, otherwise closed (and
     one started with the spec's interpreter, if the spec can be forked)."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from jupyter_client.kernelspec import NoSuchKernel
 
     from heartbeats_analysis.build import kernel_pool
 
@@ -347,13 +347,49 @@ def test_the_template_starts_before_the_kernel_spec_is_read(monkeypatch, argv, k
             raise NoSuchKernel(name)
         return type("Spec", (), {"argv": argv})()
 
-    _RecordedTemplate.made = []
-    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
-    monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setattr(kernel_template, "KernelTemplate", _RecordedTemplate)
-    monkeypatch.setattr(KernelSpecManager, "get_kernel_spec", spec)
+    _record_templates(monkeypatch, spec)
     template = kernel_pool._start_template("heartbeats", PROJECT_ROOT)
     assert [t.python for t in _RecordedTemplate.made] == started
     assert all(t.started for t in _RecordedTemplate.made)
     assert (template.python if template else None) == kept
     assert [t.closed for t in _RecordedTemplate.made] == [t is not template for t in _RecordedTemplate.made]
+    assert all(t.waited == 0 for t in _RecordedTemplate.made if t.closed)  # killed, not waited for
+
+
+def _record_templates(monkeypatch, spec) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    _RecordedTemplate.made = []
+    monkeypatch.setenv(kernel_template.ENV_SWITCH, "1")
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(kernel_template, "KernelTemplate", _RecordedTemplate)
+    monkeypatch.setattr(KernelSpecManager, "get_kernel_spec", spec)
+
+
+def test_another_environment_whose_interpreter_is_the_same_file_gets_a_template_of_its_own(monkeypatch, tmp_path):
+    """A virtual environment's python is a link to the base interpreter: two environments' are the same file, and
+    kernels of the other environment must not be forked from this one's template."""
+    from heartbeats_analysis.build import kernel_pool
+
+    other = tmp_path / "other-venv" / "bin" / "python"
+    other.parent.mkdir(parents=True)
+    other.symlink_to(os.path.realpath(sys.executable))
+    _record_templates(
+        monkeypatch, lambda self, name: type("Spec", (), {"argv": [str(other), "-m", "ipykernel_launcher"]})()
+    )
+    template = kernel_pool._start_template("heartbeats", PROJECT_ROOT)
+    assert template.python == str(other)
+    assert [t.python for t in _RecordedTemplate.made] == [sys.executable, str(other)]
+    assert _RecordedTemplate.made[0].closed
+
+
+def test_a_spec_that_cannot_be_read_leaves_no_template_running(monkeypatch):
+    from heartbeats_analysis.build import kernel_pool
+
+    def unreadable(self, name):
+        raise ValueError("kernel.json is not JSON")
+
+    _record_templates(monkeypatch, unreadable)
+    with pytest.raises(ValueError, match="not JSON"):
+        kernel_pool._start_template("heartbeats", PROJECT_ROOT)
+    assert [t.closed for t in _RecordedTemplate.made] == [True]

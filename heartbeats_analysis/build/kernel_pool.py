@@ -289,24 +289,33 @@ def _start_template(kernel: str, cwd: Path) -> kernel_template.KernelTemplate | 
     if not kernel_template.enabled():
         return None
     started = _started_template(sys.executable, cwd)
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
     try:
-        argv = KernelSpecManager().get_kernel_spec(kernel).argv
-    except NoSuchKernel:
-        argv = []  # the first kernel's start names the missing kernel
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+        try:
+            argv = KernelSpecManager().get_kernel_spec(kernel).argv
+        except NoSuchKernel:
+            argv = []  # the first kernel's start names the missing kernel
+        # As jupyter_client runs such a spec: a bare "python" means the interpreter that starts the kernel.
+        bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+        python = sys.executable if argv and argv[0] in bare else (argv or [""])[0]
+    except BaseException:  # an unreadable spec, a Ctrl-C: the template is not left running
+        _discard(started)
+        raise
     if not kernel_template.can_fork(argv):
-        if started is not None:
-            started.close()
+        _discard(started)
         return None
-    # As jupyter_client runs such a spec: a bare "python" means the interpreter that starts the kernel.
-    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
-    python = sys.executable if argv[0] in bare else argv[0]
-    if started is not None and os.path.realpath(python) == os.path.realpath(sys.executable):
+    # The same path, not the same file: two virtual environments' interpreters are links to one file.
+    if started is not None and os.path.abspath(python) == os.path.abspath(sys.executable):
         return started
-    if started is not None:
-        started.close()
+    _discard(started)
     return _started_template(python, cwd)
+
+
+def _discard(template: kernel_template.KernelTemplate | None) -> None:
+    """Close a template that will fork nothing, at once: it may be in the middle of an import."""
+    if template is not None:
+        template.close(wait_s=0)
 
 
 def _started_template(python: str, cwd: Path) -> kernel_template.KernelTemplate | None:

@@ -137,7 +137,9 @@ class KernelTemplate:
         except (TemplateError, TimeoutError):
             return None
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 2.0) -> None:
+        """Close the socket (the template exits at its next read, between two imports) and wait up to ``wait_s`` for
+        it to exit, then kill it."""
         with self._lock:
             self._closed = True
             sock, process = self._sock, self._process
@@ -149,7 +151,7 @@ class KernelTemplate:
             sock.close()  # the template reads the end of its input and exits
         if process is not None:
             try:
-                process.wait(timeout=2)
+                process.wait(timeout=wait_s)
             except subprocess.TimeoutExpired:
                 process.kill()  # in the middle of an import: it reads its socket only between imports
                 process.wait()
@@ -247,7 +249,8 @@ def forked_provisioner_class():
             cwd = str(kwargs.get("cwd") or os.getcwd())
             environment = dict(kwargs.get("env") or os.environ)
             try:
-                if not can_fork(cmd) or os.path.realpath(cmd[0]) != os.path.realpath(self.template.python):
+                # The same path, not the same file: two virtual environments' interpreters are links to one file.
+                if not can_fork(cmd) or os.path.abspath(cmd[0]) != os.path.abspath(self.template.python):
                     raise TemplateError(f"the kernel command {cmd[:3]} is not the template's")
                 pid = self.template.fork(self.stage, list(cmd), environment, cwd)
             except TemplateError:
