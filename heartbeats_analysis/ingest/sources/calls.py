@@ -274,10 +274,13 @@ def _as_text(value: object) -> object:
 def _sheet_rows(workbook: CalamineWorkbook, sheet: str, file: str) -> list[tuple]:
     """The sheet's non-empty rows, each cell as openpyxl reads it: None when empty, a whole number as an int. (The
     calamine reader, in Rust, reads the workbook about ten times faster; it gives '' for an empty cell and a float
-    for every number.)"""
+    for every number, and keeps leading empty rows and columns, as openpyxl does, only when told to.)"""
     if sheet not in workbook.sheet_names:
         raise SchemaValidationError(f"{file} does not match the schema: no sheet {sheet!r}")
-    rows = (tuple(_openpyxl_value(v) for v in row) for row in workbook.get_sheet_by_name(sheet).to_python())
+    rows = (
+        tuple(_openpyxl_value(v) for v in row)
+        for row in workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    )
     return [row for row in rows if any(v is not None for v in row)]
 
 

@@ -184,12 +184,15 @@ def _valid_together(files: list[tuple[pd.DataFrame, pa.DataFrameSchema]]) -> set
 
 
 def _judges_rows_alone(schema: pa.DataFrameSchema) -> bool:
+    """No check over a column or a group, no uniqueness, nothing that changes the frame (coercion, parsers, dropped
+    rows), no index or table-wide dtype to check."""
     columns = list(schema.columns.values())
     checks = [*schema.checks, *(check for column in columns for check in column.checks)]
+    changes_the_frame = schema.coerce or schema.add_missing_columns or schema.drop_invalid_rows or schema.parsers
     return (
-        not (schema.unique or schema.coerce or schema.add_missing_columns or schema.ordered)
-        and not any(column.unique or column.coerce for column in columns)
-        and all(check.element_wise or check.name in ROW_BY_ROW_CHECKS for check in checks)
+        not (schema.unique or schema.ordered or changes_the_frame or schema.index is not None or schema.dtype)
+        and not any(column.unique or column.coerce or column.parsers for column in columns)
+        and all((check.element_wise or check.name in ROW_BY_ROW_CHECKS) and check.groupby is None for check in checks)
     )
 
 
